@@ -1,0 +1,60 @@
+/** Where session logs live and how sessions are named. */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { SESSION_ID_PATTERN } from './record.js';
+
+/**
+ * `$XDG_STATE_HOME/cordon`, or `~/.local/state/cordon`. A relative
+ * `XDG_STATE_HOME` is ignored, as the XDG specification requires.
+ */
+export function stateDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const xdg = env['XDG_STATE_HOME'];
+  if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'cordon');
+  return join(home, '.local', 'state', 'cordon');
+}
+
+/** `s_` followed by 8 random hex characters. */
+export function newSessionId(): string {
+  return `s_${randomBytes(4).toString('hex')}`;
+}
+
+export function isSessionId(s: string): boolean {
+  return SESSION_ID_PATTERN.test(s);
+}
+
+/** `<dir>/<session>.jsonl`. */
+export function sessionFile(dir: string, session: string): string {
+  return join(dir, `${session}.jsonl`);
+}
+
+/**
+ * The most recently modified `<session>.jsonl` in `dir`, or null when there is
+ * none (or the directory does not exist). Ties are broken by name.
+ */
+export function latestSessionFile(dir: string): string | null {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  let best: { path: string; mtime: number; name: string } | null = null;
+  for (const name of names) {
+    if (!name.endsWith('.jsonl') || !isSessionId(name.slice(0, -'.jsonl'.length))) continue;
+    const path = join(dir, name);
+    let mtime: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) continue;
+      mtime = st.mtimeMs;
+    } catch {
+      continue;
+    }
+    if (best === null || mtime > best.mtime || (mtime === best.mtime && name > best.name)) {
+      best = { path, mtime, name };
+    }
+  }
+  return best?.path ?? null;
+}
