@@ -1,0 +1,76 @@
+/**
+ * Pure translation of a `SandboxSpec` into a bubblewrap argv. No file system
+ * access: whatever needs looking at (which protected paths exist, whether a
+ * hidden path is a file or a directory) is passed in `BwrapLayout`.
+ */
+import type { SandboxSpec } from './spec.js';
+
+/** Facts about the host file system, gathered by the runner before spawning. */
+export interface BwrapLayout {
+  /** Existing protected paths (absolute, inside the workspace), bound read-only onto themselves. */
+  readonly protectedPaths?: readonly string[];
+  /**
+   * Directories bound read-write onto themselves so they become mount points:
+   * a mount point cannot be renamed or removed (EBUSY), so `mv .git .gitx`
+   * cannot detach `.git/hooks` from its name.
+   */
+  readonly pinnedDirs?: readonly string[];
+  /** Hidden paths that exist, with their kind. Missing hidden paths need no mount. */
+  readonly hiddenEntries?: readonly { readonly path: string; readonly kind: 'file' | 'dir' }[];
+}
+
+export interface BwrapOptions {
+  /** Private home directory (host path, bound at the same path inside). */
+  readonly home: string;
+  /** Private temporary directory (host path, bound at the same path inside). */
+  readonly tmp: string;
+  /** File descriptor (in bwrap's fd table) holding the seccomp BPF program. */
+  readonly seccompFd?: number;
+  /** File descriptor bwrap writes its JSON status lines to (child pid, exit code). */
+  readonly statusFd?: number;
+  /**
+   * Call setsid() before running the command (default true). A new session
+   * has no controlling terminal, so TIOCSTI cannot push keystrokes into the
+   * user's shell; the seccomp filter blocks TIOCSTI as well, which is why the
+   * runner may turn this off for interactive agents on a TTY (see README.md).
+   */
+  readonly newSession?: boolean;
+  readonly layout?: BwrapLayout;
+}
+
+/** Build the argv (without the bwrap binary itself) that runs `argv` under `spec`. */
+export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: readonly string[] = []): string[] {
+  const a: string[] = [];
+  const layout = opts.layout ?? {};
+  a.push('--unshare-all'); // user, ipc, pid, net, uts, cgroup (try)
+  switch (spec.network.mode) {
+    case 'none':
+      break; // --unshare-all already gives a net namespace with loopback only
+  }
+  a.push('--die-with-parent');
+  if (opts.newSession !== false) a.push('--new-session');
+  a.push('--hostname', 'cordon');
+  a.push('--proc', '/proc', '--dev', '/dev');
+  // /tmp is a fresh tmpfs first, so binds below it (workspace, private dirs) land on top.
+  a.push('--tmpfs', '/tmp');
+  for (const p of spec.readOnly) a.push('--ro-bind-try', p, p);
+  for (const p of spec.readWrite) a.push('--bind-try', p, p);
+  a.push('--bind', spec.workspace, spec.workspace);
+  a.push('--bind', opts.home, opts.home);
+  a.push('--bind', opts.tmp, opts.tmp);
+  // Pins first (rw self-binds), then protected read-only binds on top of them.
+  for (const d of layout.pinnedDirs ?? []) a.push('--bind', d, d);
+  for (const p of layout.protectedPaths ?? []) a.push('--ro-bind', p, p);
+  for (const h of layout.hiddenEntries ?? []) {
+    if (h.kind === 'dir') a.push('--tmpfs', h.path, '--remount-ro', h.path);
+    else a.push('--ro-bind', '/dev/null', h.path);
+  }
+  if (opts.seccompFd !== undefined) a.push('--seccomp', String(opts.seccompFd));
+  if (opts.statusFd !== undefined) a.push('--json-status-fd', String(opts.statusFd));
+  a.push('--clearenv');
+  for (const [k, v] of Object.entries(spec.env)) a.push('--setenv', k, v);
+  a.push('--chdir', spec.cwd);
+  a.push('--');
+  a.push(...argv);
+  return a;
+}
