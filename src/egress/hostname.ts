@@ -22,12 +22,12 @@ const MAX_NAME_OCTETS = 253;
 const MAX_LABEL_OCTETS = 63;
 
 /** Default ports of the schemes the proxy handles; any other scheme is refused. */
-export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
-  http: 80,
-  https: 443,
-  ws: 80,
-  wss: 443,
-};
+export const DEFAULT_PORTS: ReadonlyMap<string, number> = new Map([
+  ['http', 80],
+  ['https', 443],
+  ['ws', 80],
+  ['wss', 443],
+]);
 
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/u;
 const WHITESPACE = /\p{White_Space}/u;
@@ -76,8 +76,9 @@ function rejectUnsafeChars(text: string, what: string, delimiters: boolean): voi
       throw invalid(`${at} an invisible or bidirectional character (${codePoint(cp)}) ${where}.`);
     }
     const delimiter = DELIMITERS.get(ch);
+    // Two or more colons: an IPv6 address, where '%' starts a zone id.
     if (delimiters && delimiter !== undefined) {
-      if (ch === '%' && text.includes(':')) {
+      if (ch === '%' && text.indexOf(':') !== text.lastIndexOf(':')) {
         throw invalid(`${at} '%' ${where}: IPv6 zone ids are refused, a proxy never connects by interface scope.`);
       }
       throw invalid(`${at} ${delimiter} ${where}.`);
@@ -228,7 +229,7 @@ export function hostFromUrl(url: string): { host: CanonicalHost; port: number; s
     throw invalid('Not a valid absolute URL.');
   }
   const scheme = parsed.protocol.slice(0, -1);
-  const defaultPort = DEFAULT_PORTS[scheme];
+  const defaultPort = DEFAULT_PORTS.get(scheme);
   if (defaultPort === undefined) throw invalid(`URL scheme ${show(scheme)} is not supported (http, https, ws, wss).`);
   if (parsed.username !== '' || parsed.password !== '') {
     throw invalid('URL contains credentials (userinfo); remove them, cordon never forwards credentials in URLs.');
