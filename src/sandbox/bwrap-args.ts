@@ -38,6 +38,13 @@ export interface BwrapOptions {
   readonly layout?: BwrapLayout;
 }
 
+const XDG: readonly (readonly [string, string])[] = [
+  ['XDG_CONFIG_HOME', '.config'],
+  ['XDG_CACHE_HOME', '.cache'],
+  ['XDG_DATA_HOME', '.local/share'],
+  ['XDG_STATE_HOME', '.local/state'],
+];
+
 /** Build the argv (without the bwrap binary itself) that runs `argv` under `spec`. */
 export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: readonly string[] = []): string[] {
   const a: string[] = [];
@@ -68,7 +75,9 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   if (opts.seccompFd !== undefined) a.push('--seccomp', String(opts.seccompFd));
   if (opts.statusFd !== undefined) a.push('--json-status-fd', String(opts.statusFd));
   a.push('--clearenv');
-  for (const [k, v] of Object.entries(spec.env)) a.push('--setenv', k, v);
+  const env: Record<string, string> = { ...spec.env, HOME: opts.home, TMPDIR: opts.tmp };
+  for (const [k, sub] of XDG) env[k] ??= `${opts.home}/${sub}`;
+  for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
   a.push('--chdir', spec.cwd);
   a.push('--');
   a.push(...argv);

@@ -51,7 +51,7 @@ export function quarantine(ctx: SweepContext, path: string): string {
   return target;
 }
 
-function act(ctx: SweepContext, kind: ViolationKind, path: string, detail: string): Violation {
+export function act(ctx: SweepContext, kind: ViolationKind, path: string, detail: string): Violation {
   try {
     return { kind, path, action: 'quarantined', detail, quarantinedTo: quarantine(ctx, path) };
   } catch (e) {
