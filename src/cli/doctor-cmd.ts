@@ -1,0 +1,1 @@
+export async function doctorCommand(): Promise<number> { await Promise.resolve(); return 1; }

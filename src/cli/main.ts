@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * The `cordon` command line: parsing and wiring only. Each action loads its
+ * module lazily so `cordon run -- true` pays only for what it uses.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { CordonError, isCordonError } from '../errors.js';
+import { exitCodeFor, usageExitCode, type CommandFamily } from './exit.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+let family: CommandFamily = 'other';
+
+function notBuilt(name: string, issue: string): () => never {
+  return () => {
+    throw new CordonError('CORDON_NOT_IMPLEMENTED', `'cordon ${name}' is not built yet (tracked in ${issue}); nothing was done`);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cordon')
+    .description('Contain compromised AI coding agents: OS sandbox, egress proxy, credential broker, MCP gateway, approvals and audit.')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions()
+    .exitOverride();
+
+  const policyOpts = (c: Command): Command =>
+    c.option('-p, --policy <file>', 'policy file (repeatable)', collect)
+      .option('--profile <name>', 'built-in profile to build on (default, none)')
+      .option('-w, --workspace <dir>', 'workspace directory (default: current directory)');
+
+  const policy = program.command('policy').description('check and explain policies');
+  policyOpts(policy.command('check').argument('[files...]', 'policy files to validate (YAML, or a Claude Code settings.json)'))
+    .description('validate policy files; errors name file, line and column (exit 0 valid, 1 invalid, 2 usage)')
+    .action(async (files: string[], opts: { policy?: string[]; profile?: string; workspace?: string }) => {
+      family = 'policy';
+      const { policyCheck } = await import('./policy-cmd.js');
+      process.exitCode = policyCheck(files, opts);
+    });
+  policyOpts(policy.command('explain').argument('<subjects...>', "subjects such as 'Bash(git push origin main)' or 'Net(example.com:443)'"))
+    .description('print the decision, the deciding rule with its file and line, and why')
+    .option('--json', 'machine-readable output')
+    .action(async (subjects: string[], opts: { policy?: string[]; profile?: string; workspace?: string; json?: boolean }) => {
+      family = 'policy';
+      const { policyExplain } = await import('./policy-cmd.js');
+      process.exitCode = await policyExplain(subjects, opts);
+    });
+  policy.command('schema').description('print the JSON Schema of policy files').action(async () => {
+    const { policyJsonSchema } = await import('../policy/json-schema.js');
+    process.stdout.write(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
+  });
+
+  const audit = program.command('audit').description('read and verify decision logs');
+  audit.command('tail').argument('[session]', 'session id (s_...) or log file; default: the latest session')
+    .option('-n, --lines <n>', 'how many records', (v) => Number.parseInt(v, 10), 20)
+    .option('-f, --follow', 'keep printing new records')
+    .option('--json', 'print raw JSON lines')
+    .description('print the latest decision records')
+    .action(async (session: string | undefined, opts: { lines: number; follow?: boolean; json?: boolean }) => {
+      family = 'audit';
+      const { runAuditTail } = await import('../audit/cli.js');
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      process.exitCode = await runAuditTail({
+        lines: opts.lines, follow: opts.follow === true, json: opts.json === true, signal: ac.signal,
+        ...(session === undefined ? {} : { target: session }),
+      });
+    });
+  audit.command('verify').argument('[session]', 'session id (s_...) or log file; default: the latest session')
+    .description('verify the hash chain (exit 0 intact, 1 broken, 2 unreadable)')
+    .action(async (session: string | undefined) => {
+      family = 'audit';
+      const { runAuditVerify } = await import('../audit/cli.js');
+      process.exitCode = await runAuditVerify(session);
+    });
+  audit.command('export').description('export decision records (not built yet)').action(notBuilt('audit export', 'the audit issue'));
+
+  policyOpts(program.command('run'))
+    .description('run CMD inside the sandbox (exit: CMD\'s status; 125 cordon failed; 126 not executable; 127 not found)')
+    .argument('<cmd...>', 'command and arguments (put them after --)')
+    .addOption(new Option('--keep-env <names...>', 'extra environment variable names to pass (never credentials)'))
+    .passThroughOptions()
+    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; keepEnv?: string[] }) => {
+      family = 'run';
+      const { runCommand } = await import('./run-cmd.js');
+      process.exitCode = await runCommand(cmd, opts);
+    });
+  program.command('doctor').description('check the host (bubblewrap, namespaces, seccomp)').action(async () => {
+    family = 'other';
+    const { doctorCommand } = await import('./doctor-cmd.js');
+    process.exitCode = await doctorCommand();
+  });
+
+  program.command('scan').description('DLP scan of files or stdin (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('scan', 'the DLP issue'));
+  program.command('proxy').description('run the egress proxy alone (not built yet)').allowUnknownOption().action(notBuilt('proxy', 'the egress proxy issue'));
+  program.command('mcp').description('MCP gateway (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('mcp', 'the MCP gateway issue'));
+  program.command('hook').description('agent harness hooks (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('hook', 'the approvals and harness issue'));
+  program.command('approvals').description('pending approvals (not built yet)').action(notBuilt('approvals', 'the approvals issue'));
+  program.command('ui').description('local web dashboard (not built yet)').action(notBuilt('ui', 'the approvals issue'));
+  program.command('lab').description('the red-team lab (not built yet)').allowUnknownOption().action(notBuilt('lab', 'the lab issue'));
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  family = argv[2] === 'run' ? 'run' : argv[2] === 'policy' ? 'policy' : 'other';
+  try {
+    const program = buildProgram();
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return usageExitCode(family);
+    }
+    if (isCordonError(e)) {
+      process.stderr.write(`cordon: ${e.message}\n`);
+      return exitCodeFor(e.code, family);
+    }
+    process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return family === 'run' ? 125 : 2;
+  }
+}
+
+process.exitCode = await main(process.argv);

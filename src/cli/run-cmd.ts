@@ -1,0 +1,1 @@
+export async function runCommand(_c: string[], _o: object): Promise<number> { await Promise.resolve(); throw new (await import('../errors.js')).CordonError('CORDON_NOT_IMPLEMENTED', 'run: wiring in progress'); }

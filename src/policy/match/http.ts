@@ -1,0 +1,60 @@
+/**
+ * `Http(METHOD host[:port]/path-glob)` patterns: METHOD is a token, `*`, or
+ * alternatives `GET|HEAD`; the host part is a Net pattern; the path glob
+ * matches the request path without its query (`*` within a segment, `**`
+ * across segments). No path means every path.
+ */
+import { CordonError } from '../../errors.js';
+import { compileGlob } from '../glob.js';
+import { describeNetPattern, parseNetPattern, type NetPattern } from './net.js';
+
+export interface HttpPattern {
+  readonly methods: readonly string[] | null;
+  readonly net: NetPattern;
+  readonly pathGlob: string;
+  readonly path: RegExp;
+}
+
+const METHOD = /^[A-Z][A-Z0-9_-]{0,31}$/;
+
+export function parseHttpPattern(spec: string, text: string = spec): HttpPattern {
+  const space = spec.indexOf(' ');
+  if (space === -1) {
+    throw new CordonError('CORDON_RULE_INVALID', `'${text}': write Http(METHOD host/path), e.g. Http(POST github.com/*/*/git-receive-pack) or Http(* example.com/**)`);
+  }
+  const methodText = spec.slice(0, space);
+  const target = spec.slice(space + 1).trim();
+  let methods: string[] | null = null;
+  if (methodText !== '*') {
+    methods = methodText.split('|');
+    for (const m of methods) {
+      if (!METHOD.test(m)) {
+        throw new CordonError('CORDON_RULE_INVALID', `'${text}': '${m}' is not an HTTP method; use upper case (GET, POST...) or *`);
+      }
+    }
+  }
+  const slash = target.startsWith('[') ? target.indexOf('/', target.indexOf(']')) : target.indexOf('/');
+  const authority = slash === -1 ? target : target.slice(0, slash);
+  const pathGlob = slash === -1 ? '/**' : target.slice(slash);
+  if (/[#\s]/.test(pathGlob)) {
+    throw new CordonError('CORDON_RULE_INVALID', `'${text}': the path glob must not contain spaces or a '#'`);
+  }
+  const net = parseNetPattern(authority, text);
+  return { methods, net, pathGlob, path: compileGlob(pathGlob.slice(1), '', false, text, false) };
+}
+
+/** Matches a request path; the query and fragment are not part of it. */
+export function httpPathMatches(p: HttpPattern, requestPath: string): boolean {
+  const q = requestPath.search(/[?#]/);
+  return p.path.test(q === -1 ? requestPath : requestPath.slice(0, q));
+}
+
+export function methodMatches(p: HttpPattern, method: string): boolean {
+  return p.methods === null || p.methods.includes(method.toUpperCase());
+}
+
+export function describeHttpPattern(p: HttpPattern): string {
+  const m = p.methods === null ? 'requests with any method' : `${p.methods.join(' or ')} requests`;
+  const where = p.pathGlob === '/**' ? 'any path' : `paths matching ${p.pathGlob}`;
+  return `${m} to ${describeNetPattern(p.net)}, ${where}`;
+}
