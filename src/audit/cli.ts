@@ -87,7 +87,7 @@ export async function runAuditVerify(target?: string, io: AuditIo = {}): Promise
   const shown = sanitizeForDisplay(path);
   if (report.ok) {
     out(`intact: ${shown}: ${report.records} record(s) of session ${report.session ?? '(none)'}, last seq ${report.lastSeq}`);
-    out('note: records removed from the end of the file cannot be detected from the file alone');
+    out('note: removing or editing the last records cannot be detected from the file alone');
     return 0;
   }
   const total = report.problems.length + report.omittedProblems;

@@ -118,9 +118,11 @@ void test('a torn last line (a crash mid-write) is reported', async (t) => {
   assert.deepEqual(summary(await verifyLog(path)), ['3:unterminated', '3:not-json']);
 });
 
-void test('limitation: a truncated tail still verifies (needs an external anchor)', async (t) => {
+void test('limitation: a truncated tail or an edited last line still verifies (needs an external anchor)', async (t) => {
   const { path, lines } = makeLog(t, 5);
   rewrite(path, lines.slice(0, 3));
+  assert.equal((await verifyLog(path)).ok, true);
+  rewrite(path, [...lines.slice(0, 4), (lines[4] ?? '').replace('"decision":"allow"', '"decision":"deny"')]);
   assert.equal((await verifyLog(path)).ok, true);
 });
 

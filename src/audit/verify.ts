@@ -6,10 +6,11 @@
  * repeating) and lines from another session.
  *
  * What it cannot detect from the file alone: lines removed from the END (a
- * truncated tail leaves a shorter, perfectly valid chain), and a whole file
- * rewritten from some point on with freshly computed hashes. Both need an
- * anchor kept elsewhere (the last `seq` and hash, e.g. in the exit summary or
- * an alert sink); this module does not have one.
+ * truncated tail leaves a shorter, perfectly valid chain), an edit of the
+ * LAST line that keeps it a valid record (no successor carries its hash), and
+ * a file rewritten from some point on with freshly computed hashes. All three
+ * need an anchor kept elsewhere (the last `seq` and hash, e.g. in the exit
+ * summary or an alert sink); this module does not have one.
  */
 import { basename } from 'node:path';
 import { CordonError } from '../errors.js';
@@ -18,17 +19,8 @@ import type { RawLine } from './lines.js';
 import { DecisionRecordSchema, GENESIS_PREV, SESSION_ID_PATTERN } from './record.js';
 import type { DecisionRecord } from './record.js';
 
-export type ProblemKind =
-  | 'unterminated'
-  | 'empty'
-  | 'too-long'
-  | 'not-json'
-  | 'schema'
-  | 'foreign-session'
-  | 'edited'
-  | 'removed'
-  | 'reordered'
-  | 'duplicate';
+export type ProblemKind = 'unterminated' | 'empty' | 'too-long' | 'not-json' | 'schema' | 'foreign-session'
+  | 'edited' | 'removed' | 'reordered' | 'duplicate';
 
 export interface VerifyProblem {
   /** 1-based line number the problem is about. */
