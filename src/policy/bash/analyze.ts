@@ -9,7 +9,7 @@ import type { CommandAnalysis, CommandPart } from '../types.js';
 import { analyzeSimpleCommand, assignmentName, assignmentText } from './command.js';
 import { loadShellParser, withShellTree } from './parser.js';
 import { checkSource } from './source-check.js';
-import { toWord, wordText } from './words.js';
+import { deeperThan, isSubstitution, someDescendant, toWord, wordText } from './words.js';
 import { isDangerousVariable } from './wrappers.js';
 
 /** Levels of `bash -c` (and escaped-backtick) nesting followed before giving up. */
@@ -53,8 +53,9 @@ function stdinRedirect(node: Node): boolean {
 
 /** Leaf text inside arithmetic (`(( ))`, `$(( ))`, `[[ ]]`, `let`) that would be evaluated as code via array subscripts. */
 function arithmeticHidesCode(node: Node): boolean {
-  if (['raw_string', 'string_content', 'word'].includes(node.type) && /\$\(|`/.test(node.text)) return true;
-  return node.children.some(arithmeticHidesCode);
+  const hidesCode = (n: Node): boolean => ['raw_string', 'string_content', 'word'].includes(n.type) && /\$\(|`/.test(n.text);
+  // Nested arithmetic is checked when the walk reaches it; substitutions are separate commands.
+  return someDescendant(node, hidesCode, (n) => isSubstitution(n) || isArithmetic(n));
 }
 
 function isArithmetic(node: Node): boolean {
@@ -164,7 +165,11 @@ function analyzeInto(source: string, acc: Accumulator, shellDepth: number): void
   const checked = checkSource(source);
   for (const r of checked.reasons) flag(acc, r);
   if (!checked.parse) return;
-  withShellTree(source, (tree) => walkNode(tree.rootNode, false, { acc, shellDepth }, 0));
+  withShellTree(source, (tree) => {
+    // Checked before walking so that deep input costs one linear pass, not one per level.
+    if (deeperThan(tree.rootNode, MAX_AST_DEPTH)) return flag(acc, 'The command is nested too deeply to analyse.');
+    walkNode(tree.rootNode, false, { acc, shellDepth }, 0);
+  });
 }
 
 /** Analyses a command line; `loadShellParser()` must have completed (throws `CORDON_SHELL_PARSER` otherwise). */

@@ -84,9 +84,41 @@ function hasUnescaped(text: string, chars: string): boolean {
   return false;
 }
 
-function someDescendant(node: Node, test: (n: Node) => boolean): boolean {
-  if (test(node)) return true;
-  return node.children.some((c) => someDescendant(c, test));
+/** Nodes that start a separate command, analysed on their own: checks on a word stop there. */
+export const isSubstitution = (n: Node): boolean => n.type === 'command_substitution' || n.type === 'process_substitution';
+
+/**
+ * Whether `node` or a node below it passes `test`, not looking inside nodes
+ * for which `skip` holds (the root excepted). Iterative, so deep trees cannot
+ * exhaust the stack.
+ */
+export function someDescendant(node: Node, test: (n: Node) => boolean, skip: (n: Node) => boolean = isSubstitution): boolean {
+  const stack = [node];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    if (test(n)) return true;
+    for (const c of n.children) if (!skip(c)) stack.push(c);
+  }
+  return false;
+}
+
+/** Whether any node lies more than `limit` levels below `node`; walks with a cursor and stops early. */
+export function deeperThan(node: Node, limit: number): boolean {
+  const cursor = node.walk();
+  try {
+    let depth = 0;
+    for (;;) {
+      if (cursor.gotoFirstChild()) {
+        if (++depth > limit) return true;
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        if (depth === 0 || !cursor.gotoParent()) return false;
+        depth--;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
 }
 
 /**
