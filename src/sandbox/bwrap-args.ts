@@ -72,6 +72,9 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
     if (h.kind === 'dir') a.push('--tmpfs', h.path, '--remount-ro', h.path);
     else a.push('--ro-bind', '/dev/null', h.path);
   }
+  // Everything not bound read-write is read-only, including the tmpfs root
+  // bwrap builds (so /var/spool/cron and friends cannot even be staged).
+  a.push('--remount-ro', '/');
   if (opts.seccompFd !== undefined) a.push('--seccomp', String(opts.seccompFd));
   if (opts.statusFd !== undefined) a.push('--json-status-fd', String(opts.statusFd));
   a.push('--clearenv');

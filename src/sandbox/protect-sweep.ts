@@ -107,7 +107,7 @@ export function sweep(ctx: SweepContext, before: WorkspaceScan, after: Workspace
   for (const [path, facts] of after.protectedPaths) {
     if ([...gone].some((g) => within(path, g))) continue;
     const old = before.protectedPaths.get(path);
-    if (old !== undefined) {
+    if (old !== undefined && old.kind === facts.kind && old.ino === facts.ino && old.dev === facts.dev) {
       if (!sameEntry(old, facts)) {
         out.push({ kind: 'protected-changed', path, action: 'reported', detail: 'a protected path changed during the run' });
       }

@@ -8,7 +8,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, lstatSync, readFileSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
@@ -50,6 +50,9 @@ export interface RunResult {
   readonly sandboxPid?: number;
 }
 
+/** Upper bound on self-bind mounts, so a pathological tree cannot make start-up slow. */
+const MAX_PINS = 2000;
+
 const EXIT_FOR: Partial<Record<CordonError['code'], number>> = {
   CORDON_SANDBOX_CMD_NOT_FOUND: 127,
   CORDON_SANDBOX_CMD_NOT_EXECUTABLE: 126,
@@ -70,7 +73,16 @@ function hiddenEntries(spec: SandboxSpec): NonNullable<BwrapLayout['hiddenEntrie
 function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
   const protectedPaths: string[] = [];
   for (const [p, f] of scan.protectedPaths) if (f.kind === 'file' || f.kind === 'dir') protectedPaths.push(p);
-  return { protectedPaths, pinnedDirs: scan.gitDirs, hiddenEntries: hiddenEntries(spec) };
+  // Pin git dirs and every directory between the workspace and a protected
+  // path: a mount point cannot be renamed (EBUSY), so `mv a a2` cannot move a
+  // protected path away from its name. Cost: renames across a pin get EXDEV.
+  const pins = new Set<string>();
+  for (const p of [...protectedPaths, ...scan.gitDirs]) {
+    for (let d = dirname(p); d.startsWith(spec.workspace + '/') && !pins.has(d); d = dirname(d)) pins.add(d);
+  }
+  for (const g of scan.gitDirs) pins.add(g);
+  const pinnedDirs = [...pins].sort((a, b) => a.length - b.length).slice(0, MAX_PINS);
+  return { protectedPaths, pinnedDirs, hiddenEntries: hiddenEntries(spec) };
 }
 
 /** Run `argv` inside the sandbox described by `spec`. Never throws for run failures: see `RunResult.error`. */
