@@ -69,6 +69,7 @@ function messageFor(issue: z.core.$ZodIssue, source: PolicySource): string {
       if (describeValue(source, path) === 'nothing') return `'${String(last)}' is required`;
       return `expected ${issue.expected}, found ${describeValue(source, path)}`;
     case 'invalid_value':
+      if (describeValue(source, path) === 'nothing') return `'${String(last)}' is required; add ${String(last)}: ${JSON.stringify(issue.values[0])}`;
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeValue(source, path)}`;
     default:
       return issue.message;
@@ -82,7 +83,7 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], source: Po
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(schema, path);
       for (const key of issue.keys) {
-        const pos = source.position([...path, key]);
+        const pos = source.keyPosition([...path, key]);
         const expected = known.length > 0 ? ` (expected one of: ${known.join(', ')})` : '';
         const hint = didYouMean(key, known);
         out.push({ file: source.file, ...pos, path: formatPath(path), message: `unknown key '${key}'${hint === '' ? expected : hint}` });

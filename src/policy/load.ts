@@ -12,7 +12,7 @@ import { compileRuleLists, type RuleListInput } from './file-rules.js';
 import { issuesToProblems } from './issues.js';
 import { mandatoryEntries } from './mandatory.js';
 import { CLAUDE_SETTINGS_SCHEMA, POLICY_SCHEMA, type PolicyFile } from './schema.js';
-import { readPolicySource, type PolicySource } from './source.js';
+import { readPolicySource, type PathSegment, type PolicySource } from './source.js';
 import type { Matcher, PathContext, RuleSpec, ScopeName } from './types.js';
 
 export const PROFILE_DIR = new URL('../../profiles/', import.meta.url);
@@ -107,7 +107,7 @@ function parseDocument(scope: ScopeName, file: string, text: string, problems: P
   if (scope !== 'managed') {
     for (const key of ['lockdown', 'mandatory'] as const) {
       if (doc[key] !== undefined) {
-        problems.push({ file, ...source.position([key]), path: key, message: `'${key}' is allowed only in the managed policy (/etc/cordon/policy.yaml)` });
+        problems.push({ file, ...source.keyPosition([key]), path: key, message: `'${key}' is allowed only in the managed policy (/etc/cordon/policy.yaml)` });
       }
     }
   }
@@ -131,7 +131,8 @@ function permissionLists(doc: PolicyFile, dropAllowAsk: boolean): RuleListInput[
 }
 
 function mandatorySource(): PolicySource {
-  return { file: 'cordon:mandatory', value: null, position: (p) => ({ line: typeof p[2] === 'number' ? p[2] + 1 : 1, column: 1 }) };
+  const position = (p: readonly PathSegment[]): { line: number; column: number } => ({ line: typeof p[2] === 'number' ? p[2] + 1 : 1, column: 1 });
+  return { file: 'cordon:mandatory', value: null, position, keyPosition: position };
 }
 
 export function loadPolicy(options: LoadOptions): LoadedPolicy {

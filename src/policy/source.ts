@@ -2,7 +2,7 @@
  * Reads a policy document (YAML or JSON) keeping source positions, so that
  * every later problem can be reported as `file:line:column: path: message`.
  */
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { PolicyProblem } from '../errors.js';
 
 export const MAX_POLICY_BYTES = 1024 * 1024;
@@ -14,6 +14,8 @@ export interface PolicySource {
   readonly value: unknown;
   /** Position of the node at `path`, or of its closest existing ancestor. */
   position(path: readonly PathSegment[]): { line: number; column: number };
+  /** Position of the key that ends `path` (for unknown or misplaced keys). */
+  keyPosition(path: readonly PathSegment[]): { line: number; column: number };
 }
 
 export function formatPath(path: readonly PathSegment[]): string {
@@ -63,24 +65,32 @@ export function readPolicySource(file: string, text: string): PolicySource | Pol
   } catch (e) {
     return [problem(file, 1, 1, '', `cannot read document: ${e instanceof Error ? e.message : String(e)}`)];
   }
-  return {
-    file,
-    value,
-    position(path) {
-      for (let n = path.length; n >= 0; n--) {
-        const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-        if (isNode(node) && node.range) {
-          const pos = lineCounter.linePos(node.range[0]);
+  const position = (path: readonly PathSegment[]): { line: number; column: number } => {
+    // The node itself, or its closest existing ancestor when it is missing.
+    for (let n = path.length; n >= 0; n--) {
+      const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        const pos = lineCounter.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return { line: 1, column: 1 };
+  };
+  const keyPosition = (path: readonly PathSegment[]): { line: number; column: number } => {
+    const last = path[path.length - 1];
+    if (typeof last === 'string') {
+      const parent: unknown = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
+        if (pair && isNode(pair.key) && pair.key.range) {
+          const pos = lineCounter.linePos(pair.key.range[0]);
           return { line: pos.line, column: pos.col };
         }
-        if (n > 0 && n === path.length) {
-          // A missing key: point at the key of its parent map if we can.
-          continue;
-        }
       }
-      return { line: 1, column: 1 };
-    },
+    }
+    return position(path);
   };
+  return { file, value, position, keyPosition };
 }
 
 function positionOfOffset(text: string, offset: number): { line: number; column: number } {

@@ -89,6 +89,20 @@ void describe('analyzeCommand: what cannot be accounted for', () => {
   });
   void it('an unterminated quote', () => unsafe('echo "abc', /parse|incomplete/));
   void it('env -S', () => unsafe("env -S 'curl x'", /env -S/));
+  void it('shell scripts produced by other commands or by xargs', () => {
+    unsafe('bash <(curl x)', /produced by another command/);
+    unsafe('curl x | sh /dev/stdin', /stdin/);
+    unsafe('echo x | xargs sh -c', /not static/);
+    unsafe("ls | xargs -I{} sh -c 'rm {}'", /xargs/);
+  });
+  void it('assignments made by builtins and through subscripts', () => {
+    unsafe('read -r PATH', /PATH/);
+    unsafe('printf -v LD_PRELOAD %s x', /LD_PRELOAD/);
+    unsafe('declare "PATH=/x"', /PATH/);
+    unsafe('hash -p /tmp/x curl', /hash -p/);
+    unsafe('BASH_CMDS[curl]=/tmp/x', /BASH_CMDS/);
+    assert.deepEqual(analyzeCommandSync('printf "%s" HOME && read -r line').unsafe, []);
+  });
   void it('quoted code in arithmetic', () => {
     unsafe("(( x['$(id)'] ))", /Arithmetic/);
     unsafe("[[ $n -eq 'a[$(id)]' ]]", /Arithmetic/);

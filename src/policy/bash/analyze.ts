@@ -6,7 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { CommandAnalysis, CommandPart } from '../types.js';
-import { analyzeSimpleCommand, assignmentName, assignmentText } from './command.js';
+import { analyzeSimpleCommand, assigningBuiltinReason, assignmentName, assignmentText } from './command.js';
 import { loadShellParser, withShellTree } from './parser.js';
 import { checkSource } from './source-check.js';
 import { deeperThan, isSubstitution, someDescendant, toWord, wordText } from './words.js';
@@ -81,6 +81,14 @@ function checkAssignment(node: Node, acc: Accumulator): void {
   if (isDangerousVariable(name)) flag(acc, `Assigning ${name} changes what later commands run or load.`);
 }
 
+/** `declare "PATH=/x"`: an assignment written as a quoted word is not a `variable_assignment` node. */
+function checkQuotedDeclaration(node: Node, acc: Accumulator): void {
+  const keyword = node.firstChild?.text ?? '';
+  const words = node.namedChildren.filter((c) => c.type !== 'variable_assignment' && c.type !== 'comment').map(toWord);
+  const reason = assigningBuiltinReason(keyword, words);
+  if (reason !== null) flag(acc, reason);
+}
+
 function walkChildren(node: Node, fed: boolean, w: Walk, depth: number): void {
   for (const child of node.children) walkNode(child, fed, w, depth + 1);
 }
@@ -125,6 +133,7 @@ function walkNode(node: Node, fed: boolean, w: Walk, depth: number): void {
     case 'declaration_command':
     case 'unset_command':
       for (const a of node.namedChildren) if (a.type === 'variable_assignment') checkAssignment(a, w.acc);
+      checkQuotedDeclaration(node, w.acc);
       addPart(w, node, declarationText(node));
       return walkChildren(node, false, w, depth);
     case 'test_command':

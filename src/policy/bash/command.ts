@@ -7,7 +7,7 @@ import type { CommandPart } from '../types.js';
 import { isShell, shellInvocation } from './shell-invocation.js';
 import { commandNameProblem, toWord, wordText } from './words.js';
 import type { Word } from './words.js';
-import { basename, isHarmlessVariable, stripAllWrappers, stripSchedulingWrappers, usesEnvSplitString } from './wrappers.js';
+import { basename, isDangerousVariable, isHarmlessVariable, stripAllWrappers, stripSchedulingWrappers, usesEnvSplitString } from './wrappers.js';
 
 export interface CommandFindings {
   readonly part: CommandPart;
@@ -28,7 +28,9 @@ const EVALUATING: ReadonlyMap<string, string> = new Map([
 
 /** The variable name of an assignment node (`NAME=...`, `NAME+=...`). */
 export function assignmentName(node: Node): string {
-  return node.childForFieldName('name')?.text ?? '';
+  const name = node.childForFieldName('name');
+  // `NAME[index]=...` assigns to NAME.
+  return (name?.type === 'subscript' ? name.childForFieldName('name') : name)?.text ?? '';
 }
 
 /** `NAME=value` with the value unquoted when static, as written otherwise. */
@@ -49,19 +51,42 @@ function ownStdinRedirect(node: Node): boolean {
   );
 }
 
+/** `xargs -I{}` (or `-i`, `--replace`) rewrites the words that follow it with text from its input. */
+function xargsReplaces(wrappers: readonly Word[]): boolean {
+  const at = wrappers.findIndex((w) => w.value !== null && basename(w.value) === 'xargs');
+  return at >= 0 && wrappers.slice(at + 1).some((w) => /^(-[Ii]|--replace)/.test(w.value ?? ''));
+}
+
 function shellReasons(name: string, args: readonly Word[], stdinFed: boolean, payloads: string[]): string[] {
   const invocation = shellInvocation(args);
   switch (invocation.kind) {
     case 'command':
-      if (invocation.payload === undefined) return [];
-      if (invocation.payload.value === null) return [`\`${name} -c\` runs a string that is not static.`];
+      // Without an operand the string comes from somewhere else (`xargs sh -c` appends its input).
+      if (invocation.payload?.value == null) return [`\`${name} -c\` runs a string that is not static.`];
       payloads.push(invocation.payload.value);
       return [];
     case 'stdin':
       return stdinFed ? [`\`${name}\` reads a script from stdin (pipe, heredoc or herestring).`] : [];
     case 'script':
-      return [];
+      return invocation.script.node.type === 'process_substitution'
+        ? [`\`${name}\` runs a script produced by another command.`]
+        : [];
   }
+}
+
+/** Builtins that assign to variables named in their arguments (`read PATH`, `printf -v PATH`, `hash -p`). */
+export function assigningBuiltinReason(name: string, args: readonly Word[]): string | null {
+  let values = args.map((w) => w.value ?? '');
+  if (name === 'hash' && values.some((v) => v.startsWith('-p'))) return '`hash -p` changes which program a command name runs.';
+  if (name === 'printf') {
+    // Only `-v NAME` / `-vNAME` assigns; the other arguments are data.
+    const at = values.findIndex((v) => v.startsWith('-v'));
+    values = at < 0 ? [] : [values[at] === '-v' ? values[at + 1] ?? '' : (values[at] ?? '').slice(2)];
+  } else if (!['read', 'mapfile', 'readarray', 'declare', 'typeset', 'export', 'local', 'readonly'].includes(name)) {
+    return null;
+  }
+  const target = values.map((v) => v.split('=')[0] ?? '').find(isDangerousVariable);
+  return target === undefined ? null : `\`${name}\` assigns ${target}, which changes what later commands run or load.`;
 }
 
 /** Reasons found on the command once every wrapper is stripped (`sudo eval`, `env bash -c "$X"`...). */
@@ -84,7 +109,12 @@ function innerReasons(inner: readonly Word[], all: readonly Word[], stdinFed: bo
   if (name === 'let' && inner.some((w) => /\$\(|`/.test(w.value ?? ''))) {
     reasons.push('`let` evaluates text that contains a command substitution.');
   }
-  if (isShell(name)) reasons.push(...shellReasons(name, inner.slice(1), stdinFed, payloads));
+  const assigning = assigningBuiltinReason(name, inner.slice(1));
+  if (assigning !== null) reasons.push(assigning);
+  if (isShell(name)) {
+    reasons.push(...shellReasons(name, inner.slice(1), stdinFed, payloads));
+    if (xargsReplaces(all.slice(0, all.length - inner.length))) reasons.push('`xargs` rewrites the shell command with its input.');
+  }
   return reasons;
 }
 

@@ -10,12 +10,15 @@ const SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'yash
 export type ShellInvocation =
   | { readonly kind: 'command'; readonly payload: Word | undefined }
   | { readonly kind: 'stdin' }
-  | { readonly kind: 'script' };
+  | { readonly kind: 'script'; readonly script: Word };
 
 /** True when `name` (a static command name, maybe a path) is a POSIX-style shell. */
 export function isShell(name: string): boolean {
   return SHELLS.has(basename(name));
 }
+
+/** Script paths that are stdin under another name. */
+const STDIN_PATHS = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
 
 /** Long options that take the next word as their value. */
 const LONG_WITH_VALUE = new Set(['--rcfile', '--init-file']);
@@ -48,7 +51,8 @@ export function shellInvocation(args: readonly Word[]): ShellInvocation {
     // Each `o` / `O` in a cluster consumes one following word (`-o pipefail`).
     i += 1 + [...flags].filter((f) => f === 'o' || f === 'O').length;
   }
-  if (commandMode) return { kind: 'command', payload: args[i] };
-  if (stdinMode || i >= args.length) return { kind: 'stdin' };
-  return { kind: 'script' };
+  const operand = args[i];
+  if (commandMode) return { kind: 'command', payload: operand };
+  if (stdinMode || operand === undefined || STDIN_PATHS.has(operand.value ?? '')) return { kind: 'stdin' };
+  return { kind: 'script', script: operand };
 }

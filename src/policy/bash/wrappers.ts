@@ -140,11 +140,11 @@ export function isHarmlessVariable(name: string): boolean {
 }
 
 const DANGEROUS_VARS = new Set([
-  'PATH', 'IFS', 'BASH_ENV', 'ENV', 'PROMPT_COMMAND', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'GLOBIGNORE',
+  'PATH', 'IFS', 'ENV', 'PROMPT_COMMAND', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'CDPATH', 'GLOBIGNORE',
   'HOME', 'NODE_OPTIONS', 'NODE_PATH', 'EDITOR', 'VISUAL', 'PAGER', 'MANPAGER', 'BROWSER', 'SHELL', 'FPATH',
   'ZDOTDIR', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'CLASSPATH', 'LESSOPEN', 'LESSCLOSE', 'PERLLIB', 'TMPDIR',
 ]);
-const DANGEROUS_PREFIXES = ['LD_', 'DYLD_', 'GIT_', 'PYTHON', 'PERL5', 'RUBY', 'NPM_CONFIG_', 'npm_config_', 'BASH_FUNC_', 'XDG_'];
+const DANGEROUS_PREFIXES = ['LD_', 'DYLD_', 'GIT_', 'PYTHON', 'PERL5', 'RUBY', 'NPM_CONFIG_', 'npm_config_', 'BASH_', 'XDG_'];
 
 /** Variables whose value, once set in the shell, changes what later commands run or load. */
 export function isDangerousVariable(name: string): boolean {
