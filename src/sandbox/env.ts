@@ -93,6 +93,8 @@ export function looksLikeCredential(value: string): boolean {
   // Long random runs: letters and digits mixed, high entropy. Paths are
   // split on `/` first so long directory names do not count.
   for (const m of value.matchAll(/[A-Za-z0-9+/_=-]{24,}/g)) {
+    const run = m[0];
+    if (run.length >= 32 && /[0-9]/.test(run) && /[A-Z]/.test(run) && /[a-z]/.test(run) && entropy(run) >= 4.2) return true;
     for (const seg of m[0].split('/')) {
       if (seg.length < 24 || !/[0-9]/.test(seg) || !/[A-Za-z]/.test(seg)) continue;
       if (entropy(seg) >= 3.5) return true;

@@ -5,7 +5,7 @@
  * would otherwise expose ours through /proc/1/environ), signal forwarding to
  * the sandboxed process group, then the final sweep.
  */
-import { spawn, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, lstatSync, readFileSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,7 +37,7 @@ export interface RunOptions {
   /** Skip the seccomp filter (tests and diagnosis only). */
   readonly seccomp?: boolean;
   /** Called with the spawned bwrap process, e.g. to read piped stdio. */
-  readonly onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface RunResult {
@@ -162,7 +162,7 @@ interface Status {
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const;
 
 /** Wait for bwrap, reading its JSON status fd and forwarding signals to the sandbox's process group. */
-function supervise(child: import('node:child_process').ChildProcess, opts: RunOptions): Promise<Status> {
+function supervise(child: ChildProcess, opts: RunOptions): Promise<Status> {
   return new Promise((resolveStatus) => {
     let pid: number | undefined;
     let exitCode: number | undefined;

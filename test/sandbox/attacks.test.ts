@@ -129,7 +129,7 @@ const cases: Case[] = [
   { name: 'AF_UNIX abstract socket on host', sh: () => py(`import socket; s=socket.socket(socket.AF_UNIX); s.connect("\\0cordon-test-${process.pid}")`), check: (c) => { failed(c); assert.equal(unixHits, 0); } },
 ];
 
-describe('attack suite (default sandbox, real bwrap)', { concurrency: 8 }, () => {
+void describe('attack suite (default sandbox, real bwrap)', { concurrency: 8 }, () => {
   before(async () => {
     if (skip !== undefined) return;
     fx = makeFixture();
@@ -157,9 +157,9 @@ describe('attack suite (default sandbox, real bwrap)', { concurrency: 8 }, () =>
     assert.equal(fingerprint(fx.fakeHome), homePrint, 'fake home changed');
     rmSync(fx.root, { recursive: true, force: true });
   });
-  it('has at least 40 cases', () => assert.ok(cases.length >= 40, String(cases.length)));
+  void it('has at least 40 cases', () => assert.ok(cases.length >= 40, String(cases.length)));
   for (const c of cases) {
-    it(c.name, async (t) => {
+    void it(c.name, async (t) => {
       if (skip !== undefined) return t.skip(skip);
       const ws = newWorkspace(fx);
       const env = { PATH: '/usr/local/bin:/usr/bin:/bin', ...c.env };

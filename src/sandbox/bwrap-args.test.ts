@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildBwrapArgs } from './bwrap-args.js';
+import { DEFAULT_PROTECTED_NAMES, parseSandboxSpec, type SandboxSpec } from './spec.js';
+
+const spec: SandboxSpec = {
+  workspace: '/w', readOnly: ['/usr'], readWrite: [], hidden: [], protectedNames: [...DEFAULT_PROTECTED_NAMES],
+  env: { PATH: '/usr/bin', HOME: '/root' }, network: { mode: 'none' }, cwd: '/w/sub',
+};
+
+void test('argv: namespaces, binds, env, chdir, command last', () => {
+  const a = buildBwrapArgs(spec, { home: '/p/home', tmp: '/p/tmp', seccompFd: 4, statusFd: 3, layout: {
+    protectedPaths: ['/w/.git/hooks'], pinnedDirs: ['/w/.git'], hiddenEntries: [{ path: '/w/s.env', kind: 'file' }, { path: '/w/priv', kind: 'dir' }],
+  } }, ['sh', '-c', 'x; y']);
+  const s = a.join(' ');
+  for (const f of ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv', '--seccomp 4', '--json-status-fd 3', '--remount-ro /']) assert.ok(s.includes(f), f);
+  assert.ok(s.indexOf('--tmpfs /tmp') < s.indexOf('--bind /w /w'));
+  assert.ok(s.indexOf('--bind /w/.git /w/.git') < s.indexOf('--ro-bind /w/.git/hooks /w/.git/hooks'));
+  assert.ok(s.includes('--ro-bind /dev/null /w/s.env'));
+  assert.ok(s.includes('--tmpfs /w/priv --remount-ro /w/priv'));
+  assert.ok(s.includes('--setenv HOME /p/home') && !s.includes('--setenv HOME /root'));
+  assert.deepEqual(a.slice(-5), ['--chdir', '/w/sub', '--', 'sh', '-c', 'x; y'].slice(-5));
+  assert.equal(a.at(-1), 'x; y');
+});
+void test('newSession false drops --new-session', () => {
+  assert.ok(!buildBwrapArgs(spec, { home: '/h', tmp: '/t', newSession: false }).includes('--new-session'));
+});
+void test('spec schema rejects unknown keys and a cwd outside the workspace', () => {
+  assert.throws(() => parseSandboxSpec({ ...spec, extra: 1 }));
+  assert.throws(() => parseSandboxSpec({ ...spec, cwd: '/elsewhere' }), /inside the workspace/);
+  assert.throws(() => parseSandboxSpec({ ...spec, protectedNames: ['../x'] }));
+  assert.deepEqual(parseSandboxSpec(spec), spec);
+});
