@@ -88,6 +88,13 @@ void describe('analyzeCommand: what cannot be accounted for', () => {
     unsafe('if then fi', /does not parse/);
   });
   void it('an unterminated quote', () => unsafe('echo "abc', /parse|incomplete/));
+  void it('a line continuation inside a word', () => {
+    unsafe('cu\\\nrl x', /backslash-newline/);
+    unsafe('X=a\\\nb curl', /backslash-newline/);
+    for (const ok of ['ls \\\n  -la', "echo 'a\\\nb'", 'echo "a\\\nb"', 'echo a\\\\\nls', '# x\\\ny']) {
+      assert.deepEqual(analyzeCommandSync(ok).unsafe, [], JSON.stringify(ok));
+    }
+  });
   void it('env -S', () => unsafe("env -S 'curl x'", /env -S/));
   void it('shell scripts produced by other commands or by xargs', () => {
     unsafe('bash <(curl x)', /produced by another command/);

@@ -8,6 +8,7 @@ import type { Node } from 'web-tree-sitter';
 import type { CommandAnalysis, CommandPart } from '../types.js';
 import { analyzeSimpleCommand, assigningBuiltinReason, assignmentName, assignmentText } from './command.js';
 import { loadShellParser, withShellTree } from './parser.js';
+import { hasHiddenJoin } from './continuation.js';
 import { checkSource } from './source-check.js';
 import { deeperThan, isSubstitution, someDescendant, toWord, wordText } from './words.js';
 import { isDangerousVariable } from './wrappers.js';
@@ -177,6 +178,7 @@ function analyzeInto(source: string, acc: Accumulator, shellDepth: number): void
   withShellTree(source, (tree) => {
     // Checked before walking so that deep input costs one linear pass, not one per level.
     if (deeperThan(tree.rootNode, MAX_AST_DEPTH)) return flag(acc, 'The command is nested too deeply to analyse.');
+    if (hasHiddenJoin(tree.rootNode, source)) flag(acc, 'A backslash-newline joins a word that the parser splits.');
     walkNode(tree.rootNode, false, { acc, shellDepth }, 0);
   });
 }
