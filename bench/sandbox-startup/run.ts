@@ -1,0 +1,55 @@
+/**
+ * Start-up cost, side by side in one run (N=30 each, median and p90 wall time):
+ *   bare    `bwrap --unshare-all --ro-bind / / true`
+ *   runner  a fresh node process importing src/sandbox/runner and running `true`
+ *           with the default spec (what `cordon run -- true` pays, minus CLI parsing)
+ *   srt     `srt true` when SRT_BIN points at an installed @anthropic-ai/sandbox-runtime
+ * Usage: node --import tsx bench/sandbox-startup/run.ts [N]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const N = Number(process.argv[2] ?? 30);
+const here = dirname(fileURLToPath(import.meta.url));
+
+function time(file: string, args: readonly string[], opts: { cwd?: string } = {}): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < N + 2; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
+    if (i >= 2) out.push(ms); // two warm-up runs
+  }
+  return out.sort((a, b) => a - b);
+}
+
+const q = (xs: readonly number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+
+const ws = mkdtempSync(join(tmpdir(), 'cordon-bench-'));
+const rows: [string, number[]][] = [];
+rows.push(['bwrap --unshare-all --ro-bind / / true', time('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true'])]);
+rows.push(['node -e 0 (baseline node start)', time(process.execPath, ['-e', '0'])]);
+const inproc = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws, '--loop', String(N)], { cwd: join(here, '../..'), encoding: 'utf8' });
+rows.push(['runSandboxed(true) in-process', (JSON.parse(inproc.stdout) as number[])]);
+rows.push(['fresh node + tsx + runner true', time(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws], { cwd: join(here, '../..') })]);
+const srt = process.env['SRT_BIN'];
+if (srt !== undefined) rows.push(['srt true', time(srt, ['true'], { cwd: ws })]);
+rmSync(ws, { recursive: true, force: true });
+
+console.log(`sandbox start-up, N=${N}, wall time in ms`);
+console.log(`${'what'.padEnd(44)}${'median'.padStart(9)}${'p90'.padStart(9)}${'min'.padStart(9)}`);
+for (const [name, xs] of rows) {
+  console.log(`${name.padEnd(44)}${q(xs, 0.5).toFixed(1).padStart(9)}${q(xs, 0.9).toFixed(1).padStart(9)}${(xs[0] ?? NaN).toFixed(1).padStart(9)}`);
+}
+const bare = q(rows[0]?.[1] ?? [], 0.5);
+const node = q(rows[1]?.[1] ?? [], 0.5);
+const runner = q(rows[2]?.[1] ?? [], 0.5);
+void node;
+console.log(`runner overhead over bare bwrap (in-process, what cordon adds per run): ${(runner - bare).toFixed(1)} ms`);
+console.log('the fresh-process row includes node start-up and tsx transpilation; the CLI row (dist/) comes with `cordon run`');
+if (srt === undefined) console.log('srt: not measured (set SRT_BIN=/path/to/node_modules/.bin/srt)');
+else console.log(`runner / srt: ${(runner / q(rows[4]?.[1] ?? [], 0.5)).toFixed(2)}`);
