@@ -37,7 +37,14 @@ const inproc = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'runne
 rows.push(['runSandboxed(true) in-process', (JSON.parse(inproc.stdout) as number[])]);
 rows.push(['fresh node + tsx + runner true', time(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws], { cwd: join(here, '../..') })]);
 const srt = process.env['SRT_BIN'];
-if (srt !== undefined) rows.push(['srt true', time(srt, ['true'], { cwd: ws })]);
+let srtError: string | undefined;
+if (srt !== undefined) {
+  try {
+    rows.push(['srt true', time(srt, ['true'], { cwd: ws })]);
+  } catch (e) {
+    srtError = (e as Error).message.split('\n')[0];
+  }
+}
 rmSync(ws, { recursive: true, force: true });
 
 console.log(`sandbox start-up, N=${N}, wall time in ms`);
@@ -52,4 +59,5 @@ void node;
 console.log(`runner overhead over bare bwrap (in-process, what cordon adds per run): ${(runner - bare).toFixed(1)} ms`);
 console.log('the fresh-process row includes node start-up and tsx transpilation; the CLI row (dist/) comes with `cordon run`');
 if (srt === undefined) console.log('srt: not measured (set SRT_BIN=/path/to/node_modules/.bin/srt)');
+else if (srtError !== undefined) console.log(`srt: could not run: ${srtError}`);
 else console.log(`runner / srt: ${(runner / q(rows[4]?.[1] ?? [], 0.5)).toFixed(2)}`);
