@@ -111,7 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   family = argv[2] === 'run' ? 'run' : argv[2] === 'policy' ? 'policy' : 'other';
   try {
     const program = buildProgram();
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {

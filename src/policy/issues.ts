@@ -61,19 +61,20 @@ function messageFor(issue: z.core.$ZodIssue, source: PolicySource): string {
   const path = issue.path as PathSegment[];
   const last = path[path.length - 1];
   const inRuleList = path.length >= 2 && typeof last === 'number' && ['deny', 'ask', 'allow'].includes(String(path[path.length - 2]));
-  switch (issue.code) {
-    case 'invalid_union':
-      if (inRuleList) return `expected a rule string such as "Net(example.com)" or a mapping { rule: mcp__server__tool, args: {...} }, found ${describeValue(source, path)}`;
-      return `value does not fit any accepted form (found ${describeValue(source, path)}); see schema/policy.schema.json`;
-    case 'invalid_type':
-      if (describeValue(source, path) === 'nothing') return `'${String(last)}' is required`;
-      return `expected ${issue.expected}, found ${describeValue(source, path)}`;
-    case 'invalid_value':
-      if (describeValue(source, path) === 'nothing') return `'${String(last)}' is required; add ${String(last)}: ${JSON.stringify(issue.values[0])}`;
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeValue(source, path)}`;
-    default:
-      return issue.message;
+  if (issue.code === 'invalid_union') {
+    if (inRuleList) return `expected a rule string such as "Net(example.com)" or a mapping { rule: mcp__server__tool, args: {...} }, found ${describeValue(source, path)}`;
+    return `value does not fit any accepted form (found ${describeValue(source, path)}); see schema/policy.schema.json`;
   }
+  if (issue.code === 'invalid_type') {
+    if (describeValue(source, path) === 'nothing') return `'${String(last)}' is required`;
+    return `expected ${issue.expected}, found ${describeValue(source, path)}`;
+  }
+  if (issue.code === 'invalid_value') {
+    if (describeValue(source, path) === 'nothing') return `'${String(last)}' is required; add ${String(last)}: ${JSON.stringify(issue.values[0])}`;
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeValue(source, path)}`;
+  }
+  // Other issue kinds (too long, bad format...): zod's message names the limit.
+  return issue.message;
 }
 
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], source: PolicySource, schema: z.ZodType): PolicyProblem[] {

@@ -29,6 +29,7 @@ export const CLAUDE_ONLY_TOOLS: ReadonlySet<string> = new Set([
 
 export const RULE_KIND_NAMES: readonly string[] = [...KIND_ALIASES.keys(), 'mcp__'];
 
+// eslint-disable-next-line no-control-regex -- these are exactly the characters being refused
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
 
 function invalid(message: string): CordonError {
