@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CordonError, PolicyError, type PolicyProblem } from '../errors.js';
 import { compileRuleLists, type RuleListInput } from './file-rules.js';
 import { issuesToProblems } from './issues.js';
-import { mandatoryEntries } from './mandatory.js';
+import { mandatoryEntries, protectedNames } from './mandatory.js';
 import { CLAUDE_SETTINGS_SCHEMA, POLICY_SCHEMA, type PolicyFile } from './schema.js';
 import { readPolicySource, type PathSegment, type PolicySource } from './source.js';
 import type { Matcher, PathContext, RuleSpec, ScopeName } from './types.js';
@@ -48,6 +48,8 @@ export interface LoadedPolicy {
   readonly profiles: readonly string[];
   readonly lockdown: boolean;
   readonly warnings: readonly PolicyProblem[];
+  /** Names kept read-only and uncreatable at every depth of the workspace by the sandbox. */
+  readonly protectedNames: readonly string[];
   /** Non-permission sections, each taken from the strongest scope that sets it. */
   readonly settings: Pick<PolicyFile, 'dlp' | 'credentials' | 'mcp' | 'approvals' | 'audit'>;
 }
@@ -211,6 +213,7 @@ export function loadPolicy(options: LoadOptions): LoadedPolicy {
     profiles: [...profiles],
     lockdown,
     warnings,
+    protectedNames: protectedNames(managed?.doc.mandatory?.instruction_files),
     settings,
   };
 }

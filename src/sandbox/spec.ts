@@ -5,6 +5,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { protectedNames } from '../policy/mandatory.js';
 
 const absPath = z
   .string()
@@ -49,52 +50,11 @@ export const SandboxSpecSchema = z
 export type SandboxSpec = z.infer<typeof SandboxSpecSchema>;
 
 /**
- * Agent configuration and persistence files. Each is read-only at every depth
- * of the workspace; creating one during a run is refused (see README.md).
+ * Agent configuration and persistence files, from the policy's mandatory
+ * protections (one list, kept in src/policy/mandatory.ts). Each is read-only
+ * at every depth of the workspace; creating one during a run is refused.
  */
-export const DEFAULT_PROTECTED_NAMES: readonly string[] = [
-  '.git/hooks',
-  '.git/config',
-  '.git/info/attributes',
-  '.gitmodules',
-  '.claude',
-  '.cursor',
-  '.cursorrules',
-  '.windsurfrules',
-  '.clinerules',
-  '.roo',
-  '.continue',
-  '.aider.conf.yml',
-  '.mcp.json',
-  '.vscode',
-  '.idea',
-  '.gemini',
-  '.codex',
-  '.github/copilot-instructions.md',
-  '.husky',
-  '.envrc',
-  '.env.local.sh',
-  '.devcontainer',
-  'CLAUDE.md',
-  'CLAUDE.local.md',
-  'AGENTS.md',
-  'GEMINI.md',
-  '.bashrc',
-  '.bash_profile',
-  '.bash_login',
-  '.bash_logout',
-  '.profile',
-  '.zshrc',
-  '.zshenv',
-  '.zprofile',
-  '.zlogin',
-  '.npmrc',
-  '.yarnrc',
-  '.yarnrc.yml',
-  '.pypirc',
-  '.netrc',
-  '.ssh',
-];
+export const DEFAULT_PROTECTED_NAMES: readonly string[] = protectedNames();
 
 /** System directories a program needs, bound read-only when present. */
 export const SYSTEM_READ_ONLY: readonly string[] = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];

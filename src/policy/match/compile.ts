@@ -9,10 +9,15 @@ import type { Matcher, PathContext, RuleSpec, Subject } from '../types.js';
 import { describeHttpPattern, httpPathMatches, methodMatches, parseHttpPattern } from './http.js';
 import { compileArgMatcher, globToRegex } from './mcp.js';
 import { describeHostPattern, describeNetPattern, hostMatches, parseNetPattern, portMatches } from './net.js';
-import { compilePathPattern } from './path.js';
+import { compilePathPattern, type PathPattern } from './path.js';
 
 function effectWord(spec: RuleSpec): string {
   return spec.effect === 'deny' ? 'Denies' : spec.effect === 'ask' ? 'Asks before' : 'Allows';
+}
+
+export interface PathMatcher extends Matcher {
+  /** The compiled pattern, or null for the whole tool (`Read`). */
+  readonly pattern: PathPattern | null;
 }
 
 export interface BashMatcher extends Matcher {
@@ -47,9 +52,14 @@ export function compileRule(spec: RuleSpec, ctx: PathContext): Matcher {
     case 'Read':
     case 'Edit': {
       const verb = spec.kind === 'Read' ? 'reading' : 'writing';
-      if (spec.specifier === null) return make(spec, `${verb} any file`, (s) => s.kind === spec.kind);
+      if (spec.specifier === null) {
+        const all: PathMatcher = { ...make(spec, `${verb} any file`, (s) => s.kind === spec.kind), pattern: null };
+        return all;
+      }
       const p = compilePathPattern(spec.specifier, ctx);
-      return make(spec, `${verb} ${p.display}`, (s) => (s.kind === 'Read' || s.kind === 'Edit') && s.kind === spec.kind && p.matches(s.path));
+      const m = make(spec, `${verb} ${p.display}`, (s) => (s.kind === 'Read' || s.kind === 'Edit') && s.kind === spec.kind && p.matches(s.path));
+      const pm: PathMatcher = { ...m, pattern: p };
+      return pm;
     }
     case 'Bash':
       return compileBash(spec);

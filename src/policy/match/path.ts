@@ -12,6 +12,12 @@ import type { PathContext } from '../types.js';
 export interface PathPattern {
   /** The absolute pattern the rule stands for, for messages. */
   readonly display: string;
+  /** Absolute directory the pattern is anchored at. */
+  readonly base: string;
+  /** The pattern below `base` (may hold globs). */
+  readonly rest: string;
+  /** True when the pattern matches at any depth below `base`. */
+  readonly anyDepth: boolean;
   matches(absPath: string): boolean;
 }
 
@@ -54,6 +60,9 @@ export function compilePathPattern(pattern: string, ctx: PathContext): PathPatte
   const re = compileGlob(a.rest, a.base, a.anyDepth, pattern);
   const shown = a.anyDepth ? `${a.base}/**/${a.rest}` : a.rest === '' ? a.base : `${a.base === '/' ? '' : a.base}/${a.rest}`;
   return {
+    base: a.base,
+    rest: a.rest,
+    anyDepth: a.anyDepth,
     display: `${shown} (${a.where})`,
     matches: (absPath) => re.test(absPath),
   };
