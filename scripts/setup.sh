@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up cordon on a fresh Debian/Ubuntu machine: bubblewrap from the
+# distribution, npm packages, and the build (dist/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v bwrap >/dev/null 2>&1; then
+  echo "setup: installing bubblewrap (Debian package)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq bubblewrap
+fi
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: cordon needs Node.js 20.19 or newer (found $(node --version))" >&2
+  exit 1
+fi
+
+echo "setup: installing npm packages"
+npm ci --no-audit --no-fund
+echo "setup: building dist/"
+npm run build --silent
+echo "setup: done; try: npx cordon doctor"

@@ -1,0 +1,65 @@
+/** `cordon run` end to end: real bwrap, real files, the exit-status contract and the audit trail. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { cordon } from './cli-helpers.js';
+
+const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
+const skip = bwrap ? false : 'bubblewrap is not installed (apt-get install -y bubblewrap)';
+
+function setup(): { ws: string; state: string; env: NodeJS.ProcessEnv } {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'cordon-run-'));
+  const ws = path.join(root, 'ws');
+  const state = path.join(root, 'state');
+  mkdirSync(ws);
+  return { ws, state, env: { XDG_STATE_HOME: state, GITHUB_TOKEN: 'ghp_' + 'a'.repeat(36), CORDON_TEST_HARMLESS: '1' } };
+}
+
+void describe('cordon run', { skip }, () => {
+  void it('returns the command\'s own status, 127 when not found, 126 when not executable', () => {
+    const { ws, env } = setup();
+    writeFileSync(path.join(ws, 'data.txt'), 'x');
+    assert.equal(cordon(['run', '--', 'true'], { cwd: ws, env }).status, 0);
+    assert.equal(cordon(['run', '--', 'sh', '-c', 'exit 7'], { cwd: ws, env }).status, 7);
+    assert.equal(cordon(['run', '--', 'no-such-command-xyz'], { cwd: ws, env }).status, 127);
+    assert.equal(cordon(['run', '--', './data.txt'], { cwd: ws, env }).status, 126);
+  });
+
+  void it('exits 125 on a broken policy, with the positioned error, and runs nothing', () => {
+    const { ws, env } = setup();
+    writeFileSync(path.join(ws, 'cordon.yaml'), 'version: 1\npermissions:\n  allow: ["Nett(x)"]\n');
+    const r = cordon(['run', '--', 'sh', '-c', 'touch ran'], { cwd: ws, env });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /cordon\.yaml:3:11: permissions\.allow\[0\]: unknown rule kind 'Nett'; did you mean 'Net'\?/);
+    assert.equal(existsSync(path.join(ws, 'ran')), false);
+  });
+
+  void it('scrubs credentials from the environment', () => {
+    const { ws, env } = setup();
+    const r = cordon(['run', '--', 'sh', '-c', 'env'], { cwd: ws, env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /GITHUB_TOKEN|ghp_/);
+    assert.match(r.stdout, /^PATH=/m);
+  });
+
+  void it('hides a denied workspace file, refuses a protected write, records both sides', () => {
+    const { ws, state, env } = setup();
+    writeFileSync(path.join(ws, '.env'), 'API_KEY=canary-1234567890\n');
+    const r = cordon(['run', '--', 'sh', '-c', 'cat .env; mkdir -p .claude && echo pwned > .claude/settings.json; echo ok > build.txt'], { cwd: ws, env });
+    assert.doesNotMatch(r.stdout, /canary/);
+    assert.equal(readFileSync(path.join(ws, 'build.txt'), 'utf8'), 'ok\n', 'benign write works');
+    assert.equal(existsSync(path.join(ws, '.claude', 'settings.json')), false, 'protected file did not stay');
+    const m = /cordon: (\d+) actions? blocked \(cordon audit tail (s_[0-9a-f]+)\)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const logDir = path.join(state, 'cordon');
+    const files = readdirSync(logDir);
+    assert.equal(files.length, 1);
+    const log = readFileSync(path.join(logDir, files[0] ?? ''), 'utf8');
+    assert.match(log, /"boundary":"sandbox".*"decision":"deny".*Edit\(.*\.claude/);
+    assert.doesNotMatch(log, /canary/);
+    const v = cordon(['audit', 'verify', m[2] ?? ''], { env });
+    assert.equal(v.status, 0, v.stderr + v.stdout);
+  });
+});
