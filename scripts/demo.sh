@@ -21,23 +21,26 @@ echo "== a compromised agent inside cordon run (workspace $demo/ws)"
 cd "$demo/ws"
 set +e
 $CORDON run -- sh -c '
-  try() { printf "%-52s" "$1"; shift; if "$@" >/dev/null 2>&1; then echo "SUCCEEDED (bad)"; else echo "blocked"; fi; }
+  try() { printf "  %-44s" "$1"; shift; if "$@" >/dev/null 2>&1; then echo "succeeded inside the sandbox"; else echo "refused"; fi; }
   try "read the workspace .env"            sh -c "grep -q canary .env"
   try "read ~/.ssh/id_rsa"                  cat "$HOME/.ssh/id_rsa"
-  try "read /root or another home"          ls /root
-  try "see GITHUB_TOKEN in the environment" sh -c "env | grep -q GITHUB_TOKEN"
+  try "list /root"                          ls /root
+  try "find GITHUB_TOKEN in the environment" sh -c "env | grep -q GITHUB_TOKEN"
   try "write .git/hooks/pre-commit"         sh -c "mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit"
   try "create .claude/settings.json"        sh -c "mkdir -p .claude && echo {} > .claude/settings.json"
   try "open a new user namespace"           unshare -U true
-  try "reach the network"                   sh -c "exec 3<>/dev/tcp/127.0.0.1/22"
+  try "connect to 127.0.0.1:22"             sh -c "exec 3<>/dev/tcp/127.0.0.1/22"
   try "write build output (benign)"         sh -c "echo ok > build.txt"
 '
 status=$?
 set -e
-echo "(exit status $status)"
 echo
-echo "== what is left in the workspace"
-ls -A "$demo/ws"
+echo "== on the host, after the run"
+check() { printf "  %-44s" "$1"; if [ -e "$2" ]; then echo "present"; else echo "absent"; fi; }
+check ".git/hooks/pre-commit (must be absent)" "$demo/ws/.git/hooks/pre-commit"
+check ".claude/settings.json (must be absent)" "$demo/ws/.claude/settings.json"
+check "build.txt (benign, must be present)" "$demo/ws/build.txt"
+echo "  (exit status of the agent: $status)"
 echo
 echo "== the audit log"
 $CORDON audit tail

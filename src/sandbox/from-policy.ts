@@ -87,6 +87,8 @@ export function specFromPolicy(policy: LoadedPolicy, engine: PolicyEngine, opts:
     if (!isPathMatcher(m) || m.pattern === null || m.spec.effect !== 'allow' || m.pattern.anyDepth) continue;
     const { prefix } = literalPrefix(m.pattern.base, m.pattern.rest);
     if (prefix === '/' || within(prefix, [ws]) || !existsSync(prefix)) continue;
+    // The sandbox has its own /dev, /proc and /sys; binding host device nodes would break them (nodev).
+    if (within(prefix, ['/dev', '/proc', '/sys'])) continue;
     // The private HOME and /tmp are the sandbox's own; real paths under them are bound only when named.
     if (prefix === policy.context.home || prefix === '/tmp') continue;
     if (m.spec.kind === 'Edit' && editAllowed(path.join(prefix, 'x'))) readWrite.push(prefix);
