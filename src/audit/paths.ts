@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { SESSION_ID_PATTERN } from './record.js';
+import { SESSION_ID_PATTERN } from './record-constants.js';
 
 /**
  * `$XDG_STATE_HOME/cordon`, or `~/.local/state/cordon`. A relative

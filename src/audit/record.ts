@@ -6,24 +6,10 @@
 import { z } from 'zod';
 import type { Effect } from '../policy/types.js';
 
-export const BOUNDARIES = [
-  'egress',
-  'sandbox',
-  'mcp',
-  'hook',
-  'policy',
-  'approval',
-  'broker',
-  'supervisor',
-] as const;
-export type Boundary = (typeof BOUNDARIES)[number];
+import { BOUNDARIES, GENESIS_PREV, SESSION_ID_PATTERN, SHA256_HEX } from './record-constants.js';
 
-/** `s_` followed by lowercase hex; the id also names the log file, so it can never contain a path separator. */
-export const SESSION_ID_PATTERN = /^s_[0-9a-f]{4,64}$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/** `prev` of the first record of a chain. */
-export const GENESIS_PREV = '0'.repeat(64);
+export { BOUNDARIES, GENESIS_PREV, SESSION_ID_PATTERN };
+export type { Boundary } from './record-constants.js';
 
 export const FindingSchema = z.strictObject({
   detector: z.string().min(1).describe('Name of the detector that fired, e.g. `aws-access-key-id`.'),

@@ -9,7 +9,8 @@ import { CordonError } from '../errors.js';
 import type { Effect } from '../policy/types.js';
 import { MAX_LINE_BYTES, readLastLines } from './lines.js';
 import { onDecision } from './publish.js';
-import { DecisionEventSchema, DecisionRecordSchema, GENESIS_PREV, SESSION_ID_PATTERN } from './record.js';
+import { checkEvent, checkRecord } from './record-check.js';
+import { GENESIS_PREV, SESSION_ID_PATTERN } from './record-constants.js';
 import type { DecisionEvent, DecisionRecord } from './record.js';
 import { ensureRedacted } from './redact.js';
 import { sessionFile } from './paths.js';
@@ -48,7 +49,8 @@ function resumePoint(path: string, session: string): { seq: number; prev: string
   if (last === undefined) return { seq: 0, prev: GENESIS_PREV };
   let parsed: DecisionRecord | undefined;
   try {
-    parsed = last === null ? undefined : DecisionRecordSchema.parse(JSON.parse(last.toString('utf8')));
+    const r = last === null ? undefined : checkRecord(JSON.parse(last.toString('utf8')));
+    parsed = r?.ok === true ? r.value : undefined;
   } catch {
     parsed = undefined;
   }
@@ -125,12 +127,11 @@ export class AuditWriter {
   write(event: DecisionEvent): DecisionRecord {
     if (this.#failed !== null) throw this.#failed;
     if (this.#fd === null) throw new CordonError('CORDON_AUDIT_IO', `the audit log ${this.path} is closed`);
-    const parsed = DecisionEventSchema.safeParse(event);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
-      throw new CordonError('CORDON_INTERNAL', `a decision event is malformed and was not recorded (${issues})`);
+    const parsed = checkEvent(event);
+    if (!parsed.ok) {
+      throw new CordonError('CORDON_INTERNAL', `a decision event is malformed and was not recorded (${parsed.error})`);
     }
-    const e = parsed.data;
+    const e = parsed.value;
     const record: DecisionRecord = {
       seq: this.#seq + 1,
       ts: this.#now().toISOString(),

@@ -5,7 +5,6 @@
  * there is never a fallback to an empty or default policy.
  */
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CordonError, PolicyError, type PolicyProblem } from '../errors.js';
 import { compileRuleLists, type RuleListInput } from './file-rules.js';
@@ -13,25 +12,11 @@ import { issuesToProblems } from './issues.js';
 import { mandatoryEntries, protectedNames } from './mandatory.js';
 import { CLAUDE_SETTINGS_SCHEMA, POLICY_SCHEMA, type PolicyFile } from './schema.js';
 import { readPolicySource, type PathSegment, type PolicySource } from './source.js';
+import { BUILTIN_PROFILES, PROFILE_DIR, resolveHome, scopeFiles, type LoadOptions } from './scopes.js';
 import type { Matcher, PathContext, RuleSpec, ScopeName } from './types.js';
 
-export const PROFILE_DIR = new URL('../../profiles/', import.meta.url);
-export const BUILTIN_PROFILES: readonly string[] = ['default', 'none'];
-
-export interface LoadOptions {
-  readonly workspace: string;
-  readonly home?: string;
-  /** Default `/etc/cordon/policy.yaml` (or `$CORDON_MANAGED_POLICY`); `null` skips the scope. */
-  readonly managedFile?: string | null;
-  /** Default `$XDG_CONFIG_HOME/cordon/policy.yaml`; `null` skips the scope. */
-  readonly userFile?: string | null;
-  /** Default `<workspace>/cordon.yaml`; `null` skips the scope. */
-  readonly projectFile?: string | null;
-  /** `--policy` files: each must exist. */
-  readonly files?: readonly string[];
-  /** `--profile`: a built-in profile added to those the files extend. */
-  readonly profile?: string;
-}
+export { BUILTIN_PROFILES, PROFILE_DIR } from './scopes.js';
+export type { LoadOptions } from './scopes.js';
 
 export interface SourceInfo {
   readonly scope: ScopeName;
@@ -59,11 +44,6 @@ interface Parsed {
   readonly source: PolicySource;
   readonly doc: PolicyFile;
   readonly format: SourceInfo['format'];
-}
-
-function defaultUserFile(home: string): string {
-  const base = process.env.XDG_CONFIG_HOME ?? path.join(home, '.config');
-  return path.join(base, 'cordon', 'policy.yaml');
 }
 
 function readText(file: string, required: boolean): string | null {
@@ -138,26 +118,14 @@ function mandatorySource(): PolicySource {
 }
 
 export function loadPolicy(options: LoadOptions): LoadedPolicy {
-  const home = options.home ?? os.homedir();
-  const context: PathContext = { workspace: path.resolve(options.workspace), home: path.resolve(home) };
+  const home = resolveHome(options);
+  const context: PathContext = { workspace: path.resolve(options.workspace), home };
   const problems: PolicyProblem[] = [];
   const parsed: Parsed[] = [];
-  const scopes: [ScopeName, string | null | undefined, string, boolean][] = [
-    ['managed', options.managedFile, process.env.CORDON_MANAGED_POLICY ?? '/etc/cordon/policy.yaml', false],
-    ['user', options.userFile, defaultUserFile(home), false],
-    ['project', options.projectFile, path.join(context.workspace, 'cordon.yaml'), false],
-  ];
-  for (const [scope, given, fallback] of scopes) {
-    if (given === null) continue;
-    const file = given ?? fallback;
-    const text = readText(file, given !== undefined);
+  for (const { scope, file, required } of scopeFiles(options)) {
+    const text = readText(file, required);
     if (text === null) continue;
     const p = parseDocument(scope, file, text, problems);
-    if (p) parsed.push(p);
-  }
-  for (const file of options.files ?? []) {
-    const text = readText(file, true) ?? '';
-    const p = parseDocument('cli', file, text, problems);
     if (p) parsed.push(p);
   }
   if (options.profile !== undefined && !BUILTIN_PROFILES.includes(options.profile)) {

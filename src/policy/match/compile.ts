@@ -4,7 +4,7 @@
  * evaluation afterwards is pure and cannot fail.
  */
 import { CordonError } from '../../errors.js';
-import { compileBashPattern } from '../bash/index.js';
+import { compileBashPattern } from '../bash/pattern.js';
 import type { Matcher, PathContext, RuleSpec, Subject } from '../types.js';
 import { describeHttpPattern, httpPathMatches, methodMatches, parseHttpPattern } from './http.js';
 import { compileArgMatcher, globToRegex } from './mcp.js';

@@ -1,0 +1,52 @@
+/**
+ * Where each scope's policy file is, without reading or parsing anything.
+ * Shared by the loader and the compiled-policy cache.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { ScopeName } from './types.js';
+
+export const PROFILE_DIR = new URL('../../profiles/', import.meta.url);
+export const BUILTIN_PROFILES: readonly string[] = ['default', 'none'];
+
+export interface LoadOptions {
+  readonly workspace: string;
+  readonly home?: string;
+  /** Default `/etc/cordon/policy.yaml` (or `$CORDON_MANAGED_POLICY`); `null` skips the scope. */
+  readonly managedFile?: string | null;
+  /** Default `$XDG_CONFIG_HOME/cordon/policy.yaml`; `null` skips the scope. */
+  readonly userFile?: string | null;
+  /** Default `<workspace>/cordon.yaml`; `null` skips the scope. */
+  readonly projectFile?: string | null;
+  /** `--policy` files: each must exist. */
+  readonly files?: readonly string[];
+  /** `--profile`: a built-in profile added to those the files extend. */
+  readonly profile?: string;
+}
+
+export interface ScopeFile {
+  readonly scope: ScopeName;
+  readonly file: string;
+  /** A missing optional scope file is skipped; a missing `--policy` file is an error. */
+  readonly required: boolean;
+}
+
+export function resolveHome(options: LoadOptions): string {
+  return path.resolve(options.home ?? os.homedir());
+}
+
+/** The policy files of every scope, strongest first. */
+export function scopeFiles(options: LoadOptions): ScopeFile[] {
+  const home = resolveHome(options);
+  const workspace = path.resolve(options.workspace);
+  const out: ScopeFile[] = [];
+  const add = (scope: ScopeName, given: string | null | undefined, fallback: string): void => {
+    if (given === null) return;
+    out.push({ scope, file: given ?? fallback, required: given !== undefined });
+  };
+  add('managed', options.managedFile, process.env.CORDON_MANAGED_POLICY ?? '/etc/cordon/policy.yaml');
+  add('user', options.userFile, path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'cordon', 'policy.yaml'));
+  add('project', options.projectFile, path.join(workspace, 'cordon.yaml'));
+  for (const file of options.files ?? []) out.push({ scope: 'cli', file, required: true });
+  return out;
+}
