@@ -54,7 +54,7 @@ void describe('cordon run', { skip }, () => {
     const m = /cordon: (\d+) actions? blocked \(cordon audit tail (s_[0-9a-f]+)\)/.exec(r.stderr);
     assert.ok(m, r.stderr);
     const logDir = path.join(state, 'cordon');
-    const files = readdirSync(logDir);
+    const files = readdirSync(logDir).filter((f) => f.endsWith('.jsonl'));
     assert.equal(files.length, 1);
     const log = readFileSync(path.join(logDir, files[0] ?? ''), 'utf8');
     assert.match(log, /"boundary":"sandbox".*"decision":"deny".*Edit\(.*\.claude/);

@@ -1,23 +1,10 @@
 /** `cordon policy check` and `cordon policy explain`. */
-import path from 'node:path';
 import { formatProblem, isCordonError, PolicyError } from '../errors.js';
 import { Policy } from '../policy/policy.js';
-import type { LoadOptions } from '../policy/load.js';
+import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 import { decisionToJson, decisionToText } from './explain-format.js';
 
-export interface PolicyCommonOptions {
-  readonly policy?: string[];
-  readonly profile?: string;
-  readonly workspace?: string;
-}
-
-export function loadOptions(o: PolicyCommonOptions): LoadOptions {
-  return {
-    workspace: path.resolve(o.workspace ?? process.cwd()),
-    files: o.policy ?? [],
-    ...(o.profile === undefined ? {} : { profile: o.profile }),
-  };
-}
+export { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 
 /** 0 valid, 1 invalid. Files given are checked as `--policy` files on top of the usual scopes. */
 export function policyCheck(files: readonly string[], o: PolicyCommonOptions): number {

@@ -8,19 +8,19 @@ import { AuditWriter } from '../audit/writer.js';
 import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
-import { Policy } from '../policy/policy.js';
+import { loadPolicyCached } from '../policy/cache.js';
+import { PolicyEngine } from '../policy/engine.js';
 import { specFromPolicy } from '../sandbox/from-policy.js';
 import { runSandboxed } from '../sandbox/runner.js';
-import { parseSandboxSpec } from '../sandbox/spec.js';
 import type { Violation } from '../sandbox/protect-sweep.js';
-import { loadOptions, type PolicyCommonOptions } from './policy-cmd.js';
+import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 
 export interface RunCommandOptions extends PolicyCommonOptions {
   readonly keepEnv?: string[];
 }
 
-function violationRecord(policy: Policy, v: Violation): void {
-  const d = policy.decide({ kind: 'Edit', path: v.path });
+function violationRecord(engine: PolicyEngine, v: Violation): void {
+  const d = engine.decide({ kind: 'Edit', path: v.path });
   const rule = d.rules[0];
   publishDecision({
     boundary: 'sandbox',
@@ -34,24 +34,21 @@ function violationRecord(policy: Policy, v: Violation): void {
 
 export async function runCommand(cmd: readonly string[], opts: RunCommandOptions): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no command given; write cordon run -- CMD [ARGS...]');
-  const policy = Policy.load(loadOptions(opts));
-  const compiled = specFromPolicy(policy.loaded, policy.engine, {
+  const loaded = await loadPolicyCached(loadOptions(opts));
+  const engine = new PolicyEngine(loaded.matchers, loaded.context);
+  const compiled = specFromPolicy(loaded, engine, {
     cwd: process.cwd(),
     env: process.env,
     ...(opts.keepEnv === undefined ? {} : { keepEnv: opts.keepEnv }),
   });
-  let spec;
-  try {
-    spec = parseSandboxSpec(compiled.spec);
-  } catch (e) {
-    throw new CordonError('CORDON_INTERNAL', `the policy compiled into an invalid sandbox: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  // The spec comes from our own compiler (its output is validated against the schema in tests), so the hot path skips zod.
+  const spec = compiled.spec;
   if (compiled.walkTruncated) {
     process.stderr.write('cordon: warning: the workspace is too large to search fully for denied files (such as .env); some may stay visible\n');
   }
 
   const session = newSessionId();
-  const dir = policy.loaded.settings.audit?.dir ?? stateDir();
+  const dir = loaded.settings.audit?.dir ?? stateDir();
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
   try {
@@ -62,7 +59,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       rule: 'default',
       reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, no network.`,
     });
-    const res = await runSandboxed(spec, cmd, { onViolation: (v) => violationRecord(policy, v) });
+    const res = await runSandboxed(spec, cmd, { onViolation: (v) => violationRecord(engine, v) });
     if (res.error) process.stderr.write(`cordon: ${res.error.message}\n`);
     const blocked = writer.counts().deny;
     if (blocked > 0) {

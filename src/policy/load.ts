@@ -156,9 +156,10 @@ export function loadPolicy(options: LoadOptions): LoadedPolicy {
   // 3. Profiles.
   const profiles = new Set<string>();
   const extendSources = lockdown && managed ? [managed] : parsed;
-  for (const p of extendSources) for (const name of p.doc.extends ?? ['default']) profiles.add(name);
-  if (parsed.length === 0) profiles.add('default');
-  if (options.profile !== undefined) profiles.add(options.profile);
+  // A file without `extends` builds on the base profile: `--profile`, or `default`.
+  const base = options.profile ?? 'default';
+  for (const p of extendSources) for (const name of p.doc.extends ?? [base]) profiles.add(name);
+  if (parsed.length === 0 || options.profile !== undefined) profiles.add(base);
   for (const name of profiles) {
     if (!BUILTIN_PROFILES.includes(name)) continue;
     const file = `profile:${name}`;

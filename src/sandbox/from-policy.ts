@@ -11,7 +11,8 @@ import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Matcher } from '../policy/types.js';
 import { scrubEnvironment } from './env.js';
-import { defaultReadOnly, type SandboxSpec } from './spec.js';
+import { defaultReadOnly } from './spec-defaults.js';
+import type { SandboxSpec } from './spec.js';
 
 export interface SpecOptions {
   readonly cwd: string;

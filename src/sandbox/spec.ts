@@ -3,9 +3,8 @@
  * sandboxed run may see. The policy compiler produces it; `buildBwrapArgs`
  * turns it into a bubblewrap argv; `runSandboxed` executes it.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { protectedNames } from '../policy/mandatory.js';
 
 const absPath = z
   .string()
@@ -49,58 +48,7 @@ export const SandboxSpecSchema = z
   });
 export type SandboxSpec = z.infer<typeof SandboxSpecSchema>;
 
-/**
- * Agent configuration and persistence files, from the policy's mandatory
- * protections (one list, kept in src/policy/mandatory.ts). Each is read-only
- * at every depth of the workspace; creating one during a run is refused.
- */
-export const DEFAULT_PROTECTED_NAMES: readonly string[] = protectedNames();
-
-/** System directories a program needs, bound read-only when present. */
-export const SYSTEM_READ_ONLY: readonly string[] = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-
-/**
- * The `/etc` files programs need: users and groups (no shadow), name service
- * configuration, TLS roots, the dynamic loader cache, alternatives, time zone.
- */
-export const ETC_READ_ONLY: readonly string[] = [
-  '/etc/passwd',
-  '/etc/group',
-  '/etc/hosts',
-  '/etc/host.conf',
-  '/etc/nsswitch.conf',
-  '/etc/services',
-  '/etc/protocols',
-  '/etc/ssl',
-  '/etc/ca-certificates',
-  '/etc/pki',
-  '/etc/ld.so.cache',
-  '/etc/ld.so.conf',
-  '/etc/ld.so.conf.d',
-  '/etc/alternatives',
-  '/etc/localtime',
-  '/etc/timezone',
-  '/etc/os-release',
-  '/etc/lsb-release',
-  '/etc/debian_version',
-  '/etc/mime.types',
-  '/etc/inputrc',
-  '/etc/terminfo',
-  '/etc/gitconfig',
-  '/etc/python3',
-  '/etc/mailcap',
-];
-
-/**
- * Read-only paths for the default profile: system dirs, the `/etc` subset and
- * the prefix of the running node binary when it lives elsewhere (nvm, volta).
- */
-export function defaultReadOnly(execPath: string = process.execPath): string[] {
-  const out = [...SYSTEM_READ_ONLY, ...ETC_READ_ONLY];
-  const prefix = dirname(dirname(execPath));
-  if (!SYSTEM_READ_ONLY.some((d) => prefix === d || prefix.startsWith(d + '/'))) out.push(prefix);
-  return out;
-}
+export { DEFAULT_PROTECTED_NAMES, ETC_READ_ONLY, SYSTEM_READ_ONLY, defaultReadOnly } from './spec-defaults.js';
 
 /** Validate untrusted input into a spec; throws a zod error naming the field. */
 export function parseSandboxSpec(input: unknown): SandboxSpec {
