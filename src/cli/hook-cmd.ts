@@ -1,0 +1,79 @@
+/**
+ * `cordon hook claude-code|codex` and `cordon init claude-code|codex`, for
+ * main.ts to wire. `hookCommand` never throws: every failure is exit 2 with
+ * the reason on stderr (the harness then blocks the tool call).
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { CordonError } from '../errors.js';
+import { HARNESSES, type Harness } from '../hook/answer.js';
+import { initHarness } from '../hook/init.js';
+import { HOOK_BLOCK_EXIT, runHook } from '../hook/run.js';
+
+export interface HookCommandOptions {
+  readonly policy?: string[];
+  readonly profile?: string;
+  readonly workspace?: string;
+  /** Answer `allow` instead of no opinion when the policy allows (skips the harness's own prompts). */
+  readonly answerAllow?: boolean;
+}
+
+export interface InitCommandOptions {
+  readonly managed?: boolean;
+  readonly dryRun?: boolean;
+  readonly user?: boolean;
+  readonly file?: string;
+  readonly workspace?: string;
+}
+
+function isHarness(s: string): s is Harness {
+  return (HARNESSES as readonly string[]).includes(s);
+}
+
+/** `cordon hook <harness>`: 0 with the answer on stdout, 2 on any error. */
+export async function hookCommand(harness: string, opts: HookCommandOptions): Promise<number> {
+  if (!isHarness(harness)) {
+    process.stderr.write(`cordon hook: unknown harness '${harness}'; use ${HARNESSES.join(' or ')}\ncordon hook: the tool call is blocked.\n`);
+    return HOOK_BLOCK_EXIT;
+  }
+  return runHook(
+    {
+      harness,
+      answerAllow: opts.answerAllow === true,
+      policy: opts.policy ?? [],
+      ...(opts.profile === undefined ? {} : { profile: opts.profile }),
+      ...(opts.workspace === undefined ? {} : { workspace: opts.workspace }),
+    },
+    {
+      stdin: process.stdin,
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+      env: process.env,
+    },
+  );
+}
+
+/** How the hook command line runs this cordon: node and the CLI entry (through tsx when running from source). */
+export function cordonArgv(): string[] {
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  if (import.meta.url.endsWith('.ts')) {
+    return [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./main.ts', import.meta.url))];
+  }
+  return [process.execPath, main];
+}
+
+/** `cordon init <harness>`: 0 written (or shown, with --dry-run); throws CordonError (CORDON_USAGE → 2). */
+export function initCommand(harness: string, opts: InitCommandOptions): number {
+  if (!isHarness(harness)) throw new CordonError('CORDON_USAGE', `unknown harness '${harness}'; use ${HARNESSES.join(' or ')}`);
+  try {
+    return initHarness(harness, opts, {
+      stdout: (t) => process.stdout.write(t),
+      env: process.env,
+      home: os.homedir(),
+      cordonArgv: cordonArgv(),
+    });
+  } catch (e) {
+    if (e instanceof CordonError) throw e;
+    throw new CordonError('CORDON_INTERNAL', `cordon init ${harness}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
