@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'CORDON_SANDBOX_CMD_NOT_EXECUTABLE',
   'CORDON_NOT_IMPLEMENTED',
   'CORDON_INTERNAL',
+  'CORDON_EGRESS_DNS',
+  'CORDON_EGRESS_PROXY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -31,6 +31,8 @@ export function exitCodeFor(code: ErrorCode, family: CommandFamily): number {
     case 'CORDON_SANDBOX_CMD_NOT_FOUND':
     case 'CORDON_SANDBOX_CMD_NOT_EXECUTABLE':
     case 'CORDON_INTERNAL':
+    case 'CORDON_EGRESS_DNS':
+    case 'CORDON_EGRESS_PROXY':
       return 2;
   }
 }

@@ -1,0 +1,36 @@
+/** What every protocol handler of one proxy instance shares (no module-level state). */
+import type { Agent } from 'node:http';
+import type { DestinationGate } from './destination.js';
+import type { ProxyLimits } from './limits.js';
+import type { Refusal } from './refusal.js';
+import type { RequestScanner, ScanContext, ScanResult } from './scanner.js';
+import { NOOP_SCANNER } from './scanner.js';
+
+export interface ProxyContext {
+  readonly gate: DestinationGate;
+  readonly scanner: RequestScanner;
+  readonly limits: ProxyLimits;
+  /** Keep-alive agent for upstream HTTP connections (pooled per checked address). */
+  readonly agent: Agent;
+  /** Open CONNECT and SOCKS tunnels (checked against `limits.maxTunnels`). */
+  tunnels: number;
+  /** Diagnostics to stderr (never to the agent). */
+  readonly log: (line: string) => void;
+}
+
+/** Runs a scanner hook unless the scanner is the no-op one; a finding or a scanner failure is a refusal. */
+export async function scan(ctx: ProxyContext, sc: ScanContext, run: (s: RequestScanner) => ScanResult | Promise<ScanResult>): Promise<Refusal | undefined> {
+  if (ctx.scanner === NOOP_SCANNER) return undefined;
+  let findings: ScanResult;
+  try {
+    findings = await run(ctx.scanner);
+  } catch (e) {
+    const r: Refusal = { kind: 'dlp', status: 403, subject: sc.subject, rule: 'dlp', reason: `The DLP scanner failed (${e instanceof Error ? e.message : 'error'}); refused rather than sent unscanned.`, mandatory: false };
+    ctx.gate.record(r);
+    return r;
+  }
+  if (findings.length === 0) return undefined;
+  const r: Refusal = { kind: 'dlp', status: 403, subject: sc.subject, rule: 'dlp', reason: `The request carries ${findings.length === 1 ? 'a secret' : `${findings.length} secrets`} (DLP finding); it was not sent.`, mandatory: false, findings };
+  ctx.gate.record(r);
+  return r;
+}

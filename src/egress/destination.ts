@@ -1,0 +1,165 @@
+/**
+ * The destination gate: policy decision, then (only for allowed names)
+ * resolution, then a check of every resolved address, then one exact address
+ * to connect to. Every decision is published as an audit event.
+ *
+ * Private and special addresses (loopback, RFC 1918, CGNAT, link-local, ULA,
+ * NAT64 of those...) are reachable only when the rule that allowed the request
+ * names the destination exactly: its host pattern is `exact` (no `*`, no
+ * `*.x`) and equal, after canonicalisation, to the requested host; or a rule
+ * allows the resolved address itself (IP rules are exact by construction).
+ * Otherwise a name with any special address in its answer is refused as a
+ * whole. Cloud metadata endpoints are refused whatever the rules say.
+ */
+import { publishDecision } from '../audit/publish.js';
+import type { DecisionEvent } from '../audit/record.js';
+import { isCordonError } from '../errors.js';
+import { describeOrigin } from '../policy/engine.js';
+import { parseHttpPattern } from '../policy/match/http.js';
+import { parseNetPattern, type HostPattern } from '../policy/match/net.js';
+import type { CanonicalHost, Decision, RuleSpec, Subject } from '../policy/types.js';
+import { formatAuthority } from './hostname.js';
+import { classifyAddress } from './ip-ranges.js';
+import type { Refusal } from './refusal.js';
+import { resolveWithin, type ResolvedAddress, type Resolver } from './resolver.js';
+
+export type NetSubject = Extract<Subject, { kind: 'Net' | 'Http' }>;
+
+/** What the gate needs of a policy: the one decision function. */
+export interface DecidingPolicy {
+  decide(subject: Subject): Decision;
+}
+
+export interface GateOptions {
+  readonly policy: DecidingPolicy;
+  readonly resolver: Resolver;
+  /** Log would-deny policy decisions and forward anyway. Never lifts mandatory denies or address checks. */
+  readonly reportOnly?: boolean;
+  readonly dnsTimeoutMs?: number;
+  /** Where decisions go (default: the audit diagnostics channel). */
+  readonly publish?: (event: DecisionEvent) => void;
+}
+
+export type GateResult =
+  | { readonly ok: true; readonly addresses: readonly ResolvedAddress[]; readonly port: number; readonly subject: string }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+const exactCache = new WeakMap<RuleSpec, HostPattern | null>();
+
+function hostPatternOf(rule: RuleSpec): HostPattern | null {
+  if (exactCache.has(rule)) return exactCache.get(rule) ?? null;
+  let p: HostPattern | null = null;
+  try {
+    if (rule.specifier !== null && rule.kind === 'Net') p = parseNetPattern(rule.specifier, rule.text).host;
+    if (rule.specifier !== null && rule.kind === 'Http') p = parseHttpPattern(rule.specifier, rule.text).net.host;
+  } catch {
+    p = null;
+  }
+  exactCache.set(rule, p);
+  return p;
+}
+
+/** True when the allowing rule names `host` exactly (see the module comment). */
+export function namesExactly(decision: Decision, host: CanonicalHost): boolean {
+  const rule = decision.rules[0];
+  if (decision.effect !== 'allow' || rule === undefined) return false;
+  const p = hostPatternOf(rule);
+  return p !== null && p.type === 'exact' && p.host.type === host.type && p.host.name === host.name;
+}
+
+export function ruleText(decision: Decision): string {
+  const rule = decision.rules[0];
+  return rule === undefined ? 'default' : describeOrigin(rule);
+}
+
+function suggestion(subject: NetSubject): string {
+  return `Net(${formatAuthority(subject.host, subject.port ?? 0)})`;
+}
+
+export class DestinationGate {
+  readonly #o: GateOptions;
+  readonly #publish: (event: DecisionEvent) => void;
+
+  constructor(options: GateOptions) {
+    this.#o = options;
+    this.#publish = options.publish ?? ((e) => void publishDecision(e));
+  }
+
+  get reportOnly(): boolean {
+    return this.#o.reportOnly === true;
+  }
+
+  /** Records a refusal decided elsewhere (DLP findings, limits, malformed requests). */
+  record(r: Refusal): void {
+    this.#publish({
+      boundary: 'egress', subject: r.subject, decision: 'deny', rule: r.rule, reason: r.reason,
+      ...(r.mandatory ? { mandatory: true } : {}), ...(r.findings === undefined ? {} : { findings: [...r.findings] }),
+    });
+  }
+
+  #refuse(r: Refusal): GateResult {
+    this.record(r);
+    return { ok: false, refusal: r };
+  }
+
+  /** Decides, resolves and checks. Never throws: any failure is a refusal. */
+  async check(subject: NetSubject): Promise<GateResult> {
+    let decision: Decision;
+    try {
+      decision = this.#o.policy.decide(subject);
+    } catch (e) {
+      return this.#refuse({ kind: 'policy', status: 403, subject: `${subject.kind}(?)`, rule: 'internal', reason: `The policy could not decide (${e instanceof Error ? e.message : 'error'}); refused.`, mandatory: false });
+    }
+    const rule = ruleText(decision);
+    const base = { subject: decision.subject, rule, mandatory: decision.mandatory };
+    let reportOnlyPass = false;
+    if (decision.effect !== 'allow') {
+      if (!this.reportOnly || decision.mandatory) {
+        return this.#refuse({ kind: 'policy', status: 403, ...base, reason: decision.reason, ...(decision.effect === 'ask' ? { ask: true } : {}), ...(decision.mandatory ? {} : { suggestion: suggestion(subject) }) });
+      }
+      reportOnlyPass = true;
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: decision.effect, rule, reason: `${decision.reason} (report-only: forwarded anyway)`, reportOnly: true });
+    }
+    const port = subject.port ?? 0;
+    let addresses: readonly ResolvedAddress[];
+    if (subject.host.type === 'dns') {
+      try {
+        addresses = await resolveWithin(this.#o.resolver, subject.host.name, this.#o.dnsTimeoutMs ?? 5000);
+      } catch (e) {
+        const why = isCordonError(e) ? e.message : 'resolution failed';
+        return this.#refuse({ kind: 'dns', status: 502, ...base, reason: `${why}; nothing was sent.` });
+      }
+    } else {
+      addresses = [{ address: subject.host.name, family: subject.host.type === 'ipv4' ? 4 : 6 }];
+    }
+    const exact = namesExactly(decision, subject.host);
+    for (const a of addresses) {
+      const refusal = this.#checkAddress(subject, a, port, exact, base);
+      if (refusal !== undefined) return this.#refuse(refusal);
+    }
+    if (!reportOnlyPass) {
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: decision.reason });
+    }
+    return { ok: true, addresses, port, subject: decision.subject };
+  }
+
+  #checkAddress(subject: NetSubject, a: ResolvedAddress, port: number, exact: boolean, base: { subject: string; rule: string }): Refusal | undefined {
+    const host: CanonicalHost = { name: a.address, type: a.family === 4 ? 'ipv4' : 'ipv6' };
+    const cls = classifyAddress(host);
+    const via = subject.host.type === 'dns' ? `${subject.host.name} resolved to ${a.address}: ` : '';
+    if (cls.metadata) {
+      return { kind: 'address', status: 403, subject: base.subject, rule: 'mandatory: cloud metadata endpoints', reason: `${via}${cls.explanation} (mandatory protection)`, mandatory: true };
+    }
+    // A rule about the resolved address itself: its deny always counts; its allow makes a special address reachable.
+    const byAddress = subject.host.type === 'dns' ? this.#o.policy.decide({ kind: 'Net', host, port }) : undefined;
+    if (byAddress !== undefined && byAddress.effect === 'deny' && byAddress.rules.length > 0) {
+      return { kind: 'policy', status: 403, subject: base.subject, rule: ruleText(byAddress), reason: `${via}${byAddress.reason}`, mandatory: byAddress.mandatory };
+    }
+    if (!cls.special || exact || byAddress?.effect === 'allow') return undefined;
+    return {
+      kind: 'address', status: 403, subject: base.subject, rule: base.rule === 'default' ? 'address check' : `${base.rule}; address check`,
+      reason: `${via}${cls.explanation} Special and private addresses are reachable only when a rule names the host or the address exactly.`,
+      mandatory: false, suggestion: suggestion(subject),
+    };
+  }
+}

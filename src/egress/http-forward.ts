@@ -1,0 +1,182 @@
+/**
+ * Plain HTTP forwarding (absolute-form requests). The request target is
+ * canonicalised, decided as an `Http(...)` subject, resolved and checked by
+ * the gate, scanned, and sent to the exact checked address with the parsed
+ * and normalised path; the Host header is rewritten to the target.
+ */
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isCordonError } from '../errors.js';
+import type { ProxyContext } from './context.js';
+import { scan } from './context.js';
+import { forwardHeaders, rawHeader } from './headers.js';
+import { formatAuthority, formatHost, hostFromUrl } from './hostname.js';
+import type { Refusal } from './refusal.js';
+import { refusalBody, refusalHeaders } from './refusal.js';
+import { NOOP_SCANNER, type ScanContext } from './scanner.js';
+
+/** Sends a refusal on a response not yet started; closes the connection when the request body was not read. */
+export function sendRefusal(res: ServerResponse, r: Refusal, close: boolean): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = Buffer.from(refusalBody(r), 'utf8');
+  const headers = refusalHeaders(r, body.length);
+  if (close) headers.push('Connection', 'close');
+  res.writeHead(r.status, headers);
+  res.end(body);
+  if (close) res.once('finish', () => res.socket?.destroySoon());
+}
+
+function malformed(subject: string, reason: string, status = 400): Refusal {
+  return { kind: 'malformed', status, subject, rule: 'proxy protocol', reason, mandatory: false };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rawUrl = req.url ?? '';
+  const method = req.method ?? 'GET';
+  const bodyPending = hasBody(req);
+  if (!/^http:\/\//i.test(rawUrl)) {
+    const why = /^https:\/\//i.test(rawUrl)
+      ? 'https:// URLs must go through a CONNECT tunnel (set HTTPS_PROXY); the proxy does not originate TLS for plain requests.'
+      : 'This is cordon\'s egress proxy: send absolute-form requests (GET http://host/path) or CONNECT.';
+    sendRefusal(res, malformed(`Http(${method} ?)`, why), true);
+    return;
+  }
+  let target: ReturnType<typeof hostFromUrl>;
+  let path: string;
+  try {
+    target = hostFromUrl(rawUrl);
+    const u = new URL(rawUrl);
+    path = `${u.pathname}${u.search}`;
+  } catch (e) {
+    const why = isCordonError(e) ? e.message : 'The request URL could not be parsed.';
+    const r = malformed(`Http(${method} ?)`, `${why} Refused.`);
+    ctx.gate.record(r);
+    sendRefusal(res, r, true);
+    return;
+  }
+  const verdict = await ctx.gate.check({ kind: 'Http', method, host: target.host, port: target.port, path });
+  if (!verdict.ok) {
+    sendRefusal(res, verdict.refusal, bodyPending);
+    return;
+  }
+  const authority = target.port === 80 ? formatHost(target.host) : formatAuthority(target.host, target.port);
+  const headers = forwardHeaders(req.rawHeaders, authority);
+  const sc: ScanContext = { subject: verdict.subject, method, host: authority, port: target.port };
+  const found = (await scan(ctx, sc, (s) => s.url(sc, `http://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
+  if (found !== undefined) {
+    sendRefusal(res, found, bodyPending);
+    return;
+  }
+  const first = verdict.addresses[0];
+  if (first === undefined) return;
+  forward(ctx, req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });
+}
+
+interface Outbound {
+  readonly address: string;
+  readonly family: 4 | 6;
+  readonly port: number;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: string[];
+  readonly sc: ScanContext;
+}
+
+function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, o: Outbound): void {
+  const { limits } = ctx;
+  const upstream = request({ host: o.address, family: o.family, port: o.port, method: o.method, path: o.path, headers: o.headers, agent: ctx.agent, setHost: false });
+  let done = false;
+  const total = setTimeout(() => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)), limits.totalTimeoutMs);
+  const finish = (): void => {
+    done = true;
+    clearTimeout(total);
+  };
+  function fail(r: Refusal): void {
+    if (done) return;
+    finish();
+    upstream.destroy();
+    if (r.kind === 'dlp' || r.kind === 'limit') ctx.gate.record(r);
+    sendRefusal(res, r, true);
+  }
+  upstream.setTimeout(limits.idleTimeoutMs, () => fail(upstreamRefusal(o, `The upstream server sent nothing for ${limits.idleTimeoutMs} ms.`, 504)));
+  upstream.on('error', (e: NodeJS.ErrnoException) => fail(upstreamRefusal(o, `The upstream connection failed (${e.code ?? e.message}).`, 502)));
+  res.on('close', () => {
+    if (!res.writableFinished && !done) {
+      finish();
+      upstream.destroy();
+    }
+  });
+  upstream.on('response', (up) => {
+    const headers = forwardHeaders(up.rawHeaders);
+    res.writeHead(up.statusCode ?? 502, up.statusMessage ?? '', headers);
+    let bytes = 0;
+    up.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > limits.maxResponseBodyBytes) {
+        ctx.log(`response body over ${limits.maxResponseBodyBytes} bytes from ${o.sc.subject}; connection cut`);
+        finish();
+        upstream.destroy();
+        res.destroy();
+        return;
+      }
+      if (!res.write(chunk)) up.pause();
+    });
+    res.on('drain', () => up.resume());
+    up.on('end', () => {
+      finish();
+      res.end();
+    });
+    up.on('error', () => {
+      finish();
+      res.destroy();
+    });
+  });
+  pumpRequestBody(ctx, req, upstream, o, fail);
+}
+
+function upstreamRefusal(o: Outbound, reason: string, status: number): Refusal {
+  return { kind: 'upstream', status, subject: o.sc.subject, rule: 'upstream', reason, mandatory: false };
+}
+
+/** Request body to upstream: counted against the limit and scanned chunk by chunk before each write. */
+function pumpRequestBody(ctx: ProxyContext, req: IncomingMessage, upstream: ReturnType<typeof request>, o: Outbound, fail: (r: Refusal) => void): void {
+  const limit = ctx.limits.maxRequestBodyBytes;
+  const encoding = rawHeader(o.headers, 'content-encoding');
+  let bytes = 0;
+  let chain: Promise<void> = Promise.resolve();
+  const tooBig = (): Refusal => ({ kind: 'limit', status: 413, subject: o.sc.subject, rule: 'limit maxRequestBodyBytes', reason: `The request body is larger than ${limit} bytes; nothing more was sent.`, mandatory: false });
+  req.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > limit) {
+      req.pause();
+      fail(tooBig());
+      return;
+    }
+    if (ctx.scanner === NOOP_SCANNER) {
+      if (!upstream.write(chunk)) req.pause();
+      return;
+    }
+    req.pause();
+    chain = chain.then(async () => {
+      const r = await scan(ctx, o.sc, (s) => s.bodyChunk(o.sc, chunk, encoding));
+      if (r !== undefined) return fail(r);
+      if (upstream.write(chunk)) req.resume();
+    });
+  });
+  upstream.on('drain', () => req.resume());
+  req.on('end', () => {
+    chain = chain.then(async () => {
+      const r = await scan(ctx, o.sc, (s) => s.bodyEnd(o.sc));
+      if (r !== undefined) return fail(r);
+      upstream.end();
+    });
+  });
+  req.on('error', () => upstream.destroy());
+}

@@ -1,0 +1,179 @@
+/**
+ * `startProxy(options)`: one egress proxy instance (no module-level state, so
+ * tests run several side by side). It can listen on loopback itself and can
+ * adopt listening sockets created elsewhere (`attach`): that is how the
+ * listener created inside the sandbox's network namespace is served.
+ */
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { DecisionEvent } from '../audit/record.js';
+import { handleConnect } from './connect-tunnel.js';
+import type { ProxyContext } from './context.js';
+import { DestinationGate, type DecidingPolicy } from './destination.js';
+import { handleHttpRequest, sendRefusal } from './http-forward.js';
+import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
+import { refusalResponse, type Refusal } from './refusal.js';
+import { systemResolver, type Resolver } from './resolver.js';
+import { NOOP_SCANNER, type RequestScanner } from './scanner.js';
+import { handleSocks } from './socks5.js';
+
+export type ListenerKind = 'http' | 'socks';
+
+export interface ListenOn {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
+export interface ProxyOptions {
+  readonly policy: DecidingPolicy;
+  readonly resolver?: Resolver;
+  readonly scanner?: RequestScanner;
+  readonly limits?: Partial<ProxyLimits>;
+  /** Log would-deny policy decisions and forward anyway (mandatory denies and address checks still apply). */
+  readonly reportOnly?: boolean;
+  /** Where decisions go (default: the audit diagnostics channel). */
+  readonly publish?: (event: DecisionEvent) => void;
+  readonly http?: ListenOn;
+  readonly socks?: ListenOn;
+  /** Diagnostics (default: stderr with a `cordon proxy:` prefix). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningProxy {
+  /** Where the HTTP listener (if any) is bound. */
+  readonly httpAddress: AddressInfo | undefined;
+  readonly socksAddress: AddressInfo | undefined;
+  /** Serves an already listening server's connections (e.g. one received over IPC). */
+  attach(server: Server, kind: ListenerKind): void;
+  /** Open client connections on all listeners. */
+  connections(): number;
+  tunnels(): number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, on: ListenOn): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: on.host, port: on.port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+const CLIENT_ERRORS: ReadonlyMap<string, [number, string]> = new Map([
+  ['HPE_HEADER_OVERFLOW', [431, 'The request head is larger than the proxy accepts.']],
+  ['ERR_HTTP_REQUEST_TIMEOUT', [408, 'The request head did not arrive in time.']],
+  ['ERR_HTTP_HEADERS_TIMEOUT', [408, 'The request head did not arrive in time.']],
+]);
+
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? ((line: string) => void process.stderr.write(`cordon proxy: ${line}\n`));
+  const gate = new DestinationGate({
+    policy: options.policy,
+    resolver: options.resolver ?? systemResolver,
+    reportOnly: options.reportOnly === true,
+    dnsTimeoutMs: limits.connectTimeoutMs,
+    ...(options.publish === undefined ? {} : { publish: options.publish }),
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo' });
+  const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, agent, tunnels: 0, log };
+  const http = createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: 0,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  });
+  http.setTimeout(limits.idleTimeoutMs);
+  // The http server never listens itself (connections are handed to it), so
+  // its own headersTimeout tracking is inactive: a per-connection timer bounds
+  // the time to a complete head, re-armed after each response (keep-alive).
+  const headTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  const armHead = (socket: Socket): void => {
+    clearTimeout(headTimers.get(socket));
+    const t = setTimeout(() => {
+      if (socket.writable) socket.end(refusalResponse({ kind: 'malformed', status: 408, subject: 'Http(?)', rule: 'proxy protocol', reason: 'The request head did not arrive in time.', mandatory: false }));
+      socket.destroySoon();
+    }, limits.headersTimeoutMs);
+    t.unref();
+    headTimers.set(socket, t);
+  };
+  const headArrived = (socket: Socket): void => clearTimeout(headTimers.get(socket));
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    headArrived(req.socket);
+    res.once('finish', () => {
+      if (!req.socket.destroyed) armHead(req.socket);
+    });
+    handleHttpRequest(ctx, req, res).catch((e: unknown) => internal(res, e));
+  });
+  http.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    headArrived(socket);
+    handleConnect(ctx, req, socket, head).catch(() => socket.destroy());
+  });
+  http.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    headArrived(socket);
+    const r: Refusal = { kind: 'malformed', status: 403, subject: `Http(${req.method ?? '?'} ?)`, rule: 'proxy protocol', reason: 'Protocol upgrades (WebSocket over plain HTTP) are not supported by the proxy yet; nothing was sent.', mandatory: false };
+    gate.record(r);
+    socket.end(refusalResponse(r));
+  });
+  http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const [status, reason] = CLIENT_ERRORS.get(err.code ?? '') ?? [400, `Malformed HTTP request (${err.code ?? 'parse error'}).`];
+    if (socket.writable) socket.end(refusalResponse({ kind: 'malformed', status, subject: 'Http(?)', rule: 'proxy protocol', reason, mandatory: false }));
+    socket.destroySoon();
+  });
+  function internal(res: ServerResponse, e: unknown): void {
+    log(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+    sendRefusal(res, { kind: 'upstream', status: 502, subject: 'Http(?)', rule: 'internal', reason: 'The proxy failed internally; the request was refused.', mandatory: false }, true);
+  }
+
+  const sockets = new Set<Socket>();
+  const servers: Server[] = [];
+  const onConnection = (kind: ListenerKind) => (socket: Socket): void => {
+    if (sockets.size >= limits.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => headArrived(socket));
+    if (kind === 'http') {
+      armHead(socket);
+      http.emit('connection', socket);
+    }
+    else handleSocks(ctx, socket);
+  };
+  const attach = (server: Server, kind: ListenerKind): void => {
+    servers.push(server);
+    server.on('connection', onConnection(kind));
+    server.on('error', (e) => log(`${kind} listener error: ${e.message}`));
+  };
+  let httpAddress: AddressInfo | undefined;
+  let socksAddress: AddressInfo | undefined;
+  if (options.http !== undefined) {
+    const s = createNetServer();
+    httpAddress = await listen(s, options.http);
+    attach(s, 'http');
+  }
+  if (options.socks !== undefined) {
+    const s = createNetServer();
+    socksAddress = await listen(s, options.socks);
+    attach(s, 'socks');
+  }
+  return {
+    httpAddress,
+    socksAddress,
+    attach,
+    connections: () => sockets.size,
+    tunnels: () => ctx.tunnels,
+    close: async () => {
+      const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+      for (const s of sockets) s.destroy();
+      await Promise.all(closing);
+      agent.destroy();
+      http.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The DLP hook points of the proxy. The DLP module (src/dlp/) implements
+ * `RequestScanner`; the proxy calls it at each point and blocks on any
+ * finding. The default scanner finds nothing.
+ *
+ * When each hook runs, and what a finding stops:
+ * - `url` and `headers`: before the upstream connection is opened; nothing
+ *   reaches upstream.
+ * - `bodyChunk`: before that chunk is written upstream (the request is held
+ *   while the scanner runs). Earlier chunks of the same body have been
+ *   forwarded already: a finding in chunk N cuts the request before chunk N.
+ *   Whole-body buffering within a bound (so that nothing of a body with a
+ *   finding leaves) is for the DLP issue to add when it plugs in.
+ * - `bodyEnd`: after the last chunk, before the request is finished upstream.
+ * - `websocketFrame`: reserved for WebSocket support (not yet forwarded).
+ */
+import type { Finding } from '../audit/record.js';
+
+export type { Finding };
+
+/** What the scanner is told about the request it scans. */
+export interface ScanContext {
+  /** `Http(...)` or `Net(...)` subject text. */
+  readonly subject: string;
+  readonly method: string;
+  /** Canonical host as written in the URL (IPv6 in brackets). */
+  readonly host: string;
+  readonly port: number;
+}
+
+export type ScanResult = readonly Finding[];
+
+export interface RequestScanner {
+  url(ctx: ScanContext, url: string): ScanResult | Promise<ScanResult>;
+  /** Raw header pairs in their original order and case (already without hop-by-hop headers). */
+  headers(ctx: ScanContext, rawHeaders: readonly string[]): ScanResult | Promise<ScanResult>;
+  /** One chunk of the request body as received (content-encoding not decoded by the proxy). */
+  bodyChunk(ctx: ScanContext, chunk: Buffer, contentEncoding: string | undefined): ScanResult | Promise<ScanResult>;
+  bodyEnd(ctx: ScanContext): ScanResult | Promise<ScanResult>;
+  websocketFrame(ctx: ScanContext, direction: 'up' | 'down', payload: Buffer): ScanResult | Promise<ScanResult>;
+}
+
+const NONE: ScanResult = Object.freeze([]);
+
+/** Finds nothing; the proxy skips all per-chunk work when this is the scanner. */
+export const NOOP_SCANNER: RequestScanner = Object.freeze({
+  url: () => NONE,
+  headers: () => NONE,
+  bodyChunk: () => NONE,
+  bodyEnd: () => NONE,
+  websocketFrame: () => NONE,
+});

@@ -1,0 +1,98 @@
+/**
+ * The SOCKS5 CONNECT listener's connection handler: bounded handshake with a
+ * deadline, then the same gate as CONNECT (`Net(host:port)`), then a tunnel.
+ * Every malformed input gets the proper failure reply and a close; nothing is
+ * connected before the gate allowed it.
+ */
+import type { Socket } from 'node:net';
+import type { ProxyContext } from './context.js';
+import { scan } from './context.js';
+import { formatAuthority } from './hostname.js';
+import { methodReply, parseGreeting, parseRequest, REPLY, reply, type ReplyCode, type SocksTarget, type Step } from './socks5-parse.js';
+import { admitTunnel, connectChecked, splice } from './tunnel.js';
+
+export function handleSocks(ctx: ProxyContext, socket: Socket): void {
+  let buf: Buffer = Buffer.alloc(0);
+  let phase: 'greeting' | 'request' | 'busy' = 'greeting';
+  const deadline = setTimeout(() => socket.destroy(), ctx.limits.headersTimeoutMs);
+  const fail = (code: ReplyCode, why: string): void => {
+    clearTimeout(deadline);
+    phase = 'busy';
+    ctx.log(`socks5: ${why}`);
+    socket.end(reply(code));
+    socket.destroySoon();
+  };
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => clearTimeout(deadline));
+  const onData = (chunk: Buffer): void => {
+    if (phase === 'busy') return;
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    if (buf.length > ctx.limits.maxSocksHandshakeBytes) {
+      fail(REPLY.generalFailure, `handshake longer than ${ctx.limits.maxSocksHandshakeBytes} bytes`);
+      return;
+    }
+    if (phase === 'greeting') {
+      const g = parseGreeting(buf);
+      if (g.kind === 'more') return;
+      if (g.kind === 'bad') {
+        clearTimeout(deadline);
+        phase = 'busy';
+        ctx.log(`socks5: ${g.reason}`);
+        socket.end(methodReply(false));
+        socket.destroySoon();
+        return;
+      }
+      socket.write(methodReply(true));
+      buf = buf.subarray(g.used);
+      phase = 'request';
+    }
+    const r: Step<SocksTarget> = parseRequest(buf);
+    if (r.kind === 'more') return;
+    if (r.kind === 'bad') {
+      const record = { kind: 'malformed' as const, status: 400, subject: 'Net(?)', rule: 'proxy protocol', reason: `SOCKS5: ${r.reason}.`, mandatory: false };
+      ctx.gate.record(record);
+      fail(r.reply === 'no-method' ? REPLY.generalFailure : r.reply, r.reason);
+      return;
+    }
+    clearTimeout(deadline);
+    phase = 'busy';
+    socket.pause();
+    socket.off('data', onData);
+    void connectTarget(ctx, socket, r.value, buf.subarray(r.used), fail);
+  };
+  socket.on('data', onData);
+}
+
+async function connectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, rest: Buffer, fail: (c: ReplyCode, why: string) => void): Promise<void> {
+  const verdict = await ctx.gate.check({ kind: 'Net', host: t.host, port: t.port });
+  if (!verdict.ok) {
+    const r = verdict.refusal;
+    fail(r.kind === 'dns' ? REPLY.hostUnreachable : REPLY.notAllowed, `${r.subject} refused: ${r.reason}`);
+    return;
+  }
+  const authority = formatAuthority(t.host, t.port);
+  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: t.port };
+  if ((await scan(ctx, sc, (s) => s.url(sc, authority))) !== undefined) {
+    fail(REPLY.notAllowed, `${verdict.subject} refused by DLP`);
+    return;
+  }
+  if (!admitTunnel(ctx)) {
+    ctx.gate.record({ kind: 'limit', status: 503, subject: verdict.subject, rule: 'limit maxTunnels', reason: `Too many open tunnels (${ctx.limits.maxTunnels}).`, mandatory: false });
+    fail(REPLY.generalFailure, 'tunnel limit reached');
+    return;
+  }
+  const upstream = await connectChecked(ctx, verdict.addresses, verdict.port);
+  if (typeof upstream === 'string') {
+    ctx.tunnels -= 1;
+    fail(upstream === 'refused' ? REPLY.refused : REPLY.hostUnreachable, `${verdict.subject}: connection ${upstream}`);
+    return;
+  }
+  if (socket.destroyed) {
+    ctx.tunnels -= 1;
+    upstream.destroy();
+    return;
+  }
+  socket.write(reply(REPLY.succeeded));
+  splice(ctx, socket, upstream, rest, verdict.subject);
+  socket.resume();
+}
