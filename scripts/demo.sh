@@ -4,8 +4,8 @@
 # and no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/cli/main.js ] && [ -d node_modules ] || bash scripts/setup.sh
-CORDON="node $(pwd)/dist/cli/main.js"
+[ -f dist/bin/main.js ] && [ -d node_modules ] || bash scripts/setup.sh
+CORDON="node $(pwd)/dist/bin/main.js"
 
 demo="$(mktemp -d)"
 trap 'rm -rf "$demo"' EXIT

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DIST_BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+export const DIST_BIN = fileURLToPath(new URL('../dist/bin/main.js', import.meta.url));
 const SRC_BIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 /** tsx resolved from this repository, so the CLI can run from any working directory. */
 export const TSX = import.meta.resolve('tsx');

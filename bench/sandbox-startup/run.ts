@@ -39,7 +39,7 @@ rows.push(['node -e 0 (baseline node start)', time(process.execPath, ['-e', '0']
 const inproc = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws, '--loop', String(N)], { cwd: join(here, '../..'), encoding: 'utf8' });
 rows.push(['runSandboxed(true) in-process', (JSON.parse(inproc.stdout) as number[])]);
 rows.push(['fresh node + tsx + runner true', time(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws], { cwd: join(here, '../..') })]);
-const distCli = join(here, '../../dist/cli/main.js');
+const distCli = join(here, '../../dist/bin/main.js');
 const rssHook = join(here, 'rss-hook.mjs');
 let cliRssKiB: number | undefined;
 let cliMedianIndex = -1;
