@@ -3,7 +3,7 @@
  *   bare    `bwrap --unshare-all --ro-bind / / true`
  *   runner  a fresh node process importing src/sandbox/runner and running `true`
  *           with the default spec (what `cordon run -- true` pays, minus CLI parsing)
- *   cli     `cordon run -- true` from the built dist/ (npm run build first), and its peak RSS
+ *   cli     `cordon run -- true` through bin/cordon (npm run build first), and the supervisor's peak RSS
  *   srt     `srt true` when SRT_BIN points at an installed @anthropic-ai/sandbox-runtime
  *           (npm i @anthropic-ai/sandbox-runtime in a scratch dir; it needs Debian's ripgrep and socat)
  * Usage: node --import tsx bench/sandbox-startup/run.ts [N]
@@ -40,6 +40,7 @@ const inproc = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'runne
 rows.push(['runSandboxed(true) in-process', (JSON.parse(inproc.stdout) as number[])]);
 rows.push(['fresh node + tsx + runner true', time(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws], { cwd: join(here, '../..') })]);
 const distCli = join(here, '../../dist/bin/main.js');
+const binCordon = join(here, '../../bin/cordon');
 const rssHook = join(here, 'rss-hook.mjs');
 let cliRssKiB: number | undefined;
 let cliMedianIndex = -1;
@@ -47,7 +48,7 @@ if (existsSync(distCli)) {
   const state = mkdtempSync(join(tmpdir(), 'cordon-bench-state-'));
   const env = { ...process.env, XDG_STATE_HOME: state };
   cliMedianIndex = rows.length;
-  rows.push(['cordon run -- true (dist/)', time(process.execPath, [distCli, 'run', '--', 'true'], { cwd: ws, env })]);
+  rows.push(['cordon run -- true (bin/cordon)', time(binCordon, ['run', '--', 'true'], { cwd: ws, env })]);
   const r = spawnSync(process.execPath, ['--import', rssHook, distCli, 'run', '--', 'true'], { cwd: ws, env, encoding: 'utf8' });
   const m = /cordon-bench-maxrss-kib=(\d+)/.exec(r.stderr);
   cliRssKiB = m ? Number(m[1]) : undefined;
