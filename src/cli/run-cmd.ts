@@ -9,14 +9,18 @@ import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
 import { loadPolicyCached } from '../policy/cache.js';
+import type { LoadedPolicy } from '../policy/load.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { specFromPolicy } from '../sandbox/from-policy.js';
 import { runSandboxed } from '../sandbox/runner.js';
+import type { ListenerSink } from '../sandbox/net-handoff.js';
 import type { Violation } from '../sandbox/protect-sweep.js';
 import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 
 export interface RunCommandOptions extends PolicyCommonOptions {
   readonly keepEnv?: string[];
+  /** Egress: log would-deny decisions and forward anyway (mandatory denies and address checks still apply). */
+  readonly reportOnly?: boolean;
 }
 
 function violationRecord(engine: PolicyEngine, v: Violation): void {
@@ -32,6 +36,45 @@ function violationRecord(engine: PolicyEngine, v: Violation): void {
   });
 }
 
+interface Egress {
+  readonly sink: ListenerSink;
+  readonly abort: AbortController;
+  readonly stop: () => void;
+  /** Set when the proxy died during the run. */
+  failure: string | undefined;
+}
+
+/**
+ * Starts the egress proxy process (in parallel with the sandbox: the sandbox's
+ * listeners are handed over only once it is ready). If it fails to start, the
+ * command never starts; if it dies during the run, the run is aborted.
+ */
+function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions): Egress {
+  let stopping = false;
+  const starting = import('../egress/proxy-client.js').then(({ spawnProxyProcess }) =>
+    spawnProxyProcess(loaded, { ...(opts.profile === undefined ? {} : { profile: opts.profile }), reportOnly: opts.reportOnly === true }));
+  starting.catch(() => undefined); // handled where awaited; never an unhandled rejection
+  const egress: Egress = {
+    abort: new AbortController(),
+    failure: undefined,
+    sink: async (l) => {
+      const proxy = await starting;
+      await proxy.attach(l.http, 'http');
+      await proxy.attach(l.socks, 'socks');
+      void proxy.exited.then((why) => {
+        if (stopping) return;
+        egress.failure = why;
+        egress.abort.abort();
+      });
+    },
+    stop: () => {
+      stopping = true;
+      starting.then((p) => p.stop(), () => undefined);
+    },
+  };
+  return egress;
+}
+
 export async function runCommand(cmd: readonly string[], opts: RunCommandOptions): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no command given; write cordon run -- CMD [ARGS...]');
   const loaded = await loadPolicyCached(loadOptions(opts));
@@ -40,6 +83,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     cwd: process.cwd(),
     env: process.env,
     ...(opts.keepEnv === undefined ? {} : { keepEnv: opts.keepEnv }),
+    forceProxy: opts.reportOnly === true,
   });
   // The spec comes from our own compiler (its output is validated against the schema in tests), so the hot path skips zod.
   const spec = compiled.spec;
@@ -52,20 +96,30 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
   try {
+    const net = spec.network.mode === 'proxy' ? 'network only through the egress proxy' : 'no network';
     publishDecision({
       boundary: 'supervisor',
       subject: `Run(${cmd.join(' ')})`,
       decision: 'allow',
       rule: 'default',
-      reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, no network.`,
+      reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
     });
-    const res = await runSandboxed(spec, cmd, { onViolation: (v) => violationRecord(engine, v) });
-    if (res.error) process.stderr.write(`cordon: ${res.error.message}\n`);
+    const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts) : undefined;
+    const res = await runSandboxed(spec, cmd, {
+      onViolation: (v) => violationRecord(engine, v),
+      ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
+    });
+    egress?.stop();
+    if (egress?.failure !== undefined) {
+      process.stderr.write(`cordon: the egress proxy stopped during the run (${egress.failure}); the sandbox had no network from then on and the run was ended\n`);
+    } else if (res.error) {
+      process.stderr.write(`cordon: ${res.error.message}\n`);
+    }
     const blocked = writer.counts().deny;
     if (blocked > 0) {
       process.stderr.write(`cordon: ${blocked} action${blocked === 1 ? '' : 's'} blocked (cordon audit tail ${session})\n`);
     }
-    return res.exitCode;
+    return egress?.failure !== undefined ? 125 : res.exitCode;
   } finally {
     unsubscribe();
     writer.close();

@@ -3,6 +3,8 @@
  * access: whatever needs looking at (which protected paths exist, whether a
  * hidden path is a file or a directory) is passed in `BwrapLayout`.
  */
+import { helperArgv, NET_IPC_FD } from './net-helper.js';
+import { proxyEnvironment } from './proxy-env.js';
 import type { SandboxSpec } from './spec.js';
 
 /** Facts about the host file system, gathered by the runner before spawning. */
@@ -36,6 +38,11 @@ export interface BwrapOptions {
    */
   readonly newSession?: boolean;
   readonly layout?: BwrapLayout;
+  /**
+   * Node binary visible inside the sandbox, for the network helper (required
+   * with `network.mode: 'proxy'`; the IPC channel must be at fd NET_IPC_FD).
+   */
+  readonly nodePath?: string;
 }
 
 const XDG: readonly (readonly [string, string])[] = [
@@ -50,9 +57,19 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   const a: string[] = [];
   const layout = opts.layout ?? {};
   a.push('--unshare-all'); // user, ipc, pid, net, uts, cgroup (try)
-  switch (spec.network.mode) {
+  // --unshare-all already gives a net namespace with loopback only, in both
+  // modes; 'proxy' adds listeners inside it (created by the helper), no route.
+  const net = spec.network;
+  let command: readonly string[] = argv;
+  const netEnv: Record<string, string> = {};
+  switch (net.mode) {
     case 'none':
-      break; // --unshare-all already gives a net namespace with loopback only
+      break;
+    case 'proxy':
+      if (opts.nodePath === undefined) throw new TypeError('network mode proxy needs opts.nodePath');
+      command = helperArgv(opts.nodePath, net.httpPort, net.socksPort, argv);
+      Object.assign(netEnv, proxyEnvironment(net.httpPort, net.socksPort), { NODE_CHANNEL_FD: String(NET_IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'json' });
+      break;
   }
   a.push('--die-with-parent');
   if (opts.newSession !== false) a.push('--new-session');
@@ -78,11 +95,11 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   if (opts.seccompFd !== undefined) a.push('--seccomp', String(opts.seccompFd));
   if (opts.statusFd !== undefined) a.push('--json-status-fd', String(opts.statusFd));
   a.push('--clearenv');
-  const env: Record<string, string> = { ...spec.env, HOME: opts.home, TMPDIR: opts.tmp };
+  const env: Record<string, string> = { ...spec.env, ...netEnv, HOME: opts.home, TMPDIR: opts.tmp };
   for (const [k, sub] of XDG) env[k] ??= `${opts.home}/${sub}`;
   for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
   a.push('--chdir', spec.cwd);
   a.push('--');
-  a.push(...argv);
+  a.push(...command);
   return a;
 }

@@ -21,6 +21,20 @@ export interface SpecOptions {
   readonly keepEnv?: readonly string[];
   /** Bound on the workspace walk that finds denied files to hide. */
   readonly maxWalkEntries?: number;
+  /** Give the sandbox the proxy even when no rule allows network (report-only runs). */
+  readonly forceProxy?: boolean;
+}
+
+/** Ports of the proxy listeners inside the sandbox's own network namespace (nothing else uses it). */
+export const SANDBOX_HTTP_PROXY_PORT = 3128;
+export const SANDBOX_SOCKS_PORT = 1080;
+
+/**
+ * Whether the policy allows any egress at all: some allow rule of kind Net or
+ * Http. When none does, the sandbox gets no proxy (and no proxy is started).
+ */
+export function policyAllowsNetwork(policy: LoadedPolicy): boolean {
+  return policy.rules.some((r) => r.effect === 'allow' && (r.kind === 'Net' || r.kind === 'Http'));
 }
 
 export interface CompiledSpec {
@@ -132,7 +146,9 @@ export function specFromPolicy(policy: LoadedPolicy, engine: PolicyEngine, opts:
       hidden: [...hidden],
       protectedNames: [...policy.protectedNames],
       env,
-      network: { mode: 'none' },
+      network: opts.forceProxy === true || policyAllowsNetwork(policy)
+        ? { mode: 'proxy', httpPort: SANDBOX_HTTP_PROXY_PORT, socksPort: SANDBOX_SOCKS_PORT }
+        : { mode: 'none' },
       cwd,
     },
     removedEnv: removed,

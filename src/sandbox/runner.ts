@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
+import { handOffListeners, type ListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
 import { sweep, type SweepContext, type Violation } from './protect-sweep.js';
 import { findBwrap, resolveSandboxCommand } from './resolve.js';
@@ -38,6 +39,12 @@ export interface RunOptions {
   readonly seccomp?: boolean;
   /** Called with the spawned bwrap process, e.g. to read piped stdio. */
   readonly onSpawn?: (child: ChildProcess) => void;
+  /**
+   * Required with `network.mode: 'proxy'`: receives the listening sockets
+   * created inside the sandbox and resolves once the egress proxy serves them.
+   * The command starts only after it resolved; a rejection ends the run (125).
+   */
+  readonly onNetworkListeners?: ListenerSink;
 }
 
 export interface RunResult {
@@ -109,16 +116,27 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       seccompFd = openSync(f, 'r');
       unlinkSync(f);
     }
+    const proxied = spec.network.mode === 'proxy';
+    const sink = opts.onNetworkListeners;
+    if (proxied && sink === undefined) throw new CordonError('CORDON_INTERNAL', 'network mode proxy needs RunOptions.onNetworkListeners');
     const args = buildBwrapArgs(
       spec,
-      { home, tmp, statusFd: 3, ...(seccompFd === undefined ? {} : { seccompFd: 4 }), newSession: opts.newSession !== false, layout: layoutFrom(before, spec) },
+      { home, tmp, statusFd: 3, ...(seccompFd === undefined ? {} : { seccompFd: 4 }), newSession: opts.newSession !== false, layout: layoutFrom(before, spec), nodePath: process.execPath },
       argv,
     );
     const io = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
-    const stdio: StdioOptions = [...io, 'pipe', seccompFd ?? 'ignore'];
+    // With a proxy, fd 5 is the IPC channel the in-sandbox helper hands its listeners over (NET_IPC_FD).
+    const stdio: StdioOptions = [...io, 'pipe', seccompFd ?? 'ignore', ...(proxied ? ['ipc' as const] : [])];
     const child = spawn(bwrap, args, { stdio, env: {} });
     if (seccompFd !== undefined) closeSync(seccompFd);
     opts.onSpawn?.(child);
+    let netError: CordonError | undefined;
+    if (proxied && sink !== undefined) {
+      handOffListeners(child, sink).catch((e: unknown) => {
+        netError = e instanceof CordonError ? e : new CordonError('CORDON_EGRESS_PROXY', String(e));
+        child.kill('SIGKILL');
+      });
+    }
     let quarantineDir = opts.quarantineDir;
     const ctx = (): SweepContext => {
       if (quarantineDir === undefined) {
@@ -140,6 +158,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     const after = scanWorkspace(spec.workspace, spec.protectedNames, opts.scanLimits ?? DEFAULT_SCAN_LIMITS);
     for (const v of sweep(lazyCtx, before, after)) report(v);
     if (ownQuarantine && violations.length === 0 && quarantineDir !== undefined) rmSync(quarantineDir, { recursive: true, force: true });
+    if (netError !== undefined) return { exitCode: 125, violations, error: netError };
     if (status.exitCode === undefined) {
       const error = new CordonError('CORDON_SANDBOX_FAILED', `bubblewrap failed before starting the command (status ${status.raw}); see its message above`);
       return { exitCode: 125, violations, error };

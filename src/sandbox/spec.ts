@@ -11,11 +11,22 @@ const absPath = z
   .min(1)
   .refine((p) => isAbsolute(p) && !p.includes('\0'), { message: 'must be an absolute path without NUL' });
 
-/** Network modes. A discriminated union so later issues can add `{ mode: 'proxy', ... }`. */
+const port = z.number().int().min(1).max(65535);
+
+/** Network modes. */
 export const NetworkSpecSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     mode: z.literal('none').describe('New network namespace with loopback only; no route anywhere.'),
   }),
+  z
+    .strictObject({
+      mode: z
+        .literal('proxy')
+        .describe('New network namespace with loopback only; proxy listeners on 127.0.0.1 inside it are served by the egress proxy outside. No DNS.'),
+      httpPort: port.describe('Port of the HTTP/CONNECT proxy listener on 127.0.0.1 inside the sandbox (HTTP_PROXY, HTTPS_PROXY).'),
+      socksPort: port.describe('Port of the SOCKS5 listener on 127.0.0.1 inside the sandbox (ALL_PROXY).'),
+    })
+    .refine((n) => n.httpPort !== n.socksPort, { message: 'httpPort and socksPort must differ' }),
 ]);
 export type NetworkSpec = z.infer<typeof NetworkSpecSchema>;
 

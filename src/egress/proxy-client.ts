@@ -1,0 +1,111 @@
+/**
+ * Supervisor side of the egress proxy process: spawn it with an empty
+ * environment, configure it, check it loaded the same policy, hand it
+ * listeners, republish its decisions on the audit channel, and report when it
+ * dies (the caller ends the run: fail closed).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { publishDecision } from '../audit/publish.js';
+import { CordonError } from '../errors.js';
+import type { LoadedPolicy } from '../policy/load.js';
+import { FromProxySchema, type FromProxy, type ProxyLoadOptions, type ToProxy } from './ipc-messages.js';
+import type { ListenerKind } from './proxy-server.js';
+
+export interface ProxyProcess {
+  readonly pid: number | undefined;
+  /** Hands a listening server to the proxy; resolves when the proxy serves it. */
+  attach(server: Server, kind: ListenerKind): Promise<void>;
+  /** Resolves with a one-line description when the proxy process exits. */
+  readonly exited: Promise<string>;
+  stop(): void;
+}
+
+/** Where the entry point is: the .ts source under tsx, the .js build otherwise. */
+function entry(): { file: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith('.ts');
+  const file = fileURLToPath(new URL(ts ? './proxy-process.ts' : './proxy-process.js', import.meta.url));
+  return { file, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
+}
+
+/** The load options that make the proxy load exactly the files the supervisor's policy came from. */
+export function proxyLoadOptions(policy: LoadedPolicy, profile: string | undefined): ProxyLoadOptions {
+  const src = policy.sources;
+  const one = (scope: string): string | null => src.find((s) => s.scope === scope)?.file ?? null;
+  return {
+    workspace: policy.context.workspace,
+    home: policy.context.home,
+    managedFile: one('managed'),
+    userFile: one('user'),
+    projectFile: one('project'),
+    files: src.filter((s) => s.scope === 'cli').map((s) => s.file),
+    ...(profile === undefined ? {} : { profile }),
+  };
+}
+
+export async function spawnProxyProcess(policy: LoadedPolicy, o: { profile?: string; reportOnly?: boolean; startTimeoutMs?: number } = {}): Promise<ProxyProcess> {
+  const { file, execArgv } = entry();
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
+  const waiters = new Map<string, () => void>();
+  let ready: ((rules: number) => void) | undefined;
+  let fatalMessage: string | undefined;
+  child.on('message', (raw: unknown) => {
+    const r = FromProxySchema.safeParse(raw);
+    if (!r.success) {
+      child.kill('SIGKILL');
+      return;
+    }
+    const m: FromProxy = r.data;
+    switch (m.type) {
+      case 'decision':
+        publishDecision(m.event);
+        break;
+      case 'ready':
+        ready?.(m.rules);
+        break;
+      case 'attached':
+        waiters.get(m.kind)?.();
+        break;
+      case 'fatal':
+        fatalMessage = m.message;
+        break;
+    }
+  });
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(fatalMessage ?? (signal === null ? `exit status ${code ?? '?'}` : `killed by ${signal}`)));
+    child.once('error', (e) => resolve(e.message));
+  });
+  const send = (m: ToProxy, handle?: Server): void => {
+    child.send(m, handle);
+  };
+  const timeout = o.startTimeoutMs ?? 15_000;
+  const rules = await Promise.race([
+    new Promise<number>((resolve) => {
+      ready = resolve;
+      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true });
+    }),
+    exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start (${why})`))),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start within ${timeout} ms`)), timeout).unref()),
+  ]).catch((e: unknown) => {
+    child.kill('SIGKILL');
+    throw e;
+  });
+  if (rules !== policy.rules.length) {
+    child.kill('SIGKILL');
+    throw new CordonError('CORDON_EGRESS_PROXY', `the egress proxy loaded a different policy (${rules} rules, expected ${policy.rules.length}); did a policy file change? Nothing was run.`);
+  }
+  return {
+    pid: child.pid,
+    exited,
+    stop: () => void child.kill('SIGTERM'),
+    attach: (server, kind) =>
+      Promise.race([
+        new Promise<void>((resolve) => {
+          waiters.set(kind, resolve);
+          send({ type: 'listener', kind }, server);
+        }),
+        exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy stopped (${why})`))),
+      ]),
+  };
+}

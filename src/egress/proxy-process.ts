@@ -1,0 +1,57 @@
+/**
+ * Entry point of the egress proxy process started by `cordon run`. It is
+ * spawned with an empty environment and an IPC channel; it reads no secret,
+ * loads the same policy files the supervisor resolved, serves the listeners
+ * it is handed, and sends every decision back to the supervisor (which owns
+ * the audit log). If the supervisor goes away, the proxy exits.
+ */
+import type { Server } from 'node:net';
+import { loadPolicyCached } from '../policy/cache.js';
+import { Policy } from '../policy/policy.js';
+import { FromProxySchema, ToProxySchema, type FromProxy } from './ipc-messages.js';
+import { startProxy, type RunningProxy } from './proxy-server.js';
+
+function send(m: FromProxy): void {
+  if (process.connected) process.send?.(FromProxySchema.parse(m));
+}
+
+function fatal(message: string): never {
+  send({ type: 'fatal', message });
+  process.stderr.write(`cordon proxy: ${message}\n`);
+  process.exit(70);
+}
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('cordon proxy: proxy-process must be started by cordon with an IPC channel (use `cordon proxy` to run one alone)\n');
+  process.exit(2);
+}
+
+let proxy: RunningProxy | undefined;
+process.on('disconnect', () => process.exit(0));
+process.on('message', (raw: unknown, handle: unknown) => {
+  const parsed = ToProxySchema.safeParse(raw);
+  if (!parsed.success) fatal('unexpected message from the supervisor');
+  const m = parsed.data;
+  switch (m.type) {
+    case 'config': {
+      if (proxy !== undefined) fatal('configured twice');
+      const { profile, ...load } = m.load;
+      const reportOnly = m.reportOnly;
+      loadPolicyCached({ ...load, ...(profile === undefined ? {} : { profile }) })
+        .then(async (loaded) => {
+          const policy = new Policy(loaded);
+          proxy = await startProxy({ policy, reportOnly, publish: (event) => send({ type: 'decision', event }) });
+          send({ type: 'ready', rules: loaded.rules.length });
+        })
+        .catch((e: unknown) => fatal(`the proxy could not start: ${e instanceof Error ? e.message : String(e)}`));
+      break;
+    }
+    case 'listener': {
+      if (proxy === undefined) fatal('listener before config');
+      if (typeof handle !== 'object' || handle === null || !('listen' in handle)) fatal('listener message without a server handle');
+      proxy.attach(handle as Server, m.kind);
+      send({ type: 'attached', kind: m.kind });
+      break;
+    }
+  }
+});
