@@ -47,6 +47,12 @@ export function scopeFiles(options: LoadOptions): ScopeFile[] {
   add('managed', options.managedFile, process.env.CORDON_MANAGED_POLICY ?? '/etc/cordon/policy.yaml');
   add('user', options.userFile, path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'cordon', 'policy.yaml'));
   add('project', options.projectFile, path.join(workspace, 'cordon.yaml'));
-  for (const file of options.files ?? []) out.push({ scope: 'cli', file, required: true });
+  // A --policy file that is also a scope's file (`cordon policy check cordon.yaml`) is read once, in its scope.
+  for (const file of options.files ?? []) {
+    const i = out.findIndex((f) => path.resolve(f.file) === path.resolve(file));
+    const earlier = out[i];
+    if (earlier === undefined) out.push({ scope: 'cli', file, required: true });
+    else out[i] = { ...earlier, required: true };
+  }
   return out;
 }
