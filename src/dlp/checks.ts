@@ -1,0 +1,122 @@
+/**
+ * The named validators detectors refer to. Each takes the matched text and
+ * its groups and says whether the match stands, and how strongly.
+ */
+import { prefixedTokenChecksumOk } from './crc32.js';
+import { judgeRandomness, shannonEntropy } from './randomness.js';
+import type { ValidatorId } from './types.js';
+
+export interface Verdict {
+  readonly ok: boolean;
+  /** The match stands with the detector's weak confidence (e.g. checksum absent or wrong). */
+  readonly weak?: boolean;
+  /** Detector id to report instead (e.g. `database-url-password`). */
+  readonly id?: string;
+  /** Which group holds the secret, when not `secret`. */
+  readonly secretGroup?: string;
+}
+
+const NO: Verdict = { ok: false };
+const YES: Verdict = { ok: true };
+const WEAK: Verdict = { ok: true, weak: true };
+
+function b64urlJson(seg: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(seg, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Values that are obviously not secrets: templates, variables, repeated or masked characters, documentation words. */
+export function isPlaceholder(v: string): boolean {
+  if (/^[$%{<[]|\$\{|\{\{|\$\(|^\*+$|^x+$/i.test(v)) return true;
+  if (/^(.)\1+$/.test(v)) return true;
+  if (/^(?:your|my)[_-]?|^replace|^change[_-]?me|^example|^placeholder|^dummy|^redacted|^todo|^xxx|\.\.\.|^<.*>$/i.test(v)) return true;
+  return false;
+}
+
+const CODE_LIKE = /^(?:process\.env|os\.environ|os\.getenv|env\.|import\.meta|getenv|System\.getenv|config\.|settings\.|self\.|this\.|args\.|options\.|opts\.|req\.|request\.)|[()]|^[a-z]+\.[a-z]+\.[a-z]+$/;
+
+const DB_SCHEMES = new Set(['mongodb', 'mongodb+srv', 'mysql', 'mariadb', 'postgres', 'postgresql', 'redis', 'rediss', 'amqp', 'amqps', 'mssql', 'sqlserver', 'oracle', 'cockroachdb', 'clickhouse', 'couchdb', 'neo4j', 'neo4j+s', 'bolt', 'memcached', 'ldap', 'ldaps']);
+const URL_PLACEHOLDER = new Set(['password', 'mypassword', 'passwd', 'pwd', 'your_password', 'yourpassword', 'changeme', 'example', 'placeholder', 'secret_password', 'pass_word']);
+/** Database URLs in documentation and compose files very often carry these default development passwords. */
+const DB_PLACEHOLDER = new Set(['pass', 'secret', 'root', 'admin', 'test', 'postgres', 'mysql', 'mongo', 'guest']);
+
+function urlUserinfo(groups: Record<string, string | undefined>, match: string): Verdict {
+  const user = groups.user ?? '';
+  const pass = groups.secret ?? '';
+  const scheme = (/^[A-Za-z][A-Za-z0-9+.-]*/.exec(match)?.[0] ?? '').toLowerCase().replace(/^jdbc:/, '');
+  if (pass === 'x-oauth-basic' || pass === 'x-oauth-token') {
+    return user.length >= 20 ? { ok: true, id: 'url-embedded-token', secretGroup: 'user' } : NO;
+  }
+  if (pass.length < 4 || isPlaceholder(pass) || pass === user) return NO;
+  if (/^[A-Z0-9_]+$/.test(pass) && /[A-Z]/.test(pass) && pass.includes('_')) return NO; // an environment variable name
+  const lower = pass.toLowerCase();
+  if (URL_PLACEHOLDER.has(lower)) return NO;
+  const isDb = DB_SCHEMES.has(scheme) || scheme.startsWith('jdbc');
+  if (isDb) {
+    if (DB_PLACEHOLDER.has(lower)) return NO;
+    return { ok: true, id: 'database-url-password' };
+  }
+  if (!/^(?:https?|ftps?|wss?|ssh|sftp|git|svn|smtps?|imaps?|socks5h?|socks4)$/.test(scheme)) return NO;
+  return { ok: true, id: 'basic-auth-url' };
+}
+
+function privateKeyBody(body: string): Verdict {
+  const cleaned = body.replace(/\\[nr]|[\s"',+]/g, '');
+  const stripped = cleaned.replace(/^(?:Proc-Type|DEK-Info|Comment|Version)[^:]{0,40}:[^]{0,200}?(?=[A-Za-z0-9+/]{40})/g, '');
+  const b64 = stripped.replace(/[^A-Za-z0-9+/=]/g, '');
+  if (b64.length < 64) return NO;
+  if (/\*{3}|\.{3}|x{6}/i.test(body)) return NO;
+  return shannonEntropy(b64) >= 4.5 ? YES : NO;
+}
+
+export function runValidator(id: ValidatorId, match: string, groups: Record<string, string | undefined>): Verdict {
+  const secret = groups.secret ?? match;
+  switch (id) {
+    case 'github-crc32':
+    case 'npm-crc32':
+      return prefixedTokenChecksumOk(match) ? YES : WEAK;
+    case 'jwt': {
+      const [h, p] = match.split('.');
+      const header = b64urlJson(h ?? '');
+      if (typeof header !== 'object' || header === null || !('alg' in header)) return NO;
+      return typeof b64urlJson(p ?? '') === 'object' ? YES : WEAK;
+    }
+    case 'ops-token':
+      return typeof b64urlJson(match.slice(4)) === 'object' ? YES : NO;
+    case 'private-key-body':
+      return privateKeyBody(secret);
+    case 'random-value': {
+      if (isPlaceholder(secret) || CODE_LIKE.test(secret)) return NO;
+      const v = judgeRandomness(secret);
+      if (!v.random) return NO;
+      return v.strong ? YES : WEAK;
+    }
+    case 'random-hex': {
+      if (isPlaceholder(secret)) return NO;
+      return shannonEntropy(secret.toLowerCase()) >= 3.3 ? YES : NO;
+    }
+    case 'luhn':
+      return luhn(secret) ? YES : NO;
+    case 'url-userinfo':
+      return urlUserinfo(groups, match);
+  }
+}
+
+export function luhn(digits: string): boolean {
+  let sum = 0;
+  let dbl = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    dbl = !dbl;
+  }
+  return sum % 10 === 0;
+}

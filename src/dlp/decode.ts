@@ -1,0 +1,175 @@
+/**
+ * Decoding layers: finds encoded data inside text (base64 std/url, hex with or
+ * without separators, percent-encoding, `\u`/`\x`/JSON escapes, HTML entities,
+ * gzip/deflate/brotli inside base64) and yields the decoded text as a new
+ * layer to scan. Every layer is bounded: depth, count, decoded size and
+ * decompression size and ratio.
+ */
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+
+export interface DecodeLimits {
+  /** Nesting depth of layers (an encoding inside an encoding...). */
+  readonly maxDepth: number;
+  /** Encoded runs decoded per text. */
+  readonly maxRunsPerText: number;
+  /** Total decoded characters across all layers of one scan. */
+  readonly maxTotalDecoded: number;
+  /** Largest output of one decompression. */
+  readonly maxInflated: number;
+  /** Largest decompression ratio accepted (output / input). */
+  readonly maxRatio: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxDepth: 4, maxRunsPerText: 256, maxTotalDecoded: 8 * 1024 * 1024, maxInflated: 4 * 1024 * 1024, maxRatio: 200,
+};
+
+export interface Layer {
+  /** Decoded text (latin1 for binary decodings, so one character per byte). */
+  readonly text: string;
+  /** Encoding names from outermost to innermost. */
+  readonly layers: readonly string[];
+  /** Span in the parent text this layer was decoded from. */
+  readonly start: number;
+  readonly end: number;
+}
+
+const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const HEX_RUN = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g;
+const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
+const PCT = /%[0-9A-Fa-f]{2}/;
+const ESC = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/;
+const ENTITY = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/;
+
+/** Fraction of characters that are printable ASCII or common whitespace. */
+export function printableRatio(s: string): number {
+  if (s.length === 0) return 0;
+  let p = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 32 && c < 127) || c === 9 || c === 10 || c === 13) p++;
+  }
+  return p / s.length;
+}
+
+export function percentDecode(s: string): string {
+  return s.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+}
+
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', equals: '=', plus: '+', lowbar: '_', period: '.', comma: ',', num: '#', percnt: '%', excl: '!', dollar: '$', hyphen: '-', dash: '-' };
+
+export function htmlEntityDecode(s: string): string {
+  return s.replace(/&(#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/g, (m, e: string) => {
+    if (e.startsWith('#x') || e.startsWith('#X')) return safeCodePoint(Number.parseInt(e.slice(2), 16)) ?? m;
+    if (e.startsWith('#')) return safeCodePoint(Number.parseInt(e.slice(1), 10)) ?? m;
+    return NAMED[e.toLowerCase()] ?? m;
+  });
+}
+
+function safeCodePoint(n: number): string | undefined {
+  return Number.isFinite(n) && n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : undefined;
+}
+
+/** `\uXXXX`, `\u{X}`, `\xXX` and the JSON escapes `\n \r \t \" \/ \\`. */
+export function escapeDecode(s: string): string {
+  return s.replace(/\\(u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g, (m, e: string) => {
+    switch (e.charAt(0)) {
+      case 'u': return e.charAt(1) === '{' ? (safeCodePoint(Number.parseInt(e.slice(2, -1), 16)) ?? m) : String.fromCharCode(Number.parseInt(e.slice(1), 16));
+      case 'x': return String.fromCharCode(Number.parseInt(e.slice(1), 16));
+      case 'n': return '\n';
+      case 'r': return '\r';
+      case 't': return '\t';
+      default: return e;
+    }
+  });
+}
+
+/** Decompresses gzip, zlib-deflate, raw deflate or brotli within the limits; undefined when it is none of them or exceeds them. */
+export function inflateBounded(data: Buffer, encoding: 'gzip' | 'deflate' | 'br' | 'auto', limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Buffer | undefined {
+  const max = Math.min(limits.maxInflated, Math.max(1024, data.length * limits.maxRatio));
+  const opts = { maxOutputLength: max };
+  const tries: (() => Buffer)[] = [];
+  if (encoding === 'gzip' || (encoding === 'auto' && data[0] === 0x1f && data[1] === 0x8b)) tries.push(() => gunzipSync(data, opts));
+  if (encoding === 'deflate' || (encoding === 'auto' && data[0] === 0x78)) tries.push(() => inflateSync(data, opts), () => inflateRawSync(data, opts));
+  if (encoding === 'br') tries.push(() => brotliDecompressSync(data, opts));
+  for (const t of tries) {
+    try {
+      return t();
+    } catch {
+      // too large, truncated or not this format: try the next one
+    }
+  }
+  return undefined;
+}
+
+function decodeBase64Run(run: string): Buffer | undefined {
+  const body = run.replace(/=+$/, '');
+  if (body.length < 16) return undefined;
+  const url = /[-_]/.test(body);
+  const std = /[+/]/.test(body);
+  if (url && std) return undefined;
+  // A run of letters only, or digits only, is a word or a number, not base64.
+  if (!/[0-9]/.test(body) && !/[A-Z]/.test(body.slice(1))) return undefined;
+  const out = Buffer.from(body, url ? 'base64url' : 'base64');
+  return out.length >= 8 ? out : undefined;
+}
+
+/** A decoded binary value worth scanning: mostly printable text, or compressed data that inflates to text. */
+function usable(buf: Buffer, limits: DecodeLimits, names: string[]): string | undefined {
+  const inflated = buf.length >= 10 ? inflateBounded(buf, 'auto', limits) : undefined;
+  if (inflated !== undefined) {
+    names.push('inflate');
+    return inflated.toString('latin1');
+  }
+  const s = buf.toString('latin1');
+  return printableRatio(s) >= 0.6 ? s : undefined;
+}
+
+export class LayerBudget {
+  decoded = 0;
+  readonly limits: DecodeLimits;
+  constructor(limits: DecodeLimits = DEFAULT_DECODE_LIMITS) {
+    this.limits = limits;
+  }
+  take(n: number): boolean {
+    if (this.decoded + n > this.limits.maxTotalDecoded) return false;
+    this.decoded += n;
+    return true;
+  }
+}
+
+/**
+ * The layers directly under `text` (one level). Whole-text decodings (percent,
+ * escapes, entities) come first; then each embedded base64 or hex run.
+ */
+export function childLayers(text: string, budget: LayerBudget): Layer[] {
+  const out: Layer[] = [];
+  const whole = (name: string, decoded: string): void => {
+    if (decoded !== text && budget.take(decoded.length)) out.push({ text: decoded, layers: [name], start: 0, end: text.length });
+  };
+  if (PCT.test(text)) whole('percent', percentDecode(text.includes('+') && !text.includes(' ') ? text.replace(/\+/g, ' ') : text));
+  if (ESC.test(text)) whole('escape', escapeDecode(text));
+  if (ENTITY.test(text)) whole('html-entity', htmlEntityDecode(text));
+  let runs = 0;
+  const push = (name: string, index: number, len: number, buf: Buffer | undefined): void => {
+    if (buf === undefined) return;
+    const names = [name];
+    const s = usable(buf, budget.limits, names);
+    if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
+  };
+  for (const re of [B64_RUN, HEX_RUN, HEX_SEP_RUN]) {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null && runs < budget.limits.maxRunsPerText) {
+      const run = m[0];
+      runs++;
+      if (re === B64_RUN) {
+        if (/^[0-9A-Fa-f]+$/.test(run)) continue; // hex is handled below
+        push('base64', m.index, run.length, decodeBase64Run(run));
+      } else {
+        push('hex', m.index, run.length, Buffer.from(run.replace(/[-: ,]/g, ''), 'hex'));
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,208 @@
+/**
+ * The detection core: compiles detector data once, then scans text with one
+ * prefilter pass and bounded regex windows around the keyword hits.
+ */
+import { redactSample } from '../audit/redact.js';
+import { runValidator } from './checks.js';
+import { CONTEXT_DETECTORS } from './detectors/context.js';
+import { TOKEN_DETECTORS } from './detectors/tokens.js';
+import { Prefilter } from './prefilter.js';
+import { judgeRandomness } from './randomness.js';
+import { confidenceRank, type Confidence, type DetectorSpec } from './types.js';
+
+export const ALL_DETECTORS: readonly DetectorSpec[] = [...TOKEN_DETECTORS, ...CONTEXT_DETECTORS];
+
+export interface EngineOptions {
+  /** Opt-in detectors to turn on (e.g. `aws-account-id`). */
+  readonly enable?: readonly string[];
+  /** Detectors to turn off. */
+  readonly disable?: readonly string[];
+  /** Values never reported: exact strings, or regexes tested against the secret and the whole match. */
+  readonly allow?: readonly (string | RegExp)[];
+  /** Findings below this confidence are dropped (default `low`: everything). */
+  readonly minConfidence?: Confidence;
+  /** Replace the built-in detector list. */
+  readonly detectors?: readonly DetectorSpec[];
+}
+
+/** A match in the scanned text, with the secret's span; never leaves the engine without redaction. */
+export interface RawMatch {
+  readonly detector: string;
+  readonly provider: string;
+  readonly confidence: Confidence;
+  readonly start: number;
+  readonly end: number;
+  readonly secretStart: number;
+  readonly secretEnd: number;
+}
+
+interface Compiled {
+  readonly spec: DetectorSpec;
+  readonly re: RegExp;
+  readonly back: number;
+}
+
+const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
+
+function better(a: RawMatch, b: RawMatch): boolean {
+  const ca = confidenceRank(a.confidence);
+  const cb = confidenceRank(b.confidence);
+  if (ca !== cb) return ca > cb;
+  const ga = GENERIC.has(a.detector) ? 0 : 1;
+  const gb = GENERIC.has(b.detector) ? 0 : 1;
+  if (ga !== gb) return ga > gb;
+  return a.end - a.start > b.end - b.start;
+}
+
+const AWS_SECRET_NEAR = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+
+export class DetectionEngine {
+  readonly detectors: readonly DetectorSpec[];
+  readonly #compiled: Compiled[];
+  readonly #byKeyword: number[][];
+  readonly #prefilter: Prefilter;
+  readonly #allow: readonly (string | RegExp)[];
+  readonly #min: number;
+
+  constructor(options: EngineOptions = {}) {
+    const enable = new Set(options.enable ?? []);
+    const disable = new Set(options.disable ?? []);
+    const all = options.detectors ?? ALL_DETECTORS;
+    this.detectors = all.filter((d) => !disable.has(d.id) && (d.optIn !== true || enable.has(d.id)));
+    this.#compiled = this.detectors.map((spec) => {
+      const back = spec.back ?? 0;
+      const flags = `${back === 0 ? 'y' : 'g'}d${spec.flags ?? ''}`;
+      try {
+        return { spec, re: new RegExp(spec.pattern, flags), back };
+      } catch (e) {
+        throw new Error(`detector ${spec.id}: invalid pattern (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+      }
+    });
+    const keywordIndex = new Map<string, number>();
+    const byKeyword: number[][] = [];
+    this.#compiled.forEach((c, di) => {
+      for (const k of c.spec.keywords) {
+        let ki = keywordIndex.get(k);
+        if (ki === undefined) {
+          ki = byKeyword.length;
+          keywordIndex.set(k, ki);
+          byKeyword.push([]);
+        }
+        const list = byKeyword[ki];
+        if (list !== undefined && !list.includes(di)) list.push(di);
+      }
+    });
+    this.#byKeyword = byKeyword;
+    this.#prefilter = new Prefilter([...keywordIndex.keys()]);
+    this.#allow = options.allow ?? [];
+    this.#min = confidenceRank(options.minConfidence ?? 'low');
+  }
+
+  /**
+   * All matches in `text`. `bytes`, when given, must be the latin1 bytes of
+   * `text` (one byte per UTF-16 unit, as `buf.toString('latin1')` makes them), so
+   * that offsets agree.
+   */
+  matches(text: string, bytes?: Uint8Array): RawMatch[] {
+    const buf = bytes ?? Buffer.from(text, 'latin1');
+    const found: RawMatch[] = [];
+    const coveredUntil = new Int32Array(this.#compiled.length).fill(-1);
+    this.#prefilter.scan(buf, (k, start) => {
+      for (const di of this.#byKeyword[k] ?? []) {
+        if (start < (coveredUntil[di] ?? -1)) continue;
+        const c = this.#compiled[di];
+        if (c === undefined) continue;
+        const m = this.#tryAt(c, text, start);
+        if (m !== undefined) {
+          coveredUntil[di] = m.end;
+          found.push(m);
+        }
+      }
+    });
+    this.#pairAws(text, found);
+    return this.#finish(text, found);
+  }
+
+  #tryAt(c: Compiled, text: string, start: number): RawMatch | undefined {
+    const { spec, re, back } = c;
+    if (spec.letterBoundary === true && start > 0) {
+      const p = text.charCodeAt(start - 1);
+      if ((p >= 65 && p <= 90) || (p >= 97 && p <= 122)) return undefined;
+    }
+    const ws = Math.max(0, start - back);
+    const window = text.slice(ws, start + spec.maxLength + 8);
+    const rel = start - ws;
+    re.lastIndex = back === 0 ? rel : 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(window)) !== null) {
+      if (m.index > rel) return undefined;
+      if (m.index + m[0].length > rel) break;
+      if (m[0].length === 0) re.lastIndex++;
+      if (back === 0) return undefined;
+    }
+    if (m === null) return undefined;
+    const groups = m.groups ?? {};
+    let confidence = spec.confidence;
+    let id = spec.id;
+    let group = 'secret';
+    if (spec.validator !== undefined) {
+      const v = runValidator(spec.validator, m[0], groups);
+      if (!v.ok) return undefined;
+      if (v.weak === true) confidence = spec.weakConfidence ?? 'low';
+      if (v.id !== undefined) id = v.id;
+      if (v.secretGroup !== undefined) group = v.secretGroup;
+    }
+    const gi = m.indices?.groups?.[group];
+    const s0 = ws + m.index;
+    return {
+      detector: id, provider: spec.provider, confidence,
+      start: s0, end: s0 + m[0].length,
+      secretStart: gi === undefined ? s0 : ws + gi[0],
+      secretEnd: gi === undefined ? s0 + m[0].length : ws + gi[1],
+    };
+  }
+
+  /** An AWS access key id makes a 40-character random value near it a secret access key (and the pair high confidence). */
+  #pairAws(text: string, found: RawMatch[]): void {
+    const ids = found.filter((f) => f.detector === 'aws-access-key-id');
+    for (const f of ids) {
+      const from = Math.max(0, f.start - 300);
+      const window = text.slice(from, f.end + 300);
+      AWS_SECRET_NEAR.lastIndex = 0;
+      for (const m of window.matchAll(AWS_SECRET_NEAR)) {
+        if (!judgeRandomness(m[0]).random) continue;
+        const s = from + m.index;
+        found.push({ detector: 'aws-secret-access-key', provider: 'AWS', confidence: 'high', start: s, end: s + 40, secretStart: s, secretEnd: s + 40 });
+        found[found.indexOf(f)] = { ...f, confidence: 'high' };
+        break;
+      }
+    }
+  }
+
+  #allowed(text: string, m: RawMatch): boolean {
+    if (this.#allow.length === 0) return false;
+    const secret = text.slice(m.secretStart, m.secretEnd);
+    const whole = text.slice(m.start, m.end);
+    return this.#allow.some((a) => (typeof a === 'string' ? a === secret || a === whole : a.test(secret) || a.test(whole)));
+  }
+
+  #finish(text: string, found: RawMatch[]): RawMatch[] {
+    const kept = found.filter((f) => confidenceRank(f.confidence) >= this.#min && !this.#allowed(text, f));
+    kept.sort((a, b) => a.start - b.start || b.end - a.end);
+    const out: RawMatch[] = [];
+    for (const m of kept) {
+      const last = out[out.length - 1];
+      if (last !== undefined && m.secretStart < last.secretEnd && m.secretEnd > last.secretStart) {
+        if (better(m, last)) out[out.length - 1] = m;
+        continue;
+      }
+      out.push(m);
+    }
+    return out;
+  }
+}
+
+/** The redacted sample of a match: never the secret. */
+export function sampleOf(text: string, m: RawMatch): string {
+  return redactSample(text.slice(m.secretStart, m.secretEnd));
+}

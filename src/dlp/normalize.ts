@@ -1,0 +1,51 @@
+/**
+ * Unicode normalisation before matching: zero-width, bidi, tag and other
+ * invisible format characters are removed and compatibility forms folded
+ * (NFKC), so `A\u200bKIA…` or full-width `ＡＫＩＡ…` still match. `map[i]` is the
+ * offset in the original text of normalised character `i` (approximate after
+ * NFKC changes lengths: the offset of the character it came from).
+ */
+
+const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/u;
+
+export interface Normalized {
+  readonly text: string;
+  readonly map: Int32Array;
+}
+
+/** Whether the text needs normalising at all (cheap test: any character outside ASCII). */
+export function needsNormalizing(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7e) return true;
+  return false;
+}
+
+export function normalizeText(text: string): Normalized | undefined {
+  if (!needsNormalizing(text)) return undefined;
+  let out = '';
+  const map: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    const at = i;
+    i += ch.length;
+    if (INVISIBLE.test(ch)) continue;
+    const code = ch.codePointAt(0) ?? 0;
+    const n = code > 0x7e ? ch.normalize('NFKC') : ch;
+    for (let k = 0; k < n.length; k++) map.push(at);
+    out += n;
+  }
+  if (out === text) return undefined;
+  return { text: out, map: Int32Array.from(map) };
+}
+
+/** Latin letters mixed with Cyrillic or Greek letters inside one word: a homoglyph disguise (`cаt /еtc/pаsswd`). */
+const MIXED = /(?=[\p{L}]{0,40}\p{Script=Latin})(?=[\p{L}]{0,40}[\p{Script=Cyrillic}\p{Script=Greek}])[\p{L}]{2,40}/gu;
+
+export function findMixedScriptWords(text: string): { index: number; word: string }[] {
+  if (!needsNormalizing(text)) return [];
+  const out: { index: number; word: string }[] = [];
+  for (const m of text.matchAll(MIXED)) {
+    if (/\p{Script=Latin}/u.test(m[0]) && /[\p{Script=Cyrillic}\p{Script=Greek}]/u.test(m[0])) out.push({ index: m.index, word: m[0] });
+    if (out.length >= 16) break;
+  }
+  return out;
+}

@@ -1,0 +1,134 @@
+/**
+ * The DLP scanner: detectors over the text and over every decoding layer
+ * found in it, plus known-secret fingerprints. Findings carry a location in
+ * the scanned text, the detector, a confidence and a redacted sample.
+ */
+import { redactSample } from '../audit/redact.js';
+import { childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, type DecodeLimits } from './decode.js';
+import { DetectionEngine, type EngineOptions, type RawMatch } from './engine.js';
+import type { FingerprintMatcher } from './fingerprint.js';
+import { findMixedScriptWords, normalizeText } from './normalize.js';
+import { judgeRandomness } from './randomness.js';
+import { luhn } from './checks.js';
+import { confidenceRank, type Confidence, type DlpFinding } from './types.js';
+
+export interface ScannerOptions extends EngineOptions {
+  /** Look inside encodings (default true). */
+  readonly decode?: boolean;
+  readonly limits?: DecodeLimits;
+  /** Known secrets (keyed fingerprints) to find in every encoding. */
+  readonly known?: FingerprintMatcher;
+  /** Payment card numbers (Luhn-checked) and mixed-script words: traffic checks, off for source scans (default false). */
+  readonly traffic?: boolean;
+}
+
+interface Origin {
+  readonly start: number;
+  readonly end: number;
+}
+
+const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
+const TOKEN_RUN = /[A-Za-z0-9+/_=.-]{32,200}/g;
+
+export class DlpScanner {
+  readonly engine: DetectionEngine;
+  readonly #decode: boolean;
+  readonly #limits: DecodeLimits;
+  readonly #known: FingerprintMatcher | undefined;
+  readonly #traffic: boolean;
+  readonly #min: number;
+
+  constructor(options: ScannerOptions = {}) {
+    this.engine = new DetectionEngine(options);
+    this.#decode = options.decode ?? true;
+    this.#limits = options.limits ?? DEFAULT_DECODE_LIMITS;
+    this.#known = options.known;
+    this.#traffic = options.traffic ?? false;
+    this.#min = confidenceRank(options.minConfidence ?? 'low');
+  }
+
+  /** Scans bytes (a file, a body): offsets and lines are in bytes. */
+  scanBytes(buf: Buffer, where: string): DlpFinding[] {
+    return this.#scanRoot(buf.toString('latin1'), where, buf);
+  }
+
+  /** Scans a string (a URL, a header value, a JSON argument): offsets are in UTF-16 units. */
+  scanText(text: string, where: string): DlpFinding[] {
+    return this.#scanRoot(text, where, undefined);
+  }
+
+  #scanRoot(text: string, where: string, bytes: Buffer | undefined): DlpFinding[] {
+    const out: DlpFinding[] = [];
+    const add = (detector: string, provider: string, confidence: Confidence, origin: Origin, secret: string, layers: readonly string[], explain: string): void => {
+      if (confidenceRank(confidence) < this.#min) return;
+      out.push({
+        detector, provider, confidence, sample: redactSample(secret), explain,
+        location: { where, offset: origin.start, length: origin.end - origin.start, ...(layers.length > 0 ? { layers } : {}) },
+      });
+    };
+    const fromMatch = (t: string, m: RawMatch, origin: Origin | undefined, layers: readonly string[]): void => {
+      const o = origin ?? { start: m.secretStart, end: m.secretEnd };
+      const via = layers.length > 0 ? ` under ${layers.join(' > ')}` : '';
+      add(m.detector, m.provider, m.confidence, o, t.slice(m.secretStart, m.secretEnd), layers, `${m.provider} credential (${m.detector})${via}.`);
+    };
+    for (const m of this.engine.matches(text, bytes)) fromMatch(text, m, undefined, []);
+    if (this.#known !== undefined) {
+      for (const k of this.#known.find(bytes ?? Buffer.from(text, 'utf8'))) {
+        add('known-secret', 'cordon', 'high', { start: k.offset, end: k.offset + k.length }, k.label, [k.encoding], `A known secret (${k.label}) in ${k.encoding} encoding.`);
+      }
+    }
+    const norm = normalizeText(text);
+    if (norm !== undefined) {
+      for (const m of this.engine.matches(norm.text)) {
+        const s = norm.map[m.secretStart] ?? 0;
+        const e = (norm.map[Math.max(m.secretStart, m.secretEnd - 1)] ?? s) + 1;
+        fromMatch(norm.text, m, { start: s, end: e }, ['unicode']);
+      }
+    }
+    if (this.#traffic) this.#trafficChecks(text, add);
+    if (this.#decode) this.#layers(text, undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add);
+    return dedupe(out);
+  }
+
+  #trafficChecks(text: string, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
+    for (const m of text.matchAll(CARD)) {
+      if (luhn(m[0])) add('payment-card-number', 'PCI', 'medium', { start: m.index, end: m.index + m[0].length }, m[0], [], 'A payment card number (Luhn checksum valid).');
+    }
+    for (const w of findMixedScriptWords(text)) {
+      add('mixed-script-word', 'Unicode', 'medium', { start: w.index, end: w.index + w.word.length }, w.word, [], 'A word mixing Latin with Cyrillic or Greek letters (homoglyph disguise).');
+    }
+  }
+
+  #layers(text: string, origin: Origin | undefined, layers: readonly string[], depth: number, budget: LayerBudget,
+    fromMatch: (t: string, m: RawMatch, o: Origin | undefined, l: readonly string[]) => void,
+    add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
+    if (depth > this.#limits.maxDepth) return;
+    for (const child of childLayers(text, budget)) {
+      const o = origin ?? { start: child.start, end: child.end };
+      const names = [...layers, ...child.layers];
+      for (const m of this.engine.matches(child.text)) fromMatch(child.text, m, o, names);
+      if (this.#known !== undefined && depth === 1) {
+        for (const k of this.#known.find(Buffer.from(child.text, 'latin1'))) add('known-secret', 'cordon', 'high', o, k.label, [...names, k.encoding], `A known secret (${k.label}) under ${names.join(' > ')}.`);
+      }
+      if (names.filter((n) => n === 'percent').length >= 3) {
+        add('nested-encoding', 'cordon', 'medium', o, child.text.slice(0, 32), names, 'Percent-encoding nested three or more times: an evasion, not ordinary traffic.');
+      }
+      for (const r of child.text.matchAll(TOKEN_RUN)) {
+        const v = judgeRandomness(r[0]);
+        if (v.strong) add('encoded-random-token', 'generic', 'medium', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
+      }
+      this.#layers(child.text, o, names, depth + 1, budget, fromMatch, add);
+    }
+  }
+}
+
+/** One finding per (detector, span): the same secret found through two layers is reported once. */
+function dedupe(findings: DlpFinding[]): DlpFinding[] {
+  const seen = new Map<string, DlpFinding>();
+  for (const f of findings) {
+    const key = `${f.location.offset}:${f.location.length}:${f.sample}`;
+    const prev = seen.get(key);
+    if (prev === undefined || confidenceRank(f.confidence) > confidenceRank(prev.confidence)) seen.set(key, f);
+  }
+  return [...seen.values()].sort((a, b) => a.location.offset - b.location.offset);
+}

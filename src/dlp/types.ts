@@ -1,0 +1,75 @@
+/**
+ * Shared types of the DLP engine. Detector definitions are plain data
+ * (`DetectorSpec`); compiled matchers live in `engine.ts`.
+ */
+
+export const CONFIDENCES = ['low', 'medium', 'high'] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
+
+export function confidenceRank(c: Confidence): number {
+  return CONFIDENCES.indexOf(c);
+}
+
+/** Named checks a detector may ask for; implemented in `checks.ts`. */
+export type ValidatorId =
+  | 'github-crc32'
+  | 'npm-crc32'
+  | 'jwt'
+  | 'private-key-body'
+  | 'random-value'
+  | 'random-hex'
+  | 'ops-token'
+  | 'luhn'
+  | 'url-userinfo';
+
+/**
+ * One detector, as data. The prefilter finds `keywords` (exact bytes, case
+ * sensitive: list each spelling); the `pattern` then runs in a bounded window
+ * that starts `back` characters before the keyword and ends `maxLength`
+ * characters after it. The match must cover the keyword. A named group
+ * `secret` marks the secret inside the match (else the whole match).
+ */
+export interface DetectorSpec {
+  readonly id: string;
+  readonly provider: string;
+  /** The documented format, in one sentence. */
+  readonly format: string;
+  readonly keywords: readonly string[];
+  /** JavaScript regex source, linear-time: bounded quantifiers only, no nested or overlapping repetition. */
+  readonly pattern: string;
+  readonly flags?: string;
+  /** Characters before the keyword the match may start at (default 0). */
+  readonly back?: number;
+  /** Characters after the keyword start the window covers. */
+  readonly maxLength: number;
+  /** Require that the character before the keyword is not an ASCII letter. */
+  readonly letterBoundary?: boolean;
+  readonly validator?: ValidatorId;
+  readonly confidence: Confidence;
+  /** Confidence when the validator reports a soft failure (e.g. a checksum that does not match). */
+  readonly weakConfidence?: Confidence;
+  /** Off unless enabled by name (identifiers that are not secrets on their own). */
+  readonly optIn?: boolean;
+}
+
+/** Where a finding was made. `offset`/`line`/`column` refer to the scanned text (bytes for buffers). */
+export interface Location {
+  /** `body`, `url`, `header:<name>`, `frame:<n>`, `args.<path>`, a file path... */
+  readonly where: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly line?: number;
+  readonly column?: number;
+  /** The decoding layers the secret was found under, outermost first (e.g. `percent`, `base64`). */
+  readonly layers?: readonly string[];
+}
+
+export interface DlpFinding {
+  readonly detector: string;
+  readonly provider: string;
+  readonly confidence: Confidence;
+  /** Redacted sample: at most the first and last 4 characters; never the secret. */
+  readonly sample: string;
+  readonly location: Location;
+  readonly explain: string;
+}
