@@ -5,6 +5,8 @@
  * the reason on stderr, which Claude Code and Codex treat as "block this tool
  * call": the hook fails closed and never answers allow on an error.
  */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { stateDir } from '../audit/paths.js';
@@ -47,11 +49,32 @@ function parseInput(bytes: Buffer): HookInput {
   return r.data;
 }
 
-function workspaceFor(input: HookInput, workspace: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (workspace !== undefined) return path.resolve(workspace);
+/**
+ * The workspace the policy is anchored to. The session's cwd moves when the
+ * agent runs `cd`, so it is the last resort: `--workspace`, else Claude Code's
+ * `$CLAUDE_PROJECT_DIR` (where the session started), else the nearest
+ * ancestor of cwd holding `cordon.yaml` or `.git` (never the home directory
+ * or `/`), else cwd. `/` and the home directory themselves are refused: every
+ * `./` rule would then cover the whole machine or every credential store.
+ */
+export function workspaceFor(cwd: string, workspace: string | undefined, env: NodeJS.ProcessEnv, home: string): string {
+  let ws: string;
   const project = env['CLAUDE_PROJECT_DIR'];
-  if (project !== undefined && path.isAbsolute(project) && !project.includes('\u0000')) return project;
-  return input.cwd;
+  if (workspace !== undefined) ws = path.resolve(workspace);
+  else if (project !== undefined && path.isAbsolute(project) && !project.includes('\u0000')) ws = path.resolve(project);
+  else ws = projectRoot(cwd, home);
+  if (ws === '/' || ws === path.resolve(home)) {
+    throw new CordonError('CORDON_USAGE', `the workspace would be ${ws}, and every ./ rule would cover all of it; start the agent in a project directory or pass --workspace`);
+  }
+  return ws;
+}
+
+function projectRoot(cwd: string, home: string): string {
+  const stop = new Set(['/', path.resolve(home)]);
+  for (let dir = path.resolve(cwd); !stop.has(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'cordon.yaml')) || existsSync(path.join(dir, '.git'))) return dir;
+  }
+  return cwd;
 }
 
 /** A subject the agent wrote that cannot be parsed (a malformed URL, a NUL in a path) is a deny, recorded like any other. */
@@ -72,7 +95,7 @@ async function decideHook(optionsInput: HookOptionsInput, io: HookIo): Promise<n
   if (request === null) return 0; // a tool cordon has no rules for: no opinion
 
   const policy = Policy.load({
-    workspace: workspaceFor(input, options.workspace, io.env),
+    workspace: workspaceFor(input.cwd, options.workspace, io.env, io.env['HOME'] ?? os.homedir()),
     files: options.policy,
     ...(options.profile === undefined ? {} : { profile: options.profile }),
   });
