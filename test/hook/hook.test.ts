@@ -51,7 +51,7 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 void describe('cordon hook: real-shaped inputs through a real process', { concurrency: Math.max(2, os.availableParallelism()) }, () => {
-  it('has at least 40 cases', () => {
+  void it('has at least 40 cases', () => {
     assert.ok(CASES.length >= 40, `${CASES.length} cases`);
   });
 
@@ -82,14 +82,14 @@ void describe('cordon hook: real-shaped inputs through a real process', { concur
     });
   }
 
-  it('refuses (exit 2) when stdin never closes, within the input timeout', async () => {
+  void it('refuses (exit 2) when stdin never closes, within the input timeout', async () => {
     const r = await runHookProcess(['hook', 'claude-code'], null, { cwd: W, env: hookEnv(H, STATE), timeoutMs: 30_000 });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /no complete hook input on stdin within 10000 ms/);
     assert.equal(r.stdout, '');
   });
 
-  it('refuses (exit 2) when the workspace policy is invalid, never falling back', async () => {
+  void it('refuses (exit 2) when the workspace policy is invalid, never falling back', async () => {
     const bad = path.join(root, 'bad-ws');
     mkdirSync(bad, { recursive: true });
     writeFileSync(path.join(bad, 'cordon.yaml'), 'version: 1\npermissions:\n  allow: ["Bash(git status)", "Nett(x)"]\n');
@@ -101,7 +101,7 @@ void describe('cordon hook: real-shaped inputs through a real process', { concur
 });
 
 void describe('cordon hook: audit records', () => {
-  it('one hash-chained log per harness session, intact after concurrent hook processes', async () => {
+  void it('one hash-chained log per harness session, intact after concurrent hook processes', async () => {
     const dir = path.join(STATE, 'cordon');
     const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
     assert.ok(files.length >= 1, 'the cases wrote a session log');
