@@ -32,11 +32,18 @@ function b64urlJson(seg: string): unknown {
 export function isPlaceholder(v: string): boolean {
   if (/^[$%{<[]|\$\{|\{\{|\$\(|^\*+$|^x+$/i.test(v)) return true;
   if (/^(.)\1+$/.test(v)) return true;
-  if (/^(?:your|my)[_-]?|^replace|^change[_-]?me|^example|^placeholder|^dummy|^redacted|^todo|^xxx|\.\.\.|^<.*>$/i.test(v)) return true;
+  if (/^(?:your|my|the)[_-]?(?:password|passwd|pass|secret|token|key|api|username|user)$|^replace|^change[_-]?me|^example|^placeholder|^dummy|^redacted|^todo|^xxx|\.\.\.|^<.*>$/i.test(v)) return true;
   return false;
 }
 
-const CODE_LIKE = /^(?:process\.env|os\.environ|os\.getenv|env\.|import\.meta|getenv|System\.getenv|config\.|settings\.|self\.|this\.|args\.|options\.|opts\.|req\.|request\.)|[()]|^[a-z]+\.[a-z]+\.[a-z]+$/;
+const CODE_LIKE = /:\/\/|^(?:process\.env|os\.environ|os\.getenv|env\.|import\.meta|getenv|System\.getenv|config\.|settings\.|self\.|this\.|args\.|options\.|opts\.|req\.|request\.)|[()]|^[a-z]+\.[a-z]+\.[a-z]+$/;
+
+/** Values that say they are not real (for the generic detector only: provider-prefixed tokens are reported even when fake). */
+const FAKE = /not[_-]?a[_-]?real|fake|dummy|sample|example|placeholder|redacted|changeme|lorem/i;
+/** Words joined by separators (`not_a_real_token`, `my-db-password`): an identifier, not a random value. */
+const PHRASE = /^[a-z]+(?:[_.-][a-z]+){2,}$/i;
+/** Padded base64 of 44+ characters: ciphertext or a hash (sops, vault-encrypted values); provider keys that look like this have their own detectors. */
+const PADDED_BLOB = /^[A-Za-z0-9+/]{42,}={1,2}$/;
 
 const DB_SCHEMES = new Set(['mongodb', 'mongodb+srv', 'mysql', 'mariadb', 'postgres', 'postgresql', 'redis', 'rediss', 'amqp', 'amqps', 'mssql', 'sqlserver', 'oracle', 'cockroachdb', 'clickhouse', 'couchdb', 'neo4j', 'neo4j+s', 'bolt', 'memcached', 'ldap', 'ldaps']);
 const URL_PLACEHOLDER = new Set(['password', 'mypassword', 'passwd', 'pwd', 'your_password', 'yourpassword', 'changeme', 'example', 'placeholder', 'secret_password', 'pass_word']);
@@ -89,7 +96,7 @@ export function runValidator(id: ValidatorId, match: string, groups: Record<stri
     case 'private-key-body':
       return privateKeyBody(secret);
     case 'random-value': {
-      if (isPlaceholder(secret) || CODE_LIKE.test(secret)) return NO;
+      if (isPlaceholder(secret) || CODE_LIKE.test(secret) || FAKE.test(secret) || PHRASE.test(secret) || PADDED_BLOB.test(secret)) return NO;
       const v = judgeRandomness(secret);
       if (!v.random) return NO;
       return v.strong ? YES : WEAK;

@@ -28,7 +28,7 @@ interface Origin {
 }
 
 const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
-const TOKEN_RUN = /[A-Za-z0-9+/_=.-]{32,200}/g;
+const TOKEN_RUN = /[A-Za-z0-9+/_=-]{32,200}/g;
 
 export class DlpScanner {
   readonly engine: DetectionEngine;
@@ -114,6 +114,7 @@ export class DlpScanner {
         add('nested-encoding', 'cordon', 'medium', o, child.text.slice(0, 32), names, 'Percent-encoding nested three or more times: an evasion, not ordinary traffic.');
       }
       for (const r of child.text.matchAll(TOKEN_RUN)) {
+        if (r[0].includes('//')) continue;
         const v = judgeRandomness(r[0]);
         if (v.strong) add('encoded-random-token', 'generic', 'medium', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
       }
