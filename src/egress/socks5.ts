@@ -22,24 +22,29 @@ export function handleSocks(ctx: ProxyContext, socket: Socket): void {
     socket.end(reply(code));
     socket.destroySoon();
   };
+  const refuseMethod = (why: string): void => {
+    clearTimeout(deadline);
+    phase = 'busy';
+    ctx.log(`socks5: ${why}`);
+    socket.end(methodReply(false));
+    socket.destroySoon();
+  };
   socket.on('error', () => socket.destroy());
   socket.on('close', () => clearTimeout(deadline));
   const onData = (chunk: Buffer): void => {
     if (phase === 'busy') return;
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     if (buf.length > ctx.limits.maxSocksHandshakeBytes) {
-      fail(REPLY.generalFailure, `handshake longer than ${ctx.limits.maxSocksHandshakeBytes} bytes`);
+      const why = `handshake longer than ${ctx.limits.maxSocksHandshakeBytes} bytes`;
+      if (phase === 'request') fail(REPLY.generalFailure, why);
+      else refuseMethod(why);
       return;
     }
     if (phase === 'greeting') {
       const g = parseGreeting(buf);
       if (g.kind === 'more') return;
       if (g.kind === 'bad') {
-        clearTimeout(deadline);
-        phase = 'busy';
-        ctx.log(`socks5: ${g.reason}`);
-        socket.end(methodReply(false));
-        socket.destroySoon();
+        refuseMethod(g.reason);
         return;
       }
       socket.write(methodReply(true));

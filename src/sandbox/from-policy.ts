@@ -25,6 +25,9 @@ export interface SpecOptions {
   readonly forceProxy?: boolean;
 }
 
+/** Resolver configuration kept out of every sandbox, even when `/etc` is readable. */
+export const NO_DNS_FILES: readonly string[] = ['/etc/resolv.conf'];
+
 /** Ports of the proxy listeners inside the sandbox's own network namespace (nothing else uses it). */
 export const SANDBOX_HTTP_PROXY_PORT = 3128;
 export const SANDBOX_SOCKS_PORT = 1080;
@@ -112,6 +115,8 @@ export function specFromPolicy(policy: LoadedPolicy, engine: PolicyEngine, opts:
 
   const bound = [ws, ...readOnly, ...readWrite];
   const hidden = new Set<string>();
+  // No DNS inside the sandbox: the proxy resolves names (only those policy allows).
+  for (const p of NO_DNS_FILES) if (within(p, bound) && existsSync(p)) hidden.add(p);
   const denyRead = policy.matchers.filter((m): m is PathMatcher => isPathMatcher(m) && m.spec.kind === 'Read' && m.spec.effect === 'deny');
   for (const m of denyRead) {
     if (m.pattern === null || m.pattern.anyDepth) continue;
