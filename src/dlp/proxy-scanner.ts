@@ -1,0 +1,133 @@
+/**
+ * The egress proxy's `RequestScanner`, backed by the DLP scanner. State per
+ * request (and per WebSocket connection) is keyed by the proxy's
+ * `ScanContext` object. Bodies are scanned as a stream with an overlap;
+ * compressed bodies (Content-Encoding gzip/deflate/br) are collected within a
+ * bound and decompressed with size and ratio limits at the end; small JSON,
+ * form and multipart bodies are also scanned field by field (split secrets).
+ * Anything over a limit is a finding (fail closed), never a pass.
+ */
+import type { RequestScanner, ScanContext, ScanResult } from '../egress/scanner.js';
+import { DEFAULT_DECODE_LIMITS, inflateBounded } from './decode.js';
+import type { FingerprintMatcher } from './fingerprint.js';
+import { DlpScanner } from './scanner.js';
+import { StreamScanner } from './stream.js';
+import { formFields, jsonLeaves, multipartFields, scanFields, scanHeaders, scanUrl } from './structured.js';
+import type { Confidence, DlpFinding } from './types.js';
+
+export interface RequestScannerOptions {
+  /** Known secrets and canaries (fingerprints only). */
+  readonly known?: FingerprintMatcher;
+  /** Lowest confidence that blocks (default `medium`). */
+  readonly minConfidence?: Confidence;
+  /** Largest compressed body collected for decompression (default 8 MiB). */
+  readonly maxCompressedBody?: number;
+  /** Bodies up to this size are also parsed into fields (default 1 MiB). */
+  readonly maxStructuredBody?: number;
+  /** Overlap between chunks and frames (default 4096). */
+  readonly overlap?: number;
+  /** A scanner to use instead of building one. */
+  readonly scanner?: DlpScanner;
+}
+
+interface RequestState {
+  contentType: string;
+  stream: StreamScanner | undefined;
+  compressed: Buffer[];
+  compressedSize: number;
+  encoding: string | undefined;
+  structured: Buffer[];
+  structuredSize: number;
+  frames: Map<'up' | 'down', StreamScanner>;
+}
+
+type Out = ScanResult[number];
+
+function toAudit(f: DlpFinding): Out {
+  return { detector: f.detector, where: f.location.where, sample: f.sample };
+}
+
+export function createRequestScanner(options: RequestScannerOptions = {}): RequestScanner {
+  const scanner = options.scanner ?? new DlpScanner({
+    minConfidence: options.minConfidence ?? 'medium', traffic: true,
+    ...(options.known === undefined ? {} : { known: options.known }),
+  });
+  const maxCompressed = options.maxCompressedBody ?? 8 * 1024 * 1024;
+  const maxStructured = options.maxStructuredBody ?? 1024 * 1024;
+  const overlap = options.overlap ?? 4096;
+  const states = new WeakMap<ScanContext, RequestState>();
+  const state = (ctx: ScanContext): RequestState => {
+    let s = states.get(ctx);
+    if (s === undefined) {
+      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map() };
+      states.set(ctx, s);
+    }
+    return s;
+  };
+  const limit = (what: string): Out[] => [{ detector: 'dlp-limit', where: 'body', sample: `…(${what})` }];
+
+  return {
+    url: (_ctx, url) => scanUrl(scanner, url).map(toAudit),
+    headers: (ctx, raw) => {
+      const s = state(ctx);
+      for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] ?? '').toLowerCase() === 'content-type') s.contentType = raw[i + 1] ?? '';
+      return scanHeaders(scanner, raw).map(toAudit);
+    },
+    bodyChunk: (ctx, chunk, contentEncoding) => {
+      const s = state(ctx);
+      const enc = contentEncoding?.trim().toLowerCase();
+      if (enc !== undefined && enc !== '' && enc !== 'identity') {
+        s.encoding = enc;
+        s.compressedSize += chunk.length;
+        if (s.compressedSize > maxCompressed) return limit('compressed body over the inspection limit');
+        s.compressed.push(chunk);
+      } else if (s.structuredSize + chunk.length <= maxStructured) {
+        s.structured.push(chunk);
+        s.structuredSize += chunk.length;
+      } else {
+        s.structured = [];
+        s.structuredSize = Number.POSITIVE_INFINITY;
+      }
+      s.stream ??= new StreamScanner(scanner, { where: 'body', overlap });
+      return s.stream.push(chunk).findings.map(toAudit);
+    },
+    bodyEnd: (ctx) => {
+      const s = state(ctx);
+      const out: Out[] = s.stream === undefined ? [] : s.stream.end().findings.map(toAudit);
+      let body: Buffer | undefined = s.structured.length > 0 ? Buffer.concat(s.structured) : undefined;
+      if (s.compressed.length > 0) {
+        const kind = s.encoding === 'gzip' || s.encoding === 'x-gzip' ? 'gzip' : s.encoding === 'br' ? 'br' : s.encoding === 'deflate' ? 'deflate' : undefined;
+        if (kind === undefined) return [...out, ...limit(`unknown content-encoding ${s.encoding ?? ''}`)];
+        const plain = inflateBounded(Buffer.concat(s.compressed), kind, DEFAULT_DECODE_LIMITS);
+        if (plain === undefined) return [...out, ...limit('body does not decompress within the size and ratio limits')];
+        out.push(...scanner.scanBytes(plain, `body(${kind})`).map(toAudit));
+        body = plain.length <= maxStructured ? plain : undefined;
+      }
+      if (body !== undefined) {
+        const ct = s.contentType.toLowerCase();
+        const text = body.toString('utf8');
+        let fields: { name: string; value: string }[] = [];
+        if (ct.includes('json')) {
+          try {
+            fields = jsonLeaves(JSON.parse(text) as unknown);
+          } catch {
+            fields = [];
+          }
+        } else if (ct.includes('x-www-form-urlencoded')) fields = formFields(text);
+        else if (ct.includes('multipart/')) fields = multipartFields(text, s.contentType);
+        if (fields.length > 0) out.push(...scanFields(scanner, fields, (f) => `body.${f.name}`).map(toAudit));
+      }
+      states.delete(ctx);
+      return out;
+    },
+    websocketFrame: (ctx, direction, payload) => {
+      const s = state(ctx);
+      let st = s.frames.get(direction);
+      if (st === undefined) {
+        st = new StreamScanner(scanner, { where: `ws:${direction}`, overlap, chunkLabel: 'frame' });
+        s.frames.set(direction, st);
+      }
+      return st.push(payload).findings.map(toAudit);
+    },
+  };
+}

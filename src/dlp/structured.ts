@@ -1,0 +1,146 @@
+/**
+ * Scanning of structured traffic: URLs (with each query value and the
+ * hostname), header lists, JSON values (MCP tool arguments) and form or
+ * multipart fields. Each field is scanned with its name in front (so
+ * `api_key=...` keeps its context) and the values are also scanned joined
+ * together, so a secret split across parameters, headers or arguments is
+ * still found.
+ */
+import { redactSample } from '../audit/redact.js';
+import { hexLabelsDecode } from './dns.js';
+import { judgeRandomness } from './randomness.js';
+import type { DlpScanner } from './scanner.js';
+import type { DlpFinding } from './types.js';
+
+export interface Field {
+  readonly name: string;
+  readonly value: string;
+}
+
+const MAX_FIELDS = 4096;
+const MAX_JOINED = 256 * 1024;
+
+/** Scans named fields: each as `name: value`, then all values joined (for split secrets). */
+export function scanFields(scanner: DlpScanner, fields: readonly Field[], where: (f: Field) => string): DlpFinding[] {
+  const list = fields.slice(0, MAX_FIELDS);
+  let text = '';
+  const starts: number[] = [];
+  for (const f of list) {
+    starts.push(text.length);
+    text += `${f.name}: ${f.value}\n`;
+  }
+  const locate = (offset: number): Field | undefined => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return list[lo];
+  };
+  const out: DlpFinding[] = [];
+  for (const f of scanner.scanText(text, '')) {
+    const field = locate(f.location.offset);
+    out.push({ ...f, location: { ...f.location, where: field === undefined ? 'fields' : where(field) } });
+  }
+  if (list.length > 1) {
+    // Adjacent values joined in twos and threes, one join per line, so a value's neighbours do not blur token boundaries.
+    const lines: string[] = [];
+    for (let i = 0; i + 1 < list.length; i++) {
+      const a = list[i]?.value ?? '';
+      const b = list[i + 1]?.value ?? '';
+      lines.push(a + b);
+      if (i + 2 < list.length) lines.push(a + b + (list[i + 2]?.value ?? ''));
+    }
+    const joined = lines.join('\n').slice(0, MAX_JOINED);
+    const seen = new Set(out.map((f) => f.sample));
+    for (const f of scanner.scanText(joined, '')) {
+      if (seen.has(f.sample)) continue;
+      out.push({ ...f, explain: `${f.explain} Split across fields: found only when the values are joined.`, location: { ...f.location, where: `joined(${list.map((x) => x.name).join(',')})`.slice(0, 200) } });
+    }
+  }
+  return out;
+}
+
+/** A URL: the whole text, its query parameters (decoded) as fields, the path segments, and hex-encoded hostname labels. */
+export function scanUrl(scanner: DlpScanner, url: string): DlpFinding[] {
+  const out = scanner.scanText(url, 'url');
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return out;
+  }
+  const fields: Field[] = [...parsed.searchParams.entries()].map(([name, value]) => ({ name, value }));
+  if (fields.length > 0) {
+    const seen = new Set(out.map((f) => f.sample));
+    for (const f of scanFields(scanner, fields, (x) => `url:query.${x.name}`)) if (!seen.has(f.sample)) out.push(f);
+  }
+  let at = url.indexOf(parsed.pathname);
+  for (const seg of parsed.pathname.split('/')) {
+    if (seg.length >= 24 && seg.length <= 256 && /[A-Z]/.test(seg) && /[a-z]/.test(seg) && /[0-9]/.test(seg) && judgeRandomness(seg).strong) {
+      out.push({ detector: 'url-random-token', provider: 'generic', confidence: 'medium', sample: redactSample(seg), explain: 'A long random token in the URL path: data or a credential carried in the path.', location: { where: 'url:path', offset: Math.max(0, url.indexOf(seg, at)), length: seg.length } });
+    }
+    at += seg.length + 1;
+  }
+  for (const label of hexLabelsDecode(parsed.hostname)) {
+    out.push({ detector: 'dns-encoded-data', provider: 'cordon', confidence: 'medium', sample: redactSample(label), explain: 'Hostname labels that are hex-encoded text: data smuggled out through DNS.', location: { where: 'url:host', offset: url.indexOf(parsed.hostname), length: parsed.hostname.length } });
+  }
+  return out;
+}
+
+/** Raw header pairs `[name, value, name, value...]` as the proxy sees them. */
+export function scanHeaders(scanner: DlpScanner, raw: readonly string[]): DlpFinding[] {
+  const fields: Field[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.push({ name: raw[i] ?? '', value: raw[i + 1] ?? '' });
+  const cookieFields: Field[] = [];
+  for (const f of fields) {
+    if (f.name.toLowerCase() !== 'cookie') continue;
+    for (const part of f.value.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) cookieFields.push({ name: `cookie.${part.slice(0, eq).trim()}`, value: part.slice(eq + 1).trim() });
+    }
+  }
+  return scanFields(scanner, [...fields, ...cookieFields], (f) => `header:${f.name.toLowerCase()}`);
+}
+
+/** Every string leaf of a JSON value, with its path (`arguments.files[0].content`). */
+export function jsonLeaves(value: unknown, path = '', out: Field[] = [], depth = 0): Field[] {
+  if (out.length >= MAX_FIELDS || depth > 64) return out;
+  if (typeof value === 'string') out.push({ name: path || '$', value });
+  else if (typeof value === 'number' || typeof value === 'boolean') out.push({ name: path || '$', value: String(value) });
+  else if (Array.isArray(value)) value.forEach((v, i) => jsonLeaves(v, `${path}[${i}]`, out, depth + 1));
+  else if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) jsonLeaves(v, path === '' ? k : `${path}.${k}`, out, depth + 1);
+  }
+  return out;
+}
+
+/** A JSON value (an MCP tool call's arguments, a JSON body): each leaf with its path, and the leaves joined. */
+export function scanJsonValue(scanner: DlpScanner, value: unknown, where: string): DlpFinding[] {
+  return scanFields(scanner, jsonLeaves(value), (f) => `${where}.${f.name}`);
+}
+
+/** Fields of an `application/x-www-form-urlencoded` body. */
+export function formFields(body: string): Field[] {
+  return [...new URLSearchParams(body).entries()].slice(0, MAX_FIELDS).map(([name, value]) => ({ name, value }));
+}
+
+/** Parts of a `multipart/form-data` body (bounded): the field name and the part's content. */
+export function multipartFields(body: string, contentType: string): Field[] {
+  const m = /boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (boundary === undefined) return [];
+  const out: Field[] = [];
+  for (const part of body.split(`--${boundary}`).slice(1, MAX_FIELDS)) {
+    const sep = part.indexOf('\r\n\r\n') >= 0 ? part.indexOf('\r\n\r\n') : part.indexOf('\n\n');
+    if (sep < 0) continue;
+    const head = part.slice(0, sep);
+    const name = /name="([^"]{0,200})"/i.exec(head)?.[1] ?? 'part';
+    let content = part.slice(sep + (part.charAt(sep) === '\r' ? 4 : 2)).replace(/\r?\n$/, '');
+    if (/content-transfer-encoding:\s*base64/i.test(head)) content = Buffer.from(content.replace(/\s+/g, ''), 'base64').toString('latin1');
+    out.push({ name, value: content });
+  }
+  return out;
+}
