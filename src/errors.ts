@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'CORDON_INTERNAL',
   'CORDON_EGRESS_DNS',
   'CORDON_EGRESS_PROXY',
+  'CORDON_MCP_PIN_STORE',
+  'CORDON_MCP_SERVER',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -33,6 +33,8 @@ export function exitCodeFor(code: ErrorCode, family: CommandFamily): number {
     case 'CORDON_INTERNAL':
     case 'CORDON_EGRESS_DNS':
     case 'CORDON_EGRESS_PROXY':
+    case 'CORDON_MCP_PIN_STORE':
+    case 'CORDON_MCP_SERVER':
       return 2;
   }
 }

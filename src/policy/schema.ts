@@ -87,8 +87,17 @@ export const POLICY_SCHEMA = z.strictObject({
         command: z.array(z.string()).min(1).optional().describe('argv of a stdio server.'),
         url: z.url().optional().describe('URL of a Streamable HTTP server.'),
         env: z.record(z.string(), z.string()).optional().describe('Environment given to the server (nothing else is inherited).'),
+        policy: z.string().min(1).max(4096).optional()
+          .describe('Policy file whose rules make the sandbox of this stdio server (default: the `default` profile with the workspace).'),
+        sandbox: z.boolean().optional().describe('Run this stdio server in its own sandbox (default true; false is recorded in the audit log).'),
+        injection: z.enum(['block', 'redact', 'warn']).optional()
+          .describe('What injection findings in this server\'s output do (default: `mcp.injection`).'),
       }),
     ).optional(),
+    injection: z.enum(['block', 'redact', 'warn']).optional()
+      .describe('What text that tries to instruct the agent (in tool descriptions, results, resources, prompts, instructions) does: withhold it, remove the matched text, or pass it with a warning (default block).'),
+    first_use: z.enum(['pin', 'hold']).optional()
+      .describe('A server seen for the first time: pin its tools as seen (default), or hold every tool until `cordon mcp pins approve`.'),
   }).optional().describe('MCP servers served through the gateway.'),
   approvals: z.strictObject({
     ttl: DURATION.optional().describe('How long a pending approval waits before it becomes a deny (default 120s).'),

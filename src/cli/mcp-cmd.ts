@@ -1,0 +1,126 @@
+/**
+ * `cordon mcp wrap|pins|scan`: wiring only. `main.ts` maps thrown
+ * CordonErrors to exit statuses.
+ */
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { AuditWriter } from '../audit/writer.js';
+import { isSessionId, newSessionId, stateDir } from '../audit/paths.js';
+import { sanitizeForDisplay } from '../audit/redact.js';
+import { CordonError } from '../errors.js';
+import { loadPolicyCached } from '../policy/cache.js';
+import { Policy } from '../policy/policy.js';
+import { injectionArgumentScanner, type ArgumentScanner } from '../mcp/argument-scanner.js';
+import { publishSink } from '../mcp/audit.js';
+import type { InjectionAction } from '../mcp/inbound.js';
+import { InjectionScanner } from '../mcp/injection.js';
+import type { FirstUse } from '../mcp/pin-check.js';
+import { approvePending, describeRecord, revokePins } from '../mcp/pin-admin.js';
+import { PinStore } from '../mcp/pin-store.js';
+import { resolveServer } from '../mcp/server-config.js';
+import { startServer } from '../mcp/spawn.js';
+import { bridgeStdio } from '../mcp/stdio.js';
+import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
+
+export interface McpWrapOptions extends PolicyCommonOptions {
+  /** `--name N`: the server name in rules (`mcp__N__tool`); default from the command. */
+  readonly name?: string;
+  /** `--no-sandbox` sets false. */
+  readonly sandbox?: boolean;
+  /** `--injection block|redact|warn`. */
+  readonly injection?: InjectionAction;
+  /** `--first-use pin|hold`. */
+  readonly firstUse?: FirstUse;
+  /** Extra outbound argument scanners (the DLP engine). */
+  readonly argumentScanners?: readonly ArgumentScanner[];
+  /** Pin directory (default `<stateDir>/mcp-pins`). */
+  readonly pinDir?: string;
+}
+
+export interface McpIo {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: (text: string) => void;
+}
+
+const defaultIo = (): McpIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: (t) => process.stderr.write(t) });
+
+/** `cordon mcp wrap [--name N] -- CMD...`: returns the server's exit status (125 when cordon failed before starting it). */
+export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {}, io: McpIo = defaultIo()): Promise<number> {
+  if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no server command given; write cordon mcp wrap [--name N] -- CMD [ARGS...]');
+  const loaded = await loadPolicyCached(loadOptions(opts));
+  const policy = new Policy(loaded);
+  const conf = await resolveServer(loaded, cmd, {
+    cwd: process.cwd(),
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+    ...(opts.sandbox === undefined ? {} : { sandbox: opts.sandbox }),
+    ...(opts.injection === undefined ? {} : { injection: opts.injection }),
+    ...(opts.firstUse === undefined ? {} : { firstUse: opts.firstUse }),
+  });
+  const given = process.env['CORDON_SESSION'];
+  const session = given !== undefined && isSessionId(given) ? given : newSessionId();
+  const writer = AuditWriter.open({ dir: path.resolve(loaded.settings.audit?.dir ?? stateDir()), session });
+  const unsubscribe = writer.subscribe();
+  try {
+    const scanner = new InjectionScanner();
+    const server = await startServer({ server: conf.name, argv: cmd, env: conf.env, cwd: process.cwd(), sandbox: conf.sandbox }, publishSink);
+    const stop = (): void => server.kill();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    const bridge = bridgeStdio({
+      server: conf.name, launch: cmd, policy, scanner, injectionAction: conf.injection, firstUse: conf.firstUse,
+      argumentScanners: [injectionArgumentScanner(scanner), ...(opts.argumentScanners ?? [])],
+      argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
+      pins: new PinStore(opts.pinDir), log: (l) => io.stderr(`${l}\n`),
+    }, server, io.stdin, io.stdout);
+    const status = await bridge.done;
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    const blocked = writer.counts().deny;
+    if (blocked > 0) io.stderr(`cordon: ${blocked} MCP decision${blocked === 1 ? '' : 's'} refused or flagged (cordon audit tail ${session})\n`);
+    return status;
+  } finally {
+    unsubscribe();
+    writer.close();
+  }
+}
+
+export interface McpPinsOptions {
+  readonly json?: boolean;
+  readonly pinDir?: string;
+}
+
+/** `cordon mcp pins list|approve|revoke [SERVER [TOOL...]]`: 0 done, 1 nothing matched, 2 usage. */
+export function mcpPins(action: string, args: readonly string[], opts: McpPinsOptions = {}, io: Pick<McpIo, 'stderr'> & { out: (t: string) => void } = { stderr: (t) => process.stderr.write(t), out: (t) => process.stdout.write(t) }): number {
+  const store = new PinStore(opts.pinDir);
+  const records = store.list((e) => io.stderr(`cordon: ${e.message}\n`));
+  const [server, ...tools] = args;
+  const mine = server === undefined ? records : records.filter((r) => r.server === server);
+  switch (action) {
+    case 'list':
+      if (opts.json === true) io.out(`${JSON.stringify(mine, null, 2)}\n`);
+      else io.out(mine.length === 0 ? 'no MCP servers are pinned yet\n' : `${mine.map((r) => sanitizeForDisplay(describeRecord(r))).join('\n\n')}\n`);
+      return 0;
+    case 'approve':
+    case 'revoke': {
+      if (server === undefined) throw new CordonError('CORDON_USAGE', `write cordon mcp pins ${action} SERVER [TOOL...]`);
+      if (mine.length === 0) {
+        io.stderr(`cordon: no pins for MCP server ${server}; see cordon mcp pins list\n`);
+        return 1;
+      }
+      let any = false;
+      for (const r of mine) {
+        const res = action === 'approve' ? approvePending(r, tools.length === 0 ? null : tools, new Date().toISOString()) : revokePins(r, tools.length === 0 ? null : tools);
+        if (res.changed.length > 0) {
+          store.save(res.record);
+          any = true;
+          io.out(`${action === 'approve' ? 'approved' : 'revoked'} for ${r.server} (${r.identity.slice(0, 16)}): ${res.changed.map(sanitizeForDisplay).join(', ')}\n`);
+        }
+        if (res.missing.length > 0) io.stderr(`cordon: nothing to ${action} for ${res.missing.map(sanitizeForDisplay).join(', ')} on ${r.server} (${r.identity.slice(0, 16)})\n`);
+      }
+      return any ? 0 : 1;
+    }
+    default:
+      throw new CordonError('CORDON_USAGE', `unknown pins action '${action}'; use list, approve or revoke`);
+  }
+}

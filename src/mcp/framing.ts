@@ -1,0 +1,82 @@
+/**
+ * Bounded newline-delimited framing for the stdio transport. Bytes are held
+ * only until a newline arrives; a line that grows past the limit is discarded
+ * as it streams (never buffered whole) and reported once, so a hostile peer
+ * can neither exhaust memory nor stall the stream.
+ */
+
+export type FrameEvent =
+  | { readonly kind: 'line'; readonly text: string }
+  | { readonly kind: 'oversized'; readonly bytes: number; readonly head: string };
+
+const NL = 0x0a;
+/** Bytes of an oversized line kept to find its `id` (for a JSON-RPC error). */
+const HEAD_BYTES = 512;
+
+export class LineFramer {
+  readonly #max: number;
+  #parts: Buffer[] = [];
+  #size = 0;
+  /** Bytes of the current line discarded so far (it went over the limit). */
+  #skipping = -1;
+  #head = '';
+
+  constructor(maxBytes: number) {
+    this.#max = maxBytes;
+  }
+
+  /** Feeds a chunk; returns the complete lines (and oversize reports) it finished. */
+  push(chunk: Buffer): FrameEvent[] {
+    const out: FrameEvent[] = [];
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(NL, start);
+      const end = nl === -1 ? chunk.length : nl;
+      this.#take(chunk.subarray(start, end));
+      if (nl === -1) break;
+      this.#finish(out);
+      start = nl + 1;
+    }
+    return out;
+  }
+
+  /** Called at end of stream: a last line without a newline is still a line. */
+  end(): FrameEvent[] {
+    const out: FrameEvent[] = [];
+    if (this.#size > 0 || this.#skipping >= 0) this.#finish(out);
+    return out;
+  }
+
+  #take(piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (this.#skipping >= 0) {
+      this.#skipping += piece.length;
+      return;
+    }
+    if (this.#size + piece.length > this.#max) {
+      const all = Buffer.concat([...this.#parts, piece]);
+      this.#head = all.subarray(0, HEAD_BYTES).toString('utf8');
+      this.#skipping = all.length;
+      this.#parts = [];
+      this.#size = 0;
+      return;
+    }
+    this.#parts.push(Buffer.from(piece));
+    this.#size += piece.length;
+  }
+
+  #finish(out: FrameEvent[]): void {
+    if (this.#skipping >= 0) {
+      out.push({ kind: 'oversized', bytes: this.#skipping, head: this.#head });
+      this.#skipping = -1;
+      this.#head = '';
+      return;
+    }
+    const buf = this.#parts.length === 1 ? (this.#parts[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#parts);
+    this.#parts = [];
+    this.#size = 0;
+    let text = buf.toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() !== '') out.push({ kind: 'line', text });
+  }
+}

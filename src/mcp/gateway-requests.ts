@@ -1,0 +1,86 @@
+/**
+ * Client requests: `tools/call`, `resources/read` and `prompts/get` go through
+ * the pin gate, the call policy and the argument scanners; anything else is
+ * forwarded untouched. A refused call is answered by the gateway itself:
+ * `tools/call` with an `isError` result, the others with a policy error.
+ */
+import type { Finding } from '../audit/record.js';
+import { mcpEvent } from './audit.js';
+import { callTarget, decideCall, isPolicyMethod, refusalResult, type CallTarget } from './call-policy.js';
+import type { GatewayContext } from './gateway.js';
+import { sha256 } from './tool-hash.js';
+import { errorLine, resultLine, RPC, type JsonRpcId, type Message } from './jsonrpc.js';
+
+export interface Pending {
+  readonly id: JsonRpcId;
+  readonly method: string;
+  /** `mcp__server__tool {args}` for policy methods. */
+  readonly subject?: string;
+  /** The resource URI of `resources/read`. */
+  readonly uri?: string;
+}
+
+function subjectOf(server: string, t: CallTarget): string {
+  return `mcp__${server}__${t.tool} ${JSON.stringify(t.args)}`;
+}
+
+function refuse(ctx: GatewayContext, id: JsonRpcId, method: string, subject: string, rule: string, reason: string): null {
+  if (method === 'tools/call') ctx.ports.toClient(resultLine(id, refusalResult(subject, rule, reason)));
+  else ctx.ports.toClient(errorLine(id, RPC.policyBlocked, `Blocked by cordon security policy (not a server failure): ${reason}`, { cordon: { decision: 'deny', rule } }));
+  return null;
+}
+
+function scanArguments(ctx: GatewayContext, t: CallTarget): { findings: Finding[]; error: string | null } {
+  const findings: Finding[] = [];
+  for (const s of ctx.o.argumentScanners) {
+    try {
+      for (const f of s.scan(t.args, { server: ctx.o.server, tool: t.tool })) findings.push({ detector: f.detector, where: f.where, sample: f.sample });
+    } catch (e) {
+      return { findings, error: `the ${s.name} argument scanner failed (${e instanceof Error ? e.message : 'error'})` };
+    }
+  }
+  return { findings, error: null };
+}
+
+/** Returns what to remember until the response, or null when the gateway answered the request itself. */
+export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: 'request' }>): Pending | null {
+  const { server } = ctx.o;
+  if (!isPolicyMethod(m.method)) return { id: m.id, method: m.method };
+  const target = callTarget(m.method, m.params);
+  if (target === null) {
+    const subject = `mcp__${server} ${m.method}`;
+    ctx.audit(mcpEvent(subject, 'deny', 'gateway protocol', `malformed ${m.method} parameters; refused`));
+    return refuse(ctx, m.id, m.method, subject, 'gateway protocol', `the ${m.method} parameters are malformed`);
+  }
+  const subject = subjectOf(server, target);
+  if (m.method === 'tools/call') {
+    const why = ctx.tools.refusal(target.tool);
+    if (why !== null) {
+      ctx.audit(mcpEvent(subject, 'deny', 'pin', why));
+      return refuse(ctx, m.id, m.method, subject, 'pin', why);
+    }
+  }
+  const v = decideCall(ctx.o.policy, server, target);
+  if (!v.allow) {
+    ctx.audit(mcpEvent(subject, v.effect, v.rule, v.reason, { mandatory: v.mandatory }));
+    return refuse(ctx, m.id, m.method, subject, v.rule, v.reason);
+  }
+  const scan = scanArguments(ctx, target);
+  if (scan.error !== null) {
+    ctx.audit(mcpEvent(subject, 'deny', 'argument scan', `${scan.error}; refused rather than sent unscanned`));
+    return refuse(ctx, m.id, m.method, subject, 'argument scan', `${scan.error}; refused rather than sent unscanned`);
+  }
+  if (scan.findings.length > 0) {
+    // The arguments carry a secret: records name the call and the arguments' hash, never the arguments.
+    const bare = `mcp__${server}__${target.tool} [arguments withheld, sha256 ${sha256(JSON.stringify(target.args) ?? '')}]`;
+    const reason = `the arguments carry ${scan.findings.length === 1 ? 'a finding' : `${scan.findings.length} findings`} (${[...new Set(scan.findings.map((f) => f.detector))].join(', ')})`;
+    if (ctx.o.argumentAction === 'block') {
+      ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${reason}; not sent`, { findings: scan.findings }));
+      return refuse(ctx, m.id, m.method, bare, 'argument scan', `${reason}; the call was not sent`);
+    }
+    ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${reason}; sent anyway (report mode)`, { findings: scan.findings, reportOnly: true }));
+    return { id: m.id, method: m.method, subject: bare };
+  }
+  ctx.audit(mcpEvent(subject, 'allow', v.rule, v.reason, { mandatory: v.mandatory }));
+  return { id: m.id, method: m.method, subject, ...(target.tool === 'resources/read' ? { uri: (target.args as { uri: string }).uri } : {}) };
+}

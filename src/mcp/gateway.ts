@@ -1,0 +1,224 @@
+/**
+ * The MCP gateway core for one upstream server: a JSON-RPC pass-through that
+ * inspects what it must and forwards everything else as the original bytes.
+ * Transport-free: lines come in through `fromClient`/`fromServer` (already
+ * framed) and go out through the ports. Request ids are tracked per
+ * direction, so every response is matched to the request it answers and a
+ * response nobody asked for is dropped.
+ */
+import { InjectionScanner } from './injection.js';
+import { classify, errorLine, idKey, isObject, RPC, sniffId, type JsonRpcId, type Message } from './jsonrpc.js';
+import type { FrameEvent } from './framing.js';
+import { DEFAULT_LIMITS, type GatewayLimits } from './limits.js';
+import type { GatewayOptions, GatewayPorts } from './options.js';
+import { publishSink, mcpEvent } from './audit.js';
+import { ToolGate } from './tool-gate.js';
+import { handleRequest, type Pending } from './gateway-requests.js';
+import { handleResponse } from './gateway-responses.js';
+import { handleServerRequest } from './gateway-server-requests.js';
+
+export interface GatewayContext {
+  readonly o: Required<Pick<GatewayOptions, 'server' | 'launch' | 'policy' | 'argumentScanners' | 'argumentAction' | 'injectionAction'>>;
+  readonly scanner: InjectionScanner;
+  readonly limits: GatewayLimits;
+  readonly tools: ToolGate;
+  readonly ports: GatewayPorts;
+  readonly audit: NonNullable<GatewayOptions['audit']>;
+  readonly log: (line: string) => void;
+}
+
+const OWN_PREFIX = `cordon-${process.pid.toString(36)}-`;
+
+export class McpGateway {
+  readonly ctx: GatewayContext;
+  /** Client requests awaiting the server's response. */
+  readonly #clientPending = new Map<string, Pending>();
+  /** Server requests awaiting the client's response. */
+  readonly #serverPending = new Map<string, string>();
+  /** The gateway's own requests (tools/list re-checks), with the cursor chain state. */
+  readonly #own = new Map<string, { readonly full: boolean }>();
+  #ownSeq = 0;
+  #toolsCapability = false;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  readonly #refreshTimeout: number;
+  #closed = false;
+
+  constructor(opts: GatewayOptions, ports: GatewayPorts) {
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    const audit = opts.audit ?? publishSink;
+    const scanner = opts.scanner ?? new InjectionScanner({ maxChars: limits.maxScanChars, maxDepth: limits.maxDepth });
+    const injectionAction = opts.injectionAction ?? 'block';
+    this.#refreshTimeout = opts.refreshTimeoutMs ?? 10_000;
+    this.ctx = {
+      o: { server: opts.server, launch: opts.launch, policy: opts.policy, argumentScanners: opts.argumentScanners ?? [], argumentAction: opts.argumentAction ?? 'block', injectionAction },
+      scanner, limits, ports, audit, log,
+      tools: new ToolGate({
+        server: opts.server, launch: opts.launch, pins: opts.pins, firstUse: opts.firstUse ?? 'pin', scanner, action: injectionAction,
+        shadow: opts.shadow ?? null, maxTools: limits.maxTools, audit, log, now: opts.now ?? (() => new Date()),
+      }),
+    };
+  }
+
+  fromClient(ev: FrameEvent): void {
+    if (this.#closed) return;
+    const { ports } = this.ctx;
+    if (ev.kind === 'oversized') {
+      const id = sniffId(ev.head);
+      this.ctx.log(`cordon mcp: dropped a ${ev.bytes}-byte message from the client (limit ${this.ctx.limits.maxMessageBytes})`);
+      ports.toClient(errorLine(id, RPC.invalidRequest, `message of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not sent`));
+      return;
+    }
+    const m = classify(ev.text);
+    switch (m.kind) {
+      case 'invalid':
+        this.ctx.log(`cordon mcp: refused a client message: ${m.reason}`);
+        ports.toClient(errorLine(m.id, m.id === null ? RPC.parseError : RPC.invalidRequest, `cordon could not accept this message: ${m.reason}`));
+        return;
+      case 'request': {
+        const key = idKey(m.id);
+        if (this.#clientPending.has(key) || this.#own.has(key)) {
+          ports.toClient(errorLine(m.id, RPC.invalidRequest, 'a request with this id is already in flight'));
+          return;
+        }
+        if (this.#clientPending.size >= this.ctx.limits.maxPending) {
+          ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`));
+          return;
+        }
+        const pending = handleRequest(this.ctx, m);
+        if (pending !== null) {
+          this.#clientPending.set(key, pending);
+          ports.toServer(m.raw);
+        }
+        return;
+      }
+      case 'notification':
+        ports.toServer(m.raw);
+        if (m.method === 'notifications/initialized') this.#refresh();
+        return;
+      case 'response': {
+        const key = idKey(m.id);
+        if (!this.#serverPending.delete(key)) {
+          this.ctx.log('cordon mcp: dropped a client response to no pending server request');
+          return;
+        }
+        ports.toServer(m.raw);
+        return;
+      }
+    }
+  }
+
+  fromServer(ev: FrameEvent): void {
+    if (this.#closed) return;
+    if (ev.kind === 'oversized') {
+      this.ctx.log(`cordon mcp: dropped a ${ev.bytes}-byte message from the server (limit ${this.ctx.limits.maxMessageBytes})`);
+      const id = sniffId(ev.head);
+      if (id !== null) this.#failClientRequest(id, `the server's response of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not forwarded`);
+      return;
+    }
+    const m = classify(ev.text);
+    switch (m.kind) {
+      case 'invalid':
+        this.ctx.log(`cordon mcp: dropped a server message: ${m.reason}`);
+        if (m.id !== null) this.#failClientRequest(m.id, `the server sent a malformed response (${m.reason})`);
+        return;
+      case 'response':
+        this.#serverResponse(m);
+        return;
+      case 'request':
+        if (this.#serverPending.size >= this.ctx.limits.maxPending) {
+          this.ctx.ports.toServer(errorLine(m.id, RPC.gatewayUnavailable, 'too many requests in flight'));
+          return;
+        }
+        if (handleServerRequest(this.ctx, m)) {
+          this.#serverPending.set(idKey(m.id), m.method);
+          this.ctx.ports.toClient(m.raw);
+        }
+        return;
+      case 'notification':
+        this.ctx.ports.toClient(m.raw);
+        if (m.method === 'notifications/tools/list_changed') this.#refresh();
+        return;
+    }
+  }
+
+  /** The server is gone: every request still waiting gets an error, so the client never hangs. */
+  serverClosed(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
+    for (const p of this.#clientPending.values()) this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`));
+    this.#clientPending.clear();
+  }
+
+  #serverResponse(m: Extract<Message, { kind: 'response' }>): void {
+    const key = idKey(m.id);
+    const own = this.#own.get(key);
+    if (own !== undefined) {
+      this.#own.delete(key);
+      this.#ownResult(m, own.full);
+      return;
+    }
+    const p = this.#clientPending.get(key);
+    if (p === undefined) {
+      this.ctx.log('cordon mcp: dropped a server response to no pending request');
+      return;
+    }
+    this.#clientPending.delete(key);
+    if (p.method === 'initialize' && m.ok && isObject(m.result)) {
+      const caps = m.result['capabilities'];
+      this.#toolsCapability = isObject(caps) && caps['tools'] !== undefined;
+    }
+    handleResponse(this.ctx, p, m);
+  }
+
+  #failClientRequest(id: JsonRpcId, message: string): void {
+    const key = idKey(id);
+    if (this.#own.delete(key)) {
+      this.#refreshDone(false);
+      return;
+    }
+    const p = this.#clientPending.get(key);
+    if (p === undefined) return;
+    this.#clientPending.delete(key);
+    this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, message));
+  }
+
+  /** Re-lists the server's tools itself (after the handshake and after list_changed). */
+  #refresh(cursor?: string): void {
+    if (!this.#toolsCapability || this.#closed) return;
+    const tools = this.ctx.tools;
+    tools.refreshing = true;
+    const id = `${OWN_PREFIX}${++this.#ownSeq}`;
+    this.#own.set(idKey(id), { full: cursor === undefined });
+    this.ctx.ports.toServer(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) }));
+    if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => {
+      this.ctx.log(`cordon mcp: ${this.ctx.o.server} did not answer cordon's tools/list in time`);
+      this.#own.clear();
+      this.#refreshDone(false);
+    }, this.#refreshTimeout);
+    this.#refreshTimer.unref();
+  }
+
+  #ownResult(m: Extract<Message, { kind: 'response' }>, full: boolean): void {
+    if (!m.ok) {
+      this.#refreshDone(false);
+      return;
+    }
+    const next = typeof (m.result as { nextCursor?: unknown } | null)?.nextCursor === 'string' ? (m.result as { nextCursor: string }).nextCursor : undefined;
+    this.ctx.tools.observe(m.result, full && next === undefined);
+    if (next !== undefined && this.ctx.tools.shownNames().length < this.ctx.limits.maxTools) this.#refresh(next);
+    else this.#refreshDone(true);
+  }
+
+  #refreshDone(ok: boolean): void {
+    if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    this.ctx.tools.refreshing = false;
+    if (!ok) {
+      this.ctx.tools.forgetShown();
+      this.ctx.audit(mcpEvent(`mcp__${this.ctx.o.server} tools/list`, 'deny', 'gateway protocol', 'cordon could not re-check the tool list; every tool is refused until the agent lists tools again'));
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * JSON-RPC 2.0 message classification without trusting the peer: every field
+ * the gateway reads is checked for its type; everything else stays in the
+ * original bytes, which are what gets forwarded when a message is not changed.
+ */
+
+export type JsonRpcId = string | number;
+export type JsonObject = Record<string, unknown>;
+
+export type Message =
+  | { readonly kind: 'request'; readonly id: JsonRpcId; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject }
+  | { readonly kind: 'notification'; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject }
+  | { readonly kind: 'response'; readonly id: JsonRpcId; readonly ok: boolean; readonly result: unknown; readonly raw: string; readonly obj: JsonObject }
+  | { readonly kind: 'invalid'; readonly id: JsonRpcId | null; readonly reason: string };
+
+/** JSON-RPC error codes the gateway sends (peer-facing family, STYLE.md item 5). */
+export const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  /** The gateway itself is overloaded or the upstream is gone: a server-side fault, not the client's. */
+  gatewayUnavailable: -32000,
+  /** A request other than tools/call refused by policy (tools/call gets an isError result instead). */
+  policyBlocked: -32001,
+} as const;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function validId(v: unknown): v is JsonRpcId {
+  return (typeof v === 'string' && v.length <= 1024) || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Table key of an id: `1` and `"1"` are different requests. */
+export function idKey(id: JsonRpcId): string {
+  return typeof id === 'number' ? `n:${id}` : `s:${id}`;
+}
+
+export function classify(raw: string): Message {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(raw);
+  } catch {
+    return { kind: 'invalid', id: null, reason: 'not valid JSON' };
+  }
+  if (!isObject(obj)) return { kind: 'invalid', id: null, reason: Array.isArray(obj) ? 'JSON-RPC batches are not accepted' : 'not a JSON object' };
+  const id = obj['id'];
+  const idOk = validId(id);
+  if (obj['jsonrpc'] !== '2.0') return { kind: 'invalid', id: idOk ? id : null, reason: 'jsonrpc must be "2.0"' };
+  const method = obj['method'];
+  if (method !== undefined) {
+    if (typeof method !== 'string' || method === '' || method.length > 256) return { kind: 'invalid', id: idOk ? id : null, reason: 'method must be a short string' };
+    if (id === undefined) return { kind: 'notification', method, params: obj['params'], raw, obj };
+    if (!idOk) return { kind: 'invalid', id: null, reason: 'id must be a string or a number' };
+    return { kind: 'request', id, method, params: obj['params'], raw, obj };
+  }
+  if (!idOk) return { kind: 'invalid', id: null, reason: 'a response needs a string or number id' };
+  const hasResult = Object.hasOwn(obj, 'result');
+  const hasError = Object.hasOwn(obj, 'error');
+  if (hasResult === hasError) return { kind: 'invalid', id, reason: 'a response has exactly one of result and error' };
+  return { kind: 'response', id, ok: hasResult, result: obj['result'], raw, obj };
+}
+
+/** Finds a request id in the first bytes of an oversized line, so the sender still gets an answer. */
+export function sniffId(head: string): JsonRpcId | null {
+  const m = /"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})/.exec(head);
+  if (m === null || m[1] === undefined) return null;
+  try {
+    const v: unknown = JSON.parse(m[1]);
+    return validId(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function errorLine(id: JsonRpcId | null, code: number, message: string, data?: JsonObject): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } });
+}
+
+export function resultLine(id: JsonRpcId, result: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, result });
+}
+
+/** The same message with a new `result`; every other field kept. */
+export function withResult(obj: JsonObject, result: unknown): string {
+  return JSON.stringify({ ...obj, result });
+}
+
+export function requestLine(id: JsonRpcId, method: string, params?: JsonObject): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+}
