@@ -44,6 +44,8 @@ const FAKE = /not[_-]?a[_-]?real|fake|dummy|sample|example|placeholder|redacted|
 const PHRASE = /^[a-z]+(?:[_.-][a-z]+){2,}$/i;
 /** Padded base64 of 44+ characters: ciphertext or a hash (sops, vault-encrypted values); provider keys that look like this have their own detectors. */
 const PADDED_BLOB = /^[A-Za-z0-9+/]{42,}={1,2}$/;
+/** An identifier (`CommentOrToken`, `ArrowToken$1`): letters with at most a short numeric suffix. */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z_$]*\$?\d{0,2}$/;
 
 const DB_SCHEMES = new Set(['mongodb', 'mongodb+srv', 'mysql', 'mariadb', 'postgres', 'postgresql', 'redis', 'rediss', 'amqp', 'amqps', 'mssql', 'sqlserver', 'oracle', 'cockroachdb', 'clickhouse', 'couchdb', 'neo4j', 'neo4j+s', 'bolt', 'memcached', 'ldap', 'ldaps']);
 const URL_PLACEHOLDER = new Set(['password', 'mypassword', 'passwd', 'pwd', 'your_password', 'yourpassword', 'changeme', 'example', 'placeholder', 'secret_password', 'pass_word']);
@@ -96,7 +98,7 @@ export function runValidator(id: ValidatorId, match: string, groups: Record<stri
     case 'private-key-body':
       return privateKeyBody(secret);
     case 'random-value': {
-      if (isPlaceholder(secret) || CODE_LIKE.test(secret) || FAKE.test(secret) || PHRASE.test(secret) || PADDED_BLOB.test(secret)) return NO;
+      if (isPlaceholder(secret) || CODE_LIKE.test(secret) || FAKE.test(secret) || PHRASE.test(secret) || PADDED_BLOB.test(secret) || IDENTIFIER.test(secret)) return NO;
       const v = judgeRandomness(secret);
       if (!v.random) return NO;
       return v.strong ? YES : WEAK;

@@ -42,6 +42,24 @@ interface Compiled {
   readonly back: number;
 }
 
+/** `A-Za-z0-9+.:-`: characters of a URL scheme (including `jdbc:mysql`). */
+function isSchemeChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45 || c === 58;
+}
+
+/**
+ * UTF-8 of the characters Unicode normalisation changes: zero-width and bidi
+ * controls (U+200B-200F, U+202A-202E), word joiner and invisible operators
+ * (U+2060-206F), BOM, full-width ASCII (U+FF01-FF5E), tag characters and the
+ * soft hyphen. The prefilter reports them so normalisation runs only around them.
+ */
+const NORMALIZE_TRIGGERS: readonly string[] = (() => {
+  const out: string[] = [];
+  const cps = [[0x200b, 0x200f], [0x202a, 0x202e], [0x2060, 0x206f], [0xfeff, 0xfeff], [0xff01, 0xff5e], [0xe0000, 0xe007f], [0xad, 0xad]];
+  for (const [a = 0, b = 0] of cps) for (let cp = a; cp <= b; cp++) out.push(Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1'));
+  return out;
+})();
+
 const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
 
 function better(a: RawMatch, b: RawMatch): boolean {
@@ -63,6 +81,8 @@ export class DetectionEngine {
   readonly #prefilter: Prefilter;
   readonly #allow: readonly (string | RegExp)[];
   readonly #min: number;
+  /** Keyword indexes from here on are UTF-8 sequences that Unicode normalisation would change. */
+  readonly #firstTrigger: number;
 
   constructor(options: EngineOptions = {}) {
     const enable = new Set(options.enable ?? []);
@@ -71,7 +91,7 @@ export class DetectionEngine {
     this.detectors = all.filter((d) => !disable.has(d.id) && (d.optIn !== true || enable.has(d.id)));
     this.#compiled = this.detectors.map((spec) => {
       const back = spec.back ?? 0;
-      const flags = `${back === 0 ? 'y' : 'g'}d${spec.flags ?? ''}`;
+      const flags = `yd${spec.flags ?? ''}`;
       try {
         return { spec, re: new RegExp(spec.pattern, flags), back };
       } catch (e) {
@@ -93,7 +113,8 @@ export class DetectionEngine {
       }
     });
     this.#byKeyword = byKeyword;
-    this.#prefilter = new Prefilter([...keywordIndex.keys()]);
+    this.#firstTrigger = byKeyword.length;
+    this.#prefilter = new Prefilter([...keywordIndex.keys(), ...NORMALIZE_TRIGGERS]);
     this.#allow = options.allow ?? [];
     this.#min = confidenceRank(options.minConfidence ?? 'low');
   }
@@ -103,11 +124,15 @@ export class DetectionEngine {
    * `text` (one byte per UTF-16 unit, as `buf.toString('latin1')` makes them), so
    * that offsets agree.
    */
-  matches(text: string, bytes?: Uint8Array): RawMatch[] {
+  matches(text: string, bytes?: Uint8Array, triggers?: number[]): RawMatch[] {
     const buf = bytes ?? Buffer.from(text, 'latin1');
     const found: RawMatch[] = [];
     const coveredUntil = new Int32Array(this.#compiled.length).fill(-1);
     this.#prefilter.scan(buf, (k, start) => {
+      if (k >= this.#firstTrigger) {
+        if (triggers !== undefined && triggers.length < 4096) triggers.push(start);
+        return;
+      }
       for (const di of this.#byKeyword[k] ?? []) {
         if (start < (coveredUntil[di] ?? -1)) continue;
         const c = this.#compiled[di];
@@ -123,23 +148,19 @@ export class DetectionEngine {
     return this.#finish(text, found);
   }
 
-  #tryAt(c: Compiled, text: string, start: number): RawMatch | undefined {
+  #tryAt(c: Compiled, text: string, keywordStart: number): RawMatch | undefined {
     const { spec, re, back } = c;
+    let start = keywordStart;
+    // A detector that starts before its keyword (a URL scheme before `://`) walks back over scheme characters.
+    for (let n = 0; n < back && start > 0 && isSchemeChar(text.charCodeAt(start - 1)); n++) start--;
     if (spec.letterBoundary === true && start > 0) {
       const p = text.charCodeAt(start - 1);
       if ((p >= 65 && p <= 90) || (p >= 97 && p <= 122)) return undefined;
     }
-    const ws = Math.max(0, start - back);
-    const window = text.slice(ws, start + spec.maxLength + 8);
-    const rel = start - ws;
-    re.lastIndex = back === 0 ? rel : 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(window)) !== null) {
-      if (m.index > rel) return undefined;
-      if (m.index + m[0].length > rel) break;
-      if (m[0].length === 0) re.lastIndex++;
-      if (back === 0) return undefined;
-    }
+    const ws = start;
+    const window = text.slice(ws, keywordStart + spec.maxLength + 8);
+    re.lastIndex = 0;
+    const m = re.exec(window);
     if (m === null) return undefined;
     const groups = m.groups ?? {};
     let confidence = spec.confidence;

@@ -49,3 +49,37 @@ export function findMixedScriptWords(text: string): { index: number; word: strin
   }
   return out;
 }
+
+/** Characters that trigger normalisation: invisible format characters and full-width ASCII forms. */
+const TRIGGER = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\uff01-\uff5e\u{e0000}-\u{e007f}]/gu;
+
+const RADIUS = 256;
+const MAX_WINDOWS = 256;
+
+function merge(points: number[], limit: number): { start: number; end: number }[] {
+  points.sort((a, b) => a - b);
+  const out: { start: number; end: number }[] = [];
+  for (const p of points) {
+    const s = Math.max(0, p - RADIUS);
+    const e = Math.min(limit, p + RADIUS);
+    const last = out[out.length - 1];
+    if (last !== undefined && s <= last.end) last.end = Math.max(last.end, e);
+    else if (out.length < MAX_WINDOWS) out.push({ start: s, end: e });
+  }
+  return out;
+}
+
+/** Windows of a string around characters that normalisation changes. */
+export function normalizationWindowsText(text: string): { start: number; end: number }[] {
+  const points: number[] = [];
+  for (const m of text.matchAll(TRIGGER)) {
+    points.push(m.index);
+    if (points.length >= MAX_WINDOWS * 4) break;
+  }
+  return merge(points, text.length);
+}
+
+/** Windows of a UTF-8 buffer (byte offsets) around the trigger positions the prefilter reported. */
+export function normalizationWindowsBytes(buf: Buffer, triggers: readonly number[]): { start: number; end: number }[] {
+  return merge([...triggers], buf.length);
+}

@@ -15,8 +15,10 @@ export class Prefilter {
   readonly keywords: readonly string[];
   readonly #classes: Uint8Array;
   readonly #width: number;
-  /** delta[state + class] = next state premultiplied by width; negative (-(s)-1) when the state has outputs. */
+  /** delta[state + class] = next state, premultiplied by the width. */
   readonly #delta: Int32Array;
+  /** States at or above this (premultiplied) value have outputs. */
+  readonly #threshold: number;
   readonly #outputs: (readonly number[])[];
 
   constructor(keywords: readonly string[]) {
@@ -69,31 +71,44 @@ export class Prefilter {
         }
       }
     }
-    // Premultiply and mark output states with a negative encoding.
-    for (let i = 0; i < delta.length; i++) {
-      const t = delta[i] ?? 0;
-      delta[i] = (out[t]?.length ?? 0) > 0 ? -(t * width) - 1 : t * width;
+    // Renumber so that states with outputs come last; premultiply by the width.
+    // The scan loop then needs one comparison per byte to notice an output.
+    const order = [...Array(n).keys()].sort((a, b) => Number((out[a]?.length ?? 0) > 0) - Number((out[b]?.length ?? 0) > 0));
+    const newId = new Int32Array(n);
+    order.forEach((old, i) => {
+      newId[old] = i;
+    });
+    const firstOut = order.findIndex((old) => (out[old]?.length ?? 0) > 0);
+    const table = new Int32Array(n * width);
+    const outputs: (readonly number[])[] = new Array<readonly number[]>(n);
+    for (let old = 0; old < n; old++) {
+      const ns = newId[old] ?? 0;
+      outputs[ns] = out[old] ?? [];
+      for (let c = 0; c < width; c++) table[ns * width + c] = (newId[delta[old * width + c] ?? 0] ?? 0) * width;
     }
+    // The start state must stay state 0 (it has no outputs, so it sorts first).
     this.#classes = classes;
     this.#width = width;
-    this.#delta = delta;
-    this.#outputs = out;
+    this.#delta = table;
+    this.#outputs = outputs;
+    this.#threshold = (firstOut < 0 ? n : firstOut) * width;
   }
 
   /** Calls `onHit` for every keyword occurrence (overlapping ones included), in order of their end. */
   scan(bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
     const delta = this.#delta;
     const classes = this.#classes;
-    const width = this.#width;
+    const threshold = this.#threshold;
     const len = bytes.length;
     let st = 0;
     for (let i = 0; i < len; i++) {
-      st = delta[st + (classes[bytes[i] ?? 0] ?? 0)] ?? 0;
-      if (st < 0) {
-        st = -st - 1;
-        for (const k of this.#outputs[st / width] ?? []) onHit(k, i + 1 - (this.keywords[k]?.length ?? 0));
-      }
+      st = delta[st + classes[bytes[i]!]!]!;
+      if (st >= threshold) this.#emit(st, i, onHit);
     }
+  }
+
+  #emit(st: number, i: number, onHit: (keyword: number, start: number) => void): void {
+    for (const k of this.#outputs[st / this.#width] ?? []) onHit(k, i + 1 - (this.keywords[k]?.length ?? 0));
   }
 
   hits(bytes: Uint8Array): KeywordHit[] {

@@ -7,7 +7,7 @@ import { redactSample } from '../audit/redact.js';
 import { childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, type DecodeLimits } from './decode.js';
 import { DetectionEngine, type EngineOptions, type RawMatch } from './engine.js';
 import type { FingerprintMatcher } from './fingerprint.js';
-import { findMixedScriptWords, normalizeText } from './normalize.js';
+import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
 import { judgeRandomness } from './randomness.js';
 import { luhn } from './checks.js';
 import { confidenceRank, type Confidence, type DlpFinding } from './types.js';
@@ -71,18 +71,24 @@ export class DlpScanner {
       const via = layers.length > 0 ? ` under ${layers.join(' > ')}` : '';
       add(m.detector, m.provider, m.confidence, o, t.slice(m.secretStart, m.secretEnd), layers, `${m.provider} credential (${m.detector})${via}.`);
     };
-    for (const m of this.engine.matches(text, bytes)) fromMatch(text, m, undefined, []);
+    const triggers: number[] = [];
+    for (const m of this.engine.matches(text, bytes, triggers)) fromMatch(text, m, undefined, []);
     if (this.#known !== undefined) {
       for (const k of this.#known.find(bytes ?? Buffer.from(text, 'utf8'))) {
         add('known-secret', 'cordon', 'high', { start: k.offset, end: k.offset + k.length }, k.label, [k.encoding], `A known secret (${k.label}) in ${k.encoding} encoding.`);
       }
     }
-    const norm = normalizeText(text);
-    if (norm !== undefined) {
+    // Unicode normalisation, in windows around the characters it changes (never over a whole large text).
+    const windows = bytes === undefined ? normalizationWindowsText(text) : normalizationWindowsBytes(bytes, triggers);
+    for (const w of windows) {
+      const raw = bytes === undefined ? text.slice(w.start, w.end) : bytes.subarray(w.start, w.end).toString('utf8');
+      const norm = normalizeText(raw);
+      if (norm === undefined) continue;
       for (const m of this.engine.matches(norm.text)) {
-        const s = norm.map[m.secretStart] ?? 0;
-        const e = (norm.map[Math.max(m.secretStart, m.secretEnd - 1)] ?? s) + 1;
-        fromMatch(norm.text, m, { start: s, end: e }, ['unicode']);
+        const origin = bytes === undefined
+          ? { start: w.start + (norm.map[m.secretStart] ?? 0), end: w.start + (norm.map[Math.max(m.secretStart, m.secretEnd - 1)] ?? 0) + 1 }
+          : { start: w.start, end: w.end };
+        fromMatch(norm.text, m, origin, ['unicode']);
       }
     }
     if (this.#traffic) this.#trafficChecks(text, add);

@@ -24,9 +24,9 @@ export type ValidatorId =
 
 /**
  * One detector, as data. The prefilter finds `keywords` (exact bytes, case
- * sensitive: list each spelling); the `pattern` then runs in a bounded window
- * that starts `back` characters before the keyword and ends `maxLength`
- * characters after it. The match must cover the keyword. A named group
+ * sensitive: list each spelling); the `pattern` then runs anchored (sticky)
+ * at the keyword (or up to `back` scheme characters before it) in a window
+ * that ends `maxLength` characters after the keyword. A named group
  * `secret` marks the secret inside the match (else the whole match).
  */
 export interface DetectorSpec {
@@ -38,7 +38,7 @@ export interface DetectorSpec {
   /** JavaScript regex source, linear-time: bounded quantifiers only, no nested or overlapping repetition. */
   readonly pattern: string;
   readonly flags?: string;
-  /** Characters before the keyword the match may start at (default 0). */
+  /** How far before the keyword the match may start (default 0), walking back over URL-scheme characters. */
   readonly back?: number;
   /** Characters after the keyword start the window covers. */
   readonly maxLength: number;
