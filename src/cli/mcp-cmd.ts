@@ -35,6 +35,8 @@ export interface McpWrapOptions extends PolicyCommonOptions {
   readonly argumentScanners?: readonly ArgumentScanner[];
   /** Pin directory (default `<stateDir>/mcp-pins`). */
   readonly pinDir?: string;
+  /** `--max-message-bytes`: largest JSON-RPC message either way (default 16 MiB). */
+  readonly maxMessageBytes?: number;
 }
 
 export interface McpIo {
@@ -71,7 +73,7 @@ export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {},
       server: conf.name, launch: cmd, policy, scanner, injectionAction: conf.injection, firstUse: conf.firstUse,
       argumentScanners: [injectionArgumentScanner(scanner), ...(opts.argumentScanners ?? [])],
       argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
-      pins: new PinStore(opts.pinDir), log: (l) => io.stderr(`${l}\n`),
+      pins: new PinStore(opts.pinDir), ...(opts.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: opts.maxMessageBytes } }), log: (l) => io.stderr(`${l}\n`),
     }, server, io.stdin, io.stdout);
     const status = await bridge.done;
     process.off('SIGTERM', stop);

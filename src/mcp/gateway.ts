@@ -27,6 +27,7 @@ export interface GatewayContext {
   readonly log: (line: string) => void;
 }
 
+const MAX_DEFERRED = 256;
 const OWN_PREFIX = `cordon-${process.pid.toString(36)}-`;
 
 export class McpGateway {
@@ -38,6 +39,8 @@ export class McpGateway {
   /** The gateway's own requests (tools/list re-checks), with the cursor chain state. */
   readonly #own = new Map<string, { readonly full: boolean }>();
   #ownSeq = 0;
+  /** tools/call requests waiting for a tool-list re-check to finish. */
+  readonly #deferred: Extract<Message, { kind: 'request' }>[] = [];
   #toolsCapability = false;
   #refreshTimer: NodeJS.Timeout | undefined;
   readonly #refreshTimeout: number;
@@ -75,23 +78,14 @@ export class McpGateway {
         this.ctx.log(`cordon mcp: refused a client message: ${m.reason}`);
         ports.toClient(errorLine(m.id, m.id === null ? RPC.parseError : RPC.invalidRequest, `cordon could not accept this message: ${m.reason}`));
         return;
-      case 'request': {
-        const key = idKey(m.id);
-        if (this.#clientPending.has(key) || this.#own.has(key)) {
-          ports.toClient(errorLine(m.id, RPC.invalidRequest, 'a request with this id is already in flight'));
+      case 'request':
+        // During a re-check of the tool list, calls wait for it (bounded) instead of being refused.
+        if (m.method === 'tools/call' && this.ctx.tools.refreshing && this.#deferred.length < MAX_DEFERRED) {
+          this.#deferred.push(m);
           return;
         }
-        if (this.#clientPending.size >= this.ctx.limits.maxPending) {
-          ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`));
-          return;
-        }
-        const pending = handleRequest(this.ctx, m);
-        if (pending !== null) {
-          this.#clientPending.set(key, pending);
-          ports.toServer(m.raw);
-        }
+        this.#clientRequest(m);
         return;
-      }
       case 'notification':
         ports.toServer(m.raw);
         if (m.method === 'notifications/initialized') this.#refresh();
@@ -146,9 +140,28 @@ export class McpGateway {
   serverClosed(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const m of this.#deferred.splice(0)) this.ctx.ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`));
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
     for (const p of this.#clientPending.values()) this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`));
     this.#clientPending.clear();
+  }
+
+  #clientRequest(m: Extract<Message, { kind: 'request' }>): void {
+    const { ports } = this.ctx;
+    const key = idKey(m.id);
+    if (this.#clientPending.has(key) || this.#own.has(key)) {
+      ports.toClient(errorLine(m.id, RPC.invalidRequest, 'a request with this id is already in flight'));
+      return;
+    }
+    if (this.#clientPending.size >= this.ctx.limits.maxPending) {
+      ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`));
+      return;
+    }
+    const pending = handleRequest(this.ctx, m);
+    if (pending !== null) {
+      this.#clientPending.set(key, pending);
+      ports.toServer(m.raw);
+    }
   }
 
   #serverResponse(m: Extract<Message, { kind: 'response' }>): void {
@@ -216,9 +229,11 @@ export class McpGateway {
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
     this.ctx.tools.refreshing = false;
+    const waiting = this.#deferred.splice(0);
     if (!ok) {
       this.ctx.tools.forgetShown();
       this.ctx.audit(mcpEvent(`mcp__${this.ctx.o.server} tools/list`, 'deny', 'gateway protocol', 'cordon could not re-check the tool list; every tool is refused until the agent lists tools again'));
     }
+    for (const m of waiting) this.#clientRequest(m);
   }
 }

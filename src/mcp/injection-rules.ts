@@ -76,7 +76,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   {
     id: 'contact-address', kind: 'pattern', severity: 'medium', back: 100, ahead: 200,
     keywords: ['http://', 'https://', '@'],
-    pattern: String.raw`\b(?:send|post|upload|forward|transmit|email|e-mail|call|fetch|curl|wget|report|submit|notify|contact|ping|visit|exfiltrate|deliver)\b[^\n]{0,80}?(?:https?:\/\/[^\s)"'<>]{1,300}|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,24})`,
+    pattern: String.raw`\b(?:send|sent|post|upload|forward|transmit|email|e-mail|call|fetch|curl|wget|report|submit|notify|contact|ping|visit|exfiltrate|deliver|addressed|bcc|cc)\b[^\n]{0,80}?(?:https?:\/\/[^\s)"'<>]{1,300}|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,24})`,
     explain: 'instructs the agent to send something to an address',
   },
   {

@@ -71,7 +71,8 @@ export function processToolsList(input: ToolsListInput): ToolsListOutput {
       all.push({ rule: 'shadowing', severity: 'medium', where: 'description', start: 0, end: 0, sample: ref, explain: `names ${ref}, a tool of another server` });
     }
     if (all.length > 0) findings.set(name, all);
-    const isFlagged = report.flagged || (ref !== null && report.findings.length > 0);
+    // Naming another server's tool is enough: that is how a server rewrites the use of a trusted one.
+    const isFlagged = report.flagged || ref !== null;
     let visible: JsonObject = definition;
     if (isFlagged && !flagged.has(name)) {
       if (input.action === 'block' || report.truncated || (ref !== null && input.action === 'redact')) {
