@@ -18,3 +18,14 @@ export {
   isMetadataHost,
 } from './ip-ranges.js';
 export type { AddressClass, AddressRange, EmbedKind, MetadataEndpoint } from './ip-ranges.js';
+export { startProxy } from './proxy-server.js';
+export type { ListenOn, ListenerKind, ProxyOptions, RunningProxy } from './proxy-server.js';
+export { DestinationGate, namesExactly } from './destination.js';
+export type { DecidingPolicy, GateOptions, GateResult } from './destination.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export type { ProxyLimits } from './limits.js';
+export { NOOP_SCANNER } from './scanner.js';
+export type { Finding, RequestScanner, ScanContext, ScanResult } from './scanner.js';
+export { dnsServerResolver, systemResolver } from './resolver.js';
+export type { ResolvedAddress, Resolver } from './resolver.js';
+export type { Refusal, RefusalKind } from './refusal.js';
