@@ -61,13 +61,19 @@ const NORMALIZE_TRIGGERS: readonly string[] = (() => {
 })();
 
 const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
+/** Detectors that name where a secret sits (a URL, an .npmrc line) rather than what it is. */
+const CONTAINER = new Set(['basic-auth-url', 'database-url-password', 'url-embedded-token', 'npmrc-auth-token']);
+
+function specificity(id: string): number {
+  return GENERIC.has(id) ? 0 : CONTAINER.has(id) ? 1 : 2;
+}
 
 function better(a: RawMatch, b: RawMatch): boolean {
   const ca = confidenceRank(a.confidence);
   const cb = confidenceRank(b.confidence);
   if (ca !== cb) return ca > cb;
-  const ga = GENERIC.has(a.detector) ? 0 : 1;
-  const gb = GENERIC.has(b.detector) ? 0 : 1;
+  const ga = specificity(a.detector);
+  const gb = specificity(b.detector);
   if (ga !== gb) return ga > gb;
   return a.end - a.start > b.end - b.start;
 }

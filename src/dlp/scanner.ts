@@ -62,7 +62,7 @@ export class DlpScanner {
     const add = (detector: string, provider: string, confidence: Confidence, origin: Origin, secret: string, layers: readonly string[], explain: string): void => {
       if (confidenceRank(confidence) < this.#min) return;
       out.push({
-        detector, provider, confidence, sample: redactSample(secret), explain,
+        detector, provider, confidence, sample: redactSample(secret.trim()), explain,
         location: { where, offset: origin.start, length: origin.end - origin.start, ...(layers.length > 0 ? { layers } : {}) },
       });
     };
