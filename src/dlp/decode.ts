@@ -34,6 +34,9 @@ export interface Layer {
   readonly end: number;
 }
 
+const WHOLE_SLICE = 1024 * 1024;
+const WHOLE_OVERLAP = 4096;
+
 const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_RUN = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g;
 const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
@@ -144,12 +147,18 @@ export class LayerBudget {
  */
 export function childLayers(text: string, budget: LayerBudget): Layer[] {
   const out: Layer[] = [];
-  const whole = (name: string, decoded: string): void => {
-    if (decoded !== text && budget.take(decoded.length)) out.push({ text: decoded, layers: [name], start: 0, end: text.length });
-  };
-  if (PCT.test(text)) whole('percent', percentDecode(text.includes('+') && !text.includes(' ') ? text.replace(/\+/g, ' ') : text));
-  if (ESC.test(text)) whole('escape', escapeDecode(text));
-  if (ENTITY.test(text)) whole('html-entity', htmlEntityDecode(text));
+  // Whole-text decodings run on slices of at most WHOLE_SLICE characters (overlapping), so no single
+  // replace builds an unbounded match list.
+  for (let from = 0; from < text.length; from += WHOLE_SLICE - WHOLE_OVERLAP) {
+    const part = text.length <= WHOLE_SLICE ? text : text.slice(from, from + WHOLE_SLICE);
+    const whole = (name: string, decoded: string): void => {
+      if (decoded !== part && budget.take(decoded.length)) out.push({ text: decoded, layers: [name], start: from, end: from + part.length });
+    };
+    if (PCT.test(part)) whole('percent', percentDecode(part.includes('+') && !part.includes(' ') ? part.replace(/\+/g, ' ') : part));
+    if (ESC.test(part)) whole('escape', escapeDecode(part));
+    if (ENTITY.test(part)) whole('html-entity', htmlEntityDecode(part));
+    if (from + WHOLE_SLICE >= text.length) break;
+  }
   let runs = 0;
   const push = (name: string, index: number, len: number, buf: Buffer | undefined): void => {
     if (buf === undefined) return;

@@ -64,7 +64,8 @@ const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
 /** Detectors that name where a secret sits (a URL, an .npmrc line) rather than what it is. */
 const CONTAINER = new Set(['basic-auth-url', 'database-url-password', 'url-embedded-token', 'npmrc-auth-token']);
 
-function specificity(id: string): number {
+/** 2 for provider formats, 1 for containers (URLs, .npmrc), 0 for generic shapes. */
+export function specificity(id: string): number {
   return GENERIC.has(id) ? 0 : CONTAINER.has(id) ? 1 : 2;
 }
 

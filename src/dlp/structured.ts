@@ -9,6 +9,7 @@
 import { redactSample } from '../audit/redact.js';
 import { hexLabelsDecode } from './dns.js';
 import { judgeRandomness } from './randomness.js';
+import { specificity } from './engine.js';
 import type { DlpScanner } from './scanner.js';
 import type { DlpFinding } from './types.js';
 
@@ -56,7 +57,8 @@ export function scanFields(scanner: DlpScanner, fields: readonly Field[], where:
     const joined = lines.join('\n').slice(0, MAX_JOINED);
     const seen = new Set(out.map((f) => f.sample));
     for (const f of scanner.scanText(joined, '')) {
-      if (seen.has(f.sample)) continue;
+      // Joining blurs boundaries: only provider formats count here, not generic shapes such as a long bearer value.
+      if (seen.has(f.sample) || specificity(f.detector) < 2) continue;
       out.push({ ...f, explain: `${f.explain} Split across fields: found only when the values are joined.`, location: { ...f.location, where: `joined(${list.map((x) => x.name).join(',')})`.slice(0, 200) } });
     }
   }

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import type { ScanContext } from '../../src/egress/scanner.js';
+import { createRequestScanner } from '../../src/dlp/proxy-scanner.js';
+import { DlpScanner } from '../../src/dlp/scanner.js';
+import { redactText, StreamScanner } from '../../src/dlp/stream.js';
+import { fake, rand } from './helpers.js';
+
+const scanner = new DlpScanner();
+const ctx = (): ScanContext => ({ subject: 'Http(POST example.com/x)', method: 'POST', host: 'example.com', port: 443 });
+
+void describe('streaming', () => {
+  void it('finds a secret split across two chunks, once, at its absolute offset', () => {
+    const token = fake.github();
+    const body = `${rand(5000, 'abc ')}token=${token}${rand(3000, 'xyz ')}`;
+    const at = body.indexOf(token);
+    const s = new StreamScanner(scanner, { where: 'body' });
+    const found = [...s.push(Buffer.from(body.slice(0, at + 10))).findings, ...s.push(Buffer.from(body.slice(at + 10))).findings, ...s.end().findings];
+    const gh = found.filter((f) => f.detector === 'github-token');
+    assert.equal(gh.length, 1);
+    assert.equal(gh[0]?.location.offset, at);
+  });
+  void it('redact mode replaces the secret in the forwarded bytes, across chunk boundaries', () => {
+    const token = fake.stripe();
+    const body = `{"note":"${rand(300, 'abc ')}","key":"${token}","n":1}`;
+    const s = new StreamScanner(scanner, { where: 'body', redact: true, overlap: 256 });
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < body.length; i += 97) chunks.push(s.push(Buffer.from(body.slice(i, i + 97))).output);
+    chunks.push(s.end().output);
+    const out = Buffer.concat(chunks).toString();
+    assert.ok(!out.includes(token));
+    assert.ok(out.includes('[REDACTED:stripe-secret-key]'));
+    assert.equal(out.replace('[REDACTED:stripe-secret-key]', token), body);
+  });
+  void it('redactText replaces every secret', () => {
+    const a = fake.github();
+    const b = fake.awsId();
+    const r = redactText(scanner, `a=${a} b=${b}`);
+    assert.equal(r.text, 'a=[REDACTED:github-token] b=[REDACTED:aws-access-key-id]');
+  });
+});
+
+void describe('proxy RequestScanner', () => {
+  void it('finds a secret split across consecutive WebSocket frames and names the frame', async () => {
+    const rs = createRequestScanner({ scanner });
+    const c = ctx();
+    const token = fake.anthropic();
+    const f1 = await rs.websocketFrame(c, 'up', Buffer.from(`{"msg":"${token.slice(0, 40)}`));
+    const f2 = await rs.websocketFrame(c, 'up', Buffer.from(`${token.slice(40)}"}`));
+    assert.deepEqual(f1, []);
+    assert.equal(f2[0]?.detector, 'anthropic-api-key');
+    assert.match(f2[0]?.where ?? '', /^ws:up:frame:2$/);
+  });
+  void it('decompresses gzip bodies within limits and refuses bombs', async () => {
+    const rs = createRequestScanner({ scanner });
+    const c = ctx();
+    await rs.headers(c, ['Content-Type', 'text/plain']);
+    await rs.bodyChunk(c, gzipSync(`k=${fake.github()}`), 'gzip');
+    assert.ok((await rs.bodyEnd(c)).some((f) => f.detector === 'github-token'));
+    const bomb = createRequestScanner({ scanner });
+    const c2 = ctx();
+    await bomb.bodyChunk(c2, gzipSync(Buffer.alloc(50 * 1024 * 1024)), 'gzip');
+    assert.equal((await bomb.bodyEnd(c2))[0]?.detector, 'dlp-limit');
+  });
+  void it('JSON bodies are scanned field by field (split values)', async () => {
+    const rs = createRequestScanner({ scanner });
+    const c = ctx();
+    const id = fake.awsId();
+    await rs.headers(c, ['Content-Type', 'application/json']);
+    await rs.bodyChunk(c, Buffer.from(JSON.stringify({ a: id.slice(0, 8), b: id.slice(8) })), undefined);
+    assert.ok((await rs.bodyEnd(c)).some((f) => f.detector === 'aws-access-key-id'));
+  });
+  void it('benign traffic passes', async () => {
+    const rs = createRequestScanner({ scanner });
+    const c = ctx();
+    assert.deepEqual(await rs.url(c, 'https://api.github.com/repos/golang/go/issues?state=open&page=2'), []);
+    assert.deepEqual(await rs.headers(c, ['Authorization', 'Bearer mF_9.B5f-4.1JqM', 'Cookie', 'session_id=abc123def456; theme=dark']), []);
+  });
+});
