@@ -26,12 +26,12 @@ export function lineDiff(before: string, after: string, maxLines = 400): string 
       out.push(`  ${a[i]}`);
       i++;
       j++;
-    } else if (j < m && (i >= n || (lcs[i]?.[j + 1] ?? 0) >= (lcs[i + 1]?.[j] ?? 0))) {
-      out.push(`+ ${b[j]}`);
-      j++;
-    } else {
+    } else if (i < n && (j >= m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
       out.push(`- ${a[i]}`);
       i++;
+    } else {
+      out.push(`+ ${b[j]}`);
+      j++;
     }
   }
   return out.join('\n');

@@ -39,17 +39,56 @@ function compile(rule: InjectionRule): Compiled {
   return { rule, re: new RegExp(rule.pattern, `g${rule.flags ?? 'iu'}`) };
 }
 
-function windows(lower: string, keywords: readonly string[], back: number, ahead: number): [number, number][] {
-  const starts: number[] = [];
-  for (const k of keywords) {
-    for (let i = lower.indexOf(k); i !== -1; i = lower.indexOf(k, i + k.length)) starts.push(i);
+/**
+ * Finds every keyword of every rule in one pass: one regex alternation of
+ * all keywords (longest first) over a lowercase copy, restarted one character
+ * after each hit so overlapping keywords are found; keywords that are
+ * prefixes of the one matched at a position are added with it.
+ */
+class KeywordIndex {
+  readonly #re: RegExp;
+  readonly #prefixes = new Map<string, string[]>();
+
+  constructor(keywords: Iterable<string>) {
+    const all = [...new Set(keywords)].sort((a, b) => b.length - a.length || a.localeCompare(b));
+    for (const k of all) {
+      if (k !== k.toLowerCase() || k === '') throw new TypeError(`injection keyword ${JSON.stringify(k)} must be lowercase and not empty`);
+      this.#prefixes.set(k, all.filter((o) => o !== k && k.startsWith(o)));
+    }
+    const esc = (k: string): string => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    this.#re = all.length === 0 ? /(?!)/g : new RegExp(all.map(esc).join('|'), 'g');
   }
+
+  /** Positions of each keyword found in `lower` (a lowercase text). */
+  find(lower: string): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    const re = this.#re;
+    re.lastIndex = 0;
+    for (let m = re.exec(lower); m !== null; m = re.exec(lower)) {
+      add(out, m[0], m.index);
+      for (const k of this.#prefixes.get(m[0]) ?? []) add(out, k, m.index);
+      re.lastIndex = m.index + 1;
+    }
+    return out;
+  }
+}
+
+function add(out: Map<string, number[]>, k: string, p: number): void {
+  const list = out.get(k);
+  if (list === undefined) out.set(k, [p]);
+  else list.push(p);
+}
+
+function windows(found: ReadonlyMap<string, readonly number[]>, keywords: readonly string[], back: number, ahead: number, length: number): [number, number][] {
+  const starts: number[] = [];
+  for (const k of keywords) for (const p of found.get(k) ?? []) starts.push(p);
   if (starts.length === 0) return [];
   starts.sort((a, b) => a - b);
+  const lowerLength = length;
   const out: [number, number][] = [];
   for (const s of starts) {
     const from = Math.max(0, s - back);
-    const to = Math.min(lower.length, s + ahead);
+    const to = Math.min(lowerLength, s + ahead);
     const last = out[out.length - 1];
     if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
     else out.push([from, to]);
@@ -59,11 +98,17 @@ function windows(lower: string, keywords: readonly string[], back: number, ahead
 
 export class InjectionScanner {
   readonly #rules: readonly Compiled[];
+  readonly #keywords: KeywordIndex;
+  /** Every character rule's class in one regex: the per-rule passes run only when it matches. */
+  readonly #chars: RegExp;
   readonly #maxChars: number;
   readonly #maxDepth: number;
 
   constructor(opts: { rules?: readonly InjectionRule[]; maxChars?: number; maxDepth?: number } = {}) {
     this.#rules = (opts.rules ?? INJECTION_RULES).map(compile);
+    const classes = this.#rules.flatMap((c) => (c.rule.kind === 'chars' ? [c.rule.chars] : []));
+    this.#chars = classes.length === 0 ? /(?!)/u : new RegExp(classes.join('|'), 'u');
+    this.#keywords = new KeywordIndex(this.#rules.flatMap((c) => (c.rule.kind === 'pattern' ? c.rule.keywords : [])));
     this.#maxChars = opts.maxChars ?? 32 * 1024 * 1024;
     this.#maxDepth = opts.maxDepth ?? 64;
   }
@@ -72,10 +117,12 @@ export class InjectionScanner {
   scanText(text: string, where = 'text'): InjectionFinding[] {
     const out: InjectionFinding[] = [];
     const lower = text.toLowerCase();
-    // toLowerCase keeps UTF-16 offsets for everything but a few letters (İ); fall back to the text itself then.
-    const index = lower.length === text.length ? lower : text;
+    // toLowerCase keeps UTF-16 offsets for all but a few letters (İ); then search the text as is.
+    const found = this.#keywords.find(lower.length === text.length ? lower : text);
+    const anyChars = this.#chars.test(text);
     for (const { rule, re } of this.#rules) {
-      const spans: [number, number][] = rule.kind === 'chars' ? [[0, text.length]] : windows(index, rule.keywords, rule.back, rule.ahead);
+      if (rule.kind === 'chars' && !anyChars) continue;
+      const spans: [number, number][] = rule.kind === 'chars' ? [[0, text.length]] : windows(found, rule.keywords, rule.back, rule.ahead, text.length);
       for (const [from, to] of spans) {
         const part = from === 0 && to === text.length ? text : text.slice(from, to);
         re.lastIndex = 0;

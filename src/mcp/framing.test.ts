@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LineFramer } from './framing.js';
+import { classify, sniffId } from './jsonrpc.js';
+
+void describe('LineFramer', () => {
+  void it('joins lines split across chunks and drops blank lines', () => {
+    const f = new LineFramer(100);
+    assert.deepEqual(f.push(Buffer.from('{"a":')), []);
+    assert.deepEqual(f.push(Buffer.from('1}\n\n{"b":2}\r\n{"c"')), [{ kind: 'line', text: '{"a":1}' }, { kind: 'line', text: '{"b":2}' }]);
+    assert.deepEqual(f.end(), [{ kind: 'line', text: '{"c"' }]);
+  });
+
+  void it('discards an oversized line as it streams, reports it once, and keeps going', () => {
+    const f = new LineFramer(16);
+    const out = [...f.push(Buffer.from('{"id":7,"x":"')), ...f.push(Buffer.alloc(1000, 0x61)), ...f.push(Buffer.from('"}\n{"ok":1}\n'))];
+    assert.equal(out.length, 2);
+    assert.equal(out[0]?.kind, 'oversized');
+    if (out[0]?.kind === 'oversized') {
+      assert.equal(out[0].bytes, 1015);
+      assert.equal(sniffId(out[0].head), 7);
+    }
+    assert.deepEqual(out[1], { kind: 'line', text: '{"ok":1}' });
+  });
+});
+
+void describe('classify', () => {
+  void it('tells requests, notifications, responses and invalid messages apart', () => {
+    assert.equal(classify('{"jsonrpc":"2.0","id":1,"method":"x"}').kind, 'request');
+    assert.equal(classify('{"jsonrpc":"2.0","method":"x"}').kind, 'notification');
+    assert.equal(classify('{"jsonrpc":"2.0","id":"a","result":{}}').kind, 'response');
+    assert.deepEqual(classify('[1]'), { kind: 'invalid', id: null, reason: 'JSON-RPC batches are not accepted' });
+    assert.equal(classify('{"jsonrpc":"2.0","id":1,"result":1,"error":{}}').kind, 'invalid');
+    assert.equal(classify('{"jsonrpc":"2.0","id":{},"method":"x"}').kind, 'invalid');
+    assert.equal(classify('nope').kind, 'invalid');
+  });
+});
