@@ -3,6 +3,7 @@
  * main.ts to wire. `hookCommand` never throws: every failure is exit 2 with
  * the reason on stderr (the harness then blocks the tool call).
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CordonError } from '../errors.js';
@@ -53,13 +54,16 @@ export async function hookCommand(harness: string, opts: HookCommandOptions): Pr
   );
 }
 
-/** How the hook command line runs this cordon: node and the CLI entry (through tsx when running from source). */
+/**
+ * How the hook command line runs this cordon: this node and the CLI entry next
+ * to this module (`dist/bin/main.js` in the bundle, whose chunks sit beside
+ * it; `dist/cli/main.js` from tsc; `src/cli/main.ts` through tsx from source).
+ */
 export function cordonArgv(): string[] {
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  if (import.meta.url.endsWith('.ts')) {
-    return [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./main.ts', import.meta.url))];
-  }
-  return [process.execPath, main];
+  const fromSource = import.meta.url.endsWith('.ts');
+  const main = fileURLToPath(new URL(fromSource ? './main.ts' : './main.js', import.meta.url));
+  if (!existsSync(main)) throw new CordonError('CORDON_INTERNAL', `cannot find cordon's CLI entry at ${main}; reinstall cordon`);
+  return fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), main] : [process.execPath, main];
 }
 
 /** `cordon init <harness>`: 0 written (or shown, with --dry-run); throws CordonError (CORDON_USAGE → 2). */
