@@ -79,6 +79,8 @@ export class McpGateway {
         ports.toClient(errorLine(m.id, m.id === null ? RPC.parseError : RPC.invalidRequest, `cordon could not accept this message: ${m.reason}`));
         return;
       case 'request':
+        // A call before any tool list: cordon lists the tools itself first.
+        if (m.method === 'tools/call' && !this.ctx.tools.listed && !this.ctx.tools.refreshing) this.#refresh();
         // During a re-check of the tool list, calls wait for it (bounded) instead of being refused.
         if (m.method === 'tools/call' && this.ctx.tools.refreshing && this.#deferred.length < MAX_DEFERRED) {
           this.#deferred.push(m);

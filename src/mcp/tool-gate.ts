@@ -117,6 +117,11 @@ export class ToolGate {
     }
   }
 
+  /** Whether a tool list was ever seen. */
+  get listed(): boolean {
+    return this.#listed;
+  }
+
   /** Names of the tools currently shown to the agent. */
   shownNames(): string[] {
     return [...this.#shown.keys()];

@@ -1,9 +1,9 @@
 /** The real server-everything and the real SDK client, over stdio through `cordon mcp wrap`. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connectThroughGateway, EVERYTHING, makeEnv, type Env, type Wrapped } from './helpers.js';
+import { connectThroughGateway, EVERYTHING, makeEnv, ROOT, type Env, type Wrapped } from './helpers.js';
 
 const POLICY = `version: 1
 permissions:
@@ -62,5 +62,37 @@ void describe('server-everything through the gateway (stdio, unsandboxed)', () =
     assert.ok(lines.some((l) => l.subject.startsWith('mcp__everything spawn') && l.decision === 'allow'));
     assert.ok(lines.some((l) => l.subject.startsWith('mcp__everything__echo {"message":"hello"}') && l.decision === 'allow'));
     assert.ok(lines.some((l) => l.subject.includes('forbidden') && l.decision === 'deny'));
+  });
+});
+
+const SANDBOX_POLICY = `version: 1
+mcp:
+  servers:
+    everything: { policy: server-policy.yaml, env: { GIVEN_TO_SERVER: "yes" } }
+permissions:
+  allow: [mcp__everything__echo, mcp__everything__get-env]
+`;
+
+void describe('server-everything in its own sandbox', { skip: existsSync('/usr/bin/bwrap') ? false : 'bubblewrap is not installed' }, () => {
+  let env: Env;
+  let w: Wrapped;
+  before(async () => {
+    env = makeEnv(SANDBOX_POLICY);
+    writeFileSync(path.join(env.workspace, 'server-policy.yaml'), `version: 1\npermissions:\n  allow: ["Read(/${path.join(ROOT, 'node_modules')}/**)"]\n`);
+    w = await connectThroughGateway(env, [process.execPath, EVERYTHING, 'stdio'], { name: 'everything' });
+  });
+  after(async () => {
+    await w.close();
+    env.cleanup();
+  });
+
+  void it('answers calls, sees only its configured environment and a private home', async () => {
+    const ok = await w.client.callTool({ name: 'echo', arguments: { message: 'from the sandbox' } });
+    assert.match(textOf(ok), /from the sandbox/);
+    const envResult = await w.client.callTool({ name: 'get-env', arguments: {} });
+    const seen = JSON.parse(textOf(envResult)) as Record<string, string>;
+    assert.equal(seen['GIVEN_TO_SERVER'], 'yes');
+    assert.equal(seen['CORDON_TEST_WRAP_OPTS'], undefined);
+    assert.notEqual(seen['HOME'], env.base);
   });
 });
