@@ -5,6 +5,7 @@
  * dies (the caller ends the run: fail closed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { publishDecision } from '../audit/publish.js';
@@ -22,11 +23,20 @@ export interface ProxyProcess {
   stop(): void;
 }
 
-/** Where the entry point is: the .ts source under tsx, the .js build otherwise. */
+/**
+ * Where the entry point is: the .ts source under tsx; next to this module in
+ * the tsc build (dist/egress/); from the esbuild bundle (dist/bin/chunk-*.js),
+ * the tsc build beside it (dist/egress/), since the entry must be its own file.
+ */
 function entry(): { file: string; execArgv: string[] } {
-  const ts = import.meta.url.endsWith('.ts');
-  const file = fileURLToPath(new URL(ts ? './proxy-process.ts' : './proxy-process.js', import.meta.url));
-  return { file, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
+  if (import.meta.url.endsWith('.ts')) {
+    return { file: fileURLToPath(new URL('./proxy-process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
+  }
+  for (const rel of ['./proxy-process.js', '../egress/proxy-process.js']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return { file, execArgv: [] };
+  }
+  throw new CordonError('CORDON_EGRESS_PROXY', 'the egress proxy entry point (egress/proxy-process.js) is missing from this installation; rebuild with npm run build');
 }
 
 /** The load options that make the proxy load exactly the files the supervisor's policy came from. */
