@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 const dir = process.env.SECRETLINT_DIR ?? '/tmp/secretlint-scratch';
 const require = createRequire(path.join(dir, 'package.json'));

@@ -6,7 +6,7 @@
  * NFKC changes lengths: the offset of the character it came from).
  */
 
-const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/u;
+const INVISIBLE = new RegExp(`^(?:${['\\u00ad', '\\u034f', '\\u061c', '\\u115f', '\\u1160', '\\u17b4', '\\u17b5', '[\\u180b-\\u180f]', '[\\u200b-\\u200f]', '[\\u202a-\\u202e]', '[\\u2060-\\u206f]', '\\u3164', '[\\ufe00-\\ufe0f]', '\\ufeff', '\\uffa0', '[\\u{1d173}-\\u{1d17a}]', '[\\u{e0000}-\\u{e0fff}]'].join('|')})$`, 'u');
 
 export interface Normalized {
   readonly text: string;

@@ -27,7 +27,7 @@ export class Prefilter {
     let width = 1;
     const bytes = keywords.map((k) => Buffer.from(k, 'latin1'));
     for (const b of bytes) for (const ch of b) if (classes[ch] === 0) classes[ch] = width++;
-    const go: Map<number, number>[] = [new Map()];
+    const go: Map<number, number>[] = [new Map<number, number>()];
     const out: number[][] = [[]];
     bytes.forEach((b, id) => {
       if (b.length === 0) throw new Error('empty keyword');
@@ -37,7 +37,7 @@ export class Prefilter {
         let next = go[st]?.get(c);
         if (next === undefined) {
           next = go.length;
-          go.push(new Map());
+          go.push(new Map<number, number>());
           out.push([]);
           go[st]?.set(c, next);
         }
