@@ -13,7 +13,7 @@ void describe('built package', () => {
     const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { name: string; bin: Record<string, string>; type: string };
     assert.equal(pkg.name, 'cordon');
     assert.equal(pkg.type, 'module');
-    assert.equal(pkg.bin.cordon, 'dist/bin/main.js');
+    assert.equal(pkg.bin.cordon, 'bin/cordon');
   });
 
   void it('the bin runs from dist/', { skip }, () => {

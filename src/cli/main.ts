@@ -85,8 +85,9 @@ export function buildProgram(): Command {
     .description('run CMD inside the sandbox (exit: CMD\'s status; 125 cordon failed; 126 not executable; 127 not found)')
     .argument('<cmd...>', 'command and arguments (put them after --)')
     .addOption(new Option('--keep-env <names...>', 'extra environment variable names to pass (never credentials)'))
+    .option('--report-only', 'egress: log would-deny decisions and forward anyway (mandatory denies still apply)')
     .passThroughOptions()
-    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; keepEnv?: string[] }) => {
+    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; keepEnv?: string[]; reportOnly?: boolean }) => {
       family = 'run';
       const { runCommand } = await import('./run-cmd.js');
       process.exitCode = await runCommand(cmd, opts);
@@ -98,7 +99,16 @@ export function buildProgram(): Command {
   });
 
   program.command('scan').description('DLP scan of files or stdin (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('scan', 'the DLP issue'));
-  program.command('proxy').description('run the egress proxy alone (not built yet)').allowUnknownOption().action(notBuilt('proxy', 'the egress proxy issue'));
+  policyOpts(program.command('proxy'))
+    .description('run the egress proxy alone on loopback (a shared egress service)')
+    .option('--listen <host:port>', 'HTTP/CONNECT listener on loopback', '127.0.0.1:3128')
+    .option('--socks <host:port|off>', 'SOCKS5 listener on loopback, or off', '127.0.0.1:1080')
+    .option('--report-only', 'log would-deny decisions and forward anyway (mandatory denies still apply)')
+    .action(async (opts: { policy?: string[]; profile?: string; workspace?: string; listen: string; socks: string; reportOnly?: boolean }) => {
+      family = 'other';
+      const { proxyCommand } = await import('./proxy-cmd.js');
+      process.exitCode = await proxyCommand(opts);
+    });
   program.command('mcp').description('MCP gateway (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('mcp', 'the MCP gateway issue'));
   program.command('hook').description('agent harness hooks (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('hook', 'the approvals and harness issue'));
   program.command('approvals').description('pending approvals (not built yet)').action(notBuilt('approvals', 'the approvals issue'));

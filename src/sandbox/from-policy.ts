@@ -103,6 +103,10 @@ export function specFromPolicy(policy: LoadedPolicy, engine: PolicyEngine, opts:
   const readWrite: string[] = [];
   for (const m of policy.matchers) {
     if (!isPathMatcher(m) || m.pattern === null || m.spec.effect !== 'allow' || m.pattern.anyDepth) continue;
+    // The built-in profile's broad system allows (`Read(//etc/**)`) describe what a tool may read
+    // outside the sandbox; inside it, the curated system list above is stricter. Bind only what
+    // a person's own policy names.
+    if (m.spec.origin.scope === 'profile') continue;
     const { prefix } = literalPrefix(m.pattern.base, m.pattern.rest);
     if (prefix === '/' || within(prefix, [ws]) || !existsSync(prefix)) continue;
     // The sandbox has its own /dev, /proc and /sys; binding host device nodes would break them (nodev).
