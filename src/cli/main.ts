@@ -110,7 +110,26 @@ export function buildProgram(): Command {
       process.exitCode = await proxyCommand(opts);
     });
   program.command('mcp').description('MCP gateway (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('mcp', 'the MCP gateway issue'));
-  program.command('hook').description('agent harness hooks (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('hook', 'the approvals and harness issue'));
+  policyOpts(program.command('hook').argument('<harness>', 'claude-code or codex'))
+    .description('PreToolUse hook: reads the hook JSON on stdin and answers deny or ask (allow is no opinion unless --answer-allow); any error blocks (exit 2)')
+    .option('--answer-allow', "answer 'allow' too (bypasses the harness's own permission prompts)")
+    .action(async (harness: string, opts: { policy?: string[]; profile?: string; workspace?: string; answerAllow?: boolean }) => {
+      family = 'other';
+      const { hookCommand } = await import('./hook-cmd.js');
+      process.exitCode = await hookCommand(harness, opts);
+    });
+  program.command('init').argument('<harness>', 'claude-code or codex')
+    .description('install the cordon hook in the harness settings (merges, keeps a backup)')
+    .option('--managed', 'write the managed (organisation) settings file')
+    .option('--user', "write the user's settings file")
+    .option('--file <path>', 'write this settings file')
+    .option('--dry-run', 'print what would change, write nothing')
+    .option('-w, --workspace <dir>', 'project directory (default: current directory)')
+    .action(async (harness: string, opts: { managed?: boolean; user?: boolean; file?: string; dryRun?: boolean; workspace?: string }) => {
+      family = 'other';
+      const { initCommand } = await import('./hook-cmd.js');
+      process.exitCode = initCommand(harness, opts);
+    });
   program.command('approvals').description('pending approvals (not built yet)').action(notBuilt('approvals', 'the approvals issue'));
   program.command('ui').description('local web dashboard (not built yet)').action(notBuilt('ui', 'the approvals issue'));
   program.command('lab').description('the red-team lab (not built yet)').allowUnknownOption().action(notBuilt('lab', 'the lab issue'));
