@@ -24,3 +24,5 @@ export { classifyAddress, isMetadataHost, SPECIAL_RANGES, METADATA_ADDRESSES, ME
 
 export { AuditWriter, publishDecision, verifyLog, redactSample, DECISION_CHANNEL } from './audit/index.js';
 export type { DecisionRecord, DecisionEvent, VerifyReport } from './audit/index.js';
+
+export { DlpScanner, StreamScanner, KnownSecretSet, FingerprintMatcher, createRequestScanner, redactText } from './dlp/index.js';

@@ -74,7 +74,7 @@ void describe('cordon CLI', () => {
   });
 
   void it('commands not built yet say so and exit non-zero', () => {
-    for (const c of [['proxy'], ['lab'], ['approvals']]) {
+    for (const c of [['approvals'], ['ui']]) {
       const r = cordon(c);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /is not built yet/);
@@ -88,6 +88,16 @@ void describe('cordon CLI', () => {
     const r = cordon(['policy', 'explain', '--policy', f, 'Bash(npm run test)'], { cwd: ws });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ALLOW Bash\(npm run test\)/);
+  });
+
+  void it('scan reads stdin, reports a redacted finding and exits 1; a clean input exits 0', () => {
+    const key = ['AKIA', 'IOSFODNN7', 'EXAMPLE'].join('');
+    const r = cordon(['scan', '-'], { input: `aws_access_key_id = ${key}\n` });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /aws-access-key-id/);
+    assert.doesNotMatch(r.stdout, new RegExp(key));
+    assert.equal(cordon(['scan', '-'], { input: 'hello world\n' }).status, 0);
+    assert.equal(cordon(['scan', '/nonexistent/cordon-scan']).status, 2);
   });
 
   void it('policy schema prints the JSON Schema', () => {

@@ -98,7 +98,18 @@ export function buildProgram(): Command {
     process.exitCode = await doctorCommand();
   });
 
-  program.command('scan').description('DLP scan of files or stdin (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('scan', 'the DLP issue'));
+  program.command('scan').argument('[paths...]', "files or directories (default .); '-' reads stdin")
+    .description('DLP scan for credentials (exit 0 clean, 1 findings, 2 error)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .option('--decode', 'also look inside encodings (base64, hex, percent, compression...)')
+    .addOption(new Option('--min-confidence <level>', 'lowest confidence reported').choices(['low', 'medium', 'high']))
+    .option('--enable <ids...>', 'detectors to turn on (e.g. aws-account-id)')
+    .option('--disable <ids...>', 'detectors to turn off')
+    .action(async (paths: string[], opts: { format: 'text' | 'json' | 'sarif'; decode?: boolean; minConfidence?: 'low' | 'medium' | 'high'; enable?: string[]; disable?: string[] }) => {
+      family = 'scan';
+      const { scanCommand } = await import('./scan-cmd.js');
+      process.exitCode = await scanCommand(paths, opts);
+    });
   policyOpts(program.command('proxy'))
     .description('run the egress proxy alone on loopback (a shared egress service)')
     .option('--listen <host:port>', 'HTTP/CONNECT listener on loopback', '127.0.0.1:3128')
@@ -137,7 +148,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  family = argv[2] === 'run' ? 'run' : argv[2] === 'policy' ? 'policy' : 'other';
+  family = argv[2] === 'run' ? 'run' : argv[2] === 'policy' ? 'policy' : argv[2] === 'scan' ? 'scan' : 'other';
   try {
     const program = buildProgram();
     await program.parseAsync(argv);
