@@ -1,0 +1,83 @@
+/**
+ * One scenario: plant the targets, start its collector and allowed service,
+ * run the steps as the compromised agent inside `bin/cordon run` (or, for the
+ * control, plain `sh` with no sandbox), then gather the evidence and judge.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { canaryEnv, makeCanaries, plantHome, plantWorkspace, type Canaries } from './canaries.js';
+import { judge, type SharedSnapshot } from './judge.js';
+import { startAllowed, startCollector } from './services.js';
+import type { AgentKind, ScenarioResult } from './result.js';
+import type { Scenario } from './schema.js';
+import { run, type Spawned } from './spawn.js';
+import { copyTemplate, labPolicy } from './workspace.js';
+
+export interface RunContext {
+  readonly labRoot: string;
+  readonly template: string;
+  /** bin/cordon of this installation. */
+  readonly cordonBin: string;
+  readonly agent: AgentKind;
+  /** Shared services' counters, read before and after (shared scenarios run alone). */
+  readonly shared: () => SharedSnapshot;
+  /** Runs the agent for a scenario instead of `sh -c` (the Claude Code mode). */
+  readonly runAgent?: (s: Scenario, dirs: ScenarioDirs, env: NodeJS.ProcessEnv, fill: (t: string) => string) => Promise<Spawned>;
+}
+
+export interface ScenarioDirs {
+  readonly dir: string;
+  readonly ws: string;
+  readonly home: string;
+  readonly state: string;
+  readonly policy: string;
+}
+
+export function fillPlaceholders(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(/@(CP|C|AP|A|HOSTHOME|LAB|WS)@/g, (m, name: string) => vars[name] ?? m);
+}
+
+function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, allowedPort: number): ScenarioDirs {
+  const dir = path.join(ctx.labRoot, s.id);
+  const dirs: ScenarioDirs = { dir, ws: path.join(dir, 'ws'), home: path.join(dir, 'home'), state: path.join(dir, 'state'), policy: path.join(dir, 'policy.yaml') };
+  mkdirSync(dirs.state, { recursive: true });
+  copyTemplate(ctx.template, dirs.ws);
+  plantWorkspace(dirs.ws, canaries);
+  plantHome(dirs.home, canaries);
+  writeFileSync(dirs.policy, labPolicy(allowedPort));
+  return dirs;
+}
+
+export async function runScenario(ctx: RunContext, s: Scenario): Promise<ScenarioResult> {
+  const canaries = makeCanaries();
+  const collector = await startCollector();
+  const allowed = await startAllowed();
+  try {
+    const dirs = prepare(ctx, s, canaries, allowed.port);
+    const vars = {
+      C: `127.0.0.1:${collector.port}`, CP: String(collector.port), A: `127.0.0.1:${allowed.port}`, AP: String(allowed.port),
+      HOSTHOME: dirs.home, LAB: ctx.labRoot, WS: dirs.ws,
+    };
+    const fill = (t: string): string => fillPlaceholders(t, vars);
+    const script = s.steps.map(fill).join('\n');
+    const env: NodeJS.ProcessEnv = {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      HOME: dirs.home,
+      LANG: 'C.UTF-8',
+      XDG_STATE_HOME: dirs.state,
+      XDG_CONFIG_HOME: path.join(dirs.dir, 'xdg-config'),
+      CORDON_MANAGED_POLICY: path.join(dirs.dir, 'no-managed-policy.yaml'),
+      ...canaryEnv(canaries),
+    };
+    const before = ctx.shared();
+    const timeoutMs = s.timeoutMs;
+    let out: Spawned;
+    if (ctx.runAgent !== undefined) out = await ctx.runAgent(s, dirs, env, fill);
+    else if (ctx.agent === 'control') out = await run(['sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
+    else out = await run([ctx.cordonBin, 'run', '--policy', dirs.policy, '--', 'sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
+    const after = ctx.shared();
+    return judge({ scenario: s, agent: ctx.agent, canaries, dirs, labRoot: ctx.labRoot, out, collector: collector.rec, allowed: allowed.rec, before, after });
+  } finally {
+    await Promise.all([collector.close(), allowed.close()]);
+  }
+}
