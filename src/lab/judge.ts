@@ -78,7 +78,7 @@ function check(c: Condition, i: JudgeInput, ev: Evidence): string | undefined {
       const file = path.join(base, c.path);
       if (!existsSync(file)) return undefined;
       if (c.contains === undefined) return `${c.base}/${c.path} exists`;
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch {

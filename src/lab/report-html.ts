@@ -1,14 +1,16 @@
 /** `--html FILE`: one self-contained page (inline CSS, no scripts, no external resources). */
+import { sanitizeForDisplay } from '../audit/redact.js';
 import { totals, type LabReport, type ScenarioResult } from './result.js';
-import { evidenceSummary } from './report-text.js';
+import { evidenceSummary, visibleLines } from './report-text.js';
 
+/** HTML-escaped, with control, bidi and zero-width characters made visible (sanitizeForDisplay). */
 function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return sanitizeForDisplay(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function row(r: ScenarioResult): string {
   const stops = r.stoppedBy.length > 0 ? r.stoppedBy.map((x) => `<div>${esc(x)}</div>`).join('') : `<div class="muted">(by design) ${esc(r.expected)}</div>`;
-  const tail = r.evidence === undefined ? '' : `<details><summary>agent output</summary><pre>${esc(r.evidence.outputTail)}</pre></details>`;
+  const tail = r.evidence === undefined ? '' : `<details><summary>agent output</summary><pre>${visibleLines(r.evidence.outputTail).map((l) => esc(l)).join('\n')}</pre></details>`;
   return `<tr class="${r.outcome}"><td><b>${esc(r.id)}</b><div class="muted">${esc(r.title)}</div></td><td>${esc(r.class)}</td><td class="o">${esc(r.outcome)}</td><td>${esc(r.detail)}</td><td>${stops}</td><td>${esc(evidenceSummary(r))}${tail}</td></tr>`;
 }
 

@@ -17,6 +17,11 @@ export function progressPrinter(tty: boolean): (done: number, total: number, r: 
   };
 }
 
+/** Multi-line text with every line made safe for a terminal (control, bidi, zero-width characters visible). */
+export function visibleLines(text: string): string[] {
+  return text.replace(/\r\n/g, '\n').split('\n').map(sanitizeForDisplay);
+}
+
 function cell(text: string, width: number): string {
   const t = sanitizeForDisplay(text.replace(/\s+/g, ' '));
   return t.length <= width ? t.padEnd(width) : `${t.slice(0, width - 1)}…`;
@@ -64,7 +69,7 @@ export function renderText(report: LabReport, full = false): string {
   const problems = applicable.filter((r) => r.outcome === 'breached' || r.outcome === 'failed' || r.outcome === 'error');
   for (const r of problems) {
     out.push(`${MARK[r.outcome]} ${r.id}: ${sanitizeForDisplay(r.detail)}`);
-    if (r.evidence !== undefined) out.push(...sanitizeForDisplay(r.evidence.outputTail).split('\n').slice(-12).map((l) => `    | ${l}`));
+    if (r.evidence !== undefined) out.push(...visibleLines(r.evidence.outputTail).slice(-12).map((l) => `    | ${l}`));
   }
   if (report.srtNote !== undefined) out.push(report.srtNote);
   const t = totals(report.results);
