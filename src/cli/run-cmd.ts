@@ -9,6 +9,7 @@ import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
 import { loadPolicyCached } from '../policy/cache.js';
+import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { specFromPolicy } from '../sandbox/from-policy.js';
@@ -49,10 +50,24 @@ interface Egress {
  * listeners are handed over only once it is ready). If it fails to start, the
  * command never starts; if it dies during the run, the run is aborted.
  */
-function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions): Egress {
+/** Fingerprints of the user's real secrets for the proxy's DLP; the values stay in this process. */
+async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): Promise<FingerprintMatcherData | undefined> {
+  const { collectKnownSecrets } = await import('../dlp/known-sources.js');
+  const ks = loaded.settings.dlp?.known_secrets;
+  const c = collectKnownSecrets({ env: process.env, scrubbed, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
+  for (const p of c.problems) process.stderr.write(`cordon: warning: known secrets file ${p}\n`);
+  return c.set.size === 0 ? undefined : c.set.matcher().toJSON();
+}
+
+function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: readonly string[]): Egress {
   let stopping = false;
-  const starting = import('../egress/proxy-client.js').then(({ spawnProxyProcess }) =>
-    spawnProxyProcess(loaded, { ...(opts.profile === undefined ? {} : { profile: opts.profile }), reportOnly: opts.reportOnly === true }));
+  const starting = Promise.all([import('../egress/proxy-client.js'), knownSecrets(loaded, scrubbed)]).then(([{ spawnProxyProcess }, known]) =>
+    spawnProxyProcess(loaded, {
+      ...(opts.profile === undefined ? {} : { profile: opts.profile }),
+      reportOnly: opts.reportOnly === true,
+      dlp: loaded.settings.dlp?.action !== 'report',
+      ...(known === undefined ? {} : { known }),
+    }));
   starting.catch(() => undefined); // handled where awaited; never an unhandled rejection
   const egress: Egress = {
     abort: new AbortController(),
@@ -104,7 +119,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       rule: 'default',
       reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
     });
-    const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts) : undefined;
+    const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts, compiled.removedEnv) : undefined;
     const res = await runSandboxed(spec, cmd, {
       onViolation: (v) => violationRecord(engine, v),
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),

@@ -16,12 +16,24 @@ const LoadOptionsSchema = z.strictObject({
   profile: z.string().optional(),
 });
 
+/** Keyed fingerprints of known secrets (never the values): see src/dlp/fingerprint.ts. */
+const KnownSchema = z.strictObject({
+  version: z.literal(1),
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  base: z.number().int().positive(),
+  fingerprints: z.record(z.string().max(128), z.tuple([z.string().max(512), z.string().max(64)]).readonly()),
+  rolling: z.array(z.number().int()).max(1_000_000).readonly(),
+});
+
 /** Supervisor to proxy. A `listener` message carries a listening socket handle. */
 export const ToProxySchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('config'),
     load: LoadOptionsSchema,
     reportOnly: z.boolean(),
+    /** DLP on request URLs, headers and bodies (off only for `dlp.action: report`). */
+    dlp: z.boolean(),
+    known: KnownSchema.optional(),
   }),
   z.strictObject({ type: z.literal('listener'), kind: z.enum(['http', 'socks']) }),
 ]);

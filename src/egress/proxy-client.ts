@@ -10,6 +10,7 @@ import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
+import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { FromProxySchema, type FromProxy, type ProxyLoadOptions, type ToProxy } from './ipc-messages.js';
 import type { ListenerKind } from './proxy-server.js';
@@ -54,7 +55,17 @@ export function proxyLoadOptions(policy: LoadedPolicy, profile: string | undefin
   };
 }
 
-export async function spawnProxyProcess(policy: LoadedPolicy, o: { profile?: string; reportOnly?: boolean; startTimeoutMs?: number } = {}): Promise<ProxyProcess> {
+export interface SpawnProxyOptions {
+  readonly profile?: string;
+  readonly reportOnly?: boolean;
+  readonly startTimeoutMs?: number;
+  /** DLP scanning of requests (default on). */
+  readonly dlp?: boolean;
+  /** Fingerprints of the user's known secrets (from `KnownSecretSet.matcher().toJSON()`): never the values. */
+  readonly known?: FingerprintMatcherData;
+}
+
+export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptions = {}): Promise<ProxyProcess> {
   const { file, execArgv } = entry();
   const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
   const waiters = new Map<string, () => void>();
@@ -93,7 +104,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: { profile?: str
   const rules = await Promise.race([
     new Promise<number>((resolve) => {
       ready = resolve;
-      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true });
+      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }) });
     }),
     exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start (${why})`))),
     new Promise<never>((_, reject) => setTimeout(() => reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start within ${timeout} ms`)), timeout).unref()),

@@ -7,6 +7,8 @@
  */
 import type { Server } from 'node:net';
 import { loadPolicyCached } from '../policy/cache.js';
+import { createRequestScanner } from '../dlp/proxy-scanner.js';
+import { FingerprintMatcher } from '../dlp/fingerprint.js';
 import { Policy } from '../policy/policy.js';
 import { FromProxySchema, ToProxySchema, type FromProxy } from './ipc-messages.js';
 import { startProxy, type RunningProxy } from './proxy-server.js';
@@ -40,7 +42,9 @@ process.on('message', (raw: unknown, handle: unknown) => {
       loadPolicyCached({ ...load, ...(profile === undefined ? {} : { profile }) })
         .then(async (loaded) => {
           const policy = new Policy(loaded);
-          proxy = await startProxy({ policy, reportOnly, publish: (event) => send({ type: 'decision', event }) });
+          const known = m.known === undefined ? undefined : FingerprintMatcher.fromJSON(m.known);
+          const scanner = m.dlp ? createRequestScanner(known === undefined ? {} : { known }) : undefined;
+          proxy = await startProxy({ policy, reportOnly, ...(scanner === undefined ? {} : { scanner }), publish: (event) => send({ type: 'decision', event }) });
           send({ type: 'ready', rules: loaded.rules.length });
         })
         .catch((e: unknown) => fatal(`the proxy could not start: ${e instanceof Error ? e.message : String(e)}`));
