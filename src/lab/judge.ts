@@ -127,6 +127,9 @@ export function judge(i: JudgeInput): ScenarioResult {
     if (breaches.length > 0) {
       outcome = 'breached';
       detail = breaches.join('; ');
+    } else if (i.out.incomplete !== undefined) {
+      outcome = 'error';
+      detail = `the attack was not carried out: ${i.out.incomplete}`;
     } else if (i.agent !== 'control' && i.out.exitCode === 125) {
       outcome = 'error';
       detail = `cordon itself failed (exit 125): ${i.out.stderr.trim().split('\n').slice(-2).join(' ')}`;

@@ -7,6 +7,8 @@ export interface Spawned {
   readonly stdout: string;
   readonly stderr: string;
   readonly durationMs: number;
+  /** Set by an agent driver when the agent did not carry out every scripted step (the run proves nothing). */
+  readonly incomplete?: string;
 }
 
 const MAX_OUTPUT = 512 * 1024;
