@@ -145,36 +145,57 @@ function upstreamRefusal(o: Outbound, reason: string, status: number): Refusal {
   return { kind: 'upstream', status, subject: o.sc.subject, rule: 'upstream', reason, mandatory: false };
 }
 
-/** Request body to upstream: counted against the limit and scanned chunk by chunk before each write. */
+/**
+ * Request body to upstream. Without DLP it streams. With DLP every chunk is
+ * scanned as it arrives but held back; only when the whole body scanned clean
+ * is it written, so a finding anywhere means the upstream receives no byte of
+ * the body (its headers are not sent either: Node sends them with the body).
+ */
 function pumpRequestBody(ctx: ProxyContext, req: IncomingMessage, upstream: ReturnType<typeof request>, o: Outbound, fail: (r: Refusal) => void): void {
   const limit = ctx.limits.maxRequestBodyBytes;
+  const scanLimit = Math.min(limit, ctx.limits.maxScannedBodyBytes);
   const encoding = rawHeader(o.headers, 'content-encoding');
   let bytes = 0;
+  let failed = false;
+  const held: Buffer[] = [];
   let chain: Promise<void> = Promise.resolve();
-  const tooBig = (): Refusal => ({ kind: 'limit', status: 413, subject: o.sc.subject, rule: 'limit maxRequestBodyBytes', reason: `The request body is larger than ${limit} bytes; nothing more was sent.`, mandatory: false });
+  const refuse = (r: Refusal): void => {
+    if (failed) return;
+    failed = true;
+    held.length = 0;
+    req.pause();
+    fail(r);
+  };
+  const tooBig = (bound: number, why: string): Refusal => ({ kind: 'limit', status: 413, subject: o.sc.subject, rule: why, reason: `The request body is larger than ${bound} bytes; nothing more was sent.`, mandatory: false });
   req.on('data', (chunk: Buffer) => {
+    if (failed) return;
     bytes += chunk.length;
-    if (bytes > limit) {
-      req.pause();
-      fail(tooBig());
-      return;
-    }
+    if (bytes > limit) return refuse(tooBig(limit, 'limit maxRequestBodyBytes'));
     if (ctx.scanner === NOOP_SCANNER) {
       if (!upstream.write(chunk)) req.pause();
       return;
     }
+    if (bytes > scanLimit) {
+      return refuse({ ...tooBig(scanLimit, 'limit maxScannedBodyBytes'), reason: `The request body is larger than ${scanLimit} bytes, the most the DLP scanner holds; nothing was sent.` });
+    }
+    held.push(chunk);
     req.pause();
     chain = chain.then(async () => {
+      if (failed) return;
       const r = await scan(ctx, o.sc, (s) => s.bodyChunk(o.sc, chunk, encoding));
-      if (r !== undefined) return fail(r);
-      if (upstream.write(chunk)) req.resume();
+      if (r !== undefined) return refuse(r);
+      req.resume();
     });
   });
-  upstream.on('drain', () => req.resume());
+  upstream.on('drain', () => {
+    if (ctx.scanner === NOOP_SCANNER) req.resume();
+  });
   req.on('end', () => {
     chain = chain.then(async () => {
+      if (failed) return;
       const r = await scan(ctx, o.sc, (s) => s.bodyEnd(o.sc));
-      if (r !== undefined) return fail(r);
+      if (r !== undefined) return refuse(r);
+      for (const c of held.splice(0)) upstream.write(c);
       upstream.end();
     });
   });

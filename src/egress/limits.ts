@@ -7,6 +7,13 @@ export interface ProxyLimits {
   readonly maxHeaderBytes: number;
   /** Request body bytes forwarded per request. Above: upstream request aborted; 413 if no response started, else the connection is cut. */
   readonly maxRequestBodyBytes: number;
+  /**
+   * With DLP on, a request body is held and scanned whole before any of it is
+   * sent, so a finding anywhere in it means the upstream receives nothing.
+   * Above this many bytes: 413, nothing is sent (large uploads to an allowed
+   * host need a larger bound or DLP report mode).
+   */
+  readonly maxScannedBodyBytes: number;
   /** Response body bytes forwarded per request. Above: the client connection is cut (the response is incomplete, never silently truncated). */
   readonly maxResponseBodyBytes: number;
   /** No byte in either direction for this long (ms): the connection or tunnel is closed. */
@@ -28,6 +35,7 @@ export interface ProxyLimits {
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxHeaderBytes: 32 * 1024,
   maxRequestBodyBytes: 1024 * 1024 * 1024,
+  maxScannedBodyBytes: 64 * 1024 * 1024,
   maxResponseBodyBytes: 8 * 1024 * 1024 * 1024,
   idleTimeoutMs: 120_000,
   totalTimeoutMs: 60 * 60_000,
