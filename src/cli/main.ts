@@ -120,7 +120,28 @@ export function buildProgram(): Command {
       const { proxyCommand } = await import('./proxy-cmd.js');
       process.exitCode = await proxyCommand(opts);
     });
-  program.command('mcp').description('MCP gateway (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('mcp', 'the MCP gateway issue'));
+  const mcp = program.command('mcp').description('MCP gateway: call policy, two-way scanning, tool pinning');
+  policyOpts(mcp.command('wrap').argument('<cmd...>', 'the stdio MCP server command (after --)'))
+    .description('stdio gateway in front of one MCP server: the agent launches this instead of the server')
+    .option('--name <name>', 'server name in rules (mcp__NAME__tool); default from the command')
+    .option('--no-sandbox', 'run the server without its own sandbox (recorded)')
+    .addOption(new Option('--injection <action>', 'what an injection in server text does').choices(['block', 'redact', 'warn']))
+    .addOption(new Option('--first-use <mode>', "a new server's tools: pin as seen, or hold until approved").choices(['pin', 'hold']))
+    .passThroughOptions()
+    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; name?: string; sandbox?: boolean; injection?: 'block' | 'redact' | 'warn'; firstUse?: 'pin' | 'hold' }) => {
+      family = 'other';
+      const { mcpWrap } = await import('./mcp-cmd.js');
+      process.exitCode = await mcpWrap(cmd, opts);
+    });
+  mcp.command('pins').argument('<action>', 'list, approve or revoke').argument('[server]', 'server name').argument('[tools...]', 'tool names (default: all of the server)')
+    .description('list, approve or revoke pinned MCP tool definitions (held tools show their diff)')
+    .option('--json', 'machine-readable output')
+    .action(async (action: string, server: string | undefined, tools: string[], opts: { json?: boolean }) => {
+      family = 'other';
+      const { mcpPins } = await import('./mcp-cmd.js');
+      process.exitCode = mcpPins(action, server === undefined ? [] : [server, ...tools], opts);
+    });
+  mcp.command('scan').description('offline scan of configured MCP servers (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('mcp scan', 'the MCP gateway issue'));
   policyOpts(program.command('hook').argument('<harness>', 'claude-code or codex'))
     .description('PreToolUse hook: reads the hook JSON on stdin and answers deny or ask (allow is no opinion unless --answer-allow); any error blocks (exit 2)')
     .option('--answer-allow', "answer 'allow' too (bypasses the harness's own permission prompts)")

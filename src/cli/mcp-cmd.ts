@@ -9,6 +9,7 @@ import { isSessionId, newSessionId, stateDir } from '../audit/paths.js';
 import { sanitizeForDisplay } from '../audit/redact.js';
 import { CordonError } from '../errors.js';
 import { loadPolicyCached } from '../policy/cache.js';
+import type { LoadedPolicy } from '../policy/load.js';
 import { Policy } from '../policy/policy.js';
 import { injectionArgumentScanner, type ArgumentScanner } from '../mcp/argument-scanner.js';
 import { publishSink } from '../mcp/audit.js';
@@ -48,6 +49,14 @@ export interface McpIo {
 const defaultIo = (): McpIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: (t) => process.stderr.write(t) });
 
 /** `cordon mcp wrap [--name N] -- CMD...`: returns the server's exit status (125 when cordon failed before starting it). */
+/** DLP on outbound arguments, with the user's real secrets (from this process's environment) as fingerprints. */
+async function dlpScanner(loaded: LoadedPolicy): Promise<ArgumentScanner> {
+  const [{ collectKnownSecrets }, { dlpArgumentScanner }] = await Promise.all([import('../dlp/known-sources.js'), import('../mcp/dlp-argument-scanner.js')]);
+  const ks = loaded.settings.dlp?.known_secrets;
+  const c = collectKnownSecrets({ env: process.env, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
+  return dlpArgumentScanner(c.set.size === 0 ? undefined : c.set.matcher());
+}
+
 export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {}, io: McpIo = defaultIo()): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no server command given; write cordon mcp wrap [--name N] -- CMD [ARGS...]');
   const loaded = await loadPolicyCached(loadOptions(opts));
@@ -71,7 +80,7 @@ export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {},
     process.once('SIGINT', stop);
     const bridge = bridgeStdio({
       server: conf.name, launch: cmd, policy, scanner, injectionAction: conf.injection, firstUse: conf.firstUse,
-      argumentScanners: [injectionArgumentScanner(scanner), ...(opts.argumentScanners ?? [])],
+      argumentScanners: [injectionArgumentScanner(scanner), await dlpScanner(loaded), ...(opts.argumentScanners ?? [])],
       argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
       pins: new PinStore(opts.pinDir), ...(opts.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: opts.maxMessageBytes } }), log: (l) => io.stderr(`${l}\n`),
     }, server, io.stdin, io.stdout);

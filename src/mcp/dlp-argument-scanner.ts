@@ -1,0 +1,18 @@
+/**
+ * The DLP engine as an MCP argument scanner: credentials and the user's known
+ * secrets (fingerprints only) in `tools/call` arguments refuse the call.
+ */
+import { DlpScanner } from '../dlp/scanner.js';
+import { scanJsonValue } from '../dlp/structured.js';
+import type { FingerprintMatcher } from '../dlp/fingerprint.js';
+import type { ArgumentScanner } from './argument-scanner.js';
+
+export function dlpArgumentScanner(known?: FingerprintMatcher): ArgumentScanner {
+  const scanner = new DlpScanner({ minConfidence: 'medium', traffic: true, ...(known === undefined ? {} : { known }) });
+  return {
+    name: 'dlp',
+    scan(args) {
+      return scanJsonValue(scanner, args ?? {}, 'args').map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample }));
+    },
+  };
+}
