@@ -54,7 +54,11 @@ interface Egress {
 async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): Promise<FingerprintMatcherData | undefined> {
   const { collectKnownSecrets } = await import('../dlp/known-sources.js');
   const ks = loaded.settings.dlp?.known_secrets;
-  const c = collectKnownSecrets({ env: process.env, scrubbed, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
+  // The scrubber removes every variable not on its allowlist (HOME, XDG_* paths...); only those whose
+  // value looks like a credential are known secrets, or ordinary paths would be flagged in traffic.
+  const { looksLikeCredential } = await import('../sandbox/env.js');
+  const credentialLike = scrubbed.filter((name) => looksLikeCredential(process.env[name] ?? ''));
+  const c = collectKnownSecrets({ env: process.env, scrubbed: credentialLike, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
   for (const p of c.problems) process.stderr.write(`cordon: warning: known secrets file ${p}\n`);
   return c.set.size === 0 ? undefined : c.set.matcher().toJSON();
 }

@@ -109,6 +109,12 @@ const CASES: Case[] = [
   { deny: ['WebFetch(domain:evil.example)'], allow: ['Net(*)'], subject: 'Net(evil.example:443)', expect: 'deny', note: 'WebFetch deny also covers egress' },
   { allow: ['WebFetch(domain:docs.example)'], subject: 'WebFetch(https://docs.example/page)', expect: 'allow' },
   { allow: ['WebFetch(domain:docs.example)'], subject: 'Net(docs.example:443)', expect: 'deny', note: 'WebFetch allow does not open egress' },
+  { allow: ['Net(github.com)'], ask: ['Http(POST github.com/*/*/git-receive-pack)'], subject: 'Net(github.com:443)', expect: 'ask', note: 'an uninspected tunnel cannot bypass a path rule' },
+  { allow: ['Net(github.com)'], deny: ['Http(* github.com/admin/**)'], subject: 'Net(github.com:443)', expect: 'deny', note: 'deny path rule covers tunnels to the host' },
+  { allow: ['Net(github.com)'], deny: ['Http(* github.com:80/admin/**)'], subject: 'Net(github.com:443)', expect: 'allow', note: 'port-scoped path rule, other port' },
+  { allow: ['Net(lab.example)'], ask: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/%61dmin/users)', expect: 'ask', note: 'percent-encoded path spelling' },
+  { allow: ['Net(lab.example)'], deny: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/x/%2E%2E/admin/users)', expect: 'deny', note: 'encoded dot segments' },
+  { allow: ['Http(GET lab.example/public/**)'], subject: 'Http(GET lab.example/public/%2e%2e%2fadmin)', expect: 'deny', note: 'an encoded escape cannot widen an allow' },
   // MCP.
   { allow: ['mcp__github__*'], subject: 'mcp__github__create_issue', expect: 'allow' },
   { allow: ['mcp__github'], subject: 'mcp__github__create_issue', expect: 'allow', note: 'server name alone means every tool' },

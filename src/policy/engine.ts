@@ -60,7 +60,9 @@ export class PolicyEngine {
 
   decide(subject: Subject): Decision {
     const text = formatSubject(subject);
-    const ruled = (effect: Effect, m: Matcher, prefix = ''): Decision => ({
+    const tunnelNote = (m: Matcher): string =>
+      subject.kind === 'Net' && m.spec.kind === 'Http' ? 'A tunnel to this host cannot be inspected, so a rule about its HTTP paths applies to the whole connection: ' : '';
+    const ruled = (effect: Effect, m: Matcher, prefix = tunnelNote(m)): Decision => ({
       effect,
       rules: [m.spec],
       reason: `${prefix}${m.explain()}${m.spec.reason === undefined ? '' : ` ${capitalize(m.spec.reason)}`}`,

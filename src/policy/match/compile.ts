@@ -5,7 +5,7 @@
  */
 import { CordonError } from '../../errors.js';
 import { compileBashPattern } from '../bash/pattern.js';
-import type { Matcher, PathContext, RuleSpec, Subject } from '../types.js';
+import type { CanonicalHost, Matcher, PathContext, RuleSpec, Subject } from '../types.js';
 import { describeHttpPattern, httpPathMatches, methodMatches, parseHttpPattern } from './http.js';
 import { compileArgMatcher, globToRegex } from './mcp.js';
 import { describeHostPattern, describeNetPattern, hostMatches, parseNetPattern, portMatches } from './net.js';
@@ -76,13 +76,19 @@ export function compileRule(spec: RuleSpec, ctx: PathContext): Matcher {
       });
     }
     case 'Http': {
+      // A tunnel (CONNECT, SOCKS) to a host cannot be inspected: deny and ask
+      // rules about any of its paths apply to the whole connection.
+      const tunnel = (s: Subject, host: (h: CanonicalHost) => boolean, port: (p: number | null) => boolean): boolean =>
+        spec.effect !== 'allow' && s.kind === 'Net' && host(s.host) && port(s.port);
       if (spec.specifier === null) {
-        return make(spec, 'every HTTP request', (s) => s.kind === 'Http' && hostMatches({ type: 'any' }, s.host, spec.effect));
+        return make(spec, 'every HTTP request', (s) =>
+          (s.kind === 'Http' && hostMatches({ type: 'any' }, s.host, spec.effect)) || tunnel(s, (h) => hostMatches({ type: 'any' }, h, spec.effect), () => true));
       }
       const p = parseHttpPattern(spec.specifier, spec.text);
       return make(spec, describeHttpPattern(p), (s) =>
-        s.kind === 'Http' && methodMatches(p, s.method) && hostMatches(p.net.host, s.host, spec.effect) &&
-        portMatches(p.net.port, s.port) && httpPathMatches(p, s.path));
+        (s.kind === 'Http' && methodMatches(p, s.method) && hostMatches(p.net.host, s.host, spec.effect) &&
+          portMatches(p.net.port, s.port) && httpPathMatches(p, s.path, spec.effect)) ||
+        tunnel(s, (h) => hostMatches(p.net.host, h, spec.effect), (port) => portMatches(p.net.port, port)));
     }
     case 'WebFetch': {
       // WebFetch allow rules only allow Claude Code's WebFetch tool; deny and

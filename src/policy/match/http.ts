@@ -6,6 +6,7 @@
  */
 import { CordonError } from '../../errors.js';
 import { compileGlob } from '../glob.js';
+import type { Effect } from '../types.js';
 import { describeNetPattern, parseNetPattern, type NetPattern } from './net.js';
 
 export interface HttpPattern {
@@ -43,10 +44,47 @@ export function parseHttpPattern(spec: string, text: string = spec): HttpPattern
   return { methods, net, pathGlob, path: compileGlob(pathGlob.slice(1), '', false, text, false) };
 }
 
-/** Matches a request path; the query and fragment are not part of it. */
-export function httpPathMatches(p: HttpPattern, requestPath: string): boolean {
+/** Percent-decodes one escape if it stands for an unreserved character (RFC 3986), else keeps it (upper-cased). */
+function decodeUnreserved(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : m.toUpperCase();
+  });
+}
+
+function resolveDots(path: string): string {
+  try {
+    return new URL(path, 'http://h').pathname;
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The spellings of one request path a rule is matched against: as sent, with
+ * unreserved escapes decoded and dot segments resolved (`/%61dmin/../x`), and
+ * fully decoded (what many servers route on).
+ */
+export function pathForms(requestPath: string): string[] {
   const q = requestPath.search(/[?#]/);
-  return p.path.test(q === -1 ? requestPath : requestPath.slice(0, q));
+  const raw = q === -1 ? requestPath : requestPath.slice(0, q);
+  const forms = new Set([raw, resolveDots(decodeUnreserved(raw))]);
+  try {
+    forms.add(resolveDots(decodeURIComponent(raw).replace(/[?#]/g, (c) => encodeURIComponent(c))));
+  } catch {
+    // malformed escapes: the other forms stand
+  }
+  return [...forms];
+}
+
+/**
+ * Matches a request path (its query and fragment are not part of it). Deny
+ * and ask rules match if any spelling of the path matches; allow rules only
+ * if every spelling does, so an encoding cannot widen an allow or dodge a deny.
+ */
+export function httpPathMatches(p: HttpPattern, requestPath: string, effect: Effect = 'deny'): boolean {
+  const forms = pathForms(requestPath);
+  return effect === 'allow' ? forms.every((f) => p.path.test(f)) : forms.some((f) => p.path.test(f));
 }
 
 export function methodMatches(p: HttpPattern, method: string): boolean {
