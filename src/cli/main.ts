@@ -164,7 +164,19 @@ export function buildProgram(): Command {
     });
   program.command('approvals').description('pending approvals (not built yet)').action(notBuilt('approvals', 'the approvals issue'));
   program.command('ui').description('local web dashboard (not built yet)').action(notBuilt('ui', 'the approvals issue'));
-  program.command('lab').description('the red-team lab (not built yet)').allowUnknownOption().action(notBuilt('lab', 'the lab issue'));
+  program.command('lab')
+    .description('the red-team lab: a compromised agent attacks from inside cordon run; exit 0 only if every attack was contained and every benign task worked')
+    .option('--quick', 'the quick subset (as run in CI)')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'also write a self-contained HTML report')
+    .addOption(new Option('--agent <agent>', 'the compromised agent').choices(['shell', 'claude']).default('shell'))
+    .option('--filter <id|prefix|class>', 'run only matching scenarios (repeatable)', collect)
+    .option('--keep', 'keep the lab directory (workspaces, audit logs) for inspection')
+    .action(async (opts: { quick?: boolean; json?: boolean; html?: string; agent: string; filter?: string[]; keep?: boolean }) => {
+      family = 'other';
+      const { labCommand } = await import('./lab-cmd.js');
+      process.exitCode = await labCommand(opts);
+    });
   return program;
 }
 

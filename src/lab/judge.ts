@@ -4,7 +4,7 @@
  * contained only if no success condition holds and cordon itself did not
  * fail; a benign task succeeds only if every condition holds.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { READABLE_BY_DESIGN, CANARY_LABELS, type Canaries } from './canaries.js';
 import { CanaryDetector, joinedDnsNames, joinedPayload } from './evidence.js';
@@ -76,6 +76,13 @@ function check(c: Condition, i: JudgeInput, ev: Evidence): string | undefined {
     case 'file': {
       const base = c.base === 'workspace' ? i.dirs.ws : c.base === 'home' ? i.dirs.home : i.labRoot;
       const file = path.join(base, c.path);
+      if (c.symlink === true) {
+        try {
+          return lstatSync(file).isSymbolicLink() ? `${c.base}/${c.path} is a symbolic link` : undefined;
+        } catch {
+          return undefined;
+        }
+      }
       if (!existsSync(file)) return undefined;
       if (c.contains === undefined) return `${c.base}/${c.path} exists`;
       let text: string;

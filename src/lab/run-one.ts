@@ -34,17 +34,17 @@ export interface ScenarioDirs {
 }
 
 export function fillPlaceholders(text: string, vars: Readonly<Record<string, string>>): string {
-  return text.replace(/@(CP|C|AP|A|HOSTHOME|LAB|WS)@/g, (m, name: string) => vars[name] ?? m);
+  return text.replace(/@(CP|C|AP|A|PP|P|HOSTHOME|LAB|WS)@/g, (m, name: string) => vars[name] ?? m);
 }
 
-function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, allowedPort: number): ScenarioDirs {
+function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, allowedPort: number, plainPort: number): ScenarioDirs {
   const dir = path.join(ctx.labRoot, s.id);
   const dirs: ScenarioDirs = { dir, ws: path.join(dir, 'ws'), home: path.join(dir, 'home'), state: path.join(dir, 'state'), policy: path.join(dir, 'policy.yaml') };
   mkdirSync(dirs.state, { recursive: true });
   copyTemplate(ctx.template, dirs.ws);
   plantWorkspace(dirs.ws, canaries);
   plantHome(dirs.home, canaries);
-  writeFileSync(dirs.policy, labPolicy(allowedPort));
+  writeFileSync(dirs.policy, labPolicy(allowedPort, plainPort));
   return dirs;
 }
 
@@ -52,10 +52,13 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Scenari
   const canaries = makeCanaries();
   const collector = await startCollector();
   const allowed = await startAllowed();
+  // A second allowed service with no path rules: tunnels (CONNECT, SOCKS) to it cannot bypass any.
+  const plain = await startAllowed();
   try {
-    const dirs = prepare(ctx, s, canaries, allowed.port);
+    const dirs = prepare(ctx, s, canaries, allowed.port, plain.port);
     const vars = {
       C: `127.0.0.1:${collector.port}`, CP: String(collector.port), A: `127.0.0.1:${allowed.port}`, AP: String(allowed.port),
+      P: `127.0.0.1:${plain.port}`, PP: String(plain.port),
       HOSTHOME: dirs.home, LAB: ctx.labRoot, WS: dirs.ws,
     };
     const fill = (t: string): string => fillPlaceholders(t, vars);
@@ -78,6 +81,6 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Scenari
     const after = ctx.shared();
     return judge({ scenario: s, agent: ctx.agent, canaries, dirs, labRoot: ctx.labRoot, out, collector: collector.rec, allowed: allowed.rec, before, after });
   } finally {
-    await Promise.all([collector.close(), allowed.close()]);
+    await Promise.all([collector.close(), allowed.close(), plain.close()]);
   }
 }

@@ -33,9 +33,10 @@ export function copyTemplate(template: string, ws: string): void {
 /**
  * The lab's policy: the default profile, the allowed service by exact
  * address, a wildcard CDN zone (as people write them), and ask rules for
- * the admin area, git pushes and package publishing on the allowed service.
+ * the admin area, git pushes and package publishing on the allowed service;
+ * a second allowed service has no path rules.
  */
-export function labPolicy(allowedPort: number): string {
+export function labPolicy(allowedPort: number, plainPort: number): string {
   const a = `127.0.0.1:${allowedPort}`;
   return [
     'version: 1',
@@ -48,6 +49,7 @@ export function labPolicy(allowedPort: number): string {
     `    - "Http(PUT ${a}/registry/**)"`,
     '  allow:',
     `    - "Net(${a})"`,
+    `    - "Net(127.0.0.1:${plainPort})"`,
     '    - "Net(*.cdn.lab.test)"',
     '',
   ].join('\n');

@@ -114,6 +114,10 @@ const CASES: Case[] = [
   { allow: ['Net(github.com)'], deny: ['Http(* github.com:80/admin/**)'], subject: 'Net(github.com:443)', expect: 'allow', note: 'port-scoped path rule, other port' },
   { allow: ['Net(lab.example)'], ask: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/%61dmin/users)', expect: 'ask', note: 'percent-encoded path spelling' },
   { allow: ['Net(lab.example)'], deny: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/x/%2E%2E/admin/users)', expect: 'deny', note: 'encoded dot segments' },
+  { allow: ['Net(lab.example)'], deny: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example//admin/users)', expect: 'deny', note: 'doubled slash' },
+  { allow: ['Net(lab.example)'], deny: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/admin;x=1/users)', expect: 'deny', note: 'path parameters' },
+  { allow: ['Net(lab.example)'], deny: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/ADMIN/users)', expect: 'deny', note: 'case' },
+  { allow: ['Net(lab.example)'], deny: ['Http(* lab.example/admin/**)'], subject: 'Http(GET lab.example/x/..%5Cadmin/users)', expect: 'deny', note: 'encoded backslash' },
   { allow: ['Http(GET lab.example/public/**)'], subject: 'Http(GET lab.example/public/%2e%2e%2fadmin)', expect: 'deny', note: 'an encoded escape cannot widen an allow' },
   // MCP.
   { allow: ['mcp__github__*'], subject: 'mcp__github__create_issue', expect: 'allow' },

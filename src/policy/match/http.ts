@@ -52,40 +52,61 @@ function decodeUnreserved(path: string): string {
   });
 }
 
-function resolveDots(path: string): string {
-  try {
-    return new URL(path, 'http://h').pathname;
-  } catch {
-    return path;
+/** Collapses repeated slashes and removes `.` and `..` segments (never above the root). */
+function normalizeSegments(path: string): string {
+  const segs: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segs.pop();
+    else segs.push(seg);
   }
+  const trailing = segs.length > 0 && /\/\.{0,2}$/.test(path) ? '/' : '';
+  return `/${segs.join('/')}${trailing}`;
 }
 
 /**
- * The spellings of one request path a rule is matched against: as sent, with
- * unreserved escapes decoded and dot segments resolved (`/%61dmin/../x`), and
- * fully decoded (what many servers route on).
+ * The spellings of one request path a server might route on, each matched
+ * against the rule: as sent; with unreserved escapes decoded, repeated
+ * slashes collapsed and dot segments resolved (`//%61dmin/./x`); fully
+ * decoded; without `;` path parameters (`/admin;x=1/users`); with
+ * backslashes read as slashes (`\\admin`).
  */
 export function pathForms(requestPath: string): string[] {
   const q = requestPath.search(/[?#]/);
   const raw = q === -1 ? requestPath : requestPath.slice(0, q);
-  const forms = new Set([raw, resolveDots(decodeUnreserved(raw))]);
+  const forms = new Set([raw, normalizeSegments(decodeUnreserved(raw))]);
+  let decoded = raw;
   try {
-    forms.add(resolveDots(decodeURIComponent(raw).replace(/[?#]/g, (c) => encodeURIComponent(c))));
+    decoded = decodeURIComponent(raw);
   } catch {
     // malformed escapes: the other forms stand
+  }
+  for (const d of [decoded, decoded.replace(/\\/g, '/')]) {
+    forms.add(normalizeSegments(d));
+    forms.add(normalizeSegments(d.split('/').map((seg) => seg.split(';')[0] ?? '').join('/')));
   }
   return [...forms];
 }
 
 /**
  * Matches a request path (its query and fragment are not part of it). Deny
- * and ask rules match if any spelling of the path matches; allow rules only
- * if every spelling does, so an encoding cannot widen an allow or dodge a deny.
+ * and ask rules match if any spelling of the path matches, ignoring case (some
+ * servers do); allow rules only if every spelling matches exactly, so an
+ * encoding can neither widen an allow nor dodge a deny.
  */
 export function httpPathMatches(p: HttpPattern, requestPath: string, effect: Effect = 'deny'): boolean {
   const forms = pathForms(requestPath);
-  return effect === 'allow' ? forms.every((f) => p.path.test(f)) : forms.some((f) => p.path.test(f));
+  if (effect === 'allow') return forms.every((f) => p.path.test(f));
+  let loose = LOOSE.get(p);
+  if (loose === undefined) {
+    loose = new RegExp(p.path.source, `${p.path.flags.replace('i', '')}i`);
+    LOOSE.set(p, loose);
+  }
+  const re = loose;
+  return forms.some((f) => re.test(f));
 }
+
+const LOOSE = new WeakMap<HttpPattern, RegExp>();
 
 export function methodMatches(p: HttpPattern, method: string): boolean {
   return p.methods === null || p.methods.includes(method.toUpperCase());
