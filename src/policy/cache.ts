@@ -8,10 +8,12 @@
  * and are rebuilt into matchers with the same compiler the loader uses.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stateDir } from '../audit/paths.js';
 import type { LoadedPolicy } from './load.js';
+import { mandatoryEntries } from './mandatory.js';
 import { compileRule } from './match/compile.js';
 import { BUILTIN_PROFILES, PROFILE_DIR, resolveHome, scopeFiles, type LoadOptions } from './scopes.js';
 import type { PathContext } from './types.js';
@@ -28,10 +30,22 @@ function cordonVersion(): string {
   }
 }
 
+/** The size and modification time of the running code, so a rebuilt cordon never reuses entries of another build. */
+function codeIdentity(): string {
+  try {
+    const st = statSync(fileURLToPath(import.meta.url));
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '?';
+  }
+}
+
 /** The cache key, or null when a file cannot be read (the full loader then reports it). */
 export function policyCacheKey(options: LoadOptions): string | null {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT, version: cordonVersion(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
+  h.update(JSON.stringify({ format: FORMAT, version: cordonVersion(), code: codeIdentity(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
+  // The built-in mandatory list is part of every policy: a changed list must never be served stale.
+  h.update(JSON.stringify(mandatoryEntries()));
   for (const { scope, file } of scopeFiles(options)) {
     let bytes: Buffer | null;
     try {
