@@ -121,8 +121,12 @@ export class DlpScanner {
       }
       for (const r of child.text.matchAll(TOKEN_RUN)) {
         if (r[0].includes('//')) continue;
-        const v = judgeRandomness(r[0]);
-        if (v.strong) add('encoded-random-token', 'generic', 'medium', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
+        // A filesystem path (`/tmp/cordon-lab-k3J9xq/ws`) is judged segment by segment: a
+        // temporary directory's random suffix is not a secret.
+        const parts = /^~?\.{0,2}\/[^/]/.test(r[0]) && r[0].split('/').length > 2 ? r[0].split('/') : [r[0]];
+        // An identifier made of short parts (`agent-sdk-tool-use-2025-…`) is not a token.
+        if (Math.max(...r[0].split(/[-_./]/).map((x) => x.length)) < 16) continue;
+        if (parts.some((p) => judgeRandomness(p).strong)) add('encoded-random-token', 'generic', 'medium', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
       }
       this.#layers(child.text, o, names, depth + 1, budget, fromMatch, add);
     }
