@@ -29,6 +29,8 @@ interface Origin {
 
 const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
 const TOKEN_RUN = /[A-Za-z0-9+/_=-]{32,200}/g;
+/** Layers that only unwrap structure (a JSON string, a form field), not an encoding. */
+const STRUCTURAL_LAYERS: ReadonlySet<string> = new Set(['escape', 'json', 'form', 'multipart']);
 
 export class DlpScanner {
   readonly engine: DetectionEngine;
@@ -126,7 +128,10 @@ export class DlpScanner {
         const parts = /^~?\.{0,2}\/[^/]/.test(r[0]) && r[0].split('/').length > 2 ? r[0].split('/') : [r[0]];
         // An identifier made of short parts (`agent-sdk-tool-use-2025-…`) is not a token.
         if (Math.max(...r[0].split(/[-_./]/).map((x) => x.length)) < 16) continue;
-        if (parts.some((p) => judgeRandomness(p).strong)) add('encoded-random-token', 'generic', 'medium', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
+        // Blocking needs a real decoding step (hex, base64, percent...) to have revealed the token; one that
+        // only sits in a JSON string or form field (an image, an id) is reported, not blocked.
+        const decoded = names.some((n) => !STRUCTURAL_LAYERS.has(n));
+        if (parts.some((p) => judgeRandomness(p).strong)) add('encoded-random-token', 'generic', decoded ? 'medium' : 'low', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
       }
       this.#layers(child.text, o, names, depth + 1, budget, fromMatch, add);
     }
