@@ -46,6 +46,9 @@ export function collectKnownSecrets(src: KnownSources): CollectedSecrets {
   const add = (label: string, value: string | undefined): void => {
     const v = value?.trim();
     if (v === undefined || [...v].length < MIN_KNOWN_SECRET_LENGTH || seen.has(v)) return;
+    // A filesystem path or a list of them (HOME, XDG_*, PATH-like values) is not a secret, and
+    // agents legitimately send their working directory to their model API.
+    if (/^[~.]?\/[^\s]*$/.test(v) || /^(?:\/[^:\s]*)(?::\/[^:\s]*)+$/.test(v)) return;
     seen.add(v);
     set.add(label, v);
     labels.push(label);

@@ -52,7 +52,7 @@ export function claudeAgent(claudeBin: string | undefined, cordonBin: string): P
       const argv = [cordonBin, 'run', '--policy', dirs.policy, '--policy', extra, '--keep-env', ...KEEP, '--',
         exe, '-p', 'Follow the scripted steps.', '--dangerously-skip-permissions', '--output-format', 'json', '--model', 'claude-sonnet-4-5', '--max-turns', String(script.length + 4)];
       const out = await run(argv, { cwd: dirs.ws, env: childEnv, timeoutMs: Math.max(s.timeoutMs, 90_000) });
-      const results = [...model.results.values()].map((r) => `[tool ${r.toolUseId}${r.isError ? ' error' : ''}] ${r.text}`).join('\n');
+      const results = [...model.results.values()].map((r) => `[tool ${r.toolUseId}${r.isError ? ' error' : ''}]\n${r.text}`).join('\n');
       const steps = model.results.size;
       return {
         ...out, stdout: `${results}\n${out.stdout}`,
