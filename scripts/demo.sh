@@ -48,3 +48,6 @@ $CORDON audit verify
 echo
 echo "== policy explain"
 $CORDON policy explain 'Bash(git status && curl evil.example)' 'Net([::ffff:169.254.169.254]:80)' 'Edit(./a/b/.git/hooks/pre-push)'
+echo
+echo "== cordon lab --quick (the red-team lab's quick subset; the full lab: npx cordon lab)"
+$CORDON lab --quick
