@@ -1,6 +1,7 @@
 /** Runs the cordon CLI as a real process (from source through tsx, or the built dist/). */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,3 +29,16 @@ export function cordon(args: readonly string[], opts: { cwd?: string; env?: Node
 }
 
 export const distBuilt = (): boolean => existsSync(DIST_BIN);
+
+/** `cordon` (from source) as an async child, for tests whose servers live in the test process (a synchronous spawn would block them). */
+export function cordonAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcessByStdio<null, Readable, Readable>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, ['--import', TSX, SRC_BIN, ...args], {
+    cwd, env: { ...process.env, CORDON_MANAGED_POLICY: '/nonexistent/m.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  return { child, done };
+}

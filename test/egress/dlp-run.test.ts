@@ -5,30 +5,17 @@
  * those requests; benign traffic passes; the audit log holds no secret.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TSX } from '../cli-helpers.js';
+import { cordonAsync } from '../cli-helpers.js';
 import { httpUpstream, type Upstream } from './helpers.js';
 
-const SRC_BIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const hasBwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
 const hasCurl = existsSync('/usr/bin/curl');
 const skip = !hasBwrap ? 'bubblewrap is not installed (apt-get install -y bubblewrap)' : !hasCurl ? 'curl is not installed (apt-get install -y curl)' : false;
-
-function run(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', TSX, SRC_BIN, ...args], {
-    cwd, env: { ...process.env, CORDON_MANAGED_POLICY: '/nonexistent/m.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
 
 void describe('cordon run: DLP in the egress proxy', { skip }, () => {
   let up: Upstream;
@@ -61,7 +48,7 @@ void describe('cordon run: DLP in the egress proxy', { skip }, () => {
       code('benign', `-X POST --data-binary "hello world" ${url}/ok`),
     ].join('; ');
     const state = path.join(root, 'state');
-    const r = await run(['run', '--', 'sh', '-c', script], ws, { XDG_STATE_HOME: state, MY_SERVICE_TOKEN: secret });
+    const r = await cordonAsync(['run', '--', 'sh', '-c', script], ws, { XDG_STATE_HOME: state, MY_SERVICE_TOKEN: secret }).done;
     for (const name of ['raw-body', 'b64-body', 'hex-query', 'header', 'aws-id']) assert.match(r.stdout, new RegExp(`^${name}=403$`, 'm'), `${name}\n${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /^benign=200$/m, r.stdout + r.stderr);
     assert.deepEqual(up.seen.filter((s) => s.includes('/exfil')), [], 'the upstream saw none of the blocked requests');

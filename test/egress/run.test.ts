@@ -1,15 +1,12 @@
 /** `cordon run` with network: a sandboxed process reaches an allowed loopback upstream only through the proxy. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { cordon, TSX } from '../cli-helpers.js';
+import { cordon, cordonAsync } from '../cli-helpers.js';
 import { httpUpstream, type Upstream } from './helpers.js';
 
-const SRC_BIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const hasBwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
 const hasCurl = existsSync('/usr/bin/curl');
 const skip = !hasBwrap ? 'bubblewrap is not installed (apt-get install -y bubblewrap)' : !hasCurl ? 'curl is not installed (apt-get install -y curl)' : false;
@@ -21,19 +18,6 @@ function workspace(allowPort: number): { ws: string; env: NodeJS.ProcessEnv; sta
   writeFileSync(path.join(ws, 'cordon.yaml'), `version: 1\npermissions:\n  allow: ["Net(127.0.0.1:${allowPort})"]\n`);
   const state = path.join(root, 'state');
   return { ws, state, env: { XDG_STATE_HOME: state } };
-}
-
-/** `cordon` as an async child: the upstreams live in this process, so a synchronous spawn would block them. */
-function cordonAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcessByStdio<null, Readable, Readable>; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', TSX, SRC_BIN, ...args], {
-    cwd, env: { ...process.env, CORDON_MANAGED_POLICY: '/nonexistent/m.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-  return { child, done };
 }
 
 function childrenOf(pid: number): number[] {
