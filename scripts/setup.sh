@@ -4,13 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v bwrap >/dev/null 2>&1; then
-  echo "setup: installing bubblewrap (Debian package)"
+# Debian packages: bubblewrap (the sandbox); curl and git (the lab's agent and the tests use them).
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v git >/dev/null 2>&1 || missing+=(git)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (Debian packages)"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq bubblewrap
+  $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
