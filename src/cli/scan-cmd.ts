@@ -9,6 +9,7 @@ import { scanBinary } from '../dlp/binary.js';
 import { DlpScanner } from '../dlp/scanner.js';
 import { toSarif, type FileFinding } from '../dlp/sarif.js';
 import { StreamScanner } from '../dlp/stream.js';
+import { spanIndex } from '../dlp/spans.js';
 import type { Confidence, DlpFinding } from '../dlp/types.js';
 import { walkFiles } from '../dlp/walk.js';
 import { sanitizeForDisplay } from '../audit/redact.js';
@@ -45,13 +46,7 @@ function lineIndex(buf: Buffer): number[] {
 }
 
 function position(buf: Buffer, starts: readonly number[], offset: number): { line: number; column: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
+  const lo = spanIndex(starts, offset);
   const lineStart = starts[lo] ?? 0;
   return { line: lo + 1, column: [...buf.subarray(lineStart, offset).toString('utf8')].length + 1 };
 }

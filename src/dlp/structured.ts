@@ -6,6 +6,7 @@
  * together, so a secret split across parameters, headers or arguments is
  * still found.
  */
+import { spanIndex } from './spans.js';
 import { redactSample } from '../audit/redact.js';
 import { hexLabelsDecode } from './dns.js';
 import { judgeRandomness } from './randomness.js';
@@ -30,16 +31,7 @@ export function scanFields(scanner: DlpScanner, fields: readonly Field[], where:
     starts.push(text.length);
     text += `${f.name}: ${f.value}\n`;
   }
-  const locate = (offset: number): Field | undefined => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] ?? 0) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return list[lo];
-  };
+  const locate = (offset: number): Field | undefined => list[spanIndex(starts, offset)];
   const out: DlpFinding[] = [];
   for (const f of scanner.scanText(text, '')) {
     const field = locate(f.location.offset);

@@ -11,7 +11,8 @@ export interface LabDns {
   close(): void;
 }
 
-function readName(msg: Buffer, offset: number): { name: string; end: number } | undefined {
+/** Reads an uncompressed DNS name at `offset` (bounded: at most 128 labels of 63 bytes). */
+export function readDnsName(msg: Buffer, offset: number): { name: string; end: number } | undefined {
   const labels: string[] = [];
   let i = offset;
   for (let guard = 0; guard < 128; guard += 1) {
@@ -38,7 +39,7 @@ export function startDns(port = 53, host = '127.0.0.1'): Promise<LabDns> {
   const queries: string[] = [];
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || queries.length > 10_000) return;
-    const q = readName(msg, 12);
+    const q = readDnsName(msg, 12);
     if (q === undefined || msg.length < q.end + 4) return;
     queries.push(q.name);
     const qtype = msg.readUInt16BE(q.end);

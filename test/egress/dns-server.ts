@@ -1,5 +1,6 @@
 /** A tiny authoritative DNS server on loopback UDP for tests: A records from a function, no AAAA. */
 import { createSocket } from 'node:dgram';
+import { readDnsName } from '../../src/lab/dns.js';
 
 export interface TestDns {
   readonly port: number;
@@ -9,16 +10,8 @@ export interface TestDns {
 }
 
 function readName(msg: Buffer, offset: number): { name: string; end: number } | undefined {
-  const labels: string[] = [];
-  let i = offset;
-  for (let guard = 0; guard < 128; guard += 1) {
-    const len = msg[i];
-    if (len === undefined || len > 63) return undefined;
-    if (len === 0) return { name: labels.join('.').toLowerCase(), end: i + 1 };
-    labels.push(msg.subarray(i + 1, i + 1 + len).toString('latin1'));
-    i += 1 + len;
-  }
-  return undefined;
+  const r = readDnsName(msg, offset);
+  return r === undefined ? undefined : { name: r.name.toLowerCase(), end: r.end };
 }
 
 /** `answer(name, nth)` returns the IPv4 addresses for the nth (from 0) A query of that name. */
