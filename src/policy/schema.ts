@@ -104,6 +104,14 @@ export const POLICY_SCHEMA = z.strictObject({
     channels: z.array(z.enum(['tty', 'web', 'webhook'])).optional(),
     webhook: z.url().optional(),
   }).optional().describe('How ask decisions reach a person.'),
+  egress: z.strictObject({
+    tls: z.strictObject({
+      inspect: z.boolean().optional()
+        .describe('Terminate TLS in CONNECT (and SOCKS port 443) tunnels with a per-session CA trusted only inside the sandbox, so every request inside is decided and scanned like plain HTTP (default true). false: tunnels are opaque and Http deny/ask rules refuse whole tunnels to their host.'),
+      passthrough: z.array(z.string().regex(/^(?:\*|(?:\*\.)?[^\s*/:[\]]+|\[[0-9A-Fa-f:.]+\])$/, 'a host, `*.example.com` or `[v6]` (no port)')).max(1000).optional()
+        .describe('Hosts (`api.example.com`, `*.example.com`) whose tunnels are not inspected, for certificate-pinned clients; the TLS SNI must still name the CONNECT host, and Http deny/ask rules refuse whole tunnels to them.'),
+    }).optional().describe('TLS inspection in the egress proxy.'),
+  }).optional().describe('Egress proxy settings.'),
   audit: z.strictObject({
     dir: z.string().min(1).optional().describe('Where decision logs are written (default `$XDG_STATE_HOME/cordon`).'),
     alerts: z.strictObject({ webhook: z.url().optional() }).optional(),
