@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'CORDON_EGRESS_PROXY',
   'CORDON_MCP_PIN_STORE',
   'CORDON_MCP_SERVER',
+  'CORDON_APPROVAL',
+  'CORDON_TRIFECTA',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

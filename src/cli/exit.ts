@@ -35,6 +35,8 @@ export function exitCodeFor(code: ErrorCode, family: CommandFamily): number {
     case 'CORDON_EGRESS_PROXY':
     case 'CORDON_MCP_PIN_STORE':
     case 'CORDON_MCP_SERVER':
+    case 'CORDON_APPROVAL':
+    case 'CORDON_TRIFECTA':
       return 2;
   }
 }
