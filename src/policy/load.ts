@@ -36,7 +36,7 @@ export interface LoadedPolicy {
   /** Names kept read-only and uncreatable at every depth of the workspace by the sandbox. */
   readonly protectedNames: readonly string[];
   /** Non-permission sections, each taken from the strongest scope that sets it. */
-  readonly settings: Pick<PolicyFile, 'dlp' | 'credentials' | 'mcp' | 'approvals' | 'audit'>;
+  readonly settings: Pick<PolicyFile, 'dlp' | 'credentials' | 'mcp' | 'approvals' | 'audit' | 'egress'>;
 }
 
 interface Parsed {
@@ -170,7 +170,7 @@ export function loadPolicy(options: LoadOptions): LoadedPolicy {
   if (problems.length > 0) throw new PolicyError(problems.slice(0, 50));
 
   const settings: LoadedPolicy['settings'] = {};
-  for (const key of ['dlp', 'credentials', 'mcp', 'approvals', 'audit'] as const) {
+  for (const key of ['dlp', 'credentials', 'mcp', 'approvals', 'audit', 'egress'] as const) {
     const from = parsed.find((p) => p.doc[key] !== undefined);
     if (from) Object.assign(settings, { [key]: from.doc[key] });
   }
