@@ -141,9 +141,22 @@ function compile(range: AddressRange): CompiledRange {
   return { range, v6, prefix, network, mask };
 }
 
-const COMPILED: readonly CompiledRange[] = SPECIAL_RANGES.map(compile).sort((a, b) => b.prefix - a.prefix);
-const METADATA_IPS: ReadonlySet<string> = new Set(METADATA_ADDRESSES.map((m) => canonicalizeHost(m.host).name));
-const METADATA_DNS: ReadonlySet<string> = new Set(METADATA_NAMES.map((m) => canonicalizeHost(m.host).name));
+// Compiled on first use, not at import: `cordon run` loads this module but decides no address
+// unless the policy has network rules, and the first IPv6 check costs milliseconds.
+interface Tables {
+  readonly compiled: readonly CompiledRange[];
+  readonly metadataIps: ReadonlySet<string>;
+  readonly metadataDns: ReadonlySet<string>;
+}
+let tables: Tables | undefined;
+function t(): Tables {
+  tables ??= {
+    compiled: SPECIAL_RANGES.map(compile).sort((a, b) => b.prefix - a.prefix),
+    metadataIps: new Set(METADATA_ADDRESSES.map((m) => canonicalizeHost(m.host).name)),
+    metadataDns: new Set(METADATA_NAMES.map((m) => canonicalizeHost(m.host).name)),
+  };
+  return tables;
+}
 
 /** IPv4 addresses an IPv6 address in a translation range may stand for; the first is the one reported. */
 function embedded(kind: EmbedKind, bits: bigint): bigint[] {
@@ -181,14 +194,14 @@ export interface AddressClass {
 }
 
 function lookup(bits: bigint, v6: boolean): AddressRange | undefined {
-  return COMPILED.find((c) => c.v6 === v6 && (bits & c.mask) === c.network)?.range;
+  return t().compiled.find((c) => c.v6 === v6 && (bits & c.mask) === c.network)?.range;
 }
 
 function classifyCanonical(host: CanonicalHost): AddressClass {
   const bits = toBits(host);
   const v6 = host.type === 'ipv6';
   const range = lookup(bits, v6);
-  const direct = METADATA_IPS.has(host.name);
+  const direct = t().metadataIps.has(host.name);
   const what = `${host.name} is`;
   if (range?.embeds === undefined) {
     const explanation = direct
@@ -200,9 +213,9 @@ function classifyCanonical(host: CanonicalHost): AddressClass {
   }
   // Report the candidate that is a metadata endpoint, if any, else the first layout.
   const candidates = embedded(range.embeds, bits).map(formatIPv4);
-  const embeddedIPv4 = candidates.find((c) => METADATA_IPS.has(c)) ?? candidates[0] ?? '0.0.0.0';
+  const embeddedIPv4 = candidates.find((c) => t().metadataIps.has(c)) ?? candidates[0] ?? '0.0.0.0';
   const embeddedRange = lookup(toBits({ name: embeddedIPv4, type: 'ipv4' }), false);
-  const metadata = direct || METADATA_IPS.has(embeddedIPv4);
+  const metadata = direct || t().metadataIps.has(embeddedIPv4);
   const special = range.followsEmbedded === true ? embeddedRange !== undefined || metadata : true;
   const inner = embeddedRange === undefined ? 'a public address' : `in ${embeddedRange.cidr} (${embeddedRange.name})`;
   const explanation = metadata
@@ -224,5 +237,5 @@ export function classifyAddress(ip: string | CanonicalHost): AddressClass {
 /** Whether a canonical host is a cloud metadata endpoint (by name, address or embedded address). */
 export function isMetadataHost(host: CanonicalHost): boolean {
   const canonical = canonicalizeHost(formatHost(host));
-  return canonical.type === 'dns' ? METADATA_DNS.has(canonical.name) : classifyCanonical(canonical).metadata;
+  return canonical.type === 'dns' ? t().metadataDns.has(canonical.name) : classifyCanonical(canonical).metadata;
 }
