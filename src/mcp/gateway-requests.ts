@@ -9,7 +9,7 @@ import { mcpEvent } from './audit.js';
 import { callTarget, decideCall, isPolicyMethod, refusalResult, type CallTarget } from './call-policy.js';
 import type { GatewayContext } from './gateway.js';
 import { sha256 } from './tool-hash.js';
-import { errorLine, resultLine, RPC, type JsonRpcId, type Message } from './jsonrpc.js';
+import { errorLine, isObject, resultLine, RPC, type JsonRpcId, type Message } from './jsonrpc.js';
 
 export interface Pending {
   readonly id: JsonRpcId;
@@ -25,16 +25,19 @@ function subjectOf(server: string, t: CallTarget): string {
 }
 
 function refuse(ctx: GatewayContext, id: JsonRpcId, method: string, subject: string, rule: string, reason: string): null {
-  if (method === 'tools/call') ctx.ports.toClient(resultLine(id, refusalResult(subject, rule, reason)));
-  else ctx.ports.toClient(errorLine(id, RPC.policyBlocked, `Blocked by cordon security policy (not a server failure): ${reason}`, { cordon: { decision: 'deny', rule } }));
+  if (method === 'tools/call') ctx.ports.toClient(resultLine(id, refusalResult(subject, rule, reason)), { kind: 'response', id });
+  else ctx.ports.toClient(errorLine(id, RPC.policyBlocked, `Blocked by cordon security policy (not a server failure): ${reason}`, { cordon: { decision: 'deny', rule } }), { kind: 'response', id });
   return null;
 }
 
-function scanArguments(ctx: GatewayContext, t: CallTarget): { findings: Finding[]; error: string | null } {
+/** The arguments, plus the answers a stateless-era client sends back after an `input_required` result. */
+function scanArguments(ctx: GatewayContext, t: CallTarget, params: unknown): { findings: Finding[]; error: string | null } {
   const findings: Finding[] = [];
+  const answers = isObject(params) ? params['inputResponses'] : undefined;
+  const scanned = answers === undefined ? t.args : { arguments: t.args, inputResponses: answers };
   for (const s of ctx.o.argumentScanners) {
     try {
-      for (const f of s.scan(t.args, { server: ctx.o.server, tool: t.tool })) findings.push({ detector: f.detector, where: f.where, sample: f.sample });
+      for (const f of s.scan(scanned, { server: ctx.o.server, tool: t.tool })) findings.push({ detector: f.detector, where: f.where, sample: f.sample });
     } catch (e) {
       return { findings, error: `the ${s.name} argument scanner failed (${e instanceof Error ? e.message : 'error'})` };
     }
@@ -65,7 +68,7 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
     ctx.audit(mcpEvent(subject, v.effect, v.rule, v.reason, { mandatory: v.mandatory }));
     return refuse(ctx, m.id, m.method, subject, v.rule, v.reason);
   }
-  const scan = scanArguments(ctx, target);
+  const scan = scanArguments(ctx, target, m.params);
   if (scan.error !== null) {
     ctx.audit(mcpEvent(subject, 'deny', 'argument scan', `${scan.error}; refused rather than sent unscanned`));
     return refuse(ctx, m.id, m.method, subject, 'argument scan', `${scan.error}; refused rather than sent unscanned`);

@@ -22,22 +22,23 @@ function record(ctx: GatewayContext, subject: string, out: InboundOutcome, what:
 }
 
 function forward(ctx: GatewayContext, m: Response, out: InboundOutcome): void {
-  ctx.ports.toClient(out.replacement === undefined ? m.raw : withResult(m.obj, out.replacement));
+  ctx.ports.toClient(out.replacement === undefined ? m.raw : withResult(m.obj, out.replacement), { kind: 'response', id: m.id });
 }
 
 export function handleResponse(ctx: GatewayContext, p: Pending, m: Response): void {
   const { server } = ctx.o;
   if (!m.ok) {
-    ctx.ports.toClient(m.raw);
+    ctx.ports.toClient(m.raw, { kind: 'response', id: m.id });
     return;
   }
   switch (p.method) {
-    case 'initialize': {
+    case 'initialize':
+    case 'server/discover': {
       const r = isObject(m.result) ? m.result : {};
       const out = scanInitializeResult(ctx.scanner, m.result, ctx.o.injectionAction);
-      record(ctx, `mcp__${server} initialize`, out, 'server instructions');
+      record(ctx, `mcp__${server} ${p.method}`, out, 'server instructions');
       ctx.tools.manifest({
-        protocolVersion: typeof r['protocolVersion'] === 'string' ? r['protocolVersion'] : null,
+        protocolVersion: typeof r['protocolVersion'] === 'string' ? r['protocolVersion'] : Array.isArray(r['supportedVersions']) ? JSON.stringify(r['supportedVersions']) : null,
         serverInfo: r['serverInfo'] ?? null,
         capabilities: r['capabilities'] ?? null,
         instructions: typeof r['instructions'] === 'string' ? r['instructions'] : null,
@@ -49,10 +50,10 @@ export function handleResponse(ctx: GatewayContext, p: Pending, m: Response): vo
       const paged = isObject(m.result) && typeof m.result['nextCursor'] === 'string';
       const out = ctx.tools.observe(m.result, !paged);
       if (out.tools === null) {
-        ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${server} sent a malformed tools/list result`));
+        ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${server} sent a malformed tools/list result`), { kind: 'response', id: p.id });
         return;
       }
-      ctx.ports.toClient(out.unchanged ? m.raw : withResult(m.obj, { ...(m.result as Record<string, unknown>), tools: out.tools }));
+      ctx.ports.toClient(out.unchanged ? m.raw : withResult(m.obj, { ...(m.result as Record<string, unknown>), tools: out.tools }), { kind: 'response', id: m.id });
       return;
     }
     case 'tools/call': {
@@ -76,7 +77,7 @@ export function handleResponse(ctx: GatewayContext, p: Pending, m: Response): vo
     default: {
       const key = LIST_KEYS[p.method];
       if (key === undefined) {
-        ctx.ports.toClient(m.raw);
+        ctx.ports.toClient(m.raw, { kind: 'response', id: m.id });
         return;
       }
       const out = scanListResult(ctx.scanner, m.result, key, ctx.o.injectionAction);

@@ -16,6 +16,7 @@ import { ToolGate } from './tool-gate.js';
 import { handleRequest, type Pending } from './gateway-requests.js';
 import { handleResponse } from './gateway-responses.js';
 import { handleServerRequest } from './gateway-server-requests.js';
+import { eraOf, META_VERSION } from './http/protocol.js';
 
 export interface GatewayContext {
   readonly o: Required<Pick<GatewayOptions, 'server' | 'launch' | 'policy' | 'argumentScanners' | 'argumentAction' | 'injectionAction'>>;
@@ -42,6 +43,8 @@ export class McpGateway {
   /** tools/call requests waiting for a tool-list re-check to finish. */
   readonly #deferred: Extract<Message, { kind: 'request' }>[] = [];
   #toolsCapability = false;
+  /** `_meta` protocol fields of the latest stateless-era client request, for the gateway's own requests. */
+  #ownMeta: Record<string, unknown> | null = null;
   #refreshTimer: NodeJS.Timeout | undefined;
   readonly #refreshTimeout: number;
   #closed = false;
@@ -65,20 +68,26 @@ export class McpGateway {
 
   fromClient(ev: FrameEvent): void {
     if (this.#closed) return;
-    const { ports } = this.ctx;
     if (ev.kind === 'oversized') {
       const id = sniffId(ev.head);
       this.ctx.log(`cordon mcp: dropped a ${ev.bytes}-byte message from the client (limit ${this.ctx.limits.maxMessageBytes})`);
-      ports.toClient(errorLine(id, RPC.invalidRequest, `message of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not sent`));
+      this.ctx.ports.toClient(errorLine(id, RPC.invalidRequest, `message of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not sent`), { kind: 'response', id: id });
       return;
     }
-    const m = classify(ev.text);
+    this.fromClientMessage(classify(ev.text));
+  }
+
+  /** A client message the transport has already classified (the HTTP front parses each body once). */
+  fromClientMessage(m: Message): void {
+    if (this.#closed) return;
+    const { ports } = this.ctx;
     switch (m.kind) {
       case 'invalid':
         this.ctx.log(`cordon mcp: refused a client message: ${m.reason}`);
-        ports.toClient(errorLine(m.id, m.id === null ? RPC.parseError : RPC.invalidRequest, `cordon could not accept this message: ${m.reason}`));
+        ports.toClient(errorLine(m.id, m.id === null ? RPC.parseError : RPC.invalidRequest, `cordon could not accept this message: ${m.reason}`), { kind: 'response', id: m.id });
         return;
       case 'request':
+        this.#rememberMeta(m.params);
         // A call before any tool list: cordon lists the tools itself first.
         if (m.method === 'tools/call' && !this.ctx.tools.listed && !this.ctx.tools.refreshing) this.#refresh();
         // During a re-check of the tool list, calls wait for it (bounded) instead of being refused.
@@ -112,7 +121,17 @@ export class McpGateway {
       if (id !== null) this.#failClientRequest(id, `the server's response of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not forwarded`);
       return;
     }
-    const m = classify(ev.text);
+    this.fromServerMessage(classify(ev.text));
+  }
+
+  /** The transport says the server will not answer request `id` (HTTP error, stream ended): its client gets an error, if still waiting. */
+  upstreamFailed(id: JsonRpcId, reason: string): void {
+    if (this.#closed) return;
+    this.#failClientRequest(id, reason);
+  }
+
+  fromServerMessage(m: Message): void {
+    if (this.#closed) return;
     switch (m.kind) {
       case 'invalid':
         this.ctx.log(`cordon mcp: dropped a server message: ${m.reason}`);
@@ -128,7 +147,7 @@ export class McpGateway {
         }
         if (handleServerRequest(this.ctx, m)) {
           this.#serverPending.set(idKey(m.id), m.method);
-          this.ctx.ports.toClient(m.raw);
+          this.ctx.ports.toClient(m.raw, { kind: 'request', id: m.id });
         }
         return;
       case 'notification':
@@ -142,9 +161,9 @@ export class McpGateway {
   serverClosed(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const m of this.#deferred.splice(0)) this.ctx.ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`));
+    for (const m of this.#deferred.splice(0)) this.ctx.ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`), { kind: 'response', id: m.id });
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
-    for (const p of this.#clientPending.values()) this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`));
+    for (const p of this.#clientPending.values()) this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`), { kind: 'response', id: p.id });
     this.#clientPending.clear();
   }
 
@@ -152,11 +171,11 @@ export class McpGateway {
     const { ports } = this.ctx;
     const key = idKey(m.id);
     if (this.#clientPending.has(key) || this.#own.has(key)) {
-      ports.toClient(errorLine(m.id, RPC.invalidRequest, 'a request with this id is already in flight'));
+      ports.toClient(errorLine(m.id, RPC.invalidRequest, 'a request with this id is already in flight'), { kind: 'response', id: m.id });
       return;
     }
     if (this.#clientPending.size >= this.ctx.limits.maxPending) {
-      ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`));
+      ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`), { kind: 'response', id: m.id });
       return;
     }
     const pending = handleRequest(this.ctx, m);
@@ -180,7 +199,7 @@ export class McpGateway {
       return;
     }
     this.#clientPending.delete(key);
-    if (p.method === 'initialize' && m.ok && isObject(m.result)) {
+    if ((p.method === 'initialize' || p.method === 'server/discover') && m.ok && isObject(m.result)) {
       const caps = m.result['capabilities'];
       this.#toolsCapability = isObject(caps) && caps['tools'] !== undefined;
     }
@@ -196,7 +215,24 @@ export class McpGateway {
     const p = this.#clientPending.get(key);
     if (p === undefined) return;
     this.#clientPending.delete(key);
-    this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, message));
+    this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, message), { kind: 'response', id: p.id });
+  }
+
+  /**
+   * Stateless-era (2026-07-28) requests carry their protocol version and
+   * client capabilities in `params._meta`; the gateway's own requests copy
+   * the latest ones, and such a client never sends `initialize`, so the
+   * gateway lists the tools itself.
+   */
+  #rememberMeta(params: unknown): void {
+    if (!isObject(params) || !isObject(params['_meta'])) return;
+    const meta = params['_meta'];
+    const v = meta[META_VERSION];
+    if (typeof v !== 'string' || eraOf(v) !== 'stateless') return;
+    const keep: Record<string, unknown> = {};
+    for (const k of Object.keys(meta)) if (k.startsWith('io.modelcontextprotocol/')) keep[k] = meta[k];
+    this.#ownMeta = keep;
+    this.#toolsCapability = true;
   }
 
   /** Re-lists the server's tools itself (after the handshake and after list_changed). */
@@ -206,7 +242,8 @@ export class McpGateway {
     tools.refreshing = true;
     const id = `${OWN_PREFIX}${++this.#ownSeq}`;
     this.#own.set(idKey(id), { full: cursor === undefined });
-    this.ctx.ports.toServer(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) }));
+    const params = { ...(cursor === undefined ? {} : { cursor }), ...(this.#ownMeta === null ? {} : { _meta: this.#ownMeta }) };
+    this.ctx.ports.toServer(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', ...(Object.keys(params).length === 0 ? {} : { params }) }));
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = setTimeout(() => {
       this.ctx.log(`cordon mcp: ${this.ctx.o.server} did not answer cordon's tools/list in time`);

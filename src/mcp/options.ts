@@ -4,6 +4,7 @@ import type { AuditSink } from './audit.js';
 import type { CallDecider } from './call-policy.js';
 import type { InjectionAction } from './inbound.js';
 import type { InjectionScanner } from './injection.js';
+import type { JsonRpcId } from './jsonrpc.js';
 import type { GatewayLimits } from './limits.js';
 import type { FirstUse } from './pin-check.js';
 import type { Launch, PinStore } from './pin-store.js';
@@ -36,8 +37,11 @@ export interface GatewayOptions {
   readonly refreshTimeoutMs?: number;
 }
 
+/** What a message to the client is, for transports that route by id (HTTP); absent for notifications. */
+export type ToClientInfo = { readonly kind: 'response'; readonly id: JsonRpcId | null } | { readonly kind: 'request'; readonly id: JsonRpcId };
+
 /** Where the gateway writes: one JSON-RPC message per call, without the newline. */
 export interface GatewayPorts {
-  toClient(line: string): void;
+  toClient(line: string, info?: ToClientInfo): void;
   toServer(line: string): void;
 }
