@@ -20,6 +20,7 @@ import { parseNetPattern, type HostPattern } from '../policy/match/net.js';
 import type { CanonicalHost, Decision, RuleSpec, Subject } from '../policy/types.js';
 import { formatAuthority } from './hostname.js';
 import { classifyAddress } from './ip-ranges.js';
+import { askPerson, type EgressApprover, type HeldBody } from './approval-hold.js';
 import type { Refusal } from './refusal.js';
 import { resolveWithin, type ResolvedAddress, type Resolver } from './resolver.js';
 
@@ -38,6 +39,8 @@ export interface GateOptions {
   readonly dnsTimeoutMs?: number;
   /** Where decisions go (default: the audit diagnostics channel). */
   readonly publish?: (event: DecisionEvent) => void;
+  /** Asks a person about `ask` decisions (src/approval); without it an ask is refused at once. */
+  readonly approve?: EgressApprover;
 }
 
 export type GateResult =
@@ -103,7 +106,7 @@ export class DestinationGate {
   }
 
   /** Decides, resolves and checks. Never throws: any failure is a refusal. */
-  async check(subject: NetSubject): Promise<GateResult> {
+  async check(subject: NetSubject, readBody?: (subject: string) => Promise<HeldBody | Refusal>): Promise<GateResult> {
     let decision: Decision;
     try {
       decision = this.#o.policy.decide(subject);
@@ -113,7 +116,12 @@ export class DestinationGate {
     const rule = ruleText(decision);
     const base = { subject: decision.subject, rule, mandatory: decision.mandatory };
     let reportOnlyPass = false;
-    if (decision.effect !== 'allow') {
+    let approved: string | undefined;
+    if (decision.effect === 'ask' && !decision.mandatory && !this.reportOnly && this.#o.approve !== undefined) {
+      const asked = await askPerson(this.#o.approve, subject, decision, rule, suggestion(subject), readBody);
+      if (!asked.approved) return this.#refuse(asked.refusal);
+      approved = asked.reason;
+    } else if (decision.effect !== 'allow') {
       if (!this.reportOnly || decision.mandatory) {
         return this.#refuse({ kind: 'policy', status: 403, ...base, reason: decision.reason, ...(decision.effect === 'ask' ? { ask: true } : {}), ...(decision.mandatory ? {} : { suggestion: suggestion(subject) }) });
       }
@@ -132,13 +140,13 @@ export class DestinationGate {
     } else {
       addresses = [{ address: subject.host.name, family: subject.host.type === 'ipv4' ? 4 : 6 }];
     }
-    const exact = namesExactly(decision, subject.host);
+    const exact = namesExactly(approved === undefined ? decision : { ...decision, effect: 'allow' }, subject.host);
     for (const a of addresses) {
       const refusal = this.#checkAddress(subject, a, port, exact, base);
       if (refusal !== undefined) return this.#refuse(refusal);
     }
     if (!reportOnlyPass) {
-      this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: decision.reason });
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: approved ?? decision.reason });
     }
     return { ok: true, addresses, port, subject: decision.subject };
   }

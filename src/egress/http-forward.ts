@@ -5,7 +5,9 @@
  * and normalised path; the Host header is rewritten to the target.
  */
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { isCordonError } from '../errors.js';
+import { BodyHold } from './approval-hold.js';
 import type { ProxyContext } from './context.js';
 import { scan } from './context.js';
 import { forwardHeaders, rawHeader } from './headers.js';
@@ -61,9 +63,12 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
     sendRefusal(res, r, true);
     return;
   }
-  const verdict = await ctx.gate.check({ kind: 'Http', method, host: target.host, port: target.port, path });
+  // An `ask` held for a person reads the whole body first (its hash is what is approved) and replays it.
+  const hold = new BodyHold(req, ctx.limits.maxScannedBodyBytes);
+  const verdict = await ctx.gate.check({ kind: 'Http', method, host: target.host, port: target.port, path }, (s) => hold.read(s));
+  if (hold.held) req.socket.setTimeout(ctx.limits.idleTimeoutMs);
   if (!verdict.ok) {
-    sendRefusal(res, verdict.refusal, bodyPending);
+    sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
     return;
   }
   const authority = target.port === 80 ? formatHost(target.host) : formatAuthority(target.host, target.port);
@@ -76,7 +81,7 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
   }
   const first = verdict.addresses[0];
   if (first === undefined) return;
-  forward(ctx, req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });
+  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });
 }
 
 interface Outbound {
@@ -89,7 +94,7 @@ interface Outbound {
   readonly sc: ScanContext;
 }
 
-function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, o: Outbound): void {
+function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o: Outbound): void {
   const { limits } = ctx;
   const upstream = request({ host: o.address, family: o.family, port: o.port, method: o.method, path: o.path, headers: o.headers, agent: ctx.agent, setHost: false });
   let done = false;
@@ -151,7 +156,7 @@ function upstreamRefusal(o: Outbound, reason: string, status: number): Refusal {
  * is it written, so a finding anywhere means the upstream receives no byte of
  * the body (its headers are not sent either: Node sends them with the body).
  */
-function pumpRequestBody(ctx: ProxyContext, req: IncomingMessage, upstream: ReturnType<typeof request>, o: Outbound, fail: (r: Refusal) => void): void {
+function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: ReturnType<typeof request>, o: Outbound, fail: (r: Refusal) => void): void {
   const limit = ctx.limits.maxRequestBodyBytes;
   const scanLimit = Math.min(limit, ctx.limits.maxScannedBodyBytes);
   const encoding = rawHeader(o.headers, 'content-encoding');

@@ -19,8 +19,10 @@ export interface Refusal {
   /** One sentence: why. */
   readonly reason: string;
   readonly mandatory: boolean;
-  /** Present when the policy rule was an ask (acts as deny until approvals exist). */
+  /** Present when the policy rule was an ask: no approval service ran, or no person approved this exact request. */
   readonly ask?: boolean;
+  /** When a person was asked: what came of it (denied, no answer in time...). */
+  readonly approval?: string;
   readonly findings?: readonly Finding[];
   /** The rule a person could add to allow it (absent when nothing can). */
   readonly suggestion?: string;
@@ -50,7 +52,7 @@ export function refusalBody(r: Refusal): string {
   } else {
     lines.push(`cordon could not complete this request (${r.kind}); the request was not sent.`);
   }
-  lines.push('', `Request:  ${headerSafe(r.subject, 2000)}`, `Decision: deny${r.ask === true ? ' (the rule asks for approval; approvals are not available yet, so it is refused)' : ''}`);
+  lines.push('', `Request:  ${headerSafe(r.subject, 2000)}`, `Decision: deny${r.ask === true ? (r.approval === undefined ? ' (the rule asks for approval and no approval service is running, so it is refused)' : ` (the rule asks for approval: ${headerSafe(r.approval, 500)})`) : ''}`);
   lines.push(`Rule:     ${headerSafe(r.rule, 2000)}`, `Why:      ${headerSafe(r.reason, 2000)}`);
   for (const f of r.findings ?? []) lines.push(`Finding:  ${headerSafe(f.detector)} in ${headerSafe(f.where)} (${headerSafe(f.sample, 40)})`);
   lines.push('');

@@ -48,11 +48,11 @@ void describe('egress proxy: plain HTTP', () => {
     assert.equal(up.connections, 0);
   });
 
-  void it('treats ask as deny with a clear reason until approvals exist', async () => {
+  void it('treats ask as deny with a clear reason when no approval service runs', async () => {
     const { up, p } = await setup((port) => ({ ask: [`Http(POST 127.0.0.1:${port}/upload)`], allow: [`Net(127.0.0.1:${port})`] }));
     const r = await viaProxy(p.port, 'POST', `http://127.0.0.1:${up.port}/upload`, { body: 'data' });
     assert.equal(r.status, 403);
-    assert.match(r.body, /approvals are not available yet/);
+    assert.match(r.body, /no approval service is running/);
     assert.equal(up.connections, 0);
     const ok = await viaProxy(p.port, 'POST', `http://127.0.0.1:${up.port}/other`, { body: 'data' });
     assert.equal(ok.body, 'data');
