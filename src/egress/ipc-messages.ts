@@ -4,6 +4,7 @@
  * untrusted traffic, so nothing it says is used unchecked).
  */
 import { z } from 'zod';
+import { AskInputSchema } from '../approval/request.js';
 import { DecisionEventSchema } from '../audit/record.js';
 
 const LoadOptionsSchema = z.strictObject({
@@ -34,8 +35,12 @@ export const ToProxySchema = z.discriminatedUnion('type', [
     /** DLP on request URLs, headers and bodies (off only for `dlp.action: report`). */
     dlp: z.boolean(),
     known: KnownSchema.optional(),
+    /** The supervisor runs an approval service: hold `ask` requests and send them as `approval` messages. */
+    approvals: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('listener'), kind: z.enum(['http', 'socks']) }),
+  /** A person's answer (or the service's deny) for the held request `rid`. */
+  z.strictObject({ type: z.literal('approval-answer'), rid: z.number().int().min(1), approved: z.boolean(), id: z.string().max(64), reason: z.string().max(2000) }),
 ]);
 export type ToProxy = z.infer<typeof ToProxySchema>;
 export type ProxyLoadOptions = z.infer<typeof LoadOptionsSchema>;
@@ -46,5 +51,7 @@ export const FromProxySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('attached'), kind: z.enum(['http', 'socks']) }),
   z.strictObject({ type: z.literal('decision'), event: DecisionEventSchema }),
   z.strictObject({ type: z.literal('fatal'), message: z.string().max(2000) }),
+  /** An `ask` decision held in the proxy: nothing is sent upstream until the answer for `rid` approves. */
+  z.strictObject({ type: z.literal('approval'), rid: z.number().int().min(1), ask: AskInputSchema }),
 ]);
 export type FromProxy = z.infer<typeof FromProxySchema>;

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { AskInput } from '../approval/request.js';
 import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
@@ -63,6 +64,8 @@ export interface SpawnProxyOptions {
   readonly dlp?: boolean;
   /** Fingerprints of the user's known secrets (from `KnownSecretSet.matcher().toJSON()`): never the values. */
   readonly known?: FingerprintMatcherData;
+  /** The approval service: `ask` requests are held in the proxy until it answers (absent: an ask is refused at once). */
+  readonly approve?: (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
 }
 
 export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptions = {}): Promise<ProxyProcess> {
@@ -91,6 +94,20 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
       case 'fatal':
         fatalMessage = m.message;
         break;
+      case 'approval': {
+        const answer = (approved: boolean, id: string, reason: string): void => {
+          if (child.connected) send({ type: 'approval-answer', rid: m.rid, approved, id, reason });
+        };
+        if (o.approve === undefined) {
+          answer(false, 'none', 'No approval service is running; an ask is a deny.');
+          break;
+        }
+        o.approve(m.ask).then(
+          (out) => answer(out.approved, out.id, out.reason),
+          (e: unknown) => answer(false, 'none', `The approval service failed (${e instanceof Error ? e.message : 'error'}); denied.`),
+        );
+        break;
+      }
     }
   });
   const exited = new Promise<string>((resolve) => {
@@ -104,7 +121,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   const rules = await Promise.race([
     new Promise<number>((resolve) => {
       ready = resolve;
-      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }) });
+      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(o.approve === undefined ? {} : { approvals: true }) });
     }),
     exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start (${why})`))),
     new Promise<never>((_, reject) => setTimeout(() => reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start within ${timeout} ms`)), timeout).unref()),

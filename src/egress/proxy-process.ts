@@ -10,6 +10,7 @@ import { loadPolicyCached } from '../policy/cache.js';
 import { createRequestScanner } from '../dlp/proxy-scanner.js';
 import { FingerprintMatcher } from '../dlp/fingerprint.js';
 import { Policy } from '../policy/policy.js';
+import type { AskInput } from '../approval/request.js';
 import { FromProxySchema, ToProxySchema, type FromProxy } from './ipc-messages.js';
 import { startProxy, type RunningProxy } from './proxy-server.js';
 
@@ -29,6 +30,16 @@ if (typeof process.send !== 'function') {
 }
 
 let proxy: RunningProxy | undefined;
+/** Requests held for a person, by request id; the supervisor answers each (its going away ends this process). */
+const held = new Map<number, (o: { approved: boolean; id: string; reason: string }) => void>();
+let nextRid = 1;
+function approve(ask: AskInput): Promise<{ approved: boolean; id: string; reason: string }> {
+  return new Promise((resolve) => {
+    const rid = nextRid++;
+    held.set(rid, resolve);
+    send({ type: 'approval', rid, ask });
+  });
+}
 process.on('disconnect', () => process.exit(0));
 process.on('message', (raw: unknown, handle: unknown) => {
   const parsed = ToProxySchema.safeParse(raw);
@@ -44,7 +55,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
           const policy = new Policy(loaded);
           const known = m.known === undefined ? undefined : FingerprintMatcher.fromJSON(m.known);
           const scanner = m.dlp ? createRequestScanner(known === undefined ? {} : { known }) : undefined;
-          proxy = await startProxy({ policy, reportOnly, ...(scanner === undefined ? {} : { scanner }), publish: (event) => send({ type: 'decision', event }) });
+          proxy = await startProxy({ policy, reportOnly, ...(scanner === undefined ? {} : { scanner }), publish: (event) => send({ type: 'decision', event }), ...(m.approvals === true ? { approve } : {}) });
           send({ type: 'ready', rules: loaded.rules.length });
         })
         .catch((e: unknown) => fatal(`the proxy could not start: ${e instanceof Error ? e.message : String(e)}`));
@@ -55,6 +66,12 @@ process.on('message', (raw: unknown, handle: unknown) => {
       if (typeof handle !== 'object' || handle === null || !('listen' in handle)) fatal('listener message without a server handle');
       proxy.attach(handle as Server, m.kind);
       send({ type: 'attached', kind: m.kind });
+      break;
+    }
+    case 'approval-answer': {
+      const resolve = held.get(m.rid);
+      held.delete(m.rid);
+      resolve?.({ approved: m.approved, id: m.id, reason: m.reason });
       break;
     }
   }

@@ -7,6 +7,7 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { DecisionEvent } from '../audit/record.js';
+import type { EgressApprover } from './approval-hold.js';
 import { handleConnect } from './connect-tunnel.js';
 import type { ProxyContext } from './context.js';
 import { DestinationGate, type DecidingPolicy } from './destination.js';
@@ -34,6 +35,8 @@ export interface ProxyOptions {
   readonly reportOnly?: boolean;
   /** Where decisions go (default: the audit diagnostics channel). */
   readonly publish?: (event: DecisionEvent) => void;
+  /** Asks a person about `ask` decisions (the supervisor's approval service); absent: an ask is refused at once. */
+  readonly approve?: EgressApprover;
   readonly http?: ListenOn;
   readonly socks?: ListenOn;
   /** Diagnostics (default: stderr with a `cordon proxy:` prefix). */
@@ -77,6 +80,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     reportOnly: options.reportOnly === true,
     dnsTimeoutMs: limits.connectTimeoutMs,
     ...(options.publish === undefined ? {} : { publish: options.publish }),
+    ...(options.approve === undefined ? {} : { approve: options.approve }),
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo' });
   const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, agent, tunnels: 0, log };
