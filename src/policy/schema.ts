@@ -87,6 +87,8 @@ export const POLICY_SCHEMA = z.strictObject({
         command: z.array(z.string()).min(1).optional().describe('argv of a stdio server.'),
         url: z.url().optional().describe('URL of a Streamable HTTP server.'),
         env: z.record(z.string(), z.string()).optional().describe('Environment given to the server (nothing else is inherited).'),
+        headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name'), z.string().max(8192)).optional()
+          .describe('HTTP headers sent to a `url` server, e.g. its own credential: `Authorization: "Bearer ${GITHUB_MCP_TOKEN}"` (`${NAME}` is read from cordon\'s environment when the gateway starts). The agent\'s token to the gateway is never passed on.'),
         policy: z.string().min(1).max(4096).optional()
           .describe('Policy file whose rules make the sandbox of this stdio server (default: the `default` profile with the workspace).'),
         sandbox: z.boolean().optional().describe('Run this stdio server in its own sandbox (default true; false is recorded in the audit log).'),
