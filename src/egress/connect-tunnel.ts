@@ -1,15 +1,19 @@
 /**
  * CONNECT: the authority is parsed with the one canonicaliser, decided as a
  * `Net(host:port)` subject, resolved and checked; a refusal is a 403 with the
- * cordon headers before any tunnel exists.
+ * cordon headers before any tunnel exists. With TLS inspection on, a tunnel
+ * to a host that is not passthrough is decided without resolving anything
+ * (each request inside is decided on its own) and terminated by the proxy;
+ * a passthrough tunnel is connected and its ClientHello SNI checked.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { isCordonError } from '../errors.js';
-import type { ProxyContext } from './context.js';
+import type { ProxyContext, TlsInspection } from './context.js';
 import { scan } from './context.js';
 import { formatAuthority, parseAuthority } from './hostname.js';
 import { refusalResponse, type Refusal } from './refusal.js';
+import { inspectTunnel, passthroughTunnel } from './tls-inspect.js';
 import { admitTunnel, connectChecked, splice } from './tunnel.js';
 
 function refuse(socket: Socket, r: Refusal): void {
@@ -17,15 +21,61 @@ function refuse(socket: Socket, r: Refusal): void {
   socket.destroySoon();
 }
 
+/** After `200 Connection Established`: a plain-text 403 for a client that sent plain bytes, a close for one in TLS. */
+function refuseLate(socket: Socket): (r: Refusal, inTls: boolean) => void {
+  return (r, inTls) => {
+    if (inTls) socket.destroy();
+    else refuse(socket, r);
+  };
+}
+
+type Target = ReturnType<typeof parseAuthority>;
+
+function tooMany(ctx: ProxyContext, subject: string): Refusal {
+  const r: Refusal = { kind: 'limit', status: 503, subject, rule: 'limit maxTunnels', reason: `Too many open tunnels (${ctx.limits.maxTunnels}); close some and retry.`, mandatory: false };
+  ctx.gate.record(r);
+  return r;
+}
+
+async function inspectConnect(ctx: ProxyContext, tls: TlsInspection, target: Target, socket: Socket, head: Buffer): Promise<void> {
+  const verdict = ctx.gate.checkInspectedTunnel({ kind: 'Net', host: target.host, port: target.port });
+  if (!verdict.ok) {
+    refuse(socket, verdict.refusal);
+    return;
+  }
+  const authority = formatAuthority(target.host, target.port);
+  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: target.port };
+  const found = await scan(ctx, sc, (s) => s.url(sc, authority));
+  if (found !== undefined) {
+    refuse(socket, found);
+    return;
+  }
+  if (!admitTunnel(ctx)) {
+    refuse(socket, tooMany(ctx, verdict.subject));
+    return;
+  }
+  if (socket.destroyed) {
+    ctx.tunnels -= 1;
+    return;
+  }
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  inspectTunnel(ctx, tls, socket, head, { host: target.host, port: target.port, subject: verdict.subject }, refuseLate(socket));
+}
+
 export async function handleConnect(ctx: ProxyContext, req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
-  let target: { host: ReturnType<typeof parseAuthority>['host']; port: number };
+  let target: Target;
   try {
     target = parseAuthority(req.url ?? '');
   } catch (e) {
     const r: Refusal = { kind: 'malformed', status: 400, subject: 'Net(?)', rule: 'proxy protocol', reason: `${isCordonError(e) ? e.message : 'Bad CONNECT target.'} Write CONNECT host:port.`, mandatory: false };
     ctx.gate.record(r);
     refuse(socket, r);
+    return;
+  }
+  const tls = ctx.tls;
+  if (tls !== undefined && !tls.passthrough(target.host)) {
+    await inspectConnect(ctx, tls, target, socket, head);
     return;
   }
   const verdict = await ctx.gate.check({ kind: 'Net', host: target.host, port: target.port });
@@ -41,9 +91,7 @@ export async function handleConnect(ctx: ProxyContext, req: IncomingMessage, soc
     return;
   }
   if (!admitTunnel(ctx)) {
-    const r: Refusal = { kind: 'limit', status: 503, subject: verdict.subject, rule: 'limit maxTunnels', reason: `Too many open tunnels (${ctx.limits.maxTunnels}); close some and retry.`, mandatory: false };
-    ctx.gate.record(r);
-    refuse(socket, r);
+    refuse(socket, tooMany(ctx, verdict.subject));
     return;
   }
   const upstream = await connectChecked(ctx, verdict.addresses, verdict.port);
@@ -59,5 +107,7 @@ export async function handleConnect(ctx: ProxyContext, req: IncomingMessage, soc
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-  splice(ctx, socket, upstream, head, verdict.subject);
+  // With inspection on, a passthrough tunnel must still carry TLS whose SNI names this host.
+  if (tls !== undefined) passthroughTunnel(ctx, socket, upstream, head, { host: target.host, port: target.port, subject: verdict.subject }, refuseLate(socket));
+  else splice(ctx, socket, upstream, head, verdict.subject);
 }

@@ -1,10 +1,33 @@
 /** What every protocol handler of one proxy instance shares (no module-level state). */
 import type { Agent } from 'node:http';
+import type { Agent as TlsAgent } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { CanonicalHost } from '../policy/types.js';
 import type { DestinationGate } from './destination.js';
 import type { ProxyLimits } from './limits.js';
 import type { Refusal } from './refusal.js';
 import type { RequestScanner, ScanContext, ScanResult } from './scanner.js';
 import { NOOP_SCANNER } from './scanner.js';
+import type { SessionCa } from './tls-ca.js';
+
+/** One TLS-inspected tunnel: what every request inside it must match. */
+export interface InspectedTunnel {
+  readonly host: CanonicalHost;
+  readonly port: number;
+  /** `Net(host:port)` of the tunnel. */
+  readonly subject: string;
+}
+
+/** TLS inspection of CONNECT (and SOCKS port 443) tunnels; absent: tunnels are opaque. */
+export interface TlsInspection {
+  readonly ca: SessionCa;
+  /** Hosts whose tunnels are not inspected (certificate-pinned clients). */
+  readonly passthrough: (host: CanonicalHost) => boolean;
+  /** Keep-alive agent for upstream TLS, verifying against the proxy's roots. */
+  readonly agent: TlsAgent;
+  /** Serves one decrypted client stream with the proxy's inner HTTP server. */
+  serve(socket: TLSSocket, tunnel: InspectedTunnel): void;
+}
 
 export interface ProxyContext {
   readonly gate: DestinationGate;
@@ -16,6 +39,7 @@ export interface ProxyContext {
   tunnels: number;
   /** Diagnostics to stderr (never to the agent). */
   readonly log: (line: string) => void;
+  readonly tls?: TlsInspection;
 }
 
 /** Runs a scanner hook unless the scanner is the no-op one; a finding or a scanner failure is a refusal. */

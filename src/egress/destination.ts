@@ -16,7 +16,7 @@ import type { DecisionEvent } from '../audit/record.js';
 import { isCordonError } from '../errors.js';
 import { describeOrigin } from '../policy/engine.js';
 import { parseHttpPattern } from '../policy/match/http.js';
-import { parseNetPattern, type HostPattern } from '../policy/match/net.js';
+import { hostMatches, parseNetPattern, portMatches, type HostPattern } from '../policy/match/net.js';
 import type { CanonicalHost, Decision, RuleSpec, Subject } from '../policy/types.js';
 import { formatAuthority } from './hostname.js';
 import { classifyAddress } from './ip-ranges.js';
@@ -26,9 +26,11 @@ import { resolveWithin, type ResolvedAddress, type Resolver } from './resolver.j
 
 export type NetSubject = Extract<Subject, { kind: 'Net' | 'Http' }>;
 
-/** What the gate needs of a policy: the one decision function. */
+/** What the gate needs of a policy: the one decision function (and, for TLS inspection, the rules as data). */
 export interface DecidingPolicy {
   decide(subject: Subject): Decision;
+  /** The loaded rules; without them an inspected tunnel is admitted only by an allowing `Net` decision. */
+  readonly loaded?: { readonly rules: readonly RuleSpec[] };
 }
 
 export interface GateOptions {
@@ -41,6 +43,29 @@ export interface GateOptions {
   readonly publish?: (event: DecisionEvent) => void;
   /** Asks a person about `ask` decisions (src/approval); without it an ask is refused at once. */
   readonly approve?: EgressApprover;
+}
+
+/** The decision on a tunnel that will be TLS-inspected: no resolution yet (each request inside resolves its own). */
+export type TunnelResult =
+  | { readonly ok: true; readonly subject: string }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+/** True when some allow rule of kind `Http` could match a request to `host:port` (any method and path). */
+export function httpAllowMayMatch(rules: readonly RuleSpec[], host: CanonicalHost, port: number): boolean {
+  for (const r of rules) {
+    if (r.effect !== 'allow' || r.kind !== 'Http') continue;
+    if (r.specifier === null) {
+      if (hostMatches({ type: 'any' }, host, 'allow')) return true;
+      continue;
+    }
+    try {
+      const p = parseHttpPattern(r.specifier, r.text);
+      if (hostMatches(p.net.host, host, 'allow') && portMatches(p.net.port, port)) return true;
+    } catch {
+      // rules were validated at load; an unparsable one allows nothing
+    }
+  }
+  return false;
 }
 
 export type GateResult =
@@ -103,6 +128,44 @@ export class DestinationGate {
   #refuse(r: Refusal): GateResult {
     this.record(r);
     return { ok: false, refusal: r };
+  }
+
+  /**
+   * Decides a CONNECT or SOCKS tunnel that will be TLS-inspected. Without
+   * inspection, `Http` deny and ask rules refuse whole tunnels to their host
+   * (the policy engine does that for `Net` subjects); inspected, every request
+   * inside is decided on its own, so such a rule (or an `Http` allow rule for
+   * the host) admits the tunnel and nothing is resolved or connected until a
+   * request inside is allowed. `Net` denies, asks and mandatory denies still
+   * refuse the tunnel. Never throws.
+   */
+  checkInspectedTunnel(subject: Extract<NetSubject, { kind: 'Net' }>): TunnelResult {
+    let decision: Decision;
+    try {
+      decision = this.#o.policy.decide(subject);
+    } catch (e) {
+      return this.#refuse({ kind: 'policy', status: 403, subject: 'Net(?)', rule: 'internal', reason: `The policy could not decide (${e instanceof Error ? e.message : 'error'}); refused.`, mandatory: false });
+    }
+    const rule = ruleText(decision);
+    const note = 'TLS is inspected: each request inside the tunnel is decided on its own.';
+    if (decision.effect === 'allow') {
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: `${decision.reason} ${note}` });
+      return { ok: true, subject: decision.subject };
+    }
+    const deciding = decision.rules[0];
+    const perRequest = !decision.mandatory && (deciding === undefined
+      ? subject.port !== null && httpAllowMayMatch(this.#o.policy.loaded?.rules ?? [], subject.host, subject.port)
+      : deciding.kind === 'Http');
+    if (perRequest) {
+      const why = deciding === undefined ? 'An Http allow rule names this host.' : `A rule about HTTP requests to this host applies (${rule}).`;
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule: 'tls inspection', reason: `${why} ${note}` });
+      return { ok: true, subject: decision.subject };
+    }
+    if (this.reportOnly && !decision.mandatory) {
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: decision.effect, rule, reason: `${decision.reason} (report-only: forwarded anyway)`, reportOnly: true });
+      return { ok: true, subject: decision.subject };
+    }
+    return this.#refuse({ kind: 'policy', status: 403, subject: decision.subject, rule, mandatory: decision.mandatory, reason: decision.reason, ...(decision.effect === 'ask' ? { ask: true } : {}), ...(decision.mandatory ? {} : { suggestion: suggestion(subject) }) });
   }
 
   /** Decides, resolves and checks. Never throws: any failure is a refusal. */

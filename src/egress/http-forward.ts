@@ -6,6 +6,7 @@
  */
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { request as tlsRequest } from 'node:https';
 import { isCordonError } from '../errors.js';
 import { BodyHold } from './approval-hold.js';
 import type { ProxyContext } from './context.js';
@@ -30,11 +31,11 @@ export function sendRefusal(res: ServerResponse, r: Refusal, close: boolean): vo
   if (close) res.once('finish', () => res.socket?.destroySoon());
 }
 
-function malformed(subject: string, reason: string, status = 400): Refusal {
+export function malformed(subject: string, reason: string, status = 400): Refusal {
   return { kind: 'malformed', status, subject, rule: 'proxy protocol', reason, mandatory: false };
 }
 
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
@@ -84,7 +85,7 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
   forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });
 }
 
-interface Outbound {
+export interface Outbound {
   readonly address: string;
   readonly family: 4 | 6;
   readonly port: number;
@@ -92,11 +93,16 @@ interface Outbound {
   readonly path: string;
   readonly headers: string[];
   readonly sc: ScanContext;
+  /** Upstream over TLS (inspected tunnels): verified against the proxy's roots for `servername` (absent for IP hosts: the address is checked). */
+  readonly tls?: { readonly servername: string | undefined };
 }
 
-function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o: Outbound): void {
+export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o: Outbound): void {
   const { limits } = ctx;
-  const upstream = request({ host: o.address, family: o.family, port: o.port, method: o.method, path: o.path, headers: o.headers, agent: ctx.agent, setHost: false });
+  const common = { host: o.address, family: o.family, port: o.port, method: o.method, path: o.path, headers: o.headers, setHost: false };
+  const upstream = o.tls === undefined || ctx.tls === undefined
+    ? request({ ...common, agent: ctx.agent })
+    : tlsRequest({ ...common, agent: ctx.tls.agent, ...(o.tls.servername === undefined ? {} : { servername: o.tls.servername }) });
   let done = false;
   const total = setTimeout(() => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)), limits.totalTimeoutMs);
   const finish = (): void => {

@@ -37,6 +37,8 @@ export const ToProxySchema = z.discriminatedUnion('type', [
     known: KnownSchema.optional(),
     /** The supervisor runs an approval service: hold `ask` requests and send them as `approval` messages. */
     approvals: z.boolean().optional(),
+    /** Extra CA certificates (PEM) the proxy trusts for upstream servers besides the system store (tests, a corporate CA). */
+    upstreamCa: z.string().max(1024 * 1024).optional(),
   }),
   z.strictObject({ type: z.literal('listener'), kind: z.enum(['http', 'socks']) }),
   /** A person's answer (or the service's deny) for the held request `rid`. */
@@ -47,7 +49,12 @@ export type ProxyLoadOptions = z.infer<typeof LoadOptionsSchema>;
 
 /** Proxy to supervisor. */
 export const FromProxySchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('ready'), rules: z.number().int().min(0) }),
+  z.strictObject({
+    type: z.literal('ready'),
+    rules: z.number().int().min(0),
+    /** The session CA certificate (PEM) when TLS inspection is on: the only part of the CA that leaves the proxy. */
+    ca: z.string().max(16 * 1024).regex(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n+$/).optional(),
+  }),
   z.strictObject({ type: z.literal('attached'), kind: z.enum(['http', 'socks']) }),
   z.strictObject({ type: z.literal('decision'), event: DecisionEventSchema }),
   z.strictObject({ type: z.literal('fatal'), message: z.string().max(2000) }),

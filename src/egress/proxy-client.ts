@@ -20,6 +20,8 @@ export interface ProxyProcess {
   readonly pid: number | undefined;
   /** Hands a listening server to the proxy; resolves when the proxy serves it. */
   attach(server: Server, kind: ListenerKind): Promise<void>;
+  /** The session CA certificate (PEM) when the proxy inspects TLS: to be trusted inside the sandbox only. */
+  readonly caPem: string | undefined;
   /** Resolves with a one-line description when the proxy process exits. */
   readonly exited: Promise<string>;
   stop(): void;
@@ -64,6 +66,8 @@ export interface SpawnProxyOptions {
   readonly dlp?: boolean;
   /** Fingerprints of the user's known secrets (from `KnownSecretSet.matcher().toJSON()`): never the values. */
   readonly known?: FingerprintMatcherData;
+  /** Extra CA certificates (PEM) the proxy trusts for upstream servers besides the system store. */
+  readonly upstreamCa?: string;
   /** The approval service: `ask` requests are held in the proxy until it answers (absent: an ask is refused at once). */
   readonly approve?: (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
 }
@@ -73,6 +77,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
   const waiters = new Map<string, () => void>();
   let ready: ((rules: number) => void) | undefined;
+  let caPem: string | undefined;
   let fatalMessage: string | undefined;
   child.on('message', (raw: unknown) => {
     const r = FromProxySchema.safeParse(raw);
@@ -86,6 +91,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
         publishDecision(m.event);
         break;
       case 'ready':
+        caPem = m.ca;
         ready?.(m.rules);
         break;
       case 'attached':
@@ -121,7 +127,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   const rules = await Promise.race([
     new Promise<number>((resolve) => {
       ready = resolve;
-      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(o.approve === undefined ? {} : { approvals: true }) });
+      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(o.upstreamCa === undefined ? {} : { upstreamCa: o.upstreamCa }), ...(o.approve === undefined ? {} : { approvals: true }) });
     }),
     exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start (${why})`))),
     new Promise<never>((_, reject) => setTimeout(() => reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start within ${timeout} ms`)), timeout).unref()),
@@ -135,6 +141,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   }
   return {
     pid: child.pid,
+    caPem,
     exited,
     stop: () => void child.kill('SIGTERM'),
     attach: (server, kind) =>

@@ -5,6 +5,7 @@
  * it is handed, and sends every decision back to the supervisor (which owns
  * the audit log). If the supervisor goes away, the proxy exits.
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:net';
 import { loadPolicyCached } from '../policy/cache.js';
 import { createRequestScanner } from '../dlp/proxy-scanner.js';
@@ -12,7 +13,8 @@ import { FingerprintMatcher } from '../dlp/fingerprint.js';
 import { Policy } from '../policy/policy.js';
 import type { AskInput } from '../approval/request.js';
 import { FromProxySchema, ToProxySchema, type FromProxy } from './ipc-messages.js';
-import { startProxy, type RunningProxy } from './proxy-server.js';
+import { startProxy, type RunningProxy, type TlsOptions } from './proxy-server.js';
+import { SessionCa } from './tls-ca.js';
 
 function send(m: FromProxy): void {
   if (process.connected) process.send?.(FromProxySchema.parse(m));
@@ -55,8 +57,15 @@ process.on('message', (raw: unknown, handle: unknown) => {
           const policy = new Policy(loaded);
           const known = m.known === undefined ? undefined : FingerprintMatcher.fromJSON(m.known);
           const scanner = m.dlp ? createRequestScanner(known === undefined ? {} : { known }) : undefined;
-          proxy = await startProxy({ policy, reportOnly, ...(scanner === undefined ? {} : { scanner }), publish: (event) => send({ type: 'decision', event }), ...(m.approvals === true ? { approve } : {}) });
-          send({ type: 'ready', rules: loaded.rules.length });
+          // TLS inspection (policy egress.tls, default on): the CA and its key are made here and stay here.
+          const t = loaded.settings.egress?.tls;
+          const tls: TlsOptions | undefined = t?.inspect === false ? undefined : {
+            ca: await SessionCa.create(randomBytes(4).toString('hex')),
+            ...(t?.passthrough === undefined ? {} : { passthrough: t.passthrough }),
+            ...(m.upstreamCa === undefined ? {} : { extraCa: m.upstreamCa }),
+          };
+          proxy = await startProxy({ policy, reportOnly, ...(scanner === undefined ? {} : { scanner }), ...(tls === undefined ? {} : { tls }), publish: (event) => send({ type: 'decision', event }), ...(m.approvals === true ? { approve } : {}) });
+          send({ type: 'ready', rules: loaded.rules.length, ...(tls === undefined ? {} : { ca: tls.ca.certPem }) });
         })
         .catch((e: unknown) => fatal(`the proxy could not start: ${e instanceof Error ? e.message : String(e)}`));
       break;

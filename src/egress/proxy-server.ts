@@ -4,12 +4,18 @@
  * adopt listening sockets created elsewhere (`attach`): that is how the
  * listener created inside the sandbox's network namespace is served.
  */
-import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { CordonError } from '../errors.js';
+import { hostMatches, parseNetPattern, type HostPattern } from '../policy/match/net.js';
+import type { CanonicalHost } from '../policy/types.js';
 import type { DecisionEvent } from '../audit/record.js';
 import type { EgressApprover } from './approval-hold.js';
 import { handleConnect } from './connect-tunnel.js';
-import type { ProxyContext } from './context.js';
+import type { InspectedTunnel, ProxyContext, TlsInspection } from './context.js';
+import { handleInspectedRequest } from './inspected-http.js';
 import { DestinationGate, type DecidingPolicy } from './destination.js';
 import { handleHttpRequest, sendRefusal } from './http-forward.js';
 import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
@@ -17,6 +23,8 @@ import { refusalResponse, type Refusal } from './refusal.js';
 import { systemResolver, type Resolver } from './resolver.js';
 import { NOOP_SCANNER, type RequestScanner } from './scanner.js';
 import { handleSocks } from './socks5.js';
+import type { SessionCa } from './tls-ca.js';
+import { systemCaBundle } from './trust.js';
 
 export type ListenerKind = 'http' | 'socks';
 
@@ -26,7 +34,20 @@ export interface ListenOn {
   readonly port: number;
 }
 
+/** TLS inspection of CONNECT and SOCKS-443 tunnels (absent: tunnels are opaque byte pipes). */
+export interface TlsOptions {
+  /** The session CA (created in this process; its key never leaves it). */
+  readonly ca: SessionCa;
+  /** Hosts not inspected (`api.example.com`, `*.example.com`), as in policy `egress.tls.passthrough`. */
+  readonly passthrough?: readonly string[];
+  /** Roots for verifying upstream servers (PEM; default: the system bundle). */
+  readonly roots?: string;
+  /** Extra CA certificates (PEM) trusted for upstream servers besides the roots (tests, a corporate CA). */
+  readonly extraCa?: string;
+}
+
 export interface ProxyOptions {
+  readonly tls?: TlsOptions;
   readonly policy: DecidingPolicy;
   readonly resolver?: Resolver;
   readonly scanner?: RequestScanner;
@@ -71,6 +92,26 @@ const CLIENT_ERRORS: ReadonlyMap<string, [number, string]> = new Map([
   ['ERR_HTTP_HEADERS_TIMEOUT', [408, 'The request head did not arrive in time.']],
 ]);
 
+/** A host predicate from passthrough entries; a bad entry is a start-up error naming it. */
+export function passthroughMatcher(entries: readonly string[]): (host: CanonicalHost) => boolean {
+  const patterns: HostPattern[] = entries.map((e) => {
+    try {
+      const p = parseNetPattern(e);
+      if (p.port !== null) throw new Error('a passthrough entry takes no port');
+      return p.host;
+    } catch (err) {
+      throw new CordonError('CORDON_POLICY_INVALID', `egress.tls.passthrough entry ${JSON.stringify(e)}: ${err instanceof Error ? err.message : 'invalid'}`);
+    }
+  });
+  return (host) => patterns.some((p) => hostMatches(p, host, 'allow'));
+}
+
+function inspection(o: TlsOptions, limits: ProxyLimits, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
+  const ca = `${o.roots ?? systemCaBundle()}${o.extraCa ?? ''}`;
+  const agent = new TlsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo', ca, minVersion: 'TLSv1.2' });
+  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), agent, serve };
+}
+
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? ((line: string) => void process.stderr.write(`cordon proxy: ${line}\n`));
@@ -83,7 +124,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     ...(options.approve === undefined ? {} : { approve: options.approve }),
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo' });
-  const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, agent, tunnels: 0, log };
+  const inspected = new WeakMap<Socket, InspectedTunnel>();
+  let inner: HttpServer | undefined;
+  const tls = options.tls === undefined ? undefined : inspection(options.tls, limits, (socket, tunnel) => {
+    inspected.set(socket, tunnel);
+    inner?.emit('connection', socket);
+  });
+  const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, agent, tunnels: 0, log, ...(tls === undefined ? {} : { tls }) };
   const http = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
@@ -128,6 +175,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (socket.writable) socket.end(refusalResponse({ kind: 'malformed', status, subject: 'Http(?)', rule: 'proxy protocol', reason, mandatory: false }));
     socket.destroySoon();
   });
+  if (tls !== undefined) inner = innerServer(ctx, inspected, limits, (res, e) => internal(res, e));
   function internal(res: ServerResponse, e: unknown): void {
     log(`internal error: ${e instanceof Error ? e.message : String(e)}`);
     sendRefusal(res, { kind: 'upstream', status: 502, subject: 'Http(?)', rule: 'internal', reason: 'The proxy failed internally; the request was refused.', mandatory: false }, true);
@@ -177,7 +225,37 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       for (const s of sockets) s.destroy();
       await Promise.all(closing);
       agent.destroy();
+      tls?.agent.destroy();
       http.close();
+      inner?.close();
     },
   };
+}
+
+/** The HTTP server decrypted streams of inspected tunnels are served by (it never listens). */
+function innerServer(ctx: ProxyContext, tunnels: WeakMap<Socket, InspectedTunnel>, limits: ProxyLimits, internal: (res: ServerResponse, e: unknown) => void): HttpServer {
+  const inner = createServer({ maxHeaderSize: limits.maxHeaderBytes, requestTimeout: 0, keepAliveTimeout: limits.idleTimeoutMs });
+  inner.setTimeout(limits.idleTimeoutMs);
+  inner.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const tunnel = tunnels.get(req.socket);
+    if (tunnel === undefined) {
+      res.destroy();
+      return;
+    }
+    handleInspectedRequest(ctx, tunnel, req, res).catch((e: unknown) => internal(res, e));
+  });
+  inner.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.end(refusalResponse({ kind: 'malformed', status: 400, subject: 'Net(?)', rule: 'proxy protocol', reason: 'CONNECT inside an inspected tunnel is not supported.', mandatory: false }));
+  });
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    const r: Refusal = { kind: 'malformed', status: 403, subject: `Http(${req.method ?? '?'} ?)`, rule: 'proxy protocol', reason: 'Protocol upgrades are not supported inside inspected tunnels yet; nothing was sent.', mandatory: false };
+    ctx.gate.record(r);
+    socket.end(refusalResponse(r));
+  });
+  inner.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const [status, reason] = CLIENT_ERRORS.get(err.code ?? '') ?? [400, `Malformed HTTP request (${err.code ?? 'parse error'}).`];
+    if (socket.writable) socket.end(refusalResponse({ kind: 'malformed', status, subject: 'Http(?)', rule: 'proxy protocol', reason, mandatory: false }));
+    socket.destroySoon();
+  });
+  return inner;
 }

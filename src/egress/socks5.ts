@@ -9,7 +9,11 @@ import type { ProxyContext } from './context.js';
 import { scan } from './context.js';
 import { formatAuthority } from './hostname.js';
 import { methodReply, parseGreeting, parseRequest, REPLY, reply, type ReplyCode, type SocksTarget, type Step } from './socks5-parse.js';
+import { inspectTunnel, passthroughTunnel } from './tls-inspect.js';
 import { admitTunnel, connectChecked, splice } from './tunnel.js';
+
+/** SOCKS to port 443 is TLS-inspected like CONNECT (other ports stay opaque: SOCKS is for non-HTTP protocols). */
+const INSPECTED_SOCKS_PORT = 443;
 
 export function handleSocks(ctx: ProxyContext, socket: Socket): void {
   let buf: Buffer = Buffer.alloc(0);
@@ -68,7 +72,40 @@ export function handleSocks(ctx: ProxyContext, socket: Socket): void {
   socket.on('data', onData);
 }
 
+async function inspectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, rest: Buffer, fail: (c: ReplyCode, why: string) => void): Promise<void> {
+  const tls = ctx.tls;
+  if (tls === undefined) return;
+  const verdict = ctx.gate.checkInspectedTunnel({ kind: 'Net', host: t.host, port: t.port });
+  if (!verdict.ok) {
+    fail(REPLY.notAllowed, `${verdict.refusal.subject} refused: ${verdict.refusal.reason}`);
+    return;
+  }
+  const authority = formatAuthority(t.host, t.port);
+  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: t.port };
+  if ((await scan(ctx, sc, (s) => s.url(sc, authority))) !== undefined) {
+    fail(REPLY.notAllowed, `${verdict.subject} refused by DLP`);
+    return;
+  }
+  if (!admitTunnel(ctx)) {
+    ctx.gate.record({ kind: 'limit', status: 503, subject: verdict.subject, rule: 'limit maxTunnels', reason: `Too many open tunnels (${ctx.limits.maxTunnels}).`, mandatory: false });
+    fail(REPLY.generalFailure, 'tunnel limit reached');
+    return;
+  }
+  if (socket.destroyed) {
+    ctx.tunnels -= 1;
+    return;
+  }
+  socket.write(reply(REPLY.succeeded));
+  inspectTunnel(ctx, tls, socket, rest, { host: t.host, port: t.port, subject: verdict.subject }, () => socket.destroy());
+  socket.resume();
+}
+
 async function connectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, rest: Buffer, fail: (c: ReplyCode, why: string) => void): Promise<void> {
+  const tls = t.port === INSPECTED_SOCKS_PORT ? ctx.tls : undefined;
+  if (tls !== undefined && !tls.passthrough(t.host)) {
+    await inspectTarget(ctx, socket, t, rest, fail);
+    return;
+  }
   const verdict = await ctx.gate.check({ kind: 'Net', host: t.host, port: t.port });
   if (!verdict.ok) {
     const r = verdict.refusal;
@@ -98,6 +135,7 @@ async function connectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, 
     return;
   }
   socket.write(reply(REPLY.succeeded));
-  splice(ctx, socket, upstream, rest, verdict.subject);
+  if (tls !== undefined) passthroughTunnel(ctx, socket, upstream, rest, { host: t.host, port: t.port, subject: verdict.subject }, () => socket.destroy());
+  else splice(ctx, socket, upstream, rest, verdict.subject);
   socket.resume();
 }

@@ -1,0 +1,91 @@
+/**
+ * Requests inside a TLS-inspected tunnel. Each one goes through the same
+ * pipeline as a plain HTTP request: the Host header (and an absolute-form
+ * target, if sent) must name the tunnel's host and port (domain fronting is
+ * refused); the request is decided as `Http(METHOD host:port/path)` by the
+ * gate (policy, resolution, address checks), its URL, headers and body are
+ * scanned, and it is sent to the checked address over TLS verified against
+ * the proxy's roots for the tunnel's host name.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isCordonError } from '../errors.js';
+import type { InspectedTunnel, ProxyContext } from './context.js';
+import { scan } from './context.js';
+import { forwardHeaders } from './headers.js';
+import { formatAuthority, formatHost, hostFromUrl, parseAuthority } from './hostname.js';
+import { forward, hasBody, malformed, sendRefusal } from './http-forward.js';
+import type { Refusal } from './refusal.js';
+import type { ScanContext } from './scanner.js';
+
+function fronting(tunnel: InspectedTunnel, method: string, what: string, value: string): Refusal {
+  return {
+    kind: 'policy', status: 403, subject: `Http(${method} ${formatAuthority(tunnel.host, tunnel.port)}/?)`, rule: 'tls inspection: the Host must name the tunnel host',
+    reason: `The ${what} ${JSON.stringify(value.slice(0, 300))} does not name the tunnel's host ${formatAuthority(tunnel.host, tunnel.port)} (domain fronting); refused.`, mandatory: false,
+  };
+}
+
+/** The request target's path and query, checked against the tunnel for absolute-form targets. */
+function targetPath(tunnel: InspectedTunnel, method: string, raw: string): string | Refusal {
+  if (raw.startsWith('/')) {
+    const u = new URL(raw, 'https://inspected.invalid');
+    return `${u.pathname}${u.search}`;
+  }
+  if (/^https:\/\//i.test(raw)) {
+    const t = hostFromUrl(raw);
+    if (t.host.type !== tunnel.host.type || t.host.name !== tunnel.host.name || t.port !== tunnel.port) return fronting(tunnel, method, 'request URL', raw);
+    const u = new URL(raw);
+    return `${u.pathname}${u.search}`;
+  }
+  return malformed(`Http(${method} ?)`, 'Inside a TLS tunnel, send origin-form requests (GET /path).');
+}
+
+/** Checks the Host header against the tunnel (the port defaults to 443, as for https URLs). */
+function checkHost(tunnel: InspectedTunnel, method: string, req: IncomingMessage): Refusal | undefined {
+  const hosts = req.headersDistinct.host ?? [];
+  if (hosts.length !== 1 || hosts[0] === undefined) {
+    return hosts.length === 0 ? malformed(`Http(${method} ?)`, 'The request has no Host header.') : fronting(tunnel, method, 'Host header', hosts.join(', '));
+  }
+  const value = hosts[0];
+  try {
+    const h = parseAuthority(value, 443);
+    if (h.host.type === tunnel.host.type && h.host.name === tunnel.host.name && h.port === tunnel.port) return undefined;
+  } catch {
+    // unparsable: refused below
+  }
+  return fronting(tunnel, method, 'Host header', value);
+}
+
+export async function handleInspectedRequest(ctx: ProxyContext, tunnel: InspectedTunnel, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const bodyPending = hasBody(req);
+  let path: string | Refusal;
+  try {
+    path = targetPath(tunnel, method, req.url ?? '');
+  } catch (e) {
+    path = malformed(`Http(${method} ?)`, `${isCordonError(e) ? e.message : 'The request target could not be parsed.'} Refused.`);
+  }
+  const bad = typeof path === 'string' ? checkHost(tunnel, method, req) : path;
+  if (bad !== undefined || typeof path !== 'string') {
+    const r = bad ?? malformed(`Http(${method} ?)`, 'Bad request target.');
+    ctx.gate.record(r);
+    sendRefusal(res, r, true);
+    return;
+  }
+  const verdict = await ctx.gate.check({ kind: 'Http', method, host: tunnel.host, port: tunnel.port, path });
+  if (!verdict.ok) {
+    sendRefusal(res, verdict.refusal, bodyPending);
+    return;
+  }
+  const authority = tunnel.port === 443 ? formatHost(tunnel.host) : formatAuthority(tunnel.host, tunnel.port);
+  const headers = forwardHeaders(req.rawHeaders, authority);
+  const sc: ScanContext = { subject: verdict.subject, method, host: authority, port: tunnel.port };
+  const found = (await scan(ctx, sc, (s) => s.url(sc, `https://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
+  if (found !== undefined) {
+    sendRefusal(res, found, bodyPending);
+    return;
+  }
+  const first = verdict.addresses[0];
+  if (first === undefined) return;
+  const servername = tunnel.host.type === 'dns' ? tunnel.host.name : undefined;
+  forward(ctx, req, res, { address: first.address, family: first.family, port: tunnel.port, method, path, headers, sc, tls: { servername } });
+}
