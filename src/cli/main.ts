@@ -133,6 +133,19 @@ export function buildProgram(): Command {
       const { mcpWrap } = await import('./mcp-cmd.js');
       process.exitCode = await mcpWrap(cmd, opts);
     });
+  policyOpts(mcp.command('serve').argument('[cmd...]', 'one stdio MCP server command (after --); default: every server of mcp.servers'))
+    .description('Streamable HTTP gateway on loopback: every configured server as one endpoint (tools named server__tool), or one server')
+    .option('--listen <host:port>', 'loopback address to listen on', '127.0.0.1:0')
+    .option('--url <url>', 'front one Streamable HTTP server at this URL (needs --name)')
+    .option('--name <name>', 'server name in rules (mcp__NAME__tool) for --url or a command')
+    .option('--no-sandbox', 'run a stdio server without its own sandbox (recorded)')
+    .option('--origin <origin...>', 'browser origins allowed besides the loopback ones')
+    .passThroughOptions()
+    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; listen?: string; url?: string; name?: string; sandbox?: boolean; origin?: string[] }) => {
+      family = 'other';
+      const { mcpServe } = await import('./mcp-serve-cmd.js');
+      process.exitCode = await mcpServe(cmd, opts);
+    });
   mcp.command('pins').argument('<action>', 'list, approve or revoke').argument('[server]', 'server name').argument('[tools...]', 'tool names (default: all of the server)')
     .description('list, approve or revoke pinned MCP tool definitions (held tools show their diff)')
     .option('--json', 'machine-readable output')

@@ -50,7 +50,7 @@ const defaultIo = (): McpIo => ({ stdin: process.stdin, stdout: process.stdout, 
 
 /** `cordon mcp wrap [--name N] -- CMD...`: returns the server's exit status (125 when cordon failed before starting it). */
 /** DLP on outbound arguments, with the user's real secrets (from this process's environment) as fingerprints. */
-async function dlpScanner(loaded: LoadedPolicy): Promise<ArgumentScanner> {
+export async function dlpScanner(loaded: LoadedPolicy): Promise<ArgumentScanner> {
   const [{ collectKnownSecrets }, { dlpArgumentScanner }] = await Promise.all([import('../dlp/known-sources.js'), import('../mcp/dlp-argument-scanner.js')]);
   const ks = loaded.settings.dlp?.known_secrets;
   const c = collectKnownSecrets({ env: process.env, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });

@@ -17,6 +17,8 @@ export type Message =
 export const RPC = {
   parseError: -32700,
   invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
   /** The gateway itself is overloaded or the upstream is gone: a server-side fault, not the client's. */
   gatewayUnavailable: -32000,
   /** A request other than tools/call refused by policy (tools/call gets an isError result instead). */

@@ -84,7 +84,7 @@ void describe('a stdio server fronted over Streamable HTTP', () => {
     env = makeEnv(POLICY);
     front = singleServerFront({
       token, gateway: gatewayOptions(env, 'everything'),
-      target: { kind: 'stdio', launch: { server: 'everything', argv: [process.execPath, EVERYTHING, 'stdio'], env: {}, cwd: env.workspace, sandbox: null }, audit: () => undefined },
+      target: { kind: 'stdio', launch: { server: 'everything', argv: [process.execPath, EVERYTHING, 'stdio'], env: {}, cwd: env.workspace, sandbox: null }, audit: () => true },
     });
     const port = await front.listen();
     client = await sdkClient(`http://127.0.0.1:${port}/mcp`, token);

@@ -32,7 +32,7 @@ void describe('HTTP gateway against a malicious Streamable HTTP server', () => {
     upstream = await startProcess([process.execPath, fixture('evil-http-server.mjs')], { PORT: String(port) }, /listening/, new URL(`http://127.0.0.1:${port}/mcp`));
     front = singleServerFront({
       token, maxMessageBytes: 1024 * 1024,
-      gateway: gatewayOptions(env, 'evil', { audit: (r) => records.push(r), limits: { maxMessageBytes: 1024 * 1024 } }),
+      gateway: gatewayOptions(env, 'evil', { audit: (r) => { records.push(r); return true; }, limits: { maxMessageBytes: 1024 * 1024 } }),
       target: { kind: 'http', url: upstream.url, headers: { authorization: 'Bearer upstream-credential' } },
     });
     url = `http://127.0.0.1:${await front.listen()}/mcp`;

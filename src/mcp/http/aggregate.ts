@@ -1,0 +1,307 @@
+/**
+ * The aggregating gateway: every server of the policy's `mcp.servers` behind
+ * one Streamable HTTP endpoint. Tools and prompts are namespaced
+ * `server__name` (the `mcp__server__tool` rules name the same pair);
+ * resources keep their URIs and are routed to the server that listed them.
+ * Each call goes through its server's own gateway core (policy, pins,
+ * scanning); a namespaced name that two servers would both produce is
+ * refused, and the shared shadowing registry refuses a raw tool name a
+ * second server tries to take over.
+ */
+import type { ServerResponse } from 'node:http';
+import { mcpEvent, type AuditSink } from '../audit.js';
+import { errorLine, isObject, resultLine, RPC, type JsonObject, type JsonRpcId } from '../jsonrpc.js';
+import { ClientChannel } from './channel.js';
+import { errorMessage, type Response, type ServerLink } from './link.js';
+import { refuse, type ClientMessage, type Exchange, type FrontSession } from './session.js';
+
+export const SEP = '__';
+const PAGES = 50;
+const VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2026-07-28'];
+
+type Kind = 'tools' | 'prompts';
+
+interface Route {
+  readonly server: string;
+  readonly name: string;
+}
+
+export class Aggregator {
+  readonly links = new Map<string, ServerLink>();
+  readonly #routes: Record<Kind, Map<string, Route>> = { tools: new Map(), prompts: new Map() };
+  readonly #resources = new Map<string, string>();
+  readonly #sessions = new Set<AggregateSession>();
+  /** Rewritten progress tokens → the client exchange waiting for them. */
+  readonly #progress = new Map<string, { session: AggregateSession; token: unknown; origin: string }>();
+  #progressSeq = 0;
+  readonly #audit: AuditSink;
+  readonly #log: (line: string) => void;
+
+  constructor(audit: AuditSink, log: (line: string) => void) {
+    this.#audit = audit;
+    this.#log = log;
+  }
+
+  add(link: ServerLink): void {
+    this.links.set(link.name, link);
+  }
+
+  /** Starts every server in configuration order (so the first server keeps a contested tool name). */
+  async start(): Promise<void> {
+    for (const link of this.links.values()) {
+      try {
+        await link.start();
+        if (link.down === null) await this.#list(link, 'tools');
+      } catch (e) {
+        link.down = e instanceof Error ? e.message : String(e);
+      }
+      if (link.down !== null) this.#log(`cordon mcp: server ${link.name} is unavailable: ${link.down}`);
+    }
+  }
+
+  session(): AggregateSession {
+    const s = new AggregateSession(this);
+    this.#sessions.add(s);
+    return s;
+  }
+
+  forget(s: AggregateSession): void {
+    this.#sessions.delete(s);
+    for (const [k, p] of this.#progress) if (p.session === s) this.#progress.delete(k);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.links.values()].map((l) => l.close()));
+  }
+
+  /** A notification a server's core let through. */
+  notification(server: string, method: string, obj: JsonObject): void {
+    const params = isObject(obj['params']) ? obj['params'] : {};
+    if (method === 'notifications/progress') {
+      const key = typeof params['progressToken'] === 'string' ? params['progressToken'] : '';
+      const p = this.#progress.get(key);
+      if (p !== undefined) p.session.push(JSON.stringify({ ...obj, params: { ...params, progressToken: p.token } }), p.origin);
+      return;
+    }
+    if (method === 'notifications/tools/list_changed' || method === 'notifications/prompts/list_changed' || method === 'notifications/resources/list_changed') {
+      for (const s of this.#sessions) s.push(JSON.stringify({ jsonrpc: '2.0', method }), null);
+      return;
+    }
+    if (method === 'notifications/message') {
+      for (const s of this.#sessions) s.push(JSON.stringify({ ...obj, params: { ...params, logger: `${server}${typeof params['logger'] === 'string' ? `/${params['logger']}` : ''}` } }), null);
+    }
+  }
+
+  progressToken(session: AggregateSession, token: unknown, origin: string): string {
+    const key = `cordon-p${++this.#progressSeq}`;
+    this.#progress.set(key, { session, token, origin });
+    return key;
+  }
+
+  releaseProgress(key: string): void {
+    this.#progress.delete(key);
+  }
+
+  /** Lists one server's tools or prompts (all pages) through its core. */
+  async #list(link: ServerLink, kind: Kind, meta?: JsonObject): Promise<JsonObject[]> {
+    const out: JsonObject[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < PAGES; page++) {
+      const r = await link.request(`${kind}/list`, { ...(cursor === undefined ? {} : { cursor }), ...(meta === undefined ? {} : { _meta: meta }) });
+      if (!r.ok || !isObject(r.result) || !Array.isArray(r.result[kind])) {
+        if (!r.ok && page === 0) this.#log(`cordon mcp: ${link.name} ${kind}/list failed: ${errorMessage(r)}`);
+        break;
+      }
+      for (const t of r.result[kind] as unknown[]) if (isObject(t) && typeof t['name'] === 'string') out.push(t);
+      cursor = typeof r.result['nextCursor'] === 'string' ? r.result['nextCursor'] : undefined;
+      if (cursor === undefined) break;
+    }
+    return out;
+  }
+
+  /** The merged, namespaced list of every live server. */
+  async list(kind: Kind, meta?: JsonObject): Promise<JsonObject[]> {
+    const live = [...this.links.values()].filter((l) => l.down === null);
+    const per = await Promise.all(live.map(async (l) => ({ server: l.name, items: await this.#list(l, kind, meta) })));
+    const routes = new Map<string, Route>();
+    const out: JsonObject[] = [];
+    const clash = new Set<string>();
+    for (const { server, items } of per) {
+      for (const item of items) {
+        const name = item['name'] as string;
+        const full = `${server}${SEP}${name}`;
+        const prev = routes.get(full);
+        if (prev !== undefined) {
+          clash.add(full);
+          this.#audit(mcpEvent(`mcp__${server}__${name}`, 'deny', 'shadowing', `the namespaced name ${full} is also produced by ${prev.server}'s ${prev.name}; both are withheld`));
+          continue;
+        }
+        routes.set(full, { server, name });
+        out.push({ ...item, name: full });
+      }
+    }
+    for (const c of clash) routes.delete(c);
+    this.#routes[kind] = routes;
+    return out.filter((i) => !clash.has(i['name'] as string));
+  }
+
+  /** The server and its own name for a namespaced tool or prompt; null when none or ambiguous. */
+  route(kind: Kind, full: string): Route | null {
+    const known = this.#routes[kind].get(full);
+    if (known !== undefined) return known;
+    const matches = [...this.links.keys()].filter((s) => full.startsWith(`${s}${SEP}`) && full.length > s.length + SEP.length);
+    if (matches.length !== 1 || matches[0] === undefined) return null;
+    return { server: matches[0], name: full.slice(matches[0].length + SEP.length) };
+  }
+
+  async listResources(key: 'resources' | 'resourceTemplates', meta?: JsonObject): Promise<JsonObject[]> {
+    const method = key === 'resources' ? 'resources/list' : 'resources/templates/list';
+    const live = [...this.links.values()].filter((l) => l.down === null);
+    const per = await Promise.all(live.map(async (l) => ({ l, r: await l.request(method, meta === undefined ? undefined : { _meta: meta }) })));
+    const out: JsonObject[] = [];
+    for (const { l, r } of per) {
+      if (!r.ok || !isObject(r.result) || !Array.isArray(r.result[key])) continue;
+      for (const item of r.result[key] as unknown[]) {
+        if (!isObject(item)) continue;
+        const uri = item['uri'];
+        if (typeof uri === 'string') {
+          const owner = this.#resources.get(uri);
+          if (owner !== undefined && owner !== l.name) {
+            this.#audit(mcpEvent(`mcp__${l.name} resources/list`, 'deny', 'shadowing', `resource ${uri} is already served by ${owner}; a second server may not take it over`));
+            continue;
+          }
+          this.#resources.set(uri, l.name);
+        }
+        out.push({ ...item, ...(typeof item['name'] === 'string' ? { name: item['name'] } : {}), _meta: { ...(isObject(item['_meta']) ? item['_meta'] : {}), 'cordon/server': l.name } });
+      }
+    }
+    return out;
+  }
+
+  resourceOwner(uri: string): string | null {
+    return this.#resources.get(uri) ?? null;
+  }
+}
+
+/** Strips the stateless-era protocol fields (links keep their own negotiated version); keeps the rest of `_meta`. */
+function linkMeta(params: JsonObject): JsonObject | undefined {
+  const meta = params['_meta'];
+  if (!isObject(meta)) return undefined;
+  const keep: JsonObject = {};
+  for (const [k, v] of Object.entries(meta)) if (!k.startsWith('io.modelcontextprotocol/')) keep[k] = v;
+  return Object.keys(keep).length === 0 ? undefined : keep;
+}
+
+export class AggregateSession implements FrontSession {
+  readonly #agg: Aggregator;
+  readonly #channel = new ClientChannel();
+  #closed = false;
+
+  constructor(agg: Aggregator) {
+    this.#agg = agg;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  push(line: string, origin: string | null): void {
+    this.#channel.push(line, origin);
+  }
+
+  listen(res: ServerResponse): void {
+    this.#channel.addStream(res);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#channel.close();
+    this.#agg.forget(this);
+    await Promise.resolve();
+  }
+
+  handle(m: ClientMessage, ex: Exchange): void {
+    if (m.kind !== 'request') {
+      ex.res.writeHead(202, ex.headers).end();
+      return;
+    }
+    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers)) {
+      refuse(ex, m.id, 'a request with this id is already in flight');
+      return;
+    }
+    const params = isObject(m.params) ? m.params : {};
+    this.#answer(m.id, m.method, params).then(
+      (line) => this.#channel.respond(m.id, line),
+      (e: unknown) => this.#channel.respond(m.id, errorLine(m.id, RPC.gatewayUnavailable, `cordon's gateway failed: ${e instanceof Error ? e.message : String(e)}`)),
+    );
+  }
+
+  async #answer(id: JsonRpcId, method: string, params: JsonObject): Promise<string> {
+    const agg = this.#agg;
+    const meta = linkMeta(params);
+    switch (method) {
+      case 'initialize': {
+        const asked = typeof params['protocolVersion'] === 'string' ? params['protocolVersion'] : '';
+        return resultLine(id, {
+          protocolVersion: VERSIONS.includes(asked) ? asked : VERSIONS[0],
+          capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
+          serverInfo: { name: 'cordon', version: '0.1.0' },
+          instructions: this.#instructions(),
+        });
+      }
+      case 'server/discover':
+        return resultLine(id, { supportedVersions: VERSIONS, capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } }, serverInfo: { name: 'cordon', version: '0.1.0' }, instructions: this.#instructions() });
+      case 'ping':
+        return resultLine(id, {});
+      case 'tools/list':
+        return resultLine(id, { tools: await agg.list('tools', meta) });
+      case 'prompts/list':
+        return resultLine(id, { prompts: await agg.list('prompts', meta) });
+      case 'resources/list':
+        return resultLine(id, { resources: await agg.listResources('resources', meta) });
+      case 'resources/templates/list':
+        return resultLine(id, { resourceTemplates: await agg.listResources('resourceTemplates', meta) });
+      case 'tools/call':
+      case 'prompts/get': {
+        const kind = method === 'tools/call' ? 'tools' : 'prompts';
+        const full = typeof params['name'] === 'string' ? params['name'] : '';
+        const route = agg.route(kind, full);
+        const link = route === null ? undefined : agg.links.get(route.server);
+        if (route === null || link === undefined) {
+          if (method === 'tools/call') return resultLine(id, { content: [{ type: 'text', text: `Blocked by cordon: ${JSON.stringify(full.slice(0, 200))} is not a tool cordon's gateway offers (names are server${SEP}tool; list the tools first).` }], isError: true });
+          return errorLine(id, RPC.invalidParams, `unknown prompt ${JSON.stringify(full.slice(0, 200))}; names are server${SEP}prompt`);
+        }
+        return this.#forward(id, link, method, { ...params, name: route.name }, meta);
+      }
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const uri = typeof params['uri'] === 'string' ? params['uri'] : '';
+        const owner = agg.resourceOwner(uri);
+        const link = owner === null ? undefined : agg.links.get(owner);
+        if (link === undefined) return errorLine(id, RPC.invalidParams, 'unknown resource; list the resources first (each is read from the server that listed it)');
+        return this.#forward(id, link, method, params, meta);
+      }
+      default:
+        return errorLine(id, RPC.methodNotFound, `method ${method.slice(0, 100)} is not offered by cordon's aggregating gateway`);
+    }
+  }
+
+  async #forward(id: JsonRpcId, link: ServerLink, method: string, params: JsonObject, meta: JsonObject | undefined): Promise<string> {
+    const m = { ...meta };
+    let progressKey: string | undefined;
+    if (meta !== undefined && meta['progressToken'] !== undefined) {
+      progressKey = this.#agg.progressToken(this, meta['progressToken'], typeof id === 'number' ? `n:${id}` : `s:${id}`);
+      m['progressToken'] = progressKey;
+    }
+    const { _meta: _dropped, ...rest } = params;
+    const r: Response = await link.request(method, { ...rest, ...(Object.keys(m).length === 0 ? {} : { _meta: m }) });
+    if (progressKey !== undefined) this.#agg.releaseProgress(progressKey);
+    return JSON.stringify({ ...r.obj, id });
+  }
+
+  #instructions(): string {
+    const names = [...this.#agg.links.values()].map((l) => `${l.name}${l.down === null ? '' : ' (unavailable)'}`);
+    return `cordon's MCP gateway: tools and prompts of ${names.length} servers (${names.join(', ')}), each named server${SEP}name. Calls are checked by cordon's policy; a refusal is a security policy, not a server failure.`;
+  }
+}
