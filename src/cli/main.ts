@@ -86,8 +86,9 @@ export function buildProgram(): Command {
     .argument('<cmd...>', 'command and arguments (put them after --)')
     .addOption(new Option('--keep-env <names...>', 'extra environment variable names to pass (never credentials)'))
     .option('--report-only', 'egress: log would-deny decisions and forward anyway (mandatory denies still apply)')
+    .option('--accept-trifecta', 'start even when the policy holds all three trifecta legs and no person can be reached for approvals (logged)')
     .passThroughOptions()
-    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; keepEnv?: string[]; reportOnly?: boolean }) => {
+    .action(async (cmd: string[], opts: { policy?: string[]; profile?: string; workspace?: string; keepEnv?: string[]; reportOnly?: boolean; acceptTrifecta?: boolean }) => {
       family = 'run';
       const { runCommand } = await import('./run-cmd.js');
       process.exitCode = await runCommand(cmd, opts);
@@ -175,8 +176,23 @@ export function buildProgram(): Command {
       const { initCommand } = await import('./hook-cmd.js');
       process.exitCode = initCommand(harness, opts);
     });
-  program.command('approvals').description('pending approvals (not built yet)').action(notBuilt('approvals', 'the approvals issue'));
-  program.command('ui').description('local web dashboard (not built yet)').action(notBuilt('ui', 'the approvals issue'));
+  program.command('approvals').argument('[action]', 'list (default), approve or deny').argument('[id]', 'approval id (a_...)')
+    .description('pending approvals of running cordon run sessions: list, approve ID, deny ID (exit 0 done, 1 no such approval, 2 usage)')
+    .option('--json', 'machine-readable output')
+    .option('--hash <sha256>', 'answer only if the request still has this hash')
+    .action(async (action: string | undefined, id: string | undefined, opts: { json?: boolean; hash?: string }) => {
+      family = 'other';
+      const { approvalsCommand } = await import('./approvals-cmd.js');
+      process.exitCode = await approvalsCommand(action, id, opts);
+    });
+  program.command('ui').description('local web dashboard on 127.0.0.1: pending approvals, the live decision stream, the trifecta analysis')
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', (v) => Number.parseInt(v, 10))
+    .option('--open-url-file <file>', 'also write the URL (with its token) to this file, mode 0600')
+    .action(async (opts: { port?: number; openUrlFile?: string }) => {
+      family = 'other';
+      const { uiCommand } = await import('./ui-cmd.js');
+      process.exitCode = await uiCommand(opts);
+    });
   program.command('lab')
     .description('the red-team lab: a compromised agent attacks from inside cordon run; exit 0 only if every attack was contained and every benign task worked')
     .option('--quick', 'the quick subset (as run in CI)')

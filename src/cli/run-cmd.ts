@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AuditWriter } from '../audit/writer.js';
 import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
+import type { SessionApprovals } from '../approval/session.js';
 import { CordonError } from '../errors.js';
 import { loadPolicyCached } from '../policy/cache.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
@@ -22,6 +23,8 @@ export interface RunCommandOptions extends PolicyCommonOptions {
   readonly keepEnv?: string[];
   /** Egress: log would-deny decisions and forward anyway (mandatory denies and address checks still apply). */
   readonly reportOnly?: boolean;
+  /** Start even when the policy holds all three trifecta legs and no person can be reached for approvals (logged). */
+  readonly acceptTrifecta?: boolean;
 }
 
 function violationRecord(engine: PolicyEngine, v: Violation): void {
@@ -63,7 +66,7 @@ async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): 
   return c.set.size === 0 ? undefined : c.set.matcher().toJSON();
 }
 
-function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: readonly string[]): Egress {
+function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: readonly string[], approvals?: SessionApprovals): Egress {
   let stopping = false;
   const starting = Promise.all([import('../egress/proxy-client.js'), knownSecrets(loaded, scrubbed)]).then(([{ spawnProxyProcess }, known]) =>
     spawnProxyProcess(loaded, {
@@ -71,6 +74,7 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
       reportOnly: opts.reportOnly === true,
       dlp: loaded.settings.dlp?.action !== 'report',
       ...(known === undefined ? {} : { known }),
+      ...(approvals === undefined ? {} : { approve: approvals.ask }),
     }));
   starting.catch(() => undefined); // handled where awaited; never an unhandled rejection
   const egress: Egress = {
@@ -114,6 +118,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const dir = loaded.settings.audit?.dir ?? stateDir();
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
+  let approvals: SessionApprovals | undefined;
   try {
     const net = spec.network.mode === 'proxy' ? 'network only through the egress proxy' : 'no network';
     publishDecision({
@@ -123,7 +128,16 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       rule: 'default',
       reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
     });
-    const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts, compiled.removedEnv) : undefined;
+    // Approvals and the trifecta check: only with network (without it the sandbox has no external-communication leg).
+    if (spec.network.mode === 'proxy') {
+      const loadedForApprovals = loaded;
+      const { startRunApprovals } = await import('../approval/run.js');
+      approvals = await startRunApprovals({
+        loaded: loadedForApprovals, session, command: cmd, acceptTrifecta: opts.acceptTrifecta === true, env: process.env,
+        boundPaths: [spec.workspace, ...spec.readOnly, ...spec.readWrite],
+      });
+    }
+    const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts, compiled.removedEnv, approvals) : undefined;
     const res = await runSandboxed(spec, cmd, {
       onViolation: (v) => violationRecord(engine, v),
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
@@ -140,6 +154,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     }
     return egress?.failure !== undefined ? 125 : res.exitCode;
   } finally {
+    await approvals?.close();
     unsubscribe();
     writer.close();
   }
