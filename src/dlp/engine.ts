@@ -48,17 +48,63 @@ function isSchemeChar(c: number): boolean {
 }
 
 /**
- * UTF-8 of the characters Unicode normalisation changes: zero-width and bidi
- * controls (U+200B-200F, U+202A-202E), word joiner and invisible operators
+ * The characters Unicode normalisation changes: zero-width and bidi controls
+ * (U+200B-200F, U+202A-202E), word joiner and invisible operators
  * (U+2060-206F), BOM, full-width ASCII (U+FF01-FF5E), tag characters and the
- * soft hyphen. The prefilter reports them so normalisation runs only around them.
+ * soft hyphen. The prefilter looks for the first two bytes of their UTF-8
+ * forms (a handful of keywords instead of hundreds of full sequences, which
+ * would triple its table) and `isTriggerAt` checks the whole character, so
+ * normalisation runs only around them.
  */
-const NORMALIZE_TRIGGERS: readonly string[] = (() => {
-  const out: string[] = [];
-  const cps = [[0x200b, 0x200f], [0x202a, 0x202e], [0x2060, 0x206f], [0xfeff, 0xfeff], [0xff01, 0xff5e], [0xe0000, 0xe007f], [0xad, 0xad]];
-  for (const [a = 0, b = 0] of cps) for (let cp = a; cp <= b; cp++) out.push(Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1'));
-  return out;
+const NORMALIZE_RANGES: readonly (readonly [number, number])[] = [[0x200b, 0x200f], [0x202a, 0x202e], [0x2060, 0x206f], [0xfeff, 0xfeff], [0xff01, 0xff5e], [0xe0000, 0xe007f], [0xad, 0xad]];
+
+const NORMALIZE_PREFIXES: readonly string[] = (() => {
+  const out = new Set<string>();
+  for (const [a, b] of NORMALIZE_RANGES) for (let cp = a; cp <= b; cp++) out.add(Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1').slice(0, 2));
+  return [...out];
 })();
+
+/** Whether the UTF-8 character starting at `at` is one that normalisation changes. */
+export function isTriggerAt(buf: Uint8Array, at: number): boolean {
+  const b0 = buf[at] ?? 0;
+  const n = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc0 ? 2 : 1;
+  if (n === 1 || at + n > buf.length) return false;
+  let cp = b0 & (0x7f >> n);
+  for (let i = 1; i < n; i++) {
+    const c = buf[at + i] ?? 0;
+    if ((c & 0xc0) !== 0x80) return false;
+    cp = (cp << 6) | (c & 0x3f);
+  }
+  return NORMALIZE_RANGES.some(([a, b]) => cp >= a && cp <= b);
+}
+
+/**
+ * What detectors read: a string, or a buffer read as latin1 (one character per
+ * byte) without decoding the whole of it; windows are decoded when a keyword is hit.
+ */
+export interface TextSource {
+  readonly length: number;
+  charCodeAt(index: number): number;
+  slice(start: number, end?: number): string;
+}
+
+/** A buffer as a latin1 `TextSource`. */
+export class ByteSource implements TextSource {
+  readonly #buf: Buffer;
+  constructor(buf: Buffer) {
+    this.#buf = buf;
+  }
+  get length(): number {
+    return this.#buf.length;
+  }
+  charCodeAt(index: number): number {
+    return this.#buf[index] ?? Number.NaN;
+  }
+  slice(start: number, end: number = this.#buf.length): string {
+    const len = this.#buf.length;
+    return this.#buf.toString('latin1', Math.min(len, Math.max(0, start)), Math.min(len, Math.max(0, end)));
+  }
+}
 
 const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
 /** Detectors that name where a secret sits (a URL, an .npmrc line) rather than what it is. */
@@ -121,23 +167,24 @@ export class DetectionEngine {
     });
     this.#byKeyword = byKeyword;
     this.#firstTrigger = byKeyword.length;
-    this.#prefilter = new Prefilter([...keywordIndex.keys(), ...NORMALIZE_TRIGGERS]);
+    this.#prefilter = new Prefilter([...keywordIndex.keys(), ...NORMALIZE_PREFIXES]);
     this.#allow = options.allow ?? [];
     this.#min = confidenceRank(options.minConfidence ?? 'low');
   }
 
   /**
    * All matches in `text`. `bytes`, when given, must be the latin1 bytes of
-   * `text` (one byte per UTF-16 unit, as `buf.toString('latin1')` makes them), so
-   * that offsets agree.
+   * `text` (one byte per UTF-16 unit, as `buf.toString('latin1')` or
+   * `ByteSource` reads them), so that offsets agree. `triggers` collects the
+   * offsets of characters Unicode normalisation would change.
    */
-  matches(text: string, bytes?: Uint8Array, triggers?: number[]): RawMatch[] {
-    const buf = bytes ?? Buffer.from(text, 'latin1');
+  matches(text: string | TextSource, bytes?: Uint8Array, triggers?: number[]): RawMatch[] {
+    const buf = bytes ?? Buffer.from(typeof text === 'string' ? text : text.slice(0), 'latin1');
     const found: RawMatch[] = [];
     const coveredUntil = new Int32Array(this.#compiled.length).fill(-1);
     this.#prefilter.scan(buf, (k, start) => {
       if (k >= this.#firstTrigger) {
-        if (triggers !== undefined && triggers.length < 4096) triggers.push(start);
+        if (triggers !== undefined && triggers.length < 4096 && isTriggerAt(buf, start)) triggers.push(start);
         return;
       }
       for (const di of this.#byKeyword[k] ?? []) {
@@ -155,7 +202,7 @@ export class DetectionEngine {
     return this.#finish(text, found);
   }
 
-  #tryAt(c: Compiled, text: string, keywordStart: number): RawMatch | undefined {
+  #tryAt(c: Compiled, text: TextSource, keywordStart: number): RawMatch | undefined {
     const { spec, re, back } = c;
     let start = keywordStart;
     // A detector that starts before its keyword (a URL scheme before `://`) walks back over scheme characters.
@@ -191,7 +238,7 @@ export class DetectionEngine {
   }
 
   /** An AWS access key id makes a 40-character random value near it a secret access key (and the pair high confidence). */
-  #pairAws(text: string, found: RawMatch[]): void {
+  #pairAws(text: TextSource, found: RawMatch[]): void {
     const ids = found.filter((f) => f.detector === 'aws-access-key-id');
     for (const f of ids) {
       const from = Math.max(0, f.start - 300);
@@ -207,14 +254,14 @@ export class DetectionEngine {
     }
   }
 
-  #allowed(text: string, m: RawMatch): boolean {
+  #allowed(text: TextSource, m: RawMatch): boolean {
     if (this.#allow.length === 0) return false;
     const secret = text.slice(m.secretStart, m.secretEnd);
     const whole = text.slice(m.start, m.end);
     return this.#allow.some((a) => (typeof a === 'string' ? a === secret || a === whole : a.test(secret) || a.test(whole)));
   }
 
-  #finish(text: string, found: RawMatch[]): RawMatch[] {
+  #finish(text: TextSource, found: RawMatch[]): RawMatch[] {
     const kept = found.filter((f) => confidenceRank(f.confidence) >= this.#min && !this.#allowed(text, f));
     kept.sort((a, b) => a.start - b.start || b.end - a.end);
     const out: RawMatch[] = [];
@@ -231,6 +278,6 @@ export class DetectionEngine {
 }
 
 /** The redacted sample of a match: never the secret. */
-export function sampleOf(text: string, m: RawMatch): string {
+export function sampleOf(text: TextSource, m: RawMatch): string {
   return redactSample(text.slice(m.secretStart, m.secretEnd));
 }

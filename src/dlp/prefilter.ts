@@ -4,6 +4,9 @@
  * backtracking; detectors' regexes then run only in windows around the hits.
  */
 
+/** Inputs at least this long are scanned as four interleaved streams. */
+const INTERLEAVE_MIN = 4096;
+
 export interface KeywordHit {
   /** Index of the keyword in the list the prefilter was built from. */
   readonly keyword: number;
@@ -20,6 +23,8 @@ export class Prefilter {
   /** States at or above this (premultiplied) value have outputs. */
   readonly #threshold: number;
   readonly #outputs: (readonly number[])[];
+  /** Length in bytes of the longest keyword. */
+  readonly #longest: number;
 
   constructor(keywords: readonly string[]) {
     this.keywords = keywords;
@@ -92,18 +97,71 @@ export class Prefilter {
     this.#delta = table;
     this.#outputs = outputs;
     this.#threshold = (firstOut < 0 ? n : firstOut) * width;
+    this.#longest = Math.max(1, ...bytes.map((b) => b.length));
   }
 
-  /** Calls `onHit` for every keyword occurrence (overlapping ones included), in order of their end. */
+  /**
+   * Calls `onHit` for every keyword occurrence (overlapping ones included), in
+   * order of their end. Long inputs run as four interleaved automata over four
+   * quarters (each quarter but the first starts `longest - 1` bytes early, so its
+   * state is exact from its own first byte on): one automaton is bound by the
+   * latency of its table load, four overlap it.
+   */
   scan(bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
+    const len = bytes.length;
+    if (len < INTERLEAVE_MIN || len < this.#longest * 16) {
+      this.#scanRange(bytes, 0, len, 0, 0, onHit);
+      return;
+    }
     const delta = this.#delta;
     const classes = this.#classes;
     const threshold = this.#threshold;
-    const len = bytes.length;
-    let st = 0;
-    for (let i = 0; i < len; i++) {
+    const back = this.#longest - 1;
+    const q = Math.ceil(len / 4);
+    // Stream k reads [from[k], to[k]); it reports hits ending at or after k * q.
+    const from = [0, q - back, 2 * q - back, 3 * q - back];
+    const to = [q, 2 * q, 3 * q, len];
+    const hits: number[][] = [[], [], [], []];
+    const common = Math.min(to[0]! - from[0]!, to[1]! - from[1]!, to[2]! - from[2]!, to[3]! - from[3]!);
+    const f1 = from[1]!;
+    const f2 = from[2]!;
+    const f3 = from[3]!;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < common; i++) {
+      s0 = delta[s0 + classes[bytes[i]!]!]!;
+      s1 = delta[s1 + classes[bytes[f1 + i]!]!]!;
+      s2 = delta[s2 + classes[bytes[f2 + i]!]!]!;
+      s3 = delta[s3 + classes[bytes[f3 + i]!]!]!;
+      if (s0 >= threshold || s1 >= threshold || s2 >= threshold || s3 >= threshold) {
+        if (s0 >= threshold) hits[0]!.push(i, s0);
+        if (s1 >= threshold) hits[1]!.push(f1 + i, s1);
+        if (s2 >= threshold) hits[2]!.push(f2 + i, s2);
+        if (s3 >= threshold) hits[3]!.push(f3 + i, s3);
+      }
+    }
+    const states = [s0, s1, s2, s3];
+    for (let k = 0; k < 4; k++) {
+      const list = hits[k]!;
+      const min = k * q;
+      for (let j = 0; j < list.length; j += 2) {
+        const at = list[j]!;
+        if (at >= min) this.#emit(list[j + 1]!, at, onHit);
+      }
+      this.#scanRange(bytes, from[k]! + common, to[k]!, states[k]!, min, onHit);
+    }
+  }
+
+  /** One automaton over [from, to) starting in state `st`; reports hits ending at or after `min`. */
+  #scanRange(bytes: Uint8Array, from: number, to: number, st: number, min: number, onHit: (keyword: number, start: number) => void): void {
+    const delta = this.#delta;
+    const classes = this.#classes;
+    const threshold = this.#threshold;
+    for (let i = from; i < to; i++) {
       st = delta[st + classes[bytes[i]!]!]!;
-      if (st >= threshold) this.#emit(st, i, onHit);
+      if (st >= threshold && i >= min) this.#emit(st, i, onHit);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { redactSample } from '../audit/redact.js';
 import { childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, type DecodeLimits } from './decode.js';
-import { DetectionEngine, type EngineOptions, type RawMatch } from './engine.js';
+import { ByteSource, DetectionEngine, type EngineOptions, type RawMatch, type TextSource } from './engine.js';
 import type { FingerprintMatcher } from './fingerprint.js';
 import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
 import { judgeRandomness } from './randomness.js';
@@ -51,7 +51,8 @@ export class DlpScanner {
 
   /** Scans bytes (a file, a body): offsets and lines are in bytes. */
   scanBytes(buf: Buffer, where: string): DlpFinding[] {
-    return this.#scanRoot(buf.toString('latin1'), where, buf);
+    // The whole buffer is decoded to a string only when a check needs all of it (traffic checks, decoding layers).
+    return this.#scanRoot(new ByteSource(buf), where, buf);
   }
 
   /** Scans a string (a URL, a header value, a JSON argument): offsets are in UTF-16 units. */
@@ -59,7 +60,9 @@ export class DlpScanner {
     return this.#scanRoot(text, where, undefined);
   }
 
-  #scanRoot(text: string, where: string, bytes: Buffer | undefined): DlpFinding[] {
+  #scanRoot(source: string | TextSource, where: string, bytes: Buffer | undefined): DlpFinding[] {
+    let whole: string | undefined = typeof source === 'string' ? source : undefined;
+    const fullText = (): string => (whole ??= source.slice(0));
     const out: DlpFinding[] = [];
     const add = (detector: string, provider: string, confidence: Confidence, origin: Origin, secret: string, layers: readonly string[], explain: string): void => {
       if (confidenceRank(confidence) < this.#min) return;
@@ -68,22 +71,22 @@ export class DlpScanner {
         location: { where, offset: origin.start, length: origin.end - origin.start, ...(layers.length > 0 ? { layers } : {}) },
       });
     };
-    const fromMatch = (t: string, m: RawMatch, origin: Origin | undefined, layers: readonly string[]): void => {
+    const fromMatch = (t: string | TextSource, m: RawMatch, origin: Origin | undefined, layers: readonly string[]): void => {
       const o = origin ?? { start: m.secretStart, end: m.secretEnd };
       const via = layers.length > 0 ? ` under ${layers.join(' > ')}` : '';
       add(m.detector, m.provider, m.confidence, o, t.slice(m.secretStart, m.secretEnd), layers, `${m.provider} credential (${m.detector})${via}.`);
     };
     const triggers: number[] = [];
-    for (const m of this.engine.matches(text, bytes, triggers)) fromMatch(text, m, undefined, []);
+    for (const m of this.engine.matches(source, bytes, triggers)) fromMatch(source, m, undefined, []);
     if (this.#known !== undefined) {
-      for (const k of this.#known.find(bytes ?? Buffer.from(text, 'utf8'))) {
+      for (const k of this.#known.find(bytes ?? Buffer.from(fullText(), 'utf8'))) {
         add('known-secret', 'cordon', 'high', { start: k.offset, end: k.offset + k.length }, k.label, [k.encoding], `A known secret (${k.label}) in ${k.encoding} encoding.`);
       }
     }
     // Unicode normalisation, in windows around the characters it changes (never over a whole large text).
-    const windows = bytes === undefined ? normalizationWindowsText(text) : normalizationWindowsBytes(bytes, triggers);
+    const windows = bytes === undefined ? normalizationWindowsText(fullText()) : normalizationWindowsBytes(bytes, triggers);
     for (const w of windows) {
-      const raw = bytes === undefined ? text.slice(w.start, w.end) : bytes.subarray(w.start, w.end).toString('utf8');
+      const raw = bytes === undefined ? source.slice(w.start, w.end) : bytes.subarray(w.start, w.end).toString('utf8');
       const norm = normalizeText(raw);
       if (norm === undefined) continue;
       for (const m of this.engine.matches(norm.text)) {
@@ -93,8 +96,8 @@ export class DlpScanner {
         fromMatch(norm.text, m, origin, ['unicode']);
       }
     }
-    if (this.#traffic) this.#trafficChecks(text, add);
-    if (this.#decode) this.#layers(text, undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add);
+    if (this.#traffic) this.#trafficChecks(fullText(), add);
+    if (this.#decode) this.#layers(fullText(), undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add);
     return dedupe(out);
   }
 
@@ -108,7 +111,7 @@ export class DlpScanner {
   }
 
   #layers(text: string, origin: Origin | undefined, layers: readonly string[], depth: number, budget: LayerBudget,
-    fromMatch: (t: string, m: RawMatch, o: Origin | undefined, l: readonly string[]) => void,
+    fromMatch: (t: string | TextSource, m: RawMatch, o: Origin | undefined, l: readonly string[]) => void,
     add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
     if (depth > this.#limits.maxDepth) return;
     for (const child of childLayers(text, budget)) {
