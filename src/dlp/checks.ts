@@ -3,7 +3,7 @@
  * its groups and says whether the match stands, and how strongly.
  */
 import { prefixedTokenChecksumOk } from './crc32.js';
-import { judgeRandomness, shannonEntropy } from './randomness.js';
+import { judgeByTokens, shannonEntropy, type RandomnessJudge } from './randomness.js';
 import type { ValidatorId } from './types.js';
 
 export interface Verdict {
@@ -81,6 +81,18 @@ function privateKeyBody(body: string): Verdict {
   return shannonEntropy(b64) >= 4.5 ? YES : NO;
 }
 
+/**
+ * A value next to a key-like name: not a placeholder, code, a phrase, a padded
+ * blob or an identifier, and random by `judge` (characters per BPE token by
+ * default; the benchmark passes the entropy judge to compare).
+ */
+export function randomValue(secret: string, judge: RandomnessJudge = judgeByTokens): Verdict {
+  if (isPlaceholder(secret) || CODE_LIKE.test(secret) || FAKE.test(secret) || PHRASE.test(secret) || PADDED_BLOB.test(secret) || IDENTIFIER.test(secret)) return NO;
+  const v = judge(secret);
+  if (!v.random) return NO;
+  return v.strong ? YES : WEAK;
+}
+
 export function runValidator(id: ValidatorId, match: string, groups: Record<string, string | undefined>): Verdict {
   const secret = groups.secret ?? match;
   switch (id) {
@@ -97,12 +109,8 @@ export function runValidator(id: ValidatorId, match: string, groups: Record<stri
       return typeof b64urlJson(match.slice(4)) === 'object' ? YES : NO;
     case 'private-key-body':
       return privateKeyBody(secret);
-    case 'random-value': {
-      if (isPlaceholder(secret) || CODE_LIKE.test(secret) || FAKE.test(secret) || PHRASE.test(secret) || PADDED_BLOB.test(secret) || IDENTIFIER.test(secret)) return NO;
-      const v = judgeRandomness(secret);
-      if (!v.random) return NO;
-      return v.strong ? YES : WEAK;
-    }
+    case 'random-value':
+      return randomValue(secret);
     case 'random-hex': {
       if (isPlaceholder(secret)) return NO;
       return shannonEntropy(secret.toLowerCase()) >= 3.3 ? YES : NO;

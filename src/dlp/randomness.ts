@@ -4,15 +4,41 @@
  * how often the character class changes (lower/upper/digit/symbol: random
  * base62 switches class on about half its characters, identifiers on few),
  * and how much of the value is made of common English/code words.
+ * `judgeByTokens` replaces all three for key-like values with one measure:
+ * characters per BPE token (`bpe.ts`).
  */
+import { charsPerToken } from './bpe.js';
+
+const ASCII_COUNTS = new Int32Array(128);
 
 export function shannonEntropy(s: string): number {
   if (s.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) ascii = false;
+  if (!ascii) {
+    const counts = new Map<string, number>();
+    for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    return entropyOf(counts.values(), s.length);
+  }
+  // ASCII (almost every candidate): counts in a reused table, cleared after use.
+  const counts = ASCII_COUNTS;
+  for (let i = 0; i < s.length; i++) counts[s.charCodeAt(i)]!++;
   let h = 0;
-  for (const n of counts.values()) {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const n = counts[c]!;
+    if (n === 0) continue;
     const p = n / s.length;
+    h -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  return h;
+}
+
+function entropyOf(counts: Iterable<number>, total: number): number {
+  let h = 0;
+  for (const n of counts) {
+    const p = n / total;
     h -= p * Math.log2(p);
   }
   return h;
@@ -45,10 +71,15 @@ export function wordCoverage(s: string): number {
 
 export interface RandomnessVerdict {
   readonly random: boolean;
-  /** Strongly random: long, high entropy and frequent class switches. */
+  /** Strongly random: long, high entropy and frequent class switches (or few characters per token). */
   readonly strong: boolean;
   readonly entropy: number;
+  /** Characters per cl100k_base token, when the tokenizer was asked. */
+  readonly charsPerToken?: number;
 }
+
+/** A verdict on a candidate value; the generic detectors take one (the benchmark compares them). */
+export type RandomnessJudge = (s: string) => RandomnessVerdict;
 
 /**
  * The verdict used by generic and context detectors. Entropy is normalised by
@@ -59,7 +90,9 @@ export function judgeRandomness(s: string): RandomnessVerdict {
   const entropy = shannonEntropy(s);
   const maxFor = Math.log2(Math.min(s.length, 64));
   const norm = maxFor > 0 ? entropy / maxFor : 0;
-  const classes = new Set(Array.from(s, (ch) => cls(ch.charCodeAt(0)))).size;
+  let mask = 0;
+  for (let i = 0; i < s.length; i++) mask |= 1 << cls(s.charCodeAt(i));
+  const classes = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1);
   const sw = classSwitchRate(s);
   const words = wordCoverage(s);
   const random = s.length >= 12 && norm >= 0.72 && classes >= 2 && sw >= 0.18 && words <= 0.5;
@@ -70,4 +103,24 @@ export function judgeRandomness(s: string): RandomnessVerdict {
 /** Entropy-only verdict (for the benchmark's comparison of false positives). */
 export function judgeEntropyOnly(s: string): boolean {
   return s.length >= 12 && shannonEntropy(s) >= 3.0;
+}
+
+/** At most this many characters per token: random (keys: 1.1-2.0; identifiers, names and paths: 3-7). */
+export const BPE_RANDOM_MAX = 2.4;
+/** At most this many, on 20 characters or more: strongly random. */
+export const BPE_STRONG_MAX = 2.0;
+
+/**
+ * The verdict for values next to key-like names: characters per BPE token.
+ * Cheap exits first (short, or few distinct characters for the length), so
+ * the tokenizer (and its rank table, loaded on first use) runs only on
+ * values that could be random.
+ */
+export function judgeByTokens(s: string): RandomnessVerdict {
+  const entropy = shannonEntropy(s);
+  const maxFor = Math.log2(Math.min(s.length, 64));
+  if (s.length < 12 || entropy < 0.6 * maxFor) return { random: false, strong: false, entropy };
+  const cpt = charsPerToken(s);
+  const random = cpt <= BPE_RANDOM_MAX;
+  return { random, strong: random && s.length >= 20 && cpt <= BPE_STRONG_MAX, entropy, charsPerToken: cpt };
 }
