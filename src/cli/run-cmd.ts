@@ -9,6 +9,7 @@ import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
 import type { SessionApprovals } from '../approval/session.js';
 import { CordonError } from '../errors.js';
+import { prepareSandboxTrust, type SandboxTrust } from '../egress/sandbox-trust.js';
 import { loadPolicyCached } from '../policy/cache.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import type { LoadedPolicy } from '../policy/load.js';
@@ -46,6 +47,8 @@ interface Egress {
   readonly stop: () => void;
   /** Set when the proxy died during the run. */
   failure: string | undefined;
+  /** The session CA bundle bound into the sandbox (TLS inspection on). */
+  readonly trust: SandboxTrust | undefined;
 }
 
 /**
@@ -68,17 +71,20 @@ async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): 
 
 function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: readonly string[], approvals?: SessionApprovals): Egress {
   let stopping = false;
+  const trust = prepareSandboxTrust(loaded);
   const starting = Promise.all([import('../egress/proxy-client.js'), knownSecrets(loaded, scrubbed)]).then(([{ spawnProxyProcess }, known]) =>
     spawnProxyProcess(loaded, {
       ...(opts.profile === undefined ? {} : { profile: opts.profile }),
       reportOnly: opts.reportOnly === true,
       dlp: loaded.settings.dlp?.action !== 'report',
+      ...(trust === undefined ? {} : { trust }),
       ...(known === undefined ? {} : { known }),
       ...(approvals === undefined ? {} : { approve: approvals.ask }),
     }));
   starting.catch(() => undefined); // handled where awaited; never an unhandled rejection
   const egress: Egress = {
     abort: new AbortController(),
+    trust,
     failure: undefined,
     sink: async (l) => {
       const proxy = await starting;
@@ -138,11 +144,12 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       });
     }
     const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts, compiled.removedEnv, approvals) : undefined;
-    const res = await runSandboxed(spec, cmd, {
+    const res = await runSandboxed(egress?.trust?.apply(spec) ?? spec, cmd, {
       onViolation: (v) => violationRecord(engine, v),
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
     });
     egress?.stop();
+    egress?.trust?.dispose();
     if (egress?.failure !== undefined) {
       process.stderr.write(`cordon: the egress proxy stopped during the run (${egress.failure}); the sandbox had no network from then on and the run was ended\n`);
     } else if (res.error) {

@@ -5,7 +5,7 @@
  * dies (the caller ends the run: fail closed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AskInput } from '../approval/request.js';
@@ -13,6 +13,7 @@ import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import type { LoadedPolicy } from '../policy/load.js';
+import type { SandboxTrust } from './sandbox-trust.js';
 import { FromProxySchema, type FromProxy, type ProxyLoadOptions, type ToProxy } from './ipc-messages.js';
 import type { ListenerKind } from './proxy-server.js';
 
@@ -66,13 +67,33 @@ export interface SpawnProxyOptions {
   readonly dlp?: boolean;
   /** Fingerprints of the user's known secrets (from `KnownSecretSet.matcher().toJSON()`): never the values. */
   readonly known?: FingerprintMatcherData;
-  /** Extra CA certificates (PEM) the proxy trusts for upstream servers besides the system store. */
+  /**
+   * Extra CA certificates (PEM) the proxy trusts for upstream servers besides
+   * the system store (default: the file named by CORDON_EGRESS_EXTRA_CA, if set).
+   */
   readonly upstreamCa?: string;
+  /** Where the session CA is installed for the sandbox (with TLS inspection on). */
+  readonly trust?: SandboxTrust;
   /** The approval service: `ask` requests are held in the proxy until it answers (absent: an ask is refused at once). */
   readonly approve?: (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
 }
 
+/** The extra upstream CA: the option, else the file CORDON_EGRESS_EXTRA_CA names (unreadable: an error, never ignored). */
+function upstreamCa(o: SpawnProxyOptions): string | undefined {
+  if (o.upstreamCa !== undefined) return o.upstreamCa;
+  const file = process.env.CORDON_EGRESS_EXTRA_CA;
+  if (file === undefined || file === '') return undefined;
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return text;
+  } catch (e) {
+    throw new CordonError('CORDON_EGRESS_PROXY', `CORDON_EGRESS_EXTRA_CA=${file}: ${e instanceof Error ? e.message : 'unreadable'}; fix or unset it`);
+  }
+}
+
 export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptions = {}): Promise<ProxyProcess> {
+  const extraCa = upstreamCa(o);
   const { file, execArgv } = entry();
   const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
   const waiters = new Map<string, () => void>();
@@ -127,7 +148,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   const rules = await Promise.race([
     new Promise<number>((resolve) => {
       ready = resolve;
-      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(o.upstreamCa === undefined ? {} : { upstreamCa: o.upstreamCa }), ...(o.approve === undefined ? {} : { approvals: true }) });
+      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(extraCa === undefined ? {} : { upstreamCa: extraCa }), ...(o.approve === undefined ? {} : { approvals: true }) });
     }),
     exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start (${why})`))),
     new Promise<never>((_, reject) => setTimeout(() => reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start within ${timeout} ms`)), timeout).unref()),
@@ -138,6 +159,12 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   if (rules !== policy.rules.length) {
     child.kill('SIGKILL');
     throw new CordonError('CORDON_EGRESS_PROXY', `the egress proxy loaded a different policy (${rules} rules, expected ${policy.rules.length}); did a policy file change? Nothing was run.`);
+  }
+  if (o.trust !== undefined) {
+    await o.trust.install(caPem ?? '').catch((e: unknown) => {
+      child.kill('SIGKILL');
+      throw e instanceof CordonError ? e : new CordonError('CORDON_EGRESS_PROXY', `the session CA could not be installed for the sandbox (${e instanceof Error ? e.message : String(e)})`);
+    });
   }
   return {
     pid: child.pid,

@@ -35,3 +35,30 @@ export function proxyEnvironment(httpPort: number, socksPort: number): Record<st
     ELECTRON_GET_USE_PROXY: '1',
   };
 }
+
+/**
+ * Variables that make common tools trust the CA bundle (system roots plus the
+ * session CA of the egress proxy's TLS inspection) inside the sandbox only.
+ * `caOnly` is a file with just the session CA, for tools that add to their
+ * own roots rather than replace them (Node, Deno).
+ */
+export function trustEnvironment(bundle: string, caOnly: string): Record<string, string> {
+  return {
+    SSL_CERT_FILE: bundle, // OpenSSL (curl, wget, Python ssl, Ruby, git via OpenSSL)
+    CURL_CA_BUNDLE: bundle,
+    REQUESTS_CA_BUNDLE: bundle, // Python requests
+    PIP_CERT: bundle,
+    GIT_SSL_CAINFO: bundle,
+    AWS_CA_BUNDLE: bundle,
+    CARGO_HTTP_CAINFO: bundle,
+    NODE_EXTRA_CA_CERTS: caOnly, // added to Node's built-in roots
+    npm_config_cafile: bundle,
+    YARN_CA_FILE_PATH: bundle,
+    DENO_CERT: caOnly,
+    BUNDLE_SSL_CA_CERT: bundle, // Bundler
+    COMPOSER_CAFILE: bundle,
+    HEX_CACERTS_PATH: bundle,
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: bundle,
+    CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE: bundle,
+  };
+}
