@@ -37,7 +37,7 @@ export async function approvalsCommand(action: string | undefined, id: string | 
     if (act === 'list') {
       if (opts.json === true) {
         const out = { sessions: sessions.map((s) => ({ session: s.hello.session, command: s.hello.command, workspace: s.hello.workspace, pid: s.hello.pid, ttlMs: s.hello.ttlMs, channels: s.hello.channels, trifecta: s.hello.trifecta })), pending: all.map((x) => x.p) };
-        process.stdout.write(`${escapeJsonForDisplay(JSON.stringify(out, null, 2))}\n`);
+        process.stdout.write(`${escapeJsonForDisplay(JSON.stringify(out))}\n`);
       } else if (sessions.length === 0) {
         process.stdout.write(`no running cordon session has an approval socket in ${dir}\n`);
       } else if (all.length === 0) {
