@@ -43,6 +43,8 @@ export interface BwrapOptions {
    * with `network.mode: 'proxy'`; the IPC channel must be at fd NET_IPC_FD).
    */
   readonly nodePath?: string;
+  /** Port of the MCP gateway's listener on 127.0.0.1 inside the sandbox (made by the network helper too). */
+  readonly mcpPort?: number;
 }
 
 const XDG: readonly (readonly [string, string])[] = [
@@ -64,10 +66,15 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   const netEnv: Record<string, string> = {};
   switch (net.mode) {
     case 'none':
+      // No egress, but an MCP gateway listener: the helper makes only that one.
+      if (opts.mcpPort === undefined) break;
+      if (opts.nodePath === undefined) throw new TypeError('an MCP listener needs opts.nodePath');
+      command = helperArgv(opts.nodePath, 0, 0, argv, opts.mcpPort);
+      Object.assign(netEnv, { NODE_CHANNEL_FD: String(NET_IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'json' });
       break;
     case 'proxy':
       if (opts.nodePath === undefined) throw new TypeError('network mode proxy needs opts.nodePath');
-      command = helperArgv(opts.nodePath, net.httpPort, net.socksPort, argv);
+      command = helperArgv(opts.nodePath, net.httpPort, net.socksPort, argv, opts.mcpPort ?? 0);
       Object.assign(netEnv, proxyEnvironment(net.httpPort, net.socksPort), { NODE_CHANNEL_FD: String(NET_IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'json' });
       break;
   }

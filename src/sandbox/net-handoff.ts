@@ -16,16 +16,22 @@ export interface SandboxListeners {
 
 /** Called with the listeners; resolves once they are served elsewhere. */
 export type ListenerSink = (listeners: SandboxListeners) => Promise<void>;
+/** Called with the MCP gateway's in-sandbox listener; resolves once the gateway serves it. */
+export type McpListenerSink = (listener: Server) => Promise<void>;
 
-function isListenerMessage(m: unknown): m is { cordon: 'listener'; kind: 'http' | 'socks' } {
+type Kind = 'http' | 'socks' | 'mcp';
+
+function isListenerMessage(m: unknown): m is { cordon: 'listener'; kind: Kind } {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return r.cordon === 'listener' && (r.kind === 'http' || r.kind === 'socks');
+  return r.cordon === 'listener' && (r.kind === 'http' || r.kind === 'socks' || r.kind === 'mcp');
 }
 
-export function handOffListeners(child: ChildProcess, sink: ListenerSink, timeoutMs = 15_000): Promise<void> {
+/** `sink` takes the egress proxy's two listeners (absent: the sandbox has none); `mcpSink` the MCP gateway's. */
+export function handOffListeners(child: ChildProcess, sink: ListenerSink | undefined, timeoutMs = 15_000, mcpSink?: McpListenerSink): Promise<void> {
+  const expected: Kind[] = [...(sink === undefined ? [] : ['http', 'socks'] as const), ...(mcpSink === undefined ? [] : ['mcp'] as const)];
   return new Promise((resolve, reject) => {
-    const got: Partial<Record<'http' | 'socks', Server>> = {};
+    const got: Partial<Record<Kind, Server>> = {};
     let settled = false;
     const fail = (why: string): void => {
       if (settled) return;
@@ -41,15 +47,21 @@ export function handOffListeners(child: ChildProcess, sink: ListenerSink, timeou
       const server = handle as Server;
       // Our copy would accept connections too; the helper waits for 'go', so none arrive before it is closed.
       server.on('connection', (s) => s.destroy());
+      if (!expected.includes(m.kind)) {
+        server.close();
+        return;
+      }
       got[m.kind] = server;
-      if (got.http === undefined || got.socks === undefined) return;
-      const listeners: SandboxListeners = { http: got.http, socks: got.socks };
+      if (expected.some((k) => got[k] === undefined)) return;
       clearTimeout(timer);
       child.off('message', onMessage);
-      sink(listeners).then(
+      const { http, socks, mcp } = got;
+      Promise.all([
+        sink !== undefined && http !== undefined && socks !== undefined ? sink({ http, socks }) : undefined,
+        mcpSink !== undefined && mcp !== undefined ? mcpSink(mcp) : undefined,
+      ]).then(
         () => {
-          listeners.http.close();
-          listeners.socks.close();
+          for (const s of Object.values(got)) s.close();
           if (settled) return;
           settled = true;
           child.send({ cordon: 'go' }, (e) => (e ? reject(new CordonError('CORDON_EGRESS_PROXY', `network set-up failed: ${e.message}`)) : resolve()));

@@ -9,7 +9,8 @@
  * status.
  *
  * It is plain CommonJS passed to `node -e`, so nothing has to be mounted.
- * argv after `--`: httpPort socksPort command [args...].
+ * argv after `--`: httpPort socksPort mcpPort command [args...]; a port of 0
+ * is not opened (no egress proxy, or no MCP gateway listener).
  */
 
 /** The IPC channel's fd number inside the sandbox (after stdio 0-2, status fd 3, seccomp fd 4). */
@@ -18,7 +19,7 @@ export const NET_IPC_FD = 5;
 export const NET_HELPER_SOURCE = String.raw`'use strict';
 const net = require('node:net');
 const { spawn } = require('node:child_process');
-const [httpPort, socksPort, cmd, ...args] = process.argv.slice(1);
+const [httpPort, socksPort, mcpPort, cmd, ...args] = process.argv.slice(1);
 const fail = (why) => { process.stderr.write('cordon: network set-up inside the sandbox failed: ' + why + '\n'); process.exit(125); };
 if (typeof process.send !== 'function') fail('no channel to the supervisor');
 const open = (port) => new Promise((resolve, reject) => {
@@ -28,18 +29,17 @@ const open = (port) => new Promise((resolve, reject) => {
 });
 const timer = setTimeout(() => fail('the supervisor did not answer'), 15000);
 process.on('disconnect', () => fail('the supervisor went away'));
-Promise.all([open(httpPort), open(socksPort)]).then(([h, s]) => {
+const wanted = [['http', httpPort], ['socks', socksPort], ['mcp', mcpPort]].filter(([, p]) => Number(p) !== 0);
+Promise.all(wanted.map(([, p]) => open(p))).then((servers) => {
   process.on('message', (m) => {
     if (!m || m.cordon !== 'go') return;
     clearTimeout(timer);
-    h.close();
-    s.close();
+    for (const s of servers) s.close();
     process.removeAllListeners('disconnect');
     process.disconnect();
     run();
   });
-  process.send({ cordon: 'listener', kind: 'http' }, h);
-  process.send({ cordon: 'listener', kind: 'socks' }, s);
+  servers.forEach((s, i) => process.send({ cordon: 'listener', kind: wanted[i][0] }, s));
 }, (e) => fail(e.message));
 function run() {
   const env = Object.assign({}, process.env);
@@ -61,7 +61,7 @@ function run() {
 }
 `;
 
-/** The argv that runs `argv` behind the helper. */
-export function helperArgv(node: string, httpPort: number, socksPort: number, argv: readonly string[]): string[] {
-  return [node, '-e', NET_HELPER_SOURCE, '--', String(httpPort), String(socksPort), ...argv];
+/** The argv that runs `argv` behind the helper (a port of 0: that listener is not made). */
+export function helperArgv(node: string, httpPort: number, socksPort: number, argv: readonly string[], mcpPort = 0): string[] {
+  return [node, '-e', NET_HELPER_SOURCE, '--', String(httpPort), String(socksPort), String(mcpPort), ...argv];
 }

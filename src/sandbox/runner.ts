@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
-import { handOffListeners, type ListenerSink } from './net-handoff.js';
+import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
 import { sweep, type SweepContext, type Violation } from './protect-sweep.js';
 import { findBwrap, resolveSandboxCommand } from './resolve.js';
@@ -45,6 +45,12 @@ export interface RunOptions {
    * The command starts only after it resolved; a rejection ends the run (125).
    */
   readonly onNetworkListeners?: ListenerSink;
+  /**
+   * The MCP gateway's listener: made on 127.0.0.1:`port` inside the sandbox's
+   * network namespace (in either network mode) and handed to `sink`; the
+   * command starts only after it resolved.
+   */
+  readonly mcp?: { readonly port: number; readonly sink: McpListenerSink };
 }
 
 export interface RunResult {
@@ -119,20 +125,21 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     const proxied = spec.network.mode === 'proxy';
     const sink = opts.onNetworkListeners;
     if (proxied && sink === undefined) throw new CordonError('CORDON_INTERNAL', 'network mode proxy needs RunOptions.onNetworkListeners');
+    const helper = proxied || opts.mcp !== undefined;
     const args = buildBwrapArgs(
       spec,
-      { home, tmp, statusFd: 3, ...(seccompFd === undefined ? {} : { seccompFd: 4 }), newSession: opts.newSession !== false, layout: layoutFrom(before, spec), nodePath: process.execPath },
+      { home, tmp, statusFd: 3, ...(seccompFd === undefined ? {} : { seccompFd: 4 }), newSession: opts.newSession !== false, layout: layoutFrom(before, spec), nodePath: process.execPath, ...(opts.mcp === undefined ? {} : { mcpPort: opts.mcp.port }) },
       argv,
     );
     const io = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
     // With a proxy, fd 5 is the IPC channel the in-sandbox helper hands its listeners over (NET_IPC_FD).
-    const stdio: StdioOptions = [...io, 'pipe', seccompFd ?? 'ignore', ...(proxied ? ['ipc' as const] : [])];
+    const stdio: StdioOptions = [...io, 'pipe', seccompFd ?? 'ignore', ...(helper ? ['ipc' as const] : [])];
     const child = spawn(bwrap, args, { stdio, env: {} });
     if (seccompFd !== undefined) closeSync(seccompFd);
     opts.onSpawn?.(child);
     let netError: CordonError | undefined;
-    if (proxied && sink !== undefined) {
-      handOffListeners(child, sink).catch((e: unknown) => {
+    if (helper) {
+      handOffListeners(child, proxied ? sink : undefined, undefined, opts.mcp?.sink).catch((e: unknown) => {
         netError = e instanceof CordonError ? e : new CordonError('CORDON_EGRESS_PROXY', String(e));
         child.kill('SIGKILL');
       });
