@@ -4,15 +4,37 @@
 // chunks loaded only when that command runs. `tsc` still builds dist/ for the
 // library API; package.json's `bin` points at dist/bin/main.js.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bin`;
 rmSync(outdir, { recursive: true, force: true });
+
+// Node's built-in modules are loaded with require(), not import: an ESM import
+// of a built-in builds a facade that reads every export, which loads modules
+// the command never uses (fs's streams, for one) and costs milliseconds at
+// every start. esbuild turns the named imports into property reads at the
+// point of use.
+const builtinsViaRequire = {
+  name: 'builtins-via-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'import-statement' || args.kind === 'dynamic-import'
+      ? { path: args.path, namespace: 'cordon-builtin' }
+      : { path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'cordon-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
+  plugins: [builtinsViaRequire],
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
+  entryPoints: { main: 'src/cli/main.ts' },
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -27,3 +49,43 @@ await build({
   legalComments: 'none',
 });
 chmodSync(`${outdir}/main.js`, 0o755);
+
+// `cordon run`'s own entry point: one CommonJS file (no module loader start-up,
+// one file to read) holding just what a run without network needs. The parts
+// only a run with network, a changed policy or an approval needs are left out:
+// the entry point sends such runs to main.js before starting anything, so
+// reaching one of them here is a bug, and it fails closed with this message.
+const COLD = ['src/policy/load.ts', 'src/egress/proxy-client.ts', 'src/dlp/known-sources.ts', 'src/approval/run.ts'];
+const coldParts = {
+  name: 'cold-parts',
+  setup(b) {
+    b.onResolve({ filter: /\.js$/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.namespace !== 'file') return undefined;
+      const rel = path.relative(root, path.resolve(args.resolveDir, args.path)).replace(/\.js$/, '.ts');
+      return COLD.includes(rel) ? { path: rel, namespace: 'cordon-cold' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cordon-cold' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`the run entry point reached ${args.path}, which only the full program has; run node dist/bin/main.js run ... instead and report this`)});`,
+      loader: 'js',
+    }));
+  },
+};
+await build({
+  plugins: [coldParts],
+  absWorkingDir: root,
+  entryPoints: { run: 'src/cli/run-entry.ts' },
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outdir,
+  external: ['web-tree-sitter', 'tree-sitter-bash'],
+  define: { 'import.meta.url': '__cordonMetaUrl', 'import.meta.dirname': '__dirname' },
+  banner: { js: "const __cordonMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
+// One id for both bundles of this build: cached policies and plans are keyed by it.
+writeFileSync(`${outdir}/build-id`, `${randomUUID()}\n`);

@@ -4,8 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cordon } from './cli-helpers.js';
+import { spawnSync } from 'node:child_process';
+import { cordon, ROOT } from './cli-helpers.js';
 
+const BIN_CORDON = path.join(ROOT, 'bin', 'cordon');
+const BIN_ENTRY = path.join(ROOT, 'dist', 'bin', 'run.cjs');
 const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
 const skip = bwrap ? false : 'bubblewrap is not installed (apt-get install -y bubblewrap)';
 
@@ -61,5 +64,36 @@ void describe('cordon run', { skip }, () => {
     assert.doesNotMatch(log, /canary/);
     const v = cordon(['audit', 'verify', m[2] ?? ''], { env });
     assert.equal(v.status, 0, v.stderr + v.stdout);
+  });
+
+  void it('the built entry point (bin/cordon run) reuses a cached plan and sees a policy change at once', { skip: existsSync(BIN_ENTRY) ? false : 'dist/bin/run.cjs is not built (npm run build)' }, () => {
+    const { ws, state, env } = setup();
+    const run = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(BIN_CORDON, ['run', ...args], {
+      cwd: ws, encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, CORDON_MANAGED_POLICY: '/nonexistent/cordon-managed.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg', ...env },
+    });
+    writeFileSync(path.join(ws, 'notes.txt'), 'canary-notes-5551212\n');
+    const first = run(['--', 'cat', 'notes.txt']);
+    assert.equal(first.status, 0, String(first.stderr));
+    assert.match(String(first.stdout), /canary-notes/);
+    const cache = path.join(state, 'cordon', 'cache');
+    assert.equal(readdirSync(cache).filter((f) => f.startsWith('plan-')).length, 1, 'the first run cached its plan');
+    // The second run is served from the cached plan; the command's status and a violation's record are as before.
+    const second = run(['--', 'sh', '-c', 'mkdir -p .claude && echo x > .claude/settings.json; exit 9']);
+    assert.equal(second.status, 9);
+    assert.match(String(second.stderr), /cordon: 1 action blocked/);
+    assert.equal(existsSync(path.join(ws, '.claude', 'settings.json')), false);
+    const logs = readdirSync(path.join(state, 'cordon')).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(path.join(state, 'cordon', f), 'utf8')).join('');
+    assert.match(logs, /"boundary":"sandbox".*"decision":"deny".*"rule":"deny Edit\(.*mandatory\)"/);
+    // A changed policy is a new key: the file is hidden at once.
+    writeFileSync(path.join(ws, 'cordon.yaml'), 'version: 1\npermissions:\n  deny: ["Read(./notes.txt)"]\n');
+    const third = run(['--', 'sh', '-c', 'cat notes.txt; true']);
+    assert.equal(third.status, 0, String(third.stderr));
+    assert.doesNotMatch(String(third.stdout), /canary-notes/);
+    assert.equal(readdirSync(cache).filter((f) => f.startsWith('plan-')).length, 2);
+    // Shapes the small parser leaves alone go to the full program.
+    const help = run(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(String(help.stdout), /Usage: cordon run/);
   });
 });

@@ -10,11 +10,13 @@ import { publishDecision } from '../audit/publish.js';
 import type { SessionApprovals } from '../approval/session.js';
 import { CordonError } from '../errors.js';
 import { prepareSandboxTrust, type SandboxTrust } from '../egress/sandbox-trust.js';
-import { loadPolicyCached } from '../policy/cache.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
+import { policyCacheKey } from '../policy/cache-key.js';
 import type { LoadedPolicy } from '../policy/load.js';
-import { PolicyEngine } from '../policy/engine.js';
-import { specFromPolicy } from '../sandbox/from-policy.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import type { LoadOptions } from '../policy/scopes.js';
+import { realizePlan, type SandboxPlan } from '../sandbox/plan.js';
+import { readPlan, writePlan } from '../sandbox/plan-cache.js';
 import { runSandboxed } from '../sandbox/runner.js';
 import type { ListenerSink } from '../sandbox/net-handoff.js';
 import type { Violation } from '../sandbox/protect-sweep.js';
@@ -104,11 +106,49 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
   return egress;
 }
 
-export async function runCommand(cmd: readonly string[], opts: RunCommandOptions): Promise<number> {
+/**
+ * The policy and its engine, loaded on first need only: a run whose sandbox
+ * plan is cached and that needs no proxy never loads the policy compiler.
+ */
+class LazyPolicy {
+  #loaded: Promise<{ loaded: LoadedPolicy; engine: PolicyEngine }> | undefined;
+  readonly #options: LoadOptions;
+  readonly #key: string | null;
+  constructor(options: LoadOptions, key: string | null) {
+    this.#options = options;
+    this.#key = key;
+  }
+  get(): Promise<{ loaded: LoadedPolicy; engine: PolicyEngine }> {
+    this.#loaded ??= (async () => {
+      const [{ loadPolicyCached }, { PolicyEngine }] = await Promise.all([import('../policy/cache.js'), import('../policy/engine.js')]);
+      const loaded = await loadPolicyCached(this.#options, this.#key);
+      return { loaded, engine: new PolicyEngine(loaded.matchers, loaded.context) };
+    })();
+    return this.#loaded;
+  }
+}
+
+/** The sandbox plan: from the cache when no policy input changed, else from the policy (and then cached). */
+async function sandboxPlan(policy: LazyPolicy, key: string | null): Promise<SandboxPlan> {
+  const cached = key === null ? null : readPlan(key);
+  if (cached !== null) return cached;
+  const [{ loaded, engine }, { planFromPolicy }] = await Promise.all([policy.get(), import('../sandbox/plan.js')]);
+  const plan = planFromPolicy(loaded, engine);
+  if (key !== null) writePlan(key, plan);
+  return plan;
+}
+
+/**
+ * Runs `cmd` in the sandbox. `prepared`: the cache key and cached plan, when
+ * the caller (the run entry point) has looked them up already.
+ */
+export async function runCommand(cmd: readonly string[], opts: RunCommandOptions, prepared?: { key: string; plan: SandboxPlan }): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no command given; write cordon run -- CMD [ARGS...]');
-  const loaded = await loadPolicyCached(loadOptions(opts));
-  const engine = new PolicyEngine(loaded.matchers, loaded.context);
-  const compiled = specFromPolicy(loaded, engine, {
+  const options = loadOptions(opts);
+  const key = prepared?.key ?? policyCacheKey(options);
+  const policy = new LazyPolicy(options, key);
+  const plan = prepared?.plan ?? await sandboxPlan(policy, key);
+  const compiled = realizePlan(plan, {
     cwd: process.cwd(),
     env: process.env,
     ...(opts.keepEnv === undefined ? {} : { keepEnv: opts.keepEnv }),
@@ -121,7 +161,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   }
 
   const session = newSessionId();
-  const dir = loaded.settings.audit?.dir ?? stateDir();
+  const dir = plan.auditDir ?? stateDir();
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
   let approvals: SessionApprovals | undefined;
@@ -136,18 +176,25 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     });
     // Approvals and the trifecta check: only with network (without it the sandbox has no external-communication leg).
     if (spec.network.mode === 'proxy') {
-      const loadedForApprovals = loaded;
+      const loadedForApprovals = (await policy.get()).loaded;
       const { startRunApprovals } = await import('../approval/run.js');
       approvals = await startRunApprovals({
         loaded: loadedForApprovals, session, command: cmd, acceptTrifecta: opts.acceptTrifecta === true, env: process.env,
         boundPaths: [spec.workspace, ...spec.readOnly, ...spec.readWrite],
       });
     }
-    const egress = spec.network.mode === 'proxy' ? startEgress(loaded, opts, compiled.removedEnv, approvals) : undefined;
+    const egress = spec.network.mode === 'proxy' ? startEgress((await policy.get()).loaded, opts, compiled.removedEnv, approvals) : undefined;
+    // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
+    let violations: Promise<void> = Promise.resolve();
     const res = await runSandboxed(egress?.trust?.apply(spec) ?? spec, cmd, {
-      onViolation: (v) => violationRecord(engine, v),
+      onViolation: (v) => {
+        violations = violations.then(async () => violationRecord((await policy.get()).engine, v)).catch((e: unknown) => {
+          process.stderr.write(`cordon: could not record a sandbox violation: ${String(e)}\n`);
+        });
+      },
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
     });
+    await violations;
     egress?.stop();
     egress?.trust?.dispose();
     if (egress?.failure !== undefined) {

@@ -7,62 +7,22 @@
  * directory, which is a mandatory write protection (agents cannot plant one),
  * and are rebuilt into matchers with the same compiler the loader uses.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stateDir } from '../audit/paths.js';
+import { CACHE_FORMAT, policyCacheFile, policyCacheKey } from './cache-key.js';
 import type { LoadedPolicy } from './load.js';
-import { mandatoryEntries } from './mandatory.js';
 import { compileRule } from './match/compile.js';
-import { BUILTIN_PROFILES, PROFILE_DIR, resolveHome, scopeFiles, type LoadOptions } from './scopes.js';
+import { resolveHome, type LoadOptions } from './scopes.js';
 import type { PathContext } from './types.js';
 
-const FORMAT = 1;
+export { policyCacheKey } from './cache-key.js';
+
+const FORMAT = CACHE_FORMAT;
 
 type Stored = Omit<LoadedPolicy, 'matchers' | 'context'> & { readonly key: string; readonly format: number };
 
-function cordonVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
-/** The size and modification time of the running code, so a rebuilt cordon never reuses entries of another build. */
-function codeIdentity(): string {
-  try {
-    const st = statSync(fileURLToPath(import.meta.url));
-    return `${st.size}:${st.mtimeMs}`;
-  } catch {
-    return '?';
-  }
-}
-
-/** The cache key, or null when a file cannot be read (the full loader then reports it). */
-export function policyCacheKey(options: LoadOptions): string | null {
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ format: FORMAT, version: cordonVersion(), code: codeIdentity(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
-  // The built-in mandatory list is part of every policy: a changed list must never be served stale.
-  h.update(JSON.stringify(mandatoryEntries()));
-  for (const { scope, file } of scopeFiles(options)) {
-    let bytes: Buffer | null;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return null;
-      bytes = null;
-    }
-    h.update(`\0${scope}\0${file}\0${bytes === null ? '-' : `${bytes.length}\0`}`);
-    if (bytes !== null) h.update(bytes);
-  }
-  for (const name of BUILTIN_PROFILES) h.update(readFileSync(new URL(`${name}.yaml`, PROFILE_DIR)));
-  return h.digest('hex');
-}
-
-function cacheDir(): string {
+export function cacheDir(): string {
   return path.join(stateDir(), 'cache');
 }
 
@@ -96,12 +56,12 @@ function write(dir: string, file: string, key: string, loaded: LoadedPolicy): vo
   }
 }
 
-/** Loads the effective policy, from the cache when no input changed. Problems throw as with `loadPolicy`. */
-export async function loadPolicyCached(options: LoadOptions): Promise<LoadedPolicy> {
-  const key = policyCacheKey(options);
+/** Loads the effective policy, from the cache when no input changed. Problems throw as with `loadPolicy`. `knownKey`: the key, when the caller computed it already. */
+export async function loadPolicyCached(options: LoadOptions, knownKey?: string | null): Promise<LoadedPolicy> {
+  const key = knownKey === undefined ? policyCacheKey(options) : knownKey;
   const context: PathContext = { workspace: path.resolve(options.workspace), home: resolveHome(options) };
   const dir = cacheDir();
-  const file = key === null ? null : path.join(dir, `policy-${key}.json`);
+  const file = key === null ? null : policyCacheFile(key);
   if (key !== null && file !== null) {
     const hit = read(file, key, context);
     if (hit) return hit;

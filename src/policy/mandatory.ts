@@ -3,7 +3,7 @@
  * rule; no scope below managed can lift them and no approval can override
  * them. Each entry carries the one-line reason shown in decisions.
  */
-import { METADATA_ADDRESSES, METADATA_NAMES } from '../egress/ip-ranges.js';
+import { METADATA_ADDRESSES, METADATA_NAMES } from '../egress/metadata-endpoints.js';
 
 export interface MandatoryEntry {
   readonly rule: string;

@@ -18,6 +18,8 @@ export interface PathPattern {
   readonly rest: string;
   /** True when the pattern matches at any depth below `base`. */
   readonly anyDepth: boolean;
+  /** The compiled pattern (what `matches` tests), so a sandbox plan can store it as data. */
+  readonly regex: RegExp;
   matches(absPath: string): boolean;
 }
 
@@ -64,6 +66,7 @@ export function compilePathPattern(pattern: string, ctx: PathContext): PathPatte
     rest: a.rest,
     anyDepth: a.anyDepth,
     display: `${shown} (${a.where})`,
+    regex: re,
     matches: (absPath) => re.test(absPath),
   };
 }

@@ -1,0 +1,58 @@
+/**
+ * The entry point of `cordon run` (bin/cordon starts it when the first
+ * argument is `run`). It is bundled on its own, as one CommonJS file without
+ * the command-line library, the policy loader, the egress proxy or the
+ * approval service, so the common run starts in a few milliseconds: the
+ * arguments parse with the small parser, the sandbox plan is cached, and the
+ * policy allows no network.
+ *
+ * Anything else (help, an unusual argument, a changed policy, a run with
+ * network) goes to the full program (main.js) before anything has been
+ * started, so the two bundles never share a run.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { policyCacheFile, policyCacheKey } from '../policy/cache-key.js';
+import { readPlan } from '../sandbox/plan-cache.js';
+import type { SandboxPlan } from '../sandbox/plan.js';
+import { isCordonError } from '../errors.js';
+import { exitCodeFor } from './exit.js';
+import { loadOptions } from './policy-options.js';
+import { parseRunArgs, type ParsedRun } from './run-args.js';
+import { runCommand } from './run-cmd.js';
+
+/** The cached plan when this run can be served here; null sends it to the full program. */
+function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
+  if (parsed.opts.reportOnly === true) return null;
+  const key = policyCacheKey(loadOptions(parsed.opts));
+  if (key === null) return null;
+  const plan = readPlan(key);
+  if (plan === null || plan.allowsNetwork || !existsSync(policyCacheFile(key))) return null;
+  return { key, plan };
+}
+
+async function main(): Promise<void> {
+  const parsed = process.argv[2] === 'run' ? parseRunArgs(process.argv.slice(3)) : null;
+  const hot = parsed === null ? null : hotPlan(parsed);
+  if (parsed === null || hot === null) {
+    await import(pathToFileURL(path.join(import.meta.dirname, 'main.js')).href);
+    return;
+  }
+  try {
+    process.exitCode = await runCommand(parsed.cmd, parsed.opts, hot);
+  } catch (e) {
+    if (isCordonError(e)) {
+      process.stderr.write(`cordon: ${e.message}\n`);
+      process.exitCode = exitCodeFor(e.code, 'run');
+    } else {
+      process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 125;
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 125;
+});

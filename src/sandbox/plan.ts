@@ -1,0 +1,252 @@
+/**
+ * A sandbox plan: everything the policy decides about a sandbox, as plain
+ * data, in two steps.
+ *
+ * - `planFromPolicy` asks the policy engine (which directories may be read or
+ *   written, what must stay hidden, which names are protected). It depends on
+ *   the policy and its context (workspace, home) only, so `cordon run` caches
+ *   its result next to the compiled policy and skips the engine on the next
+ *   start.
+ * - `realizePlan` looks at the machine as it is now (which paths exist, which
+ *   denied files the workspace holds, the environment) and produces the
+ *   `SandboxSpec` for one run. It runs at every start and needs no policy code.
+ */
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
+import path from 'node:path';
+import type { PathMatcher } from '../policy/match/compile.js';
+import type { LoadedPolicy } from '../policy/load.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import type { Matcher } from '../policy/types.js';
+import { scrubEnvironment } from './env.js';
+import { defaultReadOnly } from './spec-defaults.js';
+import type { SandboxSpec } from './spec.js';
+
+/** A compiled path pattern kept as data (`RegExp` source and flags). */
+export interface StoredRegex {
+  readonly source: string;
+  readonly flags: string;
+}
+
+export interface SandboxPlan {
+  readonly workspace: string;
+  /** Read-only binds (bubblewrap skips the ones that do not exist). */
+  readonly readOnly: readonly string[];
+  /** Directories a person's own rules allow reading, bound read-only when they exist. */
+  readonly extraReadOnly: readonly string[];
+  /** Directories a person's own rules allow editing, bound read-write when they exist. */
+  readonly readWrite: readonly string[];
+  /** Paths to hide when they exist and lie inside (or contain) something bound. */
+  readonly hideLiteral: readonly string[];
+  /** Directories whose direct entries matching `regex` are hidden. */
+  readonly hideInDir: readonly { readonly dir: string; readonly regex: StoredRegex }[];
+  /** Patterns matched at any depth of the workspace (a bounded walk finds the files). */
+  readonly hideAnyDepth: readonly StoredRegex[];
+  readonly protectedNames: readonly string[];
+  /** True when some rule allows network (the sandbox then gets the egress proxy). */
+  readonly allowsNetwork: boolean;
+  /** `audit.dir` of the policy, if set. */
+  readonly auditDir?: string;
+}
+
+export interface RealizeOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Extra environment variable names to pass (still dropped if the value looks like a credential). */
+  readonly keepEnv?: readonly string[];
+  /** Bound on the workspace walk that finds denied files to hide. */
+  readonly maxWalkEntries?: number;
+  /** Give the sandbox the proxy even when no rule allows network (report-only runs). */
+  readonly forceProxy?: boolean;
+}
+
+export interface CompiledSpec {
+  readonly spec: SandboxSpec;
+  /** Environment variable names removed by the scrubber. */
+  readonly removedEnv: readonly string[];
+  /** Denied workspace files made invisible. */
+  readonly hiddenCount: number;
+  /** True when the walk for denied files stopped at its bound. */
+  readonly walkTruncated: boolean;
+}
+
+/** Resolver configuration kept out of every sandbox, even when `/etc` is readable. */
+export const NO_DNS_FILES: readonly string[] = ['/etc/resolv.conf'];
+
+/** Ports of the proxy listeners inside the sandbox's own network namespace (nothing else uses it). */
+export const SANDBOX_HTTP_PROXY_PORT = 3128;
+export const SANDBOX_SOCKS_PORT = 1080;
+
+const GLOB = /[*?[]/;
+
+/**
+ * Whether the policy allows any egress at all: some allow rule of kind Net or
+ * Http. When none does, the sandbox gets no proxy (and no proxy is started).
+ */
+export function policyAllowsNetwork(policy: LoadedPolicy): boolean {
+  return policy.rules.some((r) => r.effect === 'allow' && (r.kind === 'Net' || r.kind === 'Http'));
+}
+
+function isPathMatcher(m: Matcher): m is PathMatcher {
+  return (m.spec.kind === 'Read' || m.spec.kind === 'Edit') && 'pattern' in m;
+}
+
+/** The literal directory a pattern starts with (everything before its first glob segment). */
+function literalPrefix(base: string, rest: string): { prefix: string; remainder: string } {
+  const segs = rest.split('/').filter((s) => s !== '');
+  const i = segs.findIndex((s) => GLOB.test(s));
+  const lit = i === -1 ? segs : segs.slice(0, i);
+  return { prefix: path.join(base, ...lit), remainder: i === -1 ? '' : segs.slice(i).join('/') };
+}
+
+function within(p: string, roots: readonly string[]): boolean {
+  return roots.some((r) => p === r || p.startsWith(r.endsWith('/') ? r : `${r}/`));
+}
+
+const stored = (re: RegExp): StoredRegex => ({ source: re.source, flags: re.flags.replace(/[gy]/g, '') });
+
+/** What the policy decides about the sandbox, independent of what exists on disk. */
+export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): SandboxPlan {
+  const ws = policy.context.workspace;
+  const readAllowed = (p: string): boolean => engine.decide({ kind: 'Read', path: p }).effect === 'allow';
+  const editAllowed = (p: string): boolean => engine.decide({ kind: 'Edit', path: p }).effect === 'allow';
+
+  const readOnly = defaultReadOnly().filter((p) => readAllowed(p) || readAllowed(path.join(p, 'x')));
+  const extraReadOnly: string[] = [];
+  const readWrite: string[] = [];
+  for (const m of policy.matchers) {
+    if (!isPathMatcher(m) || m.pattern === null || m.spec.effect !== 'allow' || m.pattern.anyDepth) continue;
+    // The built-in profile's broad system allows (`Read(//etc/**)`) describe what a tool may read
+    // outside the sandbox; inside it, the curated system list above is stricter. Bind only what
+    // a person's own policy names.
+    if (m.spec.origin.scope === 'profile') continue;
+    const { prefix } = literalPrefix(m.pattern.base, m.pattern.rest);
+    if (prefix === '/' || within(prefix, [ws])) continue;
+    // The sandbox has its own /dev, /proc and /sys; binding host device nodes would break them (nodev).
+    if (within(prefix, ['/dev', '/proc', '/sys'])) continue;
+    // The private HOME and /tmp are the sandbox's own; real paths under them are bound only when named.
+    if (prefix === policy.context.home || prefix === '/tmp') continue;
+    if (m.spec.kind === 'Edit' && editAllowed(path.join(prefix, 'x'))) readWrite.push(prefix);
+    else if (m.spec.kind === 'Read' && readAllowed(path.join(prefix, 'x')) && !within(prefix, readOnly)) extraReadOnly.push(prefix);
+  }
+
+  // No DNS inside the sandbox: the proxy resolves names (only those policy allows).
+  const hideLiteral = [...NO_DNS_FILES];
+  const hideInDir: { dir: string; regex: StoredRegex }[] = [];
+  const hideAnyDepth: StoredRegex[] = [];
+  for (const m of policy.matchers) {
+    if (!isPathMatcher(m) || m.spec.kind !== 'Read' || m.spec.effect !== 'deny' || m.pattern === null) continue;
+    if (m.pattern.anyDepth) {
+      if (within(m.pattern.base, [ws])) hideAnyDepth.push(stored(m.pattern.regex));
+      continue;
+    }
+    const { prefix, remainder } = literalPrefix(m.pattern.base, m.pattern.rest);
+    if (remainder === '') hideLiteral.push(prefix);
+    else if (!remainder.includes('/')) hideInDir.push({ dir: prefix, regex: stored(m.pattern.regex) });
+  }
+  const auditDir = policy.settings.audit?.dir;
+  return {
+    workspace: ws,
+    readOnly,
+    extraReadOnly,
+    readWrite,
+    hideLiteral,
+    hideInDir,
+    hideAnyDepth,
+    protectedNames: [...policy.protectedNames],
+    allowsNetwork: policyAllowsNetwork(policy),
+    ...(auditDir === undefined ? {} : { auditDir }),
+  };
+}
+
+/** Bounded walk of the workspace for files that deny rules matching at any depth would hide. */
+function walkDenied(root: string, denied: (p: string) => boolean, limit: number): { hits: string[]; truncated: boolean } {
+  const hits: string[] = [];
+  const queue = [root];
+  let seen = 0;
+  while (queue.length > 0) {
+    const dir = queue.shift() ?? root;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (++seen > limit) return { hits, truncated: true };
+      const p = path.join(dir, e.name);
+      if (denied(p)) {
+        hits.push(p);
+        continue;
+      }
+      if (e.isDirectory() && e.name !== 'node_modules' && e.name !== '.git') queue.push(p);
+    }
+  }
+  return { hits, truncated: false };
+}
+
+/** The spec for one run: the plan applied to what exists now. */
+export function realizePlan(plan: SandboxPlan, opts: RealizeOptions): CompiledSpec {
+  const ws = plan.workspace;
+  const readOnly = [...plan.readOnly];
+  for (const p of plan.extraReadOnly) if (!within(p, readOnly) && existsSync(p)) readOnly.push(p);
+  const readWrite = plan.readWrite.filter((p) => existsSync(p));
+  const bound = [ws, ...readOnly, ...readWrite];
+  const visible = (p: string): boolean => within(p, bound) || bound.some((b) => within(b, [p]));
+
+  const hidden = new Set<string>();
+  for (const p of plan.hideLiteral) if (visible(p) && existsSync(p)) hidden.add(p);
+  for (const { dir, regex } of plan.hideInDir) {
+    if (!visible(dir) || !existsSync(dir)) continue;
+    const re = new RegExp(regex.source, regex.flags);
+    try {
+      for (const name of readdirSync(dir)) {
+        const p = path.join(dir, name);
+        if (re.test(p)) hidden.add(p);
+      }
+    } catch {
+      // unreadable: not visible either
+    }
+  }
+  const anyDepth = plan.hideAnyDepth.map((r) => new RegExp(r.source, r.flags));
+  const walk = anyDepth.length === 0
+    ? { hits: [], truncated: false }
+    : walkDenied(ws, (p) => anyDepth.some((re) => re.test(p)), opts.maxWalkEntries ?? 20_000);
+  for (const p of walk.hits) hidden.add(p);
+
+  const { env, removed } = scrubEnvironment(opts.env, { ...(opts.keepEnv ? { allow: opts.keepEnv } : {}) });
+  const cwd = within(path.resolve(opts.cwd), [ws]) ? path.resolve(opts.cwd) : ws;
+  return {
+    spec: {
+      workspace: ws,
+      readOnly,
+      readWrite,
+      hidden: [...hidden],
+      protectedNames: [...plan.protectedNames],
+      env,
+      network: opts.forceProxy === true || plan.allowsNetwork
+        ? { mode: 'proxy', httpPort: SANDBOX_HTTP_PROXY_PORT, socksPort: SANDBOX_SOCKS_PORT }
+        : { mode: 'none' },
+      cwd,
+    },
+    removedEnv: removed,
+    hiddenCount: walk.hits.length,
+    walkTruncated: walk.truncated,
+  };
+}
+
+/** Checks that parsed JSON is a plan of this format (the cache is ours, but a bad file must only cost time). */
+export function isSandboxPlan(v: unknown): v is SandboxPlan {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  const strings = (x: unknown): boolean => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  const regex = (x: unknown): boolean => typeof x === 'object' && x !== null
+    && typeof (x as StoredRegex).source === 'string' && typeof (x as StoredRegex).flags === 'string';
+  return typeof o['workspace'] === 'string' && path.isAbsolute(o['workspace'])
+    && strings(o['readOnly']) && strings(o['extraReadOnly']) && strings(o['readWrite'])
+    && strings(o['hideLiteral']) && strings(o['protectedNames'])
+    && Array.isArray(o['hideInDir']) && o['hideInDir'].every((h: unknown) => typeof h === 'object' && h !== null
+      && typeof (h as { dir?: unknown }).dir === 'string' && regex((h as { regex?: unknown }).regex))
+    && Array.isArray(o['hideAnyDepth']) && o['hideAnyDepth'].every(regex)
+    && typeof o['allowsNetwork'] === 'boolean'
+    && (o['auditDir'] === undefined || typeof o['auditDir'] === 'string');
+}
