@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: bubblewrap (the sandbox); curl and git (the lab's agent and the tests use them).
+# Debian packages: bubblewrap (the sandbox); curl and git (the lab's agent and the tests use them); chromium (below).
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v git >/dev/null 2>&1 || missing+=(git)
+# chromium: the dashboard's (cordon ui) browser test drives it with playwright-core.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]} (Debian packages)"
   SUDO=""
