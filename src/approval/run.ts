@@ -19,6 +19,7 @@ export interface RunApprovalsOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Paths bound into the sandbox (workspace, read-only and read-write binds). */
   readonly boundPaths: readonly string[];
+  /** The terminal for prompts (default `$CORDON_APPROVAL_TTY`, else /dev/tty). */
   readonly ttyPath?: string;
 }
 
@@ -37,7 +38,7 @@ export async function startRunApprovals(o: RunApprovalsOptions): Promise<Session
     workspace: o.loaded.context.workspace,
     env: o.env,
     visibleInSandbox: (p) => o.boundPaths.some((b) => overlaps(p, b)),
-    ...(o.ttyPath === undefined ? {} : { ttyPath: o.ttyPath }),
+    ...(o.ttyPath !== undefined ? { ttyPath: o.ttyPath } : o.env['CORDON_APPROVAL_TTY'] ? { ttyPath: o.env['CORDON_APPROVAL_TTY'] } : {}),
   });
   if (trifecta.all && !approvals.attended) {
     const subject = `Trifecta(${o.command.join(' ')})`;

@@ -1,14 +1,30 @@
-/** `cordon doctor`: host checks with the exact fix for each problem (exit 0 ok, 1 problems). */
+/**
+ * `cordon doctor`: host checks with the exact fix for each problem, then the
+ * trifecta analysis of the effective policy (exit 0 ok, 1 problems; an
+ * invalid policy is a problem too).
+ */
+import { analyseTrifecta, formatTrifecta } from '../approval/trifecta.js';
+import { sanitizeForDisplay } from '../audit/redact.js';
+import { isCordonError } from '../errors.js';
+import { Policy } from '../policy/policy.js';
 import { checkHost } from '../sandbox/doctor.js';
+import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 
-export async function doctorCommand(): Promise<number> {
+export async function doctorCommand(opts: PolicyCommonOptions = {}): Promise<number> {
   const results = await checkHost();
   for (const r of results) {
     process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}\n`);
     if (!r.ok && r.fix !== undefined) process.stdout.write(`     fix: ${r.fix}\n`);
   }
-  const bad = results.filter((r) => !r.ok).length;
+  let bad = results.filter((r) => !r.ok).length;
   process.stdout.write(bad === 0 ? 'cordon doctor: the host can run cordon sandboxes\n' : `cordon doctor: ${bad} problem${bad === 1 ? '' : 's'}; apply the fixes above\n`);
-  process.stdout.write('note: the trifecta analysis of the effective policy is not built yet (approvals issue)\n');
+  process.stdout.write('\ntrifecta analysis of the effective policy (legs a session holds without asking a person):\n');
+  try {
+    const policy = Policy.load(loadOptions(opts));
+    process.stdout.write(formatTrifecta(analyseTrifecta(policy.loaded), sanitizeForDisplay));
+  } catch (e) {
+    bad += 1;
+    process.stdout.write(`FAIL the effective policy could not be loaded: ${isCordonError(e) ? e.message : String(e)}\n`);
+  }
   return bad === 0 ? 0 : 1;
 }

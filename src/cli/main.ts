@@ -93,11 +93,12 @@ export function buildProgram(): Command {
       const { runCommand } = await import('./run-cmd.js');
       process.exitCode = await runCommand(cmd, opts);
     });
-  program.command('doctor').description('check the host (bubblewrap, namespaces, seccomp)').action(async () => {
-    family = 'other';
-    const { doctorCommand } = await import('./doctor-cmd.js');
-    process.exitCode = await doctorCommand();
-  });
+  policyOpts(program.command('doctor')).description('check the host (bubblewrap, namespaces, seccomp) and print the trifecta analysis of the effective policy')
+    .action(async (opts: { policy?: string[]; profile?: string; workspace?: string }) => {
+      family = 'other';
+      const { doctorCommand } = await import('./doctor-cmd.js');
+      process.exitCode = await doctorCommand(opts);
+    });
 
   program.command('scan').argument('[paths...]', "files or directories (default .); '-' reads stdin")
     .description('DLP scan for credentials (exit 0 clean, 1 findings, 2 error)')
