@@ -74,11 +74,20 @@ void describe('cordon CLI', () => {
   });
 
   void it('commands not built yet say so and exit non-zero', () => {
-    for (const c of [['approvals'], ['ui']]) {
+    for (const c of [['audit', 'export']]) {
       const r = cordon(c);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /is not built yet/);
     }
+  });
+
+  void it('cordon approvals without running sessions: list 0, answer 1, bad action 2', () => {
+    const env = { CORDON_APPROVALS_DIR: path.join(workspace(), 'no-approvals') };
+    const list = cordon(['approvals'], { env });
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /no running cordon session/);
+    assert.equal(cordon(['approvals', 'approve', 'a_000000000000'], { env }).status, 1);
+    assert.equal(cordon(['approvals', 'frob'], { env }).status, 2);
   });
 
   void it('a Claude Code settings.json is accepted as a policy file', () => {
