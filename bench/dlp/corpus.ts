@@ -72,16 +72,22 @@ export interface Corpus {
   readonly planted: { kind: string; start: number; end: number }[];
 }
 
+/** The files the corpus is made of, in order. */
+export function corpusFiles(nodeModules: string, bytes = 8 * 1024 * 1024): string[] {
+  const out: string[] = [];
+  let size = 0;
+  for (const f of walk(nodeModules, [])) {
+    out.push(f);
+    size += statSync(f).size;
+    if (size >= bytes) break;
+  }
+  return out;
+}
+
 export function buildCorpus(nodeModules: string, bytes = 8 * 1024 * 1024, plants = 400, seed = 5): Corpus {
   const r = rng(seed);
   const parts: Buffer[] = [];
-  let size = 0;
-  for (const f of walk(nodeModules, [])) {
-    const b = readFileSync(f);
-    parts.push(b);
-    size += b.length;
-    if (size >= bytes) break;
-  }
+  for (const f of corpusFiles(nodeModules, bytes)) parts.push(readFileSync(f));
   const base = Buffer.concat(parts).subarray(0, bytes);
   // Plant at line starts chosen by the generator, in increasing order.
   const positions: number[] = [];

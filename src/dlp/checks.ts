@@ -47,6 +47,22 @@ const PADDED_BLOB = /^[A-Za-z0-9+/]{42,}={1,2}$/;
 /** An identifier (`CommentOrToken`, `ArrowToken$1`): letters with at most a short numeric suffix. */
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z_$]*\$?\d{0,2}$/;
 
+/** A UUID: an identifier (record, request, tenant id), not a key. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Base64 of readable text (words and spaces): the decoding layers look inside it; the value itself is not random. */
+function isBase64OfText(v: string): boolean {
+  if (v.length < 16 || !BASE64.test(v)) return false;
+  const s = Buffer.from(v, 'base64').toString('latin1');
+  let printable = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 32 && c < 127) || c === 9 || c === 10 || c === 13) printable++;
+  }
+  return printable >= 0.95 * s.length && s.includes(' ');
+}
+
 const DB_SCHEMES = new Set(['mongodb', 'mongodb+srv', 'mysql', 'mariadb', 'postgres', 'postgresql', 'redis', 'rediss', 'amqp', 'amqps', 'mssql', 'sqlserver', 'oracle', 'cockroachdb', 'clickhouse', 'couchdb', 'neo4j', 'neo4j+s', 'bolt', 'memcached', 'ldap', 'ldaps']);
 const URL_PLACEHOLDER = new Set(['password', 'mypassword', 'passwd', 'pwd', 'your_password', 'yourpassword', 'changeme', 'example', 'placeholder', 'secret_password', 'pass_word']);
 /** Database URLs in documentation and compose files very often carry these default development passwords. */
@@ -83,11 +99,12 @@ function privateKeyBody(body: string): Verdict {
 
 /**
  * A value next to a key-like name: not a placeholder, code, a phrase, a padded
- * blob or an identifier, and random by `judge` (characters per BPE token by
+ * blob, an identifier, a UUID or base64 of text, and random by `judge` (characters per BPE token by
  * default; the benchmark passes the entropy judge to compare).
  */
 export function randomValue(secret: string, judge: RandomnessJudge = judgeByTokens): Verdict {
   if (isPlaceholder(secret) || CODE_LIKE.test(secret) || FAKE.test(secret) || PHRASE.test(secret) || PADDED_BLOB.test(secret) || IDENTIFIER.test(secret)) return NO;
+  if (UUID.test(secret) || isBase64OfText(secret)) return NO;
   const v = judge(secret);
   if (!v.random) return NO;
   return v.strong ? YES : WEAK;

@@ -105,6 +105,8 @@ export function judgeEntropyOnly(s: string): boolean {
   return s.length >= 12 && shannonEntropy(s) >= 3.0;
 }
 
+const HEX_ONE_CASE = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
+
 /** At most this many characters per token: random (keys: 1.1-2.0; identifiers, names and paths: 3-7). */
 export const BPE_RANDOM_MAX = 2.4;
 /** At most this many, on 20 characters or more: strongly random. */
@@ -122,5 +124,7 @@ export function judgeByTokens(s: string): RandomnessVerdict {
   if (s.length < 12 || entropy < 0.6 * maxFor) return { random: false, strong: false, entropy };
   const cpt = charsPerToken(s);
   const random = cpt <= BPE_RANDOM_MAX;
-  return { random, strong: random && s.length >= 20 && cpt <= BPE_STRONG_MAX, entropy, charsPerToken: cpt };
+  // Hex of one case is as often a digest or a commit id as a key: reported, never strong.
+  const strong = random && s.length >= 20 && cpt <= BPE_STRONG_MAX && !HEX_ONE_CASE.test(s);
+  return { random, strong, entropy, charsPerToken: cpt };
 }
