@@ -15,6 +15,7 @@ import { policyCacheKey } from '../policy/cache-key.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { LoadOptions } from '../policy/scopes.js';
+import { looksLikeCredential } from '../sandbox/env.js';
 import { realizePlan, type SandboxPlan } from '../sandbox/plan.js';
 import { readPlan, writePlan } from '../sandbox/plan-cache.js';
 import { runSandboxed } from '../sandbox/runner.js';
@@ -64,7 +65,6 @@ async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): 
   const ks = loaded.settings.dlp?.known_secrets;
   // The scrubber removes every variable not on its allowlist (HOME, XDG_* paths...); only those whose
   // value looks like a credential are known secrets, or ordinary paths would be flagged in traffic.
-  const { looksLikeCredential } = await import('../sandbox/env.js');
   const credentialLike = scrubbed.filter((name) => looksLikeCredential(process.env[name] ?? ''));
   const c = collectKnownSecrets({ env: process.env, scrubbed: credentialLike, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
   for (const p of c.problems) process.stderr.write(`cordon: warning: known secrets file ${p}\n`);
@@ -104,6 +104,15 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
     },
   };
   return egress;
+}
+
+/**
+ * The command line as recorded: an argument that looks like a credential
+ * (`--token=ghp_...`, a URL with a password) is replaced by its length, so a
+ * secret typed on the command line never reaches the decision log.
+ */
+export function commandForRecord(cmd: readonly string[]): string {
+  return cmd.map((a) => (looksLikeCredential(a) ? `[redacted: ${a.length} chars]` : a)).join(' ');
 }
 
 /**
@@ -169,7 +178,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     const net = spec.network.mode === 'proxy' ? 'network only through the egress proxy' : 'no network';
     publishDecision({
       boundary: 'supervisor',
-      subject: `Run(${cmd.join(' ')})`,
+      subject: `Run(${commandForRecord(cmd)})`,
       decision: 'allow',
       rule: 'default',
       reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
@@ -184,17 +193,22 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       });
     }
     const egress = spec.network.mode === 'proxy' ? startEgress((await policy.get()).loaded, opts, compiled.removedEnv, approvals) : undefined;
+    // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
+    const mcp = await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd()));
+    const runSpec = egress?.trust?.apply(spec) ?? spec;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
     let violations: Promise<void> = Promise.resolve();
-    const res = await runSandboxed(egress?.trust?.apply(spec) ?? spec, cmd, {
+    const res = await runSandboxed(mcp?.apply(runSpec) ?? runSpec, cmd, {
       onViolation: (v) => {
         violations = violations.then(async () => violationRecord((await policy.get()).engine, v)).catch((e: unknown) => {
           process.stderr.write(`cordon: could not record a sandbox violation: ${String(e)}\n`);
         });
       },
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
+      ...(mcp === undefined ? {} : { mcp: mcp.listener }),
     });
     await violations;
+    mcp?.stop();
     egress?.stop();
     egress?.trust?.dispose();
     if (egress?.failure !== undefined) {

@@ -1,0 +1,74 @@
+/**
+ * Entry point of the MCP gateway process started by `cordon run`: outside
+ * the sandbox, with a scrubbed environment (plus only the variables its
+ * servers' configured headers name), an IPC channel to the supervisor. It
+ * loads the same policy files, starts every configured server (each stdio
+ * one in its own sandbox), serves the listener made inside the agent's
+ * sandbox, and sends every decision to the supervisor, which owns the audit
+ * log. If the supervisor goes away, it stops its servers and exits.
+ */
+import type { Server } from 'node:net';
+import { onDecision } from '../../audit/publish.js';
+import { DecisionEventSchema } from '../../audit/record.js';
+import { FingerprintMatcher } from '../../dlp/fingerprint.js';
+import { loadPolicyCached } from '../../policy/cache.js';
+import { publishSink } from '../audit.js';
+import { dlpArgumentScanner } from '../dlp-argument-scanner.js';
+import { startHttpGateway, type RunningGateway } from '../http/serve.js';
+import { FromGatewaySchema, ToGatewaySchema, type FromGateway } from './ipc.js';
+
+function send(m: FromGateway): void {
+  if (process.connected) process.send?.(FromGatewaySchema.parse(m));
+}
+
+function fatal(message: string): never {
+  send({ type: 'fatal', message });
+  process.stderr.write(`cordon mcp: ${message}\n`);
+  process.exit(70);
+}
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('cordon mcp: gateway-process must be started by cordon run (use `cordon mcp serve` to run a gateway alone)\n');
+  process.exit(2);
+}
+
+let gateway: RunningGateway | undefined;
+onDecision((event) => {
+  const e = DecisionEventSchema.safeParse(event);
+  if (e.success) send({ type: 'decision', event: e.data });
+});
+const stop = (): void => {
+  void (gateway?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('disconnect', stop);
+process.on('SIGTERM', stop);
+process.on('message', (raw: unknown, handle: unknown) => {
+  const parsed = ToGatewaySchema.safeParse(raw);
+  if (!parsed.success) fatal('unexpected message from the supervisor');
+  const m = parsed.data;
+  switch (m.type) {
+    case 'config': {
+      if (gateway !== undefined) fatal('configured twice');
+      const { profile, ...load } = m.load;
+      loadPolicyCached({ ...load, ...(profile === undefined ? {} : { profile }) })
+        .then(async (loaded) => {
+          const known = m.known === undefined ? undefined : FingerprintMatcher.fromJSON(m.known);
+          gateway = await startHttpGateway(loaded, {
+            target: { kind: 'all' }, token: m.token, publicPort: m.port, argumentScanners: [dlpArgumentScanner(known)],
+            audit: publishSink, log: (l) => process.stderr.write(`${l}\n`), cwd: m.cwd, env: process.env, pinDir: m.pinDir,
+          });
+          send({ type: 'ready', servers: [...gateway.servers] });
+        })
+        .catch((e: unknown) => fatal(`the MCP gateway could not start: ${e instanceof Error ? e.message : String(e)}`));
+      break;
+    }
+    case 'listener': {
+      if (gateway === undefined) fatal('listener before the gateway was ready');
+      if (typeof handle !== 'object' || handle === null || !('listen' in handle)) fatal('listener message without a server handle');
+      gateway.front.adopt(handle as Server);
+      send({ type: 'attached' });
+      break;
+    }
+  }
+});

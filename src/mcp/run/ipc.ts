@@ -1,0 +1,51 @@
+/**
+ * Messages between the supervisor of `cordon run` and its MCP gateway
+ * process, validated on both sides (the gateway parses untrusted MCP
+ * traffic, so nothing it says is used unchecked).
+ */
+import { z } from 'zod';
+import { DecisionEventSchema } from '../../audit/record.js';
+
+const LoadOptionsSchema = z.strictObject({
+  workspace: z.string(),
+  home: z.string(),
+  managedFile: z.string().nullable(),
+  userFile: z.string().nullable(),
+  projectFile: z.string().nullable(),
+  files: z.array(z.string()),
+  profile: z.string().optional(),
+});
+
+const KnownSchema = z.strictObject({
+  version: z.literal(1),
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  base: z.number().int().positive(),
+  fingerprints: z.record(z.string().max(128), z.tuple([z.string().max(512), z.string().max(64)]).readonly()),
+  rolling: z.array(z.number().int()).max(1_000_000).readonly(),
+});
+
+/** Supervisor to gateway. A `listener` message carries the in-sandbox listening socket. */
+export const ToGatewaySchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('config'),
+    load: LoadOptionsSchema,
+    /** The bearer token the agent presents. */
+    token: z.string().min(32).max(256),
+    /** The port inside the sandbox (what the agent's Host header says). */
+    port: z.number().int().min(1).max(65535),
+    cwd: z.string(),
+    pinDir: z.string(),
+    known: KnownSchema.optional(),
+  }),
+  z.strictObject({ type: z.literal('listener') }),
+]);
+export type ToGateway = z.infer<typeof ToGatewaySchema>;
+
+/** Gateway to supervisor. */
+export const FromGatewaySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), servers: z.array(z.string().max(64)).max(256) }),
+  z.strictObject({ type: z.literal('attached') }),
+  z.strictObject({ type: z.literal('decision'), event: DecisionEventSchema }),
+  z.strictObject({ type: z.literal('fatal'), message: z.string().max(2000) }),
+]);
+export type FromGateway = z.infer<typeof FromGatewaySchema>;
