@@ -39,6 +39,16 @@ void describe('cordon run', { skip }, () => {
     assert.equal(existsSync(path.join(ws, 'ran')), false);
   });
 
+  void it('never records a credential typed on the command line', () => {
+    const { ws, state, env } = setup();
+    const token = 'ghp_' + 'Z9'.repeat(18);
+    const r = cordon(['run', '--', 'sh', '-c', 'true', 'x', `--token=${token}`], { cwd: ws, env });
+    assert.equal(r.status, 0, r.stderr);
+    const logs = readdirSync(path.join(state, 'cordon')).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(path.join(state, 'cordon', f), 'utf8')).join('');
+    assert.match(logs, /"subject":"Run\(sh -c true x \[redacted: 48 chars\]\)"/);
+    assert.ok(!logs.includes(token));
+  });
+
   void it('scrubs credentials from the environment', () => {
     const { ws, env } = setup();
     const r = cordon(['run', '--', 'sh', '-c', 'env'], { cwd: ws, env });
