@@ -6,15 +6,15 @@
  * origin. Answers go to the session's Unix socket signed with its key.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ApprovalConnection, readKey } from '../client.js';
 import type { DecisionView, HelloInfo } from '../protocol.js';
 import type { PendingApproval } from '../service.js';
 import { APP_JS, pageHtml } from './page.js';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 
 const AnswerSchema = z.strictObject({
   session: z.string().regex(/^s_[0-9a-f]{4,64}$/),
@@ -114,7 +114,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     }
   };
   const scan = (): void => {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(o.dir);
     } catch {
