@@ -81,8 +81,8 @@ await build({
   target: 'node20',
   outdir,
   external: ['web-tree-sitter', 'tree-sitter-bash'],
-  define: { 'import.meta.url': '__cordonMetaUrl', 'import.meta.dirname': '__dirname' },
-  banner: { js: "const __cordonMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__cordonMetaUrl', 'import.meta.dirname': '__dirname', 'import.meta.resolve': '__cordonMetaResolve' },
+  banner: { js: "const __cordonMetaUrl = require('node:url').pathToFileURL(__filename).href; const __cordonMetaResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;" },
   logLevel: 'warning',
   legalComments: 'none',
 });

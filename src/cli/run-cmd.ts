@@ -194,7 +194,9 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     }
     const egress = spec.network.mode === 'proxy' ? startEgress((await policy.get()).loaded, opts, compiled.removedEnv, approvals) : undefined;
     // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
-    const mcp = await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd()));
+    const mcp = plan.mcpServers.length === 0
+      ? undefined
+      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd()));
     const runSpec = egress?.trust?.apply(spec) ?? spec;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
     let violations: Promise<void> = Promise.resolve();

@@ -54,7 +54,7 @@ void describe('sandbox plan', () => {
     writePlan(key, plan, dir);
     assert.deepEqual(readPlan(key, dir), JSON.parse(JSON.stringify(plan)));
     assert.equal(readPlan('b'.repeat(64), dir), null);
-    for (const bad of ['{', '[]', JSON.stringify({ format: 1, key, plan: { ...plan, readOnly: 'x' } }), JSON.stringify({ format: 2, key, plan })]) {
+    for (const bad of ['{', '[]', JSON.stringify({ format: 1, key, plan: { ...plan, readOnly: 'x' } }), JSON.stringify({ format: 99, key, plan })]) {
       writeFileSync(path.join(dir, `plan-${key}.json`), bad);
       assert.equal(readPlan(key, dir), null, bad.slice(0, 40));
     }

@@ -44,6 +44,8 @@ export interface SandboxPlan {
   readonly protectedNames: readonly string[];
   /** True when some rule allows network (the sandbox then gets the egress proxy). */
   readonly allowsNetwork: boolean;
+  /** Names of the policy's MCP servers (the run then starts the gateway). */
+  readonly mcpServers: readonly string[];
   /** `audit.dir` of the policy, if set. */
   readonly auditDir?: string;
 }
@@ -154,6 +156,7 @@ export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): Sand
     hideAnyDepth,
     protectedNames: [...policy.protectedNames],
     allowsNetwork: policyAllowsNetwork(policy),
+    mcpServers: Object.keys(policy.settings.mcp?.servers ?? {}),
     ...(auditDir === undefined ? {} : { auditDir }),
   };
 }
@@ -247,6 +250,6 @@ export function isSandboxPlan(v: unknown): v is SandboxPlan {
     && Array.isArray(o['hideInDir']) && o['hideInDir'].every((h: unknown) => typeof h === 'object' && h !== null
       && typeof (h as { dir?: unknown }).dir === 'string' && regex((h as { regex?: unknown }).regex))
     && Array.isArray(o['hideAnyDepth']) && o['hideAnyDepth'].every(regex)
-    && typeof o['allowsNetwork'] === 'boolean'
+    && typeof o['allowsNetwork'] === 'boolean' && strings(o['mcpServers'])
     && (o['auditDir'] === undefined || typeof o['auditDir'] === 'string');
 }
