@@ -63,24 +63,36 @@ export function bpeLoaded(): boolean {
   return table !== undefined;
 }
 
-/** Byte-pair merges of one pre-token: the number of tokens. */
+/**
+ * Byte-pair merges of one pre-token: the number of tokens. The rank of each
+ * adjacent pair is kept and only the two pairs next to a merge are looked up
+ * again, so a piece of n characters costs O(n) table lookups.
+ */
 function pieceTokens(piece: string, ranks: Map<string, number>): number {
   if (piece.length <= 1 || ranks.has(piece)) return piece.length === 0 ? 0 : 1;
   if (!PRINTABLE.test(piece)) return Buffer.byteLength(piece, 'utf8');
+  // Part j is [cut[j], cut[j + 1]); pair[j] is the rank of parts j and j + 1 merged.
   const cut: number[] = [];
   for (let i = 0; i <= piece.length; i++) cut.push(i);
+  const NONE = Number.POSITIVE_INFINITY;
+  const rankOf = (j: number): number => (j >= 0 && j + 2 < cut.length ? (ranks.get(piece.slice(cut[j], cut[j + 2])) ?? NONE) : NONE);
+  const pair: number[] = [];
+  for (let j = 0; j + 2 < cut.length; j++) pair.push(rankOf(j));
   for (;;) {
     let best = -1;
-    let bestRank = Number.POSITIVE_INFINITY;
-    for (let j = 0; j + 2 < cut.length; j++) {
-      const r = ranks.get(piece.slice(cut[j], cut[j + 2]));
-      if (r !== undefined && r < bestRank) {
+    let bestRank = NONE;
+    for (let j = 0; j < pair.length; j++) {
+      const r = pair[j]!;
+      if (r < bestRank) {
         bestRank = r;
         best = j;
       }
     }
     if (best < 0) return cut.length - 1;
     cut.splice(best + 1, 1);
+    pair.splice(best, 1);
+    if (best < pair.length) pair[best] = rankOf(best);
+    if (best > 0) pair[best - 1] = rankOf(best - 1);
   }
 }
 
@@ -92,8 +104,17 @@ export function bpeTokenCount(s: string): number {
   return n;
 }
 
+/** Recent answers: source code repeats the same values (the same name assigned in many places). */
+const recent = new Map<string, number>();
+const RECENT_MAX = 4096;
+
 /** Characters per cl100k_base token: about 1-2 for random keys, 4 and more for words, names and paths. */
 export function charsPerToken(s: string): number {
+  const known = recent.get(s);
+  if (known !== undefined) return known;
   const n = bpeTokenCount(s);
-  return n === 0 ? 0 : s.length / n;
+  const cpt = n === 0 ? 0 : s.length / n;
+  if (recent.size >= RECENT_MAX) recent.clear();
+  if (s.length <= 256) recent.set(s, cpt);
+  return cpt;
 }

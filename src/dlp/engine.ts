@@ -131,6 +131,8 @@ export class DetectionEngine {
   readonly detectors: readonly DetectorSpec[];
   readonly #compiled: Compiled[];
   readonly #byKeyword: number[][];
+  /** 1 for detectors whose hits run after the others (generic shapes, whose validators are the costliest). */
+  readonly #deferred: Uint8Array;
   readonly #prefilter: Prefilter;
   readonly #allow: readonly (string | RegExp)[];
   readonly #min: number;
@@ -166,6 +168,7 @@ export class DetectionEngine {
       }
     });
     this.#byKeyword = byKeyword;
+    this.#deferred = Uint8Array.from(this.#compiled, (c) => (c.spec.id === 'generic-secret' ? 1 : 0));
     this.#firstTrigger = byKeyword.length;
     this.#prefilter = new Prefilter([...keywordIndex.keys(), ...NORMALIZE_PREFIXES]);
     this.#allow = options.allow ?? [];
@@ -182,27 +185,47 @@ export class DetectionEngine {
     const buf = bytes ?? Buffer.from(typeof text === 'string' ? text : text.slice(0), 'latin1');
     const found: RawMatch[] = [];
     const coveredUntil = new Int32Array(this.#compiled.length).fill(-1);
+    // Deferred hits of generic detectors: run after the specific ones, and not judged where a specific match already is.
+    const deferred: number[] = [];
+    const attempt = (di: number, start: number, covered?: (s: number, e: number) => boolean): void => {
+      if (start < (coveredUntil[di] ?? -1)) return;
+      const c = this.#compiled[di];
+      if (c === undefined) return;
+      const m = this.#tryAt(c, text, start, covered);
+      if (m === undefined) return;
+      if (typeof m === 'number') {
+        coveredUntil[di] = m;
+        return;
+      }
+      coveredUntil[di] = m.end;
+      found.push(m);
+    };
     this.#prefilter.scan(buf, (k, start) => {
       if (k >= this.#firstTrigger) {
         if (triggers !== undefined && triggers.length < 4096 && isTriggerAt(buf, start)) triggers.push(start);
         return;
       }
       for (const di of this.#byKeyword[k] ?? []) {
-        if (start < (coveredUntil[di] ?? -1)) continue;
-        const c = this.#compiled[di];
-        if (c === undefined) continue;
-        const m = this.#tryAt(c, text, start);
-        if (m !== undefined) {
-          coveredUntil[di] = m.end;
-          found.push(m);
-        }
+        if (this.#deferred[di] === 1) deferred.push(di, start);
+        else attempt(di, start);
       }
     });
+    if (deferred.length > 0) {
+      const specific = found.slice();
+      // A generic match over a specific one always loses in #finish (confidence, then specificity): skip its validator.
+      const covered = (s: number, e: number): boolean => specific.some((f) => f.secretStart < e && f.secretEnd > s);
+      for (let i = 0; i < deferred.length; i += 2) attempt(deferred[i]!, deferred[i + 1]!, covered);
+    }
     this.#pairAws(text, found);
     return this.#finish(text, found);
   }
 
-  #tryAt(c: Compiled, text: TextSource, keywordStart: number): RawMatch | undefined {
+  /**
+   * The detector's match at a keyword, validated; `covered` (when given) is asked
+   * before the validator, and a covered match returns only its end (the region
+   * is done, nothing is reported).
+   */
+  #tryAt(c: Compiled, text: TextSource, keywordStart: number, covered?: (s: number, e: number) => boolean): RawMatch | number | undefined {
     const { spec, re, back } = c;
     let start = keywordStart;
     // A detector that starts before its keyword (a URL scheme before `://`) walks back over scheme characters.
@@ -220,6 +243,11 @@ export class DetectionEngine {
     let confidence = spec.confidence;
     let id = spec.id;
     let group = 'secret';
+    if (covered !== undefined) {
+      const g = m.indices?.groups?.secret;
+      const s0 = ws + m.index;
+      if (covered(g === undefined ? s0 : ws + g[0], g === undefined ? s0 + m[0].length : ws + g[1])) return s0 + m[0].length;
+    }
     if (spec.validator !== undefined) {
       const v = runValidator(spec.validator, m[0], groups);
       if (!v.ok) return undefined;
