@@ -156,7 +156,19 @@ export function buildProgram(): Command {
       const { mcpPins } = await import('./mcp-cmd.js');
       process.exitCode = mcpPins(action, server === undefined ? [] : [server, ...tools], opts);
     });
-  mcp.command('scan').description('offline scan of configured MCP servers (not built yet)').allowUnknownOption().allowExcessArguments().action(notBuilt('mcp scan', 'the MCP gateway issue'));
+  policyOpts(mcp.command('scan').argument('[servers...]', 'configured server names (default: all); or a stdio server command after --'))
+    .description('start each MCP server (sandboxed) and report what the gateway would flag: injection in descriptions and instructions, shadowing, changed pins (exit 0 clean, 1 findings, 2 error)')
+    .option('--json', 'machine-readable output')
+    .option('--name <name>', 'server name for a command given after --')
+    .option('--no-sandbox', 'run a command given after -- without its own sandbox')
+    .action(async (servers: string[], opts: { policy?: string[]; profile?: string; workspace?: string; json?: boolean; name?: string; sandbox?: boolean }) => {
+      family = 'scan';
+      const { mcpScan } = await import('./mcp-cmd.js');
+      // Operands after `--` are the command (commander lists them with the server names, in order).
+      const dash = process.argv.indexOf('--');
+      const cmd = dash === -1 ? [] : process.argv.slice(dash + 1);
+      process.exitCode = await mcpScan(servers.slice(0, servers.length - cmd.length), cmd, opts);
+    });
   policyOpts(program.command('hook').argument('<harness>', 'claude-code or codex'))
     .description('PreToolUse hook: reads the hook JSON on stdin and answers deny or ask (allow is no opinion unless --answer-allow); any error blocks (exit 2)')
     .option('--answer-allow', "answer 'allow' too (bypasses the harness's own permission prompts)")

@@ -135,3 +135,37 @@ export function mcpPins(action: string, args: readonly string[], opts: McpPinsOp
       throw new CordonError('CORDON_USAGE', `unknown pins action '${action}'; use list, approve or revoke`);
   }
 }
+
+export interface McpScanOptions extends PolicyCommonOptions {
+  readonly json?: boolean;
+  readonly name?: string;
+  readonly sandbox?: boolean;
+  readonly pinDir?: string;
+}
+
+/** `cordon mcp scan [--json] [SERVER...] [-- CMD...]`: 0 nothing flagged, 1 findings, 2 a server could not be scanned. */
+export async function mcpScan(servers: readonly string[], cmd: readonly string[], opts: McpScanOptions = {}, out: (t: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const { scanServers } = await import('../mcp/scan.js');
+  const loaded = await loadPolicyCached(loadOptions(opts));
+  const results = await scanServers(loaded, {
+    cwd: process.cwd(), env: process.env,
+    ...(opts.pinDir === undefined ? {} : { pinDir: opts.pinDir }),
+    ...(servers.length === 0 ? {} : { only: servers }),
+    ...(cmd.length === 0 ? {} : { command: { argv: cmd, ...(opts.name === undefined ? {} : { name: opts.name }), ...(opts.sandbox === undefined ? {} : { sandbox: opts.sandbox }) } }),
+  });
+  if (results.length === 0) throw new CordonError('CORDON_USAGE', servers.length === 0 ? 'no MCP servers to scan: configure mcp.servers or give a command after --' : `no configured MCP server named ${servers.join(', ')}`);
+  if (opts.json === true) {
+    out(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      if (r.error !== null) {
+        out(`${r.server}: could not be scanned: ${sanitizeForDisplay(r.error)}\n`);
+        continue;
+      }
+      out(`${r.server}: ${r.tools} tools, ${r.prompts} prompts, ${r.resources} resources; ${r.findings.length === 0 ? 'nothing flagged' : `${r.findings.length} flagged`}\n`);
+      for (const f of r.findings) out(`  ${sanitizeForDisplay(f.subject)}: ${sanitizeForDisplay(f.rule)}: ${sanitizeForDisplay(f.reason)}\n`);
+    }
+  }
+  if (results.some((r) => r.error !== null)) return 2;
+  return results.some((r) => r.findings.length > 0) ? 1 : 0;
+}
