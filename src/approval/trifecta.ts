@@ -37,8 +37,10 @@ const TITLES: Record<LegId, string> = {
   'external-communication': 'external communication or state change (the agent can send data out or change something)',
 };
 
-/** Absolute read rules under these are program directories, not private data. */
-const SYSTEM_PREFIXES = ['//usr', '//bin', '//sbin', '//lib', '//lib32', '//lib64', '//etc', '//opt', '//tmp', '//proc/self', '//dev'];
+/** Where credentials and secrets usually live: a read allow reaching one of these is private data. */
+const SECRET_PLACE = /(^|\/)(\.ssh|\.aws|\.gnupg|\.kube|\.docker|\.azure|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.password-store|\.config\/(gh|gcloud|op)|\.env[^/]*|id_[a-z0-9]+|[^/]*\.(pem|key|p12|pfx)|[^/]*(secret|credential|token|passw)[^/]*)(\/|$)/i;
+/** A read allow of a whole home directory or the whole filesystem. */
+const WHOLE = /^(~|\/\/|\/\/home\/[^/]+|\/\/root)\/?(\*\*?)?$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function httpWrites(r: RuleSpec): boolean {
@@ -52,11 +54,9 @@ function httpWrites(r: RuleSpec): boolean {
 }
 
 function privateRead(r: RuleSpec): boolean {
-  const s = r.specifier;
-  if (s === null) return true; // Read of everything
-  if (s.startsWith('~')) return true;
-  if (s.startsWith('//')) return !SYSTEM_PREFIXES.some((p) => s === p || s.startsWith(`${p}/`));
-  return false;
+  const spec = r.specifier;
+  if (spec === null) return true; // Read of everything
+  return WHOLE.test(spec) || SECRET_PLACE.test(spec);
 }
 
 type Bucket = Record<LegId, { because: string[]; gated: string[] }>;
@@ -90,7 +90,7 @@ export function analyseTrifecta(policy: Pick<LoadedPolicy, 'rules' | 'settings'>
         add('external-communication', r, 'the tool may send data out or change state');
         break;
       case 'Read':
-        if (privateRead(r)) add('private-data', r, 'the agent can read files outside the workspace and the system directories');
+        if (privateRead(r)) add('private-data', r, 'the agent can read where secrets and credentials are kept');
         break;
       case 'Edit':
       case 'Bash':
