@@ -25,6 +25,8 @@ export interface TlsInspection {
   readonly passthrough: (host: CanonicalHost) => boolean;
   /** Keep-alive agent for upstream TLS, verifying against the proxy's roots. */
   readonly agent: TlsAgent;
+  /** The roots (PEM) upstream servers are verified against (for connections outside the agent: WebSocket upgrades). */
+  readonly roots: string;
   /** Serves one decrypted client stream with the proxy's inner HTTP server. */
   serve(socket: TLSSocket, tunnel: InspectedTunnel): void;
 }

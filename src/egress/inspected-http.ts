@@ -25,7 +25,7 @@ function fronting(tunnel: InspectedTunnel, method: string, what: string, value: 
 }
 
 /** The request target's path and query, checked against the tunnel for absolute-form targets. */
-function targetPath(tunnel: InspectedTunnel, method: string, raw: string): string | Refusal {
+export function targetPath(tunnel: InspectedTunnel, method: string, raw: string): string | Refusal {
   if (raw.startsWith('/')) {
     const u = new URL(raw, 'https://inspected.invalid');
     return `${u.pathname}${u.search}`;
@@ -40,7 +40,7 @@ function targetPath(tunnel: InspectedTunnel, method: string, raw: string): strin
 }
 
 /** Checks the Host header against the tunnel (the port defaults to 443, as for https URLs). */
-function checkHost(tunnel: InspectedTunnel, method: string, req: IncomingMessage): Refusal | undefined {
+export function checkHost(tunnel: InspectedTunnel, method: string, req: IncomingMessage): Refusal | undefined {
   const hosts = req.headersDistinct.host ?? [];
   if (hosts.length !== 1 || hosts[0] === undefined) {
     return hosts.length === 0 ? malformed(`Http(${method} ?)`, 'The request has no Host header.') : fronting(tunnel, method, 'Host header', hosts.join(', '));

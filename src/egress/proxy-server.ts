@@ -15,7 +15,9 @@ import type { DecisionEvent } from '../audit/record.js';
 import type { EgressApprover } from './approval-hold.js';
 import { handleConnect } from './connect-tunnel.js';
 import type { InspectedTunnel, ProxyContext, TlsInspection } from './context.js';
-import { handleInspectedRequest } from './inspected-http.js';
+import { checkHost, handleInspectedRequest, targetPath } from './inspected-http.js';
+import { handleUpgrade, type WsTarget } from './websocket.js';
+import { hostFromUrl } from './hostname.js';
 import { DestinationGate, type DecidingPolicy } from './destination.js';
 import { handleHttpRequest, sendRefusal } from './http-forward.js';
 import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
@@ -109,7 +111,7 @@ export function passthroughMatcher(entries: readonly string[]): (host: Canonical
 function inspection(o: TlsOptions, limits: ProxyLimits, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
   const ca = `${o.roots ?? systemCaBundle()}${o.extraCa ?? ''}`;
   const agent = new TlsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo', ca, minVersion: 'TLSv1.2' });
-  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), agent, serve };
+  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), agent, roots: ca, serve };
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
@@ -164,11 +166,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     headArrived(socket);
     handleConnect(ctx, req, socket, head).catch(() => socket.destroy());
   });
-  http.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+  http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     headArrived(socket);
-    const r: Refusal = { kind: 'malformed', status: 403, subject: `Http(${req.method ?? '?'} ?)`, rule: 'proxy protocol', reason: 'Protocol upgrades (WebSocket over plain HTTP) are not supported by the proxy yet; nothing was sent.', mandatory: false };
-    gate.record(r);
-    socket.end(refusalResponse(r));
+    const target = plainUpgradeTarget(req);
+    if ('kind' in target) {
+      gate.record(target);
+      socket.end(refusalResponse(target));
+      return;
+    }
+    handleUpgrade(ctx, req, socket, head, target, false).catch(() => socket.destroy());
   });
   http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const [status, reason] = CLIENT_ERRORS.get(err.code ?? '') ?? [400, `Malformed HTTP request (${err.code ?? 'parse error'}).`];
@@ -247,10 +253,27 @@ function innerServer(ctx: ProxyContext, tunnels: WeakMap<Socket, InspectedTunnel
   inner.on('connect', (_req: IncomingMessage, socket: Socket) => {
     socket.end(refusalResponse({ kind: 'malformed', status: 400, subject: 'Net(?)', rule: 'proxy protocol', reason: 'CONNECT inside an inspected tunnel is not supported.', mandatory: false }));
   });
-  inner.on('upgrade', (req: IncomingMessage, socket: Socket) => {
-    const r: Refusal = { kind: 'malformed', status: 403, subject: `Http(${req.method ?? '?'} ?)`, rule: 'proxy protocol', reason: 'Protocol upgrades are not supported inside inspected tunnels yet; nothing was sent.', mandatory: false };
-    ctx.gate.record(r);
-    socket.end(refusalResponse(r));
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const tunnel = tunnels.get(socket);
+    if (tunnel === undefined) {
+      socket.destroy();
+      return;
+    }
+    const method = req.method ?? 'GET';
+    let path: string | Refusal;
+    try {
+      path = targetPath(tunnel, method, req.url ?? '');
+    } catch {
+      path = { kind: 'malformed', status: 400, subject: `Http(${method} ?)`, rule: 'proxy protocol', reason: 'The request target could not be parsed.', mandatory: false };
+    }
+    const bad = typeof path === 'string' ? checkHost(tunnel, method, req) : path;
+    if (bad !== undefined || typeof path !== 'string') {
+      const r = bad ?? { kind: 'malformed' as const, status: 400, subject: `Http(${method} ?)`, rule: 'proxy protocol', reason: 'Bad request target.', mandatory: false };
+      ctx.gate.record(r);
+      socket.end(refusalResponse(r));
+      return;
+    }
+    handleUpgrade(ctx, req, socket, head, { host: tunnel.host, port: tunnel.port, path, tls: true }, true).catch(() => socket.destroy());
   });
   inner.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const [status, reason] = CLIENT_ERRORS.get(err.code ?? '') ?? [400, `Malformed HTTP request (${err.code ?? 'parse error'}).`];
@@ -258,4 +281,19 @@ function innerServer(ctx: ProxyContext, tunnels: WeakMap<Socket, InspectedTunnel
     socket.destroySoon();
   });
   return inner;
+}
+
+/** The target of a plain WebSocket upgrade sent to the proxy in absolute form (`http://` or `ws://`). */
+function plainUpgradeTarget(req: IncomingMessage): WsTarget | Refusal {
+  const method = req.method ?? 'GET';
+  const raw = req.url ?? '';
+  const bad = (reason: string): Refusal => ({ kind: 'malformed', status: 400, subject: `Http(${method} ?)`, rule: 'proxy protocol', reason, mandatory: false });
+  if (!/^(http|ws):\/\//i.test(raw)) return bad('Send WebSocket upgrades in absolute form (GET http://host/path) or through a CONNECT tunnel.');
+  try {
+    const t = hostFromUrl(raw);
+    const u = new URL(raw);
+    return { host: t.host, port: t.port, path: `${u.pathname}${u.search}`, tls: false };
+  } catch {
+    return bad('The request URL could not be parsed.');
+  }
 }

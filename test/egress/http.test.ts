@@ -91,7 +91,7 @@ void describe('egress proxy: plain HTTP', () => {
       [`GET http://user:pw@127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 400 [^]*credentials/],
       [`GET http://127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, /^HTTP\/1\.1 400 /],
       [`POST http://127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n${'b'.repeat(5000)}`, /^HTTP\/1\.1 413 [^]*larger than 1000/],
-      [`GET http://127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`, /^HTTP\/1\.1 403 [^]*not supported/],
+      [`GET http://127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`, /^HTTP\/1\.1 400 [^]*Sec-WebSocket-Key/],
     ];
     for (const [input, want] of cases) {
       const r = await raw(p.port, input);
