@@ -10,7 +10,7 @@ import path from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { isSandboxPlan, type SandboxPlan } from './plan.js';
 
-const FORMAT = 2;
+const FORMAT = 3;
 const MAX_ENTRIES = 64;
 
 function planFile(key: string, dir: string): string {

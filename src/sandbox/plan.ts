@@ -81,11 +81,12 @@ export const SANDBOX_SOCKS_PORT = 1080;
 const GLOB = /[*?[]/;
 
 /**
- * Whether the policy allows any egress at all: some allow rule of kind Net or
- * Http. When none does, the sandbox gets no proxy (and no proxy is started).
+ * Whether the policy may allow any egress at all: some allow or ask rule of
+ * kind Net or Http (an ask needs the proxy to hold the request while a person
+ * decides). When none does, the sandbox gets no proxy (and none is started).
  */
 export function policyAllowsNetwork(policy: LoadedPolicy): boolean {
-  return policy.rules.some((r) => r.effect === 'allow' && (r.kind === 'Net' || r.kind === 'Http'));
+  return policy.rules.some((r) => (r.effect === 'allow' || r.effect === 'ask') && (r.kind === 'Net' || r.kind === 'Http'));
 }
 
 function isPathMatcher(m: Matcher): m is PathMatcher {

@@ -132,10 +132,19 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       argv,
     );
     const io = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+    // bubblewrap's JSON status goes to a file of the run's private directory (no pipe, no stream to set up):
+    // read for the sandbox's pid when a signal must be forwarded, and for the exit status at the end.
+    const statusFile = join(base, 'status.json');
+    const statusFd = openSync(statusFile, 'wx', 0o600);
     // With a proxy, fd 5 is the IPC channel the in-sandbox helper hands its listeners over (NET_IPC_FD).
-    const stdio: StdioOptions = [...io, 'pipe', seccompFd ?? 'ignore', ...(helper ? ['ipc' as const] : [])];
-    const child = spawn(bwrap, args, { stdio, env: {} });
-    if (seccompFd !== undefined) closeSync(seccompFd);
+    const stdio: StdioOptions = [...io, statusFd, seccompFd ?? 'ignore', ...(helper ? ['ipc' as const] : [])];
+    let child: ChildProcess;
+    try {
+      child = spawn(bwrap, args, { stdio, env: {} });
+    } finally {
+      closeSync(statusFd);
+      if (seccompFd !== undefined) closeSync(seccompFd);
+    }
     opts.onSpawn?.(child);
     let netError: CordonError | undefined;
     if (helper) {
@@ -160,7 +169,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       },
     };
     const watcher = opts.watch === false ? undefined : startWatcher(lazyCtx, spec.protectedNames, before, report);
-    const status = await supervise(child, opts);
+    const status = await supervise(child, statusFile, opts);
     watcher?.close();
     const after = scanWorkspace(spec.workspace, spec.protectedNames, opts.scanLimits ?? DEFAULT_SCAN_LIMITS);
     for (const v of sweep(lazyCtx, before, after)) report(v);
@@ -187,23 +196,30 @@ interface Status {
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const;
 
-/** Wait for bwrap, reading its JSON status fd and forwarding signals to the sandbox's process group. */
-function supervise(child: ChildProcess, opts: RunOptions): Promise<Status> {
+/** bubblewrap's JSON status lines so far: the sandbox's pid once it started, the command's exit status once it ended. */
+function readStatus(file: string): { pid: number | undefined; exitCode: number | undefined } {
+  let raw = '';
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch {
+    // not written yet
+  }
+  let pid: number | undefined;
+  let exitCode: number | undefined;
+  for (const m of raw.matchAll(/"(child-pid|exit-code)"\s*:\s*(\d+)/g)) {
+    if (m[1] === 'child-pid') pid = Number(m[2]);
+    else exitCode = Number(m[2]);
+  }
+  return { pid, exitCode };
+}
+
+/** Wait for bwrap, forwarding signals to the sandbox's process group; its status file says what happened. */
+function supervise(child: ChildProcess, statusFile: string, opts: RunOptions): Promise<Status> {
   return new Promise((resolveStatus) => {
     let pid: number | undefined;
-    let exitCode: number | undefined;
-    let buf = '';
-    const statusPipe = child.stdio[3];
-    statusPipe?.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      for (const m of buf.matchAll(/"(child-pid|exit-code)"\s*:\s*(\d+)/g)) {
-        if (m[1] === 'child-pid') pid = Number(m[2]);
-        else exitCode = Number(m[2]);
-      }
-    });
-    statusPipe?.on('error', () => undefined);
     const send = (sig: NodeJS.Signals): void => {
       try {
+        pid ??= readStatus(statusFile).pid;
         if (pid === undefined) child.kill(sig);
         else if (opts.newSession !== false) process.kill(-pid, sig); // setsid made the sandbox's pid 1 a group leader
         else for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ')) if (c !== '') process.kill(Number(c), sig);
@@ -230,7 +246,8 @@ function supervise(child: ChildProcess, opts: RunOptions): Promise<Status> {
       for (const [sig, h] of handlers) process.off(sig, h);
       opts.signal?.removeEventListener('abort', onAbort);
       if (killTimer !== undefined) clearTimeout(killTimer);
-      resolveStatus({ exitCode, pid, raw });
+      const st = readStatus(statusFile);
+      resolveStatus({ exitCode: st.exitCode, pid: st.pid ?? pid, raw });
     };
     child.on('error', (e) => finish(e.message));
     child.on('close', (code, signal) => finish(signal ?? String(code)));
