@@ -52,10 +52,10 @@ chmodSync(`${outdir}/main.js`, 0o755);
 
 // `cordon run`'s own entry point: one CommonJS file (no module loader start-up,
 // one file to read) holding just what a run without network needs. The parts
-// only a run with network, a changed policy or an approval needs are left out:
+// only a run with network, MCP servers, a changed policy or an approval needs are left out:
 // the entry point sends such runs to main.js before starting anything, so
 // reaching one of them here is a bug, and it fails closed with this message.
-const COLD = ['src/policy/load.ts', 'src/egress/proxy-client.ts', 'src/dlp/known-sources.ts', 'src/approval/run.ts'];
+const COLD = ['src/policy/load.ts', 'src/egress/proxy-client.ts', 'src/dlp/known-sources.ts', 'src/approval/run.ts', 'src/mcp/run/start.ts'];
 const coldParts = {
   name: 'cold-parts',
   setup(b) {

@@ -4,7 +4,7 @@
  * the command-line library, the policy loader, the egress proxy or the
  * approval service, so the common run starts in a few milliseconds: the
  * arguments parse with the small parser, the sandbox plan is cached, and the
- * policy allows no network.
+ * policy allows no network and names no MCP servers.
  *
  * Anything else (help, an unusual argument, a changed policy, a run with
  * network) goes to the full program (main.js) before anything has been
@@ -28,7 +28,7 @@ function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
   const key = policyCacheKey(loadOptions(parsed.opts));
   if (key === null) return null;
   const plan = readPlan(key);
-  if (plan === null || plan.allowsNetwork || !existsSync(policyCacheFile(key))) return null;
+  if (plan === null || plan.allowsNetwork || plan.mcpServers.length > 0 || !existsSync(policyCacheFile(key))) return null;
   return { key, plan };
 }
 
