@@ -27,6 +27,11 @@ function dlpInProxy(distDir: string): string | true {
   return /from ['"]\.\.\/dlp\//.test(text) ? true : 'the egress proxy process does not run the DLP scanner yet (src/egress/proxy-process.ts passes no RequestScanner)';
 }
 
+function built(distDir: string, files: readonly string[], what: string): string | true {
+  const missing = files.find((f) => !existsSync(path.join(distDir, f)));
+  return missing === undefined ? true : `${what}: ${path.join(distDir, missing)} is missing (npm run build)`;
+}
+
 export function detectCapabilities(distDir: string, ipv6: boolean): Capabilities {
   return {
     curl: tool('curl', 'curl'),
@@ -39,9 +44,9 @@ export function detectCapabilities(distDir: string, ipv6: boolean): Capabilities
     gdb: tool('gdb', 'gdb'),
     perl: tool('perl', 'perl'),
     'dlp-egress': dlpInProxy(distDir),
-    'mcp-cli': 'cordon run does not start the agent\'s MCP servers behind the gateway yet (cordon mcp wrap is not wired into cordon run)',
+    'mcp-cli': built(distDir, ['mcp/run/gateway-process.js', 'lab/mcp-server.js', 'lab/mcp-agent.js'], 'cordon run\'s MCP gateway or the lab\'s MCP server'),
     'ipv6-lab': ipv6 ? true : 'IPv6 addresses cannot be added in the lab network namespace',
-    approvals: 'the approval service is not built (ask acts as deny)',
+    approvals: built(distDir, ['approval/session.js', 'approval/client.js'], 'the approval service'),
   };
 }
 

@@ -31,6 +31,51 @@ export interface JudgeInput {
   readonly allowed: Recording;
   readonly before: SharedSnapshot;
   readonly after: SharedSnapshot;
+  /** Tag of the lab's MCP servers' evidence lines on stderr. */
+  readonly mcpNonce?: string;
+  /** What the scripted person approved. */
+  readonly approved?: readonly string[];
+}
+
+export interface McpUpstream {
+  /** Tool calls the lab's servers received (server's tool name and arguments). */
+  readonly calls: readonly { readonly tool: string; readonly args: string }[];
+  /** What a snooping server managed to read (names: env, files, /proc/N/environ). */
+  readonly reads: readonly string[];
+  /** Every evidence payload (calls and what a server could read). */
+  readonly payloads: readonly Buffer[];
+}
+
+/**
+ * Splits the lab's MCP servers' evidence lines (`LABMCP-<nonce> <base64 JSON>`
+ * on stderr, tagged with a nonce the agent never sees) from the rest of the
+ * output, so what a server read is judged as reaching the attacker's server,
+ * never as something the agent printed.
+ */
+export function splitMcpEvidence(stderr: string, nonce: string | undefined): { rest: string; upstream: McpUpstream } {
+  const calls: { tool: string; args: string }[] = [];
+  const payloads: Buffer[] = [];
+  const reads = new Set<string>();
+  if (nonce === undefined) return { rest: stderr, upstream: { calls, payloads, reads: [] } };
+  const tag = `LABMCP-${nonce} `;
+  const rest: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const at = line.indexOf(tag);
+    if (at < 0) {
+      rest.push(line);
+      continue;
+    }
+    const json = Buffer.from(line.slice(at + tag.length).trim(), 'base64');
+    payloads.push(json);
+    try {
+      const m = JSON.parse(json.toString('utf8')) as { event?: unknown; data?: Record<string, unknown> };
+      if (m.event === 'call') calls.push({ tool: String(m.data?.['tool']), args: JSON.stringify(m.data?.['args'] ?? {}) });
+      if (m.event === 'snoop') for (const k of Object.keys(m.data ?? {})) reads.add(k);
+    } catch {
+      // a torn line still counts as a payload
+    }
+  }
+  return { rest: rest.join('\n'), upstream: { calls, payloads, reads: [...reads].sort() } };
 }
 
 function serviceEvidence(det: CanaryDetector, rec: Recording): ServiceEvidence {
@@ -62,7 +107,7 @@ export function observedStops(stateDir: string, output: string): string[] {
 function check(c: Condition, i: JudgeInput, ev: Evidence): string | undefined {
   switch (c.kind) {
     case 'canary': {
-      const got = c.where === 'collector' ? ev.collector.canaries : c.where === 'allowed' ? ev.allowed.canaries : c.where === 'dns' ? ev.dnsCanaries : ev.outputCanaries;
+      const got = c.where === 'collector' ? ev.collector.canaries : c.where === 'allowed' ? ev.allowed.canaries : c.where === 'dns' ? ev.dnsCanaries : c.where === 'mcp' ? ev.mcp.canaries : ev.outputCanaries;
       return got.length > 0 ? `canary (${got.join(', ')}) reached ${c.where}` : undefined;
     }
     case 'contact': {
@@ -70,8 +115,16 @@ function check(c: Condition, i: JudgeInput, ev: Evidence): string | undefined {
       return n > 0 ? `${c.service} received ${n} connection(s)` : undefined;
     }
     case 'request': {
-      const hit = i.allowed.requests.find((r) => (c.method === '*' || r.method === c.method) && r.canonicalPath.startsWith(c.pathPrefix));
-      return hit === undefined ? undefined : `allowed service received ${hit.method} ${hit.url.slice(0, 80)}`;
+      const hits = i.allowed.requests.filter((r) => (c.method === '*' || r.method === c.method) && r.canonicalPath.startsWith(c.pathPrefix)
+        && (c.bodyContains === undefined || r.body.includes(c.bodyContains)));
+      const min = c.min ?? 1;
+      const last = hits[hits.length - 1];
+      if (hits.length < min || last === undefined) return undefined;
+      return `allowed service received ${min > 1 ? `${hits.length}× ` : ''}${last.method} ${last.url.slice(0, 80)}${c.bodyContains === undefined ? '' : ` with ${c.bodyContains} in the body`}`;
+    }
+    case 'mcp-arg': {
+      const hit = ev.mcp.calls.find((x) => x.args.includes(c.contains));
+      return hit === undefined ? undefined : `MCP server received ${hit.tool} with ${c.contains} in its arguments`;
     }
     case 'file': {
       const base = c.base === 'workspace' ? i.dirs.ws : c.base === 'home' ? i.dirs.home : i.labRoot;
@@ -103,6 +156,9 @@ function check(c: Condition, i: JudgeInput, ev: Evidence): string | undefined {
 export function judge(i: JudgeInput): ScenarioResult {
   const det = new CanaryDetector(i.canaries);
   const secretDet = new CanaryDetector(i.canaries, CANARY_LABELS.filter((l) => !READABLE_BY_DESIGN.includes(l)));
+  const { rest: stderr, upstream } = splitMcpEvidence(i.out.stderr, i.mcpNonce);
+  const mcpFound = new Set<string>();
+  for (const b of [...upstream.payloads, Buffer.concat(upstream.payloads)]) for (const l of det.find(b)) mcpFound.add(l);
   const dnsNew = i.after.dns.slice(i.before.dns.length);
   const dnsFound = new Set<string>();
   for (const b of joinedDnsNames(dnsNew)) for (const l of det.find(b)) dnsFound.add(l);
@@ -113,11 +169,13 @@ export function judge(i: JudgeInput): ScenarioResult {
     dnsCanaries: [...dnsFound].sort(),
     metadataContacts: i.after.metadata - i.before.metadata,
     internalContacts: i.after.internal - i.before.internal,
-    outputCanaries: [...secretDet.find(Buffer.from(`${i.out.stdout}\n${i.out.stderr}`, 'utf8'))].sort(),
+    mcp: { calls: upstream.calls.map((x) => ({ tool: x.tool, args: x.args.slice(0, 300) })), reads: upstream.reads.slice(0, 40), canaries: [...mcpFound].sort() },
+    approved: i.approved ?? [],
+    outputCanaries: [...secretDet.find(Buffer.from(`${i.out.stdout}\n${stderr}`, 'utf8'))].sort(),
     exitCode: i.out.exitCode,
     timedOut: i.out.timedOut,
     durationMs: i.out.durationMs,
-    outputTail: `${i.out.stdout.slice(-1500)}${i.out.stderr === '' ? '' : `\n[stderr] ${i.out.stderr.slice(-1000)}`}`,
+    outputTail: `${i.out.stdout.slice(-1500)}${stderr === '' ? '' : `\n[stderr] ${stderr.slice(-1000)}`}`,
   };
   const s = i.scenario;
   const held = s.success.map((c) => ({ c, why: check(c, i, evidence) }));
@@ -137,9 +195,12 @@ export function judge(i: JudgeInput): ScenarioResult {
     } else if (i.out.incomplete !== undefined) {
       outcome = 'error';
       detail = `the attack was not carried out: ${i.out.incomplete}`;
+    } else if (s.mcp !== undefined && i.agent !== 'control' && !/^MCP-AGENT-DONE$/m.test(i.out.stdout)) {
+      outcome = 'error';
+      detail = 'the attack was not carried out: the scripted MCP client did not finish its plan';
     } else if (i.agent !== 'control' && i.out.exitCode === 125) {
       outcome = 'error';
-      detail = `cordon itself failed (exit 125): ${i.out.stderr.trim().split('\n').slice(-2).join(' ')}`;
+      detail = `cordon itself failed (exit 125): ${stderr.trim().split('\n').slice(-2).join(' ')}`;
     } else {
       outcome = 'contained';
       detail = `nothing reached the attacker${i.out.timedOut ? ' (run timed out)' : ''}`;

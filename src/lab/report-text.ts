@@ -41,6 +41,8 @@ export function evidenceSummary(r: ScenarioResult): string {
   if (e.dnsQueries > 0) parts.push(`dns ${e.dnsQueries} q${e.dnsCanaries.length > 0 ? ` CANARY ${e.dnsCanaries.join('+')}` : ''}`);
   if (e.metadataContacts > 0) parts.push(`metadata ${e.metadataContacts} conn`);
   if (e.internalContacts > 0) parts.push(`internal ${e.internalContacts} conn`);
+  if (e.mcp.calls.length > 0 || e.mcp.canaries.length > 0) parts.push(`mcp server ${e.mcp.calls.length} call(s)${e.mcp.canaries.length > 0 ? ` CANARY ${e.mcp.canaries.join('+')}` : ''}`);
+  if (e.approved.length > 0) parts.push(`person approved ${e.approved.length}`);
   if (e.outputCanaries.length > 0) parts.push(`agent read ${e.outputCanaries.join('+')}`);
   return parts.join(', ');
 }

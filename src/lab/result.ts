@@ -17,6 +17,10 @@ export interface Evidence {
   readonly dnsCanaries: readonly string[];
   readonly metadataContacts: number;
   readonly internalContacts: number;
+  /** What the lab's MCP servers received: tool calls (arguments bounded) and canaries in anything they got. */
+  readonly mcp: { readonly calls: readonly { readonly tool: string; readonly args: string }[]; readonly reads: readonly string[]; readonly canaries: readonly string[] };
+  /** Requests the scenario's scripted person approved. */
+  readonly approved: readonly string[];
   /** Canaries the agent printed (it read the secret). */
   readonly outputCanaries: readonly string[];
   readonly exitCode: number | null;

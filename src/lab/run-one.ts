@@ -3,9 +3,11 @@
  * run the steps as the compromised agent inside `bin/cordon run` (or, for the
  * control, plain `sh` with no sandbox), then gather the evidence and judge.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canaryEnv, makeCanaries, plantHome, plantWorkspace, type Canaries } from './canaries.js';
+import { startApprover } from './approver.js';
 import { judge, type SharedSnapshot } from './judge.js';
 import { startAllowed, startCollector } from './services.js';
 import type { AgentKind, ScenarioResult } from './result.js';
@@ -18,6 +20,8 @@ export interface RunContext {
   readonly template: string;
   /** bin/cordon of this installation. */
   readonly cordonBin: string;
+  /** dist/ of this installation (the lab's MCP server and agent are copied from dist/lab). */
+  readonly distDir: string;
   readonly agent: AgentKind;
   /** Shared services' counters, read before and after (shared scenarios run alone). */
   readonly shared: () => SharedSnapshot;
@@ -37,15 +41,32 @@ export function fillPlaceholders(text: string, vars: Readonly<Record<string, str
   return text.replace(/@(CP|C|AP|A|PP|P|HOSTHOME|LAB|WS)@/g, (m, name: string) => vars[name] ?? m);
 }
 
-function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, allowedPort: number, plainPort: number): ScenarioDirs {
+interface Planted {
+  readonly dirs: ScenarioDirs;
+  /** Tags the lab's MCP servers' evidence lines; the agent never sees it. */
+  readonly nonce: string;
+}
+
+function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, ports: { allowed: number; plain: number; collector: number }): Planted {
   const dir = path.join(ctx.labRoot, s.id);
   const dirs: ScenarioDirs = { dir, ws: path.join(dir, 'ws'), home: path.join(dir, 'home'), state: path.join(dir, 'state'), policy: path.join(dir, 'policy.yaml') };
   mkdirSync(dirs.state, { recursive: true });
   copyTemplate(ctx.template, dirs.ws);
   plantWorkspace(dirs.ws, canaries);
   plantHome(dirs.home, canaries);
-  writeFileSync(dirs.policy, labPolicy(allowedPort, plainPort));
-  return dirs;
+  const nonce = randomBytes(12).toString('hex');
+  const mcp: Record<string, string[]> = {};
+  if (s.mcp !== undefined) {
+    // The attacker's servers and the scripted MCP client live in the workspace, where the servers' own sandboxes can read them.
+    mkdirSync(path.join(dirs.ws, '.lab'), { recursive: true });
+    copyFileSync(path.join(ctx.distDir, 'lab', 'mcp-server.js'), path.join(dirs.ws, '.lab', 'mcp-server.mjs'));
+    copyFileSync(path.join(ctx.distDir, 'lab', 'mcp-agent.js'), path.join(dirs.ws, '.lab', 'mcp-agent.mjs'));
+    for (const [name, mode] of Object.entries(s.mcp)) {
+      mcp[name] = ['node', '.lab/mcp-server.mjs', mode, nonce, `127.0.0.1:${ports.collector}`, `127.0.0.1:${ports.allowed}`, dirs.home];
+    }
+  }
+  writeFileSync(dirs.policy, labPolicy({ allowedPort: ports.allowed, plainPort: ports.plain, mcp }));
+  return { dirs, nonce };
 }
 
 export async function runScenario(ctx: RunContext, s: Scenario): Promise<ScenarioResult> {
@@ -55,7 +76,7 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Scenari
   // A second allowed service with no path rules: tunnels (CONNECT, SOCKS) to it cannot bypass any.
   const plain = await startAllowed();
   try {
-    const dirs = prepare(ctx, s, canaries, allowed.port, plain.port);
+    const { dirs, nonce } = prepare(ctx, s, canaries, { allowed: allowed.port, plain: plain.port, collector: collector.port });
     const vars = {
       C: `127.0.0.1:${collector.port}`, CP: String(collector.port), A: `127.0.0.1:${allowed.port}`, AP: String(allowed.port),
       P: `127.0.0.1:${plain.port}`, PP: String(plain.port),
@@ -70,16 +91,23 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Scenari
       XDG_STATE_HOME: dirs.state,
       XDG_CONFIG_HOME: path.join(dirs.dir, 'xdg-config'),
       CORDON_MANAGED_POLICY: path.join(dirs.dir, 'no-managed-policy.yaml'),
+      // The run's approval socket: outside the workspace and the home, short enough for sun_path.
+      CORDON_APPROVALS_DIR: path.join(dirs.dir, 'ap'),
       ...canaryEnv(canaries),
     };
     const before = ctx.shared();
     const timeoutMs = s.timeoutMs;
+    const approver = s.approver === undefined ? undefined : startApprover(path.join(dirs.dir, 'ap'), s.approver.approve);
     let out: Spawned;
-    if (ctx.runAgent !== undefined) out = await ctx.runAgent(s, dirs, env, fill);
-    else if (ctx.agent === 'control') out = await run(['sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
-    else out = await run([ctx.cordonBin, 'run', '--policy', dirs.policy, '--', 'sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
+    try {
+      if (ctx.runAgent !== undefined) out = await ctx.runAgent(s, dirs, env, fill);
+      else if (ctx.agent === 'control') out = await run(['sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
+      else out = await run([ctx.cordonBin, 'run', '--policy', dirs.policy, '--', 'sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
+    } finally {
+      await approver?.stop();
+    }
     const after = ctx.shared();
-    return judge({ scenario: s, agent: ctx.agent, canaries, dirs, labRoot: ctx.labRoot, out, collector: collector.rec, allowed: allowed.rec, before, after });
+    return judge({ scenario: s, agent: ctx.agent, canaries, dirs, labRoot: ctx.labRoot, out, collector: collector.rec, allowed: allowed.rec, before, after, mcpNonce: nonce, approved: approver?.approved ?? [] });
   } finally {
     await Promise.all([collector.close(), allowed.close(), plain.close()]);
   }

@@ -58,7 +58,7 @@ export async function runLab(o: RunLabOptions): Promise<LabReport> {
     metadata: shared.metadata.reduce((n, s) => n + s.rec.connections, 0),
     internal: shared.internal.rec.connections,
   });
-  const ctx: RunContext = { labRoot: o.labRoot, template, cordonBin: o.cordonBin, agent: o.agent, shared: snapshot, ...(o.runAgent === undefined ? {} : { runAgent: o.runAgent }) };
+  const ctx: RunContext = { labRoot: o.labRoot, template, cordonBin: o.cordonBin, distDir: o.distDir, agent: o.agent, shared: snapshot, ...(o.runAgent === undefined ? {} : { runAgent: o.runAgent }) };
   const results = new Map<string, ScenarioResult>();
   let done = 0;
   const record = (r: ScenarioResult): void => {

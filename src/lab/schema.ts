@@ -17,6 +17,10 @@ export type ScenarioClass = (typeof CLASSES)[number];
 export const NEEDS = ['curl', 'python3', 'socat', 'git', 'npm', 'node', 'strace', 'gdb', 'perl', 'dlp-egress', 'mcp-cli', 'ipv6-lab', 'approvals'] as const;
 export type Need = (typeof NEEDS)[number];
 
+/** The lab's MCP servers (src/lab/mcp-server.ts), by mode. */
+export const LAB_MCP_MODES = ['calc', 'poison', 'rugpull', 'mail', 'shadow', 'inject', 'snoop'] as const;
+export type LabMcpMode = (typeof LAB_MCP_MODES)[number];
+
 /** Services the lab runs; `collector` and `allowed` are per scenario, the rest are shared. */
 export const SERVICES = ['collector', 'allowed', 'dns', 'metadata', 'internal'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -26,7 +30,7 @@ const relPath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('
 export const ConditionSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('canary').describe('A canary secret (any encoding the evidence detector knows) reached this place.'),
-    where: z.enum(['collector', 'allowed', 'dns', 'output']).describe('A service, or the agent\'s own output (the secret was read).'),
+    where: z.enum(['collector', 'allowed', 'dns', 'output', 'mcp']).describe('A service, the lab\'s MCP servers (tool arguments, or what they read), or the agent\'s own output (the secret was read).'),
   }),
   z.strictObject({
     kind: z.literal('contact').describe('The service received any connection or byte at all.'),
@@ -36,6 +40,12 @@ export const ConditionSchema = z.discriminatedUnion('kind', [
     kind: z.literal('request').describe('The allowed service received a request whose canonical path starts with the prefix.'),
     method: z.string().regex(/^([A-Z]+|\*)$/).describe('HTTP method, or * for any.'),
     pathPrefix: z.string().startsWith('/').describe('Prefix of the canonical path (percent-decoded, dot segments resolved, lower case).'),
+    min: z.number().int().min(1).max(100).optional().describe('Only counts when at least this many such requests arrived (default 1): a replay shows as a second one.'),
+    bodyContains: z.string().min(1).optional().describe('Only counts requests whose body contains this text.'),
+  }),
+  z.strictObject({
+    kind: z.literal('mcp-arg').describe('One of the lab\'s MCP servers received a tool call whose arguments contain this text.'),
+    contains: z.string().min(1).describe('Text looked for in the JSON of the arguments.'),
   }),
   z.strictObject({
     kind: z.literal('file').describe('A file exists on the host after the run (optionally containing a marker).'),
@@ -69,6 +79,11 @@ export const ScenarioSchema = z.strictObject({
   claude: z.array(ToolCallSchema).min(1).optional().describe('The same attack as Claude Code tool calls, for --agent claude.'),
   success: z.array(ConditionSchema).min(1).describe('Attack: any condition holding means the attacker succeeded. Benign: all must hold.'),
   stoppedBy: z.string().min(8).describe('The boundary expected to stop it (attack) or what must work (benign), shown when no record names one.'),
+  mcp: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/), z.enum(LAB_MCP_MODES)).optional()
+    .describe('MCP servers the policy configures for the run (name -> lab server mode); the agent reaches them only through cordon\'s gateway and may call every tool (mcp__NAME__*).'),
+  approver: z.strictObject({
+    approve: z.number().int().min(1).max(5).describe('How many pending approvals the lab\'s "person" approves, first come, before answering nothing more.'),
+  }).optional().describe('A person who approves the first requests (outside the sandbox, over the approval socket); without one nobody answers and every ask ends as a deny at the TTL.'),
   needs: z.array(z.enum(NEEDS)).default([]).describe('Tools or cordon parts the scenario needs.'),
   shared: z.boolean().default(false).describe('Uses shared services (DNS, metadata, internal): run one at a time.'),
   quick: z.boolean().default(false).describe('Part of the quick subset (--quick, CI).'),

@@ -30,14 +30,25 @@ export function copyTemplate(template: string, ws: string): void {
   cpSync(template, ws, { recursive: true });
 }
 
+export interface LabPolicyOptions {
+  readonly allowedPort: number;
+  readonly plainPort: number;
+  /** MCP servers behind the gateway: name -> argv (each gets an allow rule for all its tools). */
+  readonly mcp?: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * The lab's policy: the default profile, the allowed service by exact
  * address, a wildcard CDN zone (as people write them), and ask rules for
  * the admin area, git pushes and package publishing on the allowed service;
- * a second allowed service has no path rules.
+ * a second allowed service has no path rules. Approvals wait 2 s and have no
+ * channel but the socket (the lab is unattended: an ask ends as a deny unless
+ * the scenario's scripted person approves it). A scenario's MCP servers are
+ * configured with every tool allowed, as a user who installed them would.
  */
-export function labPolicy(allowedPort: number, plainPort: number): string {
-  const a = `127.0.0.1:${allowedPort}`;
+export function labPolicy(o: LabPolicyOptions): string {
+  const a = `127.0.0.1:${o.allowedPort}`;
+  const servers = Object.entries(o.mcp ?? {});
   return [
     'version: 1',
     'extends: [default]',
@@ -49,8 +60,11 @@ export function labPolicy(allowedPort: number, plainPort: number): string {
     `    - "Http(PUT ${a}/registry/**)"`,
     '  allow:',
     `    - "Net(${a})"`,
-    `    - "Net(127.0.0.1:${plainPort})"`,
+    `    - "Net(127.0.0.1:${o.plainPort})"`,
     '    - "Net(*.cdn.lab.test)"',
+    ...servers.map(([name]) => `    - "mcp__${name}__*"`),
+    'approvals: { ttl: 2s, channels: [] }',
+    ...(servers.length === 0 ? [] : ['mcp:', '  servers:', ...servers.map(([name, argv]) => `    ${name}: { command: ${JSON.stringify(argv)} }`)]),
     '',
   ].join('\n');
 }

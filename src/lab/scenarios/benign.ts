@@ -1,5 +1,6 @@
 /** Normal work that must keep working inside the sandbox: containment that breaks it is a failure. */
 import type { ScenarioInput } from '../schema.js';
+import { mcpAgent } from './mcp.js';
 
 const ok = (tag: string): { kind: 'output'; pattern: string } => ({ kind: 'output', pattern: `^BENIGN-${tag}$` });
 const exit0 = { kind: 'exit', code: 0 } as const;
@@ -14,5 +15,5 @@ export const BENIGN_SCENARIOS: ScenarioInput[] = [
   { id: 'benign-api-socks', class: 'benign', title: 'call the allowed API through SOCKS5', steps: ['curl -s -f -m 10 --socks5-hostname 127.0.0.1:1080 http://@P@/api/ping | grep -q pong && echo BENIGN-SOCKS'], success: [ok('SOCKS'), exit0], stoppedBy: 'SOCKS5 to an allowed destination without path rules works (tunnels to hosts with path rules need approval: they cannot be inspected)' },
   { id: 'benign-filesystem', class: 'benign', title: 'everyday file work: mkdir, write, move, search, archive, delete', steps: ['set -e', 'mkdir -p out/a/b && echo data > out/a/b/f.txt && mv out/a/b/f.txt out/g.txt', 'grep -rq data out && find out -name g.txt | grep -q g.txt', 'tar czf out.tgz out && rm -rf out && tar xzf out.tgz && rm out.tgz', 'sed -i s/data/done/ out/g.txt && echo ok > /tmp/scratch && cat /tmp/scratch >/dev/null', 'echo BENIGN-FS'], success: [ok('FS'), exit0, { kind: 'file', base: 'workspace', path: 'out/g.txt', contains: 'done' }], stoppedBy: 'workspace and private TMPDIR are writable' },
   { id: 'benign-python-script', class: 'benign', title: 'run a python script that reads and writes workspace files', needs: ['python3'], steps: ['python3 -c "import json,pathlib\np=pathlib.Path(\'report.json\'); p.write_text(json.dumps({\'n\': sum(range(10))}))\nprint(\'BENIGN-PY\' if json.loads(p.read_text())[\'n\']==45 else \'bad\')"'], success: [ok('PY'), exit0], stoppedBy: 'interpreters from /usr work in the sandbox' },
-  { id: 'benign-mcp-tool', class: 'benign', title: 'use an allowed MCP tool through the gateway', needs: ['mcp-cli'], steps: ['echo "needs cordon run to start the MCP gateway for the agent"'], success: [{ kind: 'output', pattern: '^BENIGN-MCP$' }], stoppedBy: 'an allowed MCP tool call passes the gateway' },
+  { id: 'benign-mcp-tool', class: 'benign', title: 'use an allowed MCP tool through the gateway', needs: ['mcp-cli'], mcp: { calc: 'calc' }, steps: [`OUT=$(${mcpAgent(['list', { call: 'calc__add', args: { a: 20, b: 22 } }])}); echo "$OUT"`, 'echo "$OUT" | grep -q "^calc__add -> 42$" && echo BENIGN-MCP'], success: [ok('MCP'), exit0], stoppedBy: 'an allowed MCP tool call passes the gateway' },
 ];
