@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'CORDON_MCP_SERVER',
   'CORDON_APPROVAL',
   'CORDON_TRIFECTA',
+  'CORDON_BROKER',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -37,6 +37,7 @@ export function exitCodeFor(code: ErrorCode, family: CommandFamily): number {
     case 'CORDON_MCP_SERVER':
     case 'CORDON_APPROVAL':
     case 'CORDON_TRIFECTA':
+    case 'CORDON_BROKER':
       return 2;
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * SigV4 against the documented AWS example values: the Signature Version 4
+ * test suite (credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z, us-east-1,
+ * service `service`) and the S3 "GET Object" example of the S3 API reference.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { authorization, canonicalRequest, EMPTY_SHA256, parseAuthorization, resign, stringToSign } from './sigv4.js';
+
+const SUITE = { accessKeyId: 'AKIDEXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', amzDate: '20150830T123600Z', region: 'us-east-1', service: 'service' };
+const SCOPE = 'Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request';
+const HOST = ['Host', 'example.amazonaws.com', 'X-Amz-Date', '20150830T123600Z'];
+
+const cases: { name: string; method: string; target: string; headers: string[]; signed: string[]; sig: string }[] = [
+  { name: 'get-vanilla', method: 'GET', target: '/', headers: HOST, signed: ['host', 'x-amz-date'], sig: '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31' },
+  { name: 'post-vanilla', method: 'POST', target: '/', headers: HOST, signed: ['host', 'x-amz-date'], sig: '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b' },
+  { name: 'get-vanilla-query-order-key-case', method: 'GET', target: '/?Param2=value2&Param1=value1', headers: HOST, signed: ['host', 'x-amz-date'], sig: 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500' },
+  { name: 'get-unreserved', method: 'GET', target: '/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', headers: HOST, signed: ['host', 'x-amz-date'], sig: '07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f' },
+  { name: 'post-header-value-case', method: 'POST', target: '/', headers: [...HOST, 'My-Header1', 'VALUE1'], signed: ['host', 'my-header1', 'x-amz-date'], sig: 'cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d' },
+  { name: 'get-header-value-trim', method: 'GET', target: '/', headers: [...HOST, 'My-Header1', ' value1', 'My-Header2', '"a   b   c"'], signed: ['host', 'my-header1', 'my-header2', 'x-amz-date'], sig: 'acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736' },
+];
+
+void describe('SigV4 (AWS test suite vectors)', () => {
+  void it('get-vanilla: canonical request and string to sign as documented', () => {
+    const c = canonicalRequest({ method: 'GET', target: '/', headers: HOST, signedHeaders: ['host', 'x-amz-date'], payloadHash: EMPTY_SHA256, service: 'service' });
+    assert.equal(c, `GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n${EMPTY_SHA256}`);
+    const sts = stringToSign('20150830T123600Z', '20150830/us-east-1/service/aws4_request', c);
+    assert.equal(sts.split('\n')[3], 'bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63');
+  });
+  void it('get-vanilla-query-order-key-case: canonical request hash as documented', () => {
+    const c = canonicalRequest({ method: 'GET', target: '/?Param2=value2&Param1=value1', headers: HOST, signedHeaders: ['host', 'x-amz-date'], payloadHash: EMPTY_SHA256, service: 'service' });
+    assert.equal(c.split('\n')[2], 'Param1=value1&Param2=value2');
+    assert.equal(stringToSign('20150830T123600Z', '20150830/us-east-1/service/aws4_request', c).split('\n')[3], '816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0');
+  });
+  for (const c of cases) {
+    void it(`signs ${c.name} as documented`, () => {
+      const a = authorization({ ...SUITE, method: c.method, target: c.target, headers: c.headers, signedHeaders: c.signed, payloadHash: EMPTY_SHA256 });
+      assert.equal(a, `AWS4-HMAC-SHA256 ${SCOPE}, SignedHeaders=${c.signed.join(';')}, Signature=${c.sig}`);
+    });
+  }
+  void it('signs the S3 API reference example "GET Object" (S3 paths are not encoded again)', () => {
+    const headers = ['Host', 'examplebucket.s3.amazonaws.com', 'Range', 'bytes=0-9', 'x-amz-content-sha256', EMPTY_SHA256, 'x-amz-date', '20130524T000000Z'];
+    const a = authorization({
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', amzDate: '20130524T000000Z', region: 'us-east-1', service: 's3',
+      method: 'GET', target: '/test.txt', headers, signedHeaders: ['host', 'range', 'x-amz-content-sha256', 'x-amz-date'], payloadHash: EMPTY_SHA256,
+    });
+    assert.match(a, /Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41$/);
+  });
+  void it('re-signs a request signed with a placeholder secret so that it equals signing with the real secret', () => {
+    const body = '{"a":1}';
+    const hash = createHash('sha256').update(body).digest('hex');
+    const agent = authorization({ ...SUITE, accessKeyId: 'AKIAPLACEHOLDER00001', secret: 'placeholder-secret-placeholder-secret-00', method: 'POST', target: '/x?b=2', headers: HOST, signedHeaders: ['host', 'x-amz-date'], payloadHash: hash });
+    const parsed = parseAuthorization(agent);
+    assert.ok(parsed);
+    assert.equal(parsed.accessKeyId, 'AKIAPLACEHOLDER00001');
+    const r = resign('POST', '/x?b=2', HOST, parsed, { accessKeyId: SUITE.accessKeyId, secret: SUITE.secret }, () => hash);
+    assert.ok(r.ok);
+    assert.equal(r.authorization, authorization({ ...SUITE, method: 'POST', target: '/x?b=2', headers: HOST, signedHeaders: ['host', 'x-amz-date'], payloadHash: hash }));
+    assert.notEqual(r.authorization, agent);
+  });
+  void it('refuses streaming payload signatures and a missing x-amz-date', () => {
+    const parsed = parseAuthorization(`AWS4-HMAC-SHA256 ${SCOPE}, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`);
+    assert.ok(parsed);
+    const r1 = resign('PUT', '/', [...HOST, 'x-amz-content-sha256', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'], parsed, SUITE, () => EMPTY_SHA256);
+    assert.equal(r1.ok, false);
+    const r2 = resign('GET', '/', ['Host', 'example.amazonaws.com'], parsed, SUITE, () => EMPTY_SHA256);
+    assert.equal(r2.ok, false);
+    assert.equal(parseAuthorization('Bearer abc'), undefined);
+    assert.equal(parseAuthorization('AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=00'), undefined);
+  });
+});
