@@ -38,7 +38,7 @@ export interface ScenarioDirs {
 }
 
 export function fillPlaceholders(text: string, vars: Readonly<Record<string, string>>): string {
-  return text.replace(/@(CP|C|AP|A|PP|P|HOSTHOME|LAB|WS)@/g, (m, name: string) => vars[name] ?? m);
+  return text.replace(/@(CP|C|AP|A|PP|P|HOSTHOME|LAB|WS|CORDON)@/g, (m, name: string) => vars[name] ?? m);
 }
 
 interface Planted {
@@ -80,7 +80,7 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Scenari
     const vars = {
       C: `127.0.0.1:${collector.port}`, CP: String(collector.port), A: `127.0.0.1:${allowed.port}`, AP: String(allowed.port),
       P: `127.0.0.1:${plain.port}`, PP: String(plain.port),
-      HOSTHOME: dirs.home, LAB: ctx.labRoot, WS: dirs.ws,
+      HOSTHOME: dirs.home, LAB: ctx.labRoot, WS: dirs.ws, CORDON: ctx.cordonBin,
     };
     const fill = (t: string): string => fillPlaceholders(t, vars);
     const script = s.steps.map(fill).join('\n');

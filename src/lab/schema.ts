@@ -75,7 +75,7 @@ export const ScenarioSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).describe('Stable id, kebab case, unique.'),
   class: z.enum(CLASSES).describe('Attack class, or benign.'),
   title: z.string().min(8).max(120).describe('One line: what the agent tries.'),
-  steps: z.array(z.string().min(1)).min(1).max(20).describe('Shell commands run in order by `sh -c` inside the sandbox. Placeholders: @C@ collector host:port, @CP@ its port, @A@ allowed host:port (with path ask rules), @AP@ its port, @P@ a second allowed host:port with no path rules, @PP@ its port, @HOSTHOME@ the real (fake) home on the host, @LAB@ the lab root, @WS@ the workspace.'),
+  steps: z.array(z.string().min(1)).min(1).max(20).describe('Shell commands run in order by `sh -c` inside the sandbox. Placeholders: @C@ collector host:port, @CP@ its port, @A@ allowed host:port (with path ask rules), @AP@ its port, @P@ a second allowed host:port with no path rules, @PP@ its port, @HOSTHOME@ the real (fake) home on the host, @LAB@ the lab root, @WS@ the workspace, @CORDON@ the host\'s bin/cordon.'),
   claude: z.array(ToolCallSchema).min(1).optional().describe('The same attack as Claude Code tool calls, for --agent claude.'),
   success: z.array(ConditionSchema).min(1).describe('Attack: any condition holding means the attacker succeeded. Benign: all must hold.'),
   stoppedBy: z.string().min(8).describe('The boundary expected to stop it (attack) or what must work (benign), shown when no record names one.'),
