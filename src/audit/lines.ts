@@ -4,9 +4,9 @@
  * reading the whole file; synchronous, for the writer's resume and `tail`).
  * No more than `maxBytes` of any line is ever held.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 /** Longest line a record may have; longer lines are reported, never parsed. */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -31,7 +31,7 @@ export class LineSplitter {
   #parts: Buffer[] = [];
   #kept = 0;
   #length = 0;
-  #hash = createHash('sha256');
+  #hash = nodeCrypto().createHash('sha256');
   #number = 0;
 
   constructor(maxBytes = MAX_LINE_BYTES) {
@@ -87,7 +87,7 @@ export class LineSplitter {
     this.#parts = [];
     this.#kept = 0;
     this.#length = 0;
-    this.#hash = createHash('sha256');
+    this.#hash = nodeCrypto().createHash('sha256');
     return line;
   }
 }

@@ -1,6 +1,6 @@
 /** Where session logs live and how sessions are named. */
-import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { nodeCrypto } from '../lazy-crypto.js';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { SESSION_ID_PATTERN } from './record-constants.js';
@@ -17,7 +17,23 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env, home: string = ho
 
 /** `s_` followed by 8 random hex characters. */
 export function newSessionId(): string {
-  return `s_${randomBytes(4).toString('hex')}`;
+  return `s_${randomHex4()}`;
+}
+
+/** Four random bytes as hex: from the kernel's random device (no need to load node:crypto), else from node:crypto. */
+function randomHex4(): string {
+  const buf = Buffer.alloc(4);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, buf, 0, 4, null) === 4) return buf.toString('hex');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom here
+  }
+  return nodeCrypto().randomBytes(4).toString('hex');
 }
 
 export function isSessionId(s: string): boolean {

@@ -3,9 +3,9 @@
  * per decision, appended synchronously, each line carrying the sha256 of the
  * previous line's exact bytes.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, constants, existsSync, fchmodSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { CordonError } from '../errors.js';
+import { sha256Hex } from '../lazy-crypto.js';
 import type { Effect } from '../policy/types.js';
 import { MAX_LINE_BYTES, readLastLines } from './lines.js';
 import { onDecision } from './publish.js';
@@ -33,7 +33,7 @@ export interface SubscribeOptions {
 const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
 
 function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 /** Reads the chain's last record so a resumed session continues it. */
@@ -70,7 +70,8 @@ export class AuditWriter {
   readonly #durable: boolean;
   #fd: number | null;
   #seq: number;
-  #prev: string;
+  /** The previous line's hash, or the line itself until a next record needs its hash (hashed lazily). */
+  #prev: string | Buffer;
   #failed: CordonError | null = null;
   #unsubscribe: (() => void) | null = null;
   readonly #counts: Record<Effect, number> = { allow: 0, ask: 0, deny: 0 };
@@ -144,7 +145,7 @@ export class AuditWriter {
       ...(e.findings === undefined ? {} : { findings: e.findings.map((f) => ({ ...f, sample: ensureRedacted(f.sample) })) }),
       ...(e.mandatory === undefined ? {} : { mandatory: e.mandatory }),
       ...(e.reportOnly === undefined ? {} : { reportOnly: e.reportOnly }),
-      prev: this.#prev,
+      prev: this.#prevHash(),
     };
     const line = Buffer.from(JSON.stringify(record), 'utf8');
     if (line.length > MAX_LINE_BYTES) {
@@ -162,9 +163,14 @@ export class AuditWriter {
       throw this.#failed;
     }
     this.#seq = record.seq;
-    this.#prev = sha256(line);
+    this.#prev = line;
     this.#counts[record.decision]++;
     return record;
+  }
+
+  #prevHash(): string {
+    if (typeof this.#prev !== 'string') this.#prev = sha256(this.#prev);
+    return this.#prev;
   }
 
   /** Decisions written by this writer (not those of a resumed earlier run), by effect. */

@@ -11,7 +11,8 @@ import type { SessionApprovals } from '../approval/session.js';
 import { CordonError } from '../errors.js';
 import { prepareSandboxTrust, type SandboxTrust } from '../egress/sandbox-trust.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
-import { policyCacheKey } from '../policy/cache-key.js';
+import { policyKeyMaterial } from '../policy/cache-key.js';
+import { sha256Hex } from '../lazy-crypto.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { LoadOptions } from '../policy/scopes.js';
@@ -81,7 +82,7 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
       dlp: loaded.settings.dlp?.action !== 'report',
       ...(trust === undefined ? {} : { trust }),
       ...(known === undefined ? {} : { known }),
-      ...(approvals === undefined ? {} : { approve: approvals.ask }),
+      ...(approvals === undefined ? {} : { approve: (input: Parameters<SessionApprovals['ask']>[0]) => approvals.ask(input) }),
     }));
   starting.catch(() => undefined); // handled where awaited; never an unhandled rejection
   const egress: Egress = {
@@ -137,26 +138,33 @@ class LazyPolicy {
   }
 }
 
-/** The sandbox plan: from the cache when no policy input changed, else from the policy (and then cached). */
-async function sandboxPlan(policy: LazyPolicy, key: string | null): Promise<SandboxPlan> {
-  const cached = key === null ? null : readPlan(key);
-  if (cached !== null) return cached;
+/**
+ * The policy's cache key and sandbox plan: the plan from the cache when no
+ * policy input changed (then no hashing at all), else from the policy (and
+ * then cached under the key material).
+ */
+async function planAndKey(options: LoadOptions): Promise<{ key: string | null; plan: SandboxPlan; policy: LazyPolicy }> {
+  const material = policyKeyMaterial(options);
+  const cached = material === null ? null : readPlan(material);
+  if (cached !== null) return { key: cached.policyKey, plan: cached.plan, policy: new LazyPolicy(options, cached.policyKey) };
+  const key = material === null ? null : sha256Hex(material);
+  const policy = new LazyPolicy(options, key);
   const [{ loaded, engine }, { planFromPolicy }] = await Promise.all([policy.get(), import('../sandbox/plan.js')]);
   const plan = planFromPolicy(loaded, engine);
-  if (key !== null) writePlan(key, plan);
-  return plan;
+  if (material !== null && key !== null) writePlan(material, key, plan);
+  return { key, plan, policy };
 }
 
 /**
- * Runs `cmd` in the sandbox. `prepared`: the cache key and cached plan, when
+ * Runs `cmd` in the sandbox. `prepared`: the policy key and cached plan, when
  * the caller (the run entry point) has looked them up already.
  */
 export async function runCommand(cmd: readonly string[], opts: RunCommandOptions, prepared?: { key: string; plan: SandboxPlan }): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no command given; write cordon run -- CMD [ARGS...]');
   const options = loadOptions(opts);
-  const key = prepared?.key ?? policyCacheKey(options);
-  const policy = new LazyPolicy(options, key);
-  const plan = prepared?.plan ?? await sandboxPlan(policy, key);
+  const { plan, policy } = prepared === undefined
+    ? await planAndKey(options)
+    : { plan: prepared.plan, policy: new LazyPolicy(options, prepared.key) };
   const compiled = realizePlan(plan, {
     cwd: process.cwd(),
     env: process.env,

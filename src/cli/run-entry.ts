@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { policyCacheFile, policyCacheKey } from '../policy/cache-key.js';
+import { policyCacheFile, policyKeyMaterial } from '../policy/cache-key.js';
 import { readPlan } from '../sandbox/plan-cache.js';
 import type { SandboxPlan } from '../sandbox/plan.js';
 import { isCordonError } from '../errors.js';
@@ -25,11 +25,12 @@ import { runCommand } from './run-cmd.js';
 /** The cached plan when this run can be served here; null sends it to the full program. */
 function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
   if (parsed.opts.reportOnly === true) return null;
-  const key = policyCacheKey(loadOptions(parsed.opts));
-  if (key === null) return null;
-  const plan = readPlan(key);
-  if (plan === null || plan.allowsNetwork || plan.mcpServers.length > 0 || !existsSync(policyCacheFile(key))) return null;
-  return { key, plan };
+  const material = policyKeyMaterial(loadOptions(parsed.opts));
+  const entry = material === null ? null : readPlan(material);
+  if (entry === null) return null;
+  const { plan, policyKey } = entry;
+  if (plan.allowsNetwork || plan.mcpServers.length > 0 || !existsSync(policyCacheFile(policyKey))) return null;
+  return { key: policyKey, plan };
 }
 
 async function main(): Promise<void> {

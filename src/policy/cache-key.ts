@@ -5,11 +5,11 @@
  * is a miss. Kept apart from the cache so `cordon run` can compute it without
  * loading the policy compiler.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateDir } from '../audit/paths.js';
+import { sha256Hex } from '../lazy-crypto.js';
 import { mandatoryEntries } from './mandatory.js';
 import { BUILTIN_PROFILES, PROFILE_DIR, resolveHome, scopeFiles, type LoadOptions } from './scopes.js';
 
@@ -43,12 +43,21 @@ function codeIdentity(): string {
   }
 }
 
-/** The cache key, or null when a file cannot be read (the full loader then reports it). */
-export function policyCacheKey(options: LoadOptions): string | null {
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ format: CACHE_FORMAT, version: cordonVersion(), code: codeIdentity(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
+/**
+ * Every input of the effective policy, as bytes: cordon's version and build,
+ * the load options, the mandatory list, and the path and exact bytes of every
+ * scope file and built-in profile. Null when a file cannot be read (the full
+ * loader then reports it). Caches compare it whole, so a cache file's name
+ * may come from a fast, non-cryptographic hash of it.
+ */
+export function policyKeyMaterial(options: LoadOptions): Buffer | null {
+  const parts: Buffer[] = [];
+  const text = (s: string): void => {
+    parts.push(Buffer.from(s, 'utf8'));
+  };
+  text(JSON.stringify({ format: CACHE_FORMAT, version: cordonVersion(), code: codeIdentity(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
   // The built-in mandatory list is part of every policy: a changed list must never be served stale.
-  h.update(JSON.stringify(mandatoryEntries()));
+  text(JSON.stringify(mandatoryEntries()));
   for (const { scope, file } of scopeFiles(options)) {
     let bytes: Buffer | null;
     try {
@@ -58,11 +67,30 @@ export function policyCacheKey(options: LoadOptions): string | null {
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return null;
       bytes = null;
     }
-    h.update(`\0${scope}\0${file}\0${bytes === null ? '-' : `${bytes.length}\0`}`);
-    if (bytes !== null) h.update(bytes);
+    text(`\0${scope}\0${file}\0${bytes === null ? '-' : `${bytes.length}\0`}`);
+    if (bytes !== null) parts.push(bytes);
   }
-  for (const name of BUILTIN_PROFILES) h.update(readFileSync(new URL(`${name}.yaml`, PROFILE_DIR)));
-  return h.digest('hex');
+  for (const name of BUILTIN_PROFILES) parts.push(readFileSync(new URL(`${name}.yaml`, PROFILE_DIR)));
+  return Buffer.concat(parts);
+}
+
+/** The cache key (SHA-256 of the key material), or null when a file cannot be read (the full loader then reports it). */
+export function policyCacheKey(options: LoadOptions): string | null {
+  const m = policyKeyMaterial(options);
+  return m === null ? null : sha256Hex(m);
+}
+
+/** A fast 53-bit hash (cyrb53) of `bytes` as hex, for file names only: whoever reads the file compares the full material. */
+export function fastNameHash(bytes: Buffer): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (const b of bytes) {
+    h1 = Math.imul(h1 ^ b, 2654435761);
+    h2 = Math.imul(h2 ^ b, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
 /** Where the compiled policy of `key` is cached (cordon's state directory). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { policyFrom } from '../policy/test-helpers.js';
 import { isSandboxPlan, planFromPolicy, realizePlan } from './plan.js';
+import { fastNameHash } from '../policy/cache-key.js';
 import { readPlan, writePlan } from './plan-cache.js';
 
 void describe('sandbox plan', () => {
@@ -45,19 +46,27 @@ void describe('sandbox plan', () => {
     assert.equal(planFromPolicy(net.policy.loaded, net.policy.engine).allowsNetwork, true);
   });
 
-  void it('the cache returns what was written under the same key only, and treats malformed entries as misses', () => {
+  void it('the cache returns a plan only for the very same key material, and treats malformed entries and name collisions as misses', () => {
     const { policy } = policyFrom('version: 1\n');
     const plan = planFromPolicy(policy.loaded, policy.engine);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cordon-plan-'));
-    const key = 'a'.repeat(64);
-    assert.equal(readPlan(key, dir), null);
-    writePlan(key, plan, dir);
-    assert.deepEqual(readPlan(key, dir), JSON.parse(JSON.stringify(plan)));
-    assert.equal(readPlan('b'.repeat(64), dir), null);
-    for (const bad of ['{', '[]', JSON.stringify({ format: 1, key, plan: { ...plan, readOnly: 'x' } }), JSON.stringify({ format: 99, key, plan })]) {
-      writeFileSync(path.join(dir, `plan-${key}.json`), bad);
-      assert.equal(readPlan(key, dir), null, bad.slice(0, 40));
+    const material = Buffer.from('policy inputs, byte for byte');
+    const policyKey = 'a'.repeat(64);
+    assert.equal(readPlan(material, dir), null);
+    writePlan(material, policyKey, plan, dir);
+    assert.deepEqual(readPlan(material, dir), { policyKey, plan: JSON.parse(JSON.stringify(plan)) as unknown });
+    assert.equal(readPlan(Buffer.from('policy inputs, byte for bytE'), dir), null);
+    const file = path.join(dir, `plan-${fastNameHash(material)}.json`);
+    const good = { format: 4, material: material.toString('base64'), policyKey, plan };
+    // A file under the right name whose material differs (a hash collision, or a planted entry) is a miss.
+    const other = { ...good, material: Buffer.from('other inputs').toString('base64') };
+    for (const bad of ['{', '[]', JSON.stringify(other), JSON.stringify({ ...good, plan: { ...plan, readOnly: 'x' } }), JSON.stringify({ ...good, format: 99 }),
+      JSON.stringify({ ...good, policyKey: '../../x' })]) {
+      writeFileSync(file, bad);
+      assert.equal(readPlan(material, dir), null, bad.slice(0, 60));
     }
+    writeFileSync(file, JSON.stringify(good));
+    assert.notEqual(readPlan(material, dir), null, 'the well-formed entry is read (the cases above fail for their own reason)');
     assert.equal(isSandboxPlan({ ...plan, workspace: 'relative' }), false);
     assert.equal(isSandboxPlan({ ...plan, hideAnyDepth: [{ source: 1, flags: '' }] }), false);
   });
