@@ -6,7 +6,6 @@
  * run's private directory.
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 
 /** Where distributions keep the system CA bundle (first existing wins). */
 export const SYSTEM_BUNDLES: readonly string[] = [
@@ -29,7 +28,8 @@ export function systemCaBundle(): string {
       // next candidate
     }
   }
-  return `${rootCertificates.join('\n')}\n`;
+  // node:tls is loaded here, not at import: `cordon run` imports this module but needs it only with network.
+  return `${process.getBuiltinModule('node:tls').rootCertificates.join('\n')}\n`;
 }
 
 /** PEM certificates in `text`, or a message saying why it is not a CA file. */
