@@ -5,7 +5,8 @@
  * `injection.ts`. Each `pattern` rule names lowercase `keywords`; the regex
  * runs only in a window around each keyword (from `back` characters before it
  * to `ahead` after), so scanning stays linear in the text. Regexes use bounded
- * quantifiers only.
+ * quantifiers only. Keywords are lowercase printable ASCII (matched without
+ * regard to ASCII case); character rules list code point ranges.
  */
 
 export type Severity = 'high' | 'medium' | 'low';
@@ -27,8 +28,8 @@ export interface PatternRule {
 export interface CharRule {
   readonly id: string;
   readonly kind: 'chars';
-  /** A regex character class source (with the `u` flag). */
-  readonly chars: string;
+  /** Inclusive code point ranges; any one of them in a text is a finding. */
+  readonly ranges: readonly (readonly [number, number])[];
   readonly severity: Severity;
   readonly explain: string;
 }
@@ -135,17 +136,17 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   },
   {
     id: 'bidi-control', kind: 'chars', severity: 'high',
-    chars: String.raw`[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]`,
+    ranges: [[0x202a, 0x202e], [0x2066, 0x2069], [0x200e, 0x200f], [0x061c, 0x061c]],
     explain: 'contains bidirectional control characters that make text read differently than it displays',
   },
   {
     id: 'tag-characters', kind: 'chars', severity: 'high',
-    chars: String.raw`[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]`,
+    ranges: [[0xe0000, 0xe007f], [0xe0100, 0xe01ef]],
     explain: 'contains Unicode tag or supplementary variation-selector characters (invisible smuggled text)',
   },
   {
     id: 'invisible-characters', kind: 'chars', severity: 'medium',
-    chars: String.raw`[\u200B\u200C\u2060-\u2064\u180E\uFFF9-\uFFFB]`,
+    ranges: [[0x200b, 0x200c], [0x2060, 0x2064], [0x180e, 0x180e], [0xfff9, 0xfffb]],
     explain: 'contains zero-width or other invisible characters',
   },
 ];

@@ -1,10 +1,13 @@
 /**
  * Runs the injection rules (`injection-rules.ts`) over text and over every
- * string inside a JSON value. Linear in the input: one lowercase copy, an
- * `indexOf` prefilter per keyword, then each rule's regex only over the merged
- * windows around its keywords.
+ * string inside a JSON value. Linear in the input: one pass of the keyword
+ * automaton finds every rule keyword and trigger character (no lowercase
+ * copy), then each rule's regex runs only over the merged windows around its
+ * own keywords, and the character rules only when a trigger character is
+ * present.
  */
 import { FLAG_SCORE, INJECTION_RULES, type InjectionRule, SEVERITY_SCORE, type Severity } from './injection-rules.js';
+import { KeywordAutomaton } from './keyword-automaton.js';
 
 export interface InjectionFinding {
   readonly rule: string;
@@ -34,81 +37,71 @@ interface Compiled {
 
 const SAMPLE_CHARS = 120;
 
+function hex(cp: number): string {
+  return `\\u{${cp.toString(16)}}`;
+}
+
 function compile(rule: InjectionRule): Compiled {
-  if (rule.kind === 'chars') return { rule, re: new RegExp(rule.chars, 'gu') };
+  if (rule.kind === 'chars') return { rule, re: new RegExp(`[${rule.ranges.map(([lo, hi]) => (lo === hi ? hex(lo) : `${hex(lo)}-${hex(hi)}`)).join('')}]`, 'gu') };
   return { rule, re: new RegExp(rule.pattern, `g${rule.flags ?? 'iu'}`) };
 }
 
-/**
- * Finds every keyword of every rule in one pass: one regex alternation of
- * all keywords (longest first) over a lowercase copy, restarted one character
- * after each hit so overlapping keywords are found; keywords that are
- * prefixes of the one matched at a position are added with it.
- */
-class KeywordIndex {
-  readonly #re: RegExp;
-  readonly #prefixes = new Map<string, string[]>();
-
-  constructor(keywords: Iterable<string>) {
-    const all = [...new Set(keywords)].sort((a, b) => b.length - a.length || a.localeCompare(b));
-    for (const k of all) {
-      if (k !== k.toLowerCase() || k === '') throw new TypeError(`injection keyword ${JSON.stringify(k)} must be lowercase and not empty`);
-      this.#prefixes.set(k, all.filter((o) => o !== k && k.startsWith(o)));
-    }
-    const esc = (k: string): string => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    this.#re = all.length === 0 ? /(?!)/g : new RegExp(all.map(esc).join('|'), 'g');
-  }
-
-  /** Positions of each keyword found in `lower` (a lowercase text). */
-  find(lower: string): Map<string, number[]> {
-    const out = new Map<string, number[]>();
-    const re = this.#re;
-    re.lastIndex = 0;
-    for (let m = re.exec(lower); m !== null; m = re.exec(lower)) {
-      add(out, m[0], m.index);
-      for (const k of this.#prefixes.get(m[0]) ?? []) add(out, k, m.index);
-      re.lastIndex = m.index + 1;
-    }
-    return out;
-  }
-}
-
-function add(out: Map<string, number[]>, k: string, p: number): void {
-  const list = out.get(k);
-  if (list === undefined) out.set(k, [p]);
-  else list.push(p);
-}
-
-function windows(found: ReadonlyMap<string, readonly number[]>, keywords: readonly string[], back: number, ahead: number, length: number): [number, number][] {
-  const starts: number[] = [];
-  for (const k of keywords) for (const p of found.get(k) ?? []) starts.push(p);
-  if (starts.length === 0) return [];
-  starts.sort((a, b) => a - b);
-  const lowerLength = length;
-  const out: [number, number][] = [];
+/** Merged `[from, to)` windows around sorted keyword starts, pushed onto `out` as pairs. */
+function windows(starts: readonly number[], back: number, ahead: number, length: number, out: number[]): void {
   for (const s of starts) {
     const from = Math.max(0, s - back);
-    const to = Math.min(lowerLength, s + ahead);
-    const last = out[out.length - 1];
-    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
-    else out.push([from, to]);
+    const to = Math.min(length, s + ahead);
+    const n = out.length;
+    if (n > 0 && from <= out[n - 1]!) out[n - 1] = Math.max(out[n - 1]!, to);
+    else out.push(from, to);
   }
-  return out;
+}
+
+/** A JSON path built only when a finding needs it. */
+interface PathNode {
+  readonly parent: PathNode | null;
+  readonly key: string | number;
+}
+
+function pathOf(root: string, node: PathNode | null): string {
+  const parts: (string | number)[] = [];
+  for (let n = node; n !== null; n = n.parent) parts.push(n.key);
+  let p = root;
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const k = parts[i]!;
+    p = typeof k === 'number' ? `${p}[${k}]` : p === '' ? k : `${p}.${k}`;
+  }
+  return p;
 }
 
 export class InjectionScanner {
   readonly #rules: readonly Compiled[];
-  readonly #keywords: KeywordIndex;
-  /** Every character rule's class in one regex: the per-rule passes run only when it matches. */
-  readonly #chars: RegExp;
+  readonly #automaton: KeywordAutomaton;
+  /** Per keyword id, the indexes (into #rules) of the pattern rules that name it. */
+  readonly #rulesOf: readonly (readonly number[])[];
   readonly #maxChars: number;
   readonly #maxDepth: number;
+  /** Scratch for the automaton's hits (scans are synchronous). */
+  readonly #hits: number[] = [];
 
   constructor(opts: { rules?: readonly InjectionRule[]; maxChars?: number; maxDepth?: number } = {}) {
     this.#rules = (opts.rules ?? INJECTION_RULES).map(compile);
-    const classes = this.#rules.flatMap((c) => (c.rule.kind === 'chars' ? [c.rule.chars] : []));
-    this.#chars = classes.length === 0 ? /(?!)/u : new RegExp(classes.join('|'), 'u');
-    this.#keywords = new KeywordIndex(this.#rules.flatMap((c) => (c.rule.kind === 'pattern' ? c.rule.keywords : [])));
+    const ids = new Map<string, number>();
+    const rulesOf: number[][] = [];
+    this.#rules.forEach(({ rule }, r) => {
+      if (rule.kind !== 'pattern') return;
+      for (const k of new Set(rule.keywords)) {
+        let id = ids.get(k);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(k, id);
+          rulesOf.push([]);
+        }
+        rulesOf[id]!.push(r);
+      }
+    });
+    this.#rulesOf = rulesOf;
+    this.#automaton = new KeywordAutomaton([...ids.keys()], this.#rules.flatMap((c) => (c.rule.kind === 'chars' ? c.rule.ranges : [])));
     this.#maxChars = opts.maxChars ?? 32 * 1024 * 1024;
     this.#maxDepth = opts.maxDepth ?? 64;
   }
@@ -116,14 +109,40 @@ export class InjectionScanner {
   /** Findings in one string. */
   scanText(text: string, where = 'text'): InjectionFinding[] {
     const out: InjectionFinding[] = [];
-    const lower = text.toLowerCase();
-    // toLowerCase keeps UTF-16 offsets for all but a few letters (İ); then search the text as is.
-    const found = this.#keywords.find(lower.length === text.length ? lower : text);
-    const anyChars = this.#chars.test(text);
-    for (const { rule, re } of this.#rules) {
-      if (rule.kind === 'chars' && !anyChars) continue;
-      const spans: [number, number][] = rule.kind === 'chars' ? [[0, text.length]] : windows(found, rule.keywords, rule.back, rule.ahead, text.length);
-      for (const [from, to] of spans) {
+    this.#scan(text, () => where, out);
+    return out;
+  }
+
+  #scan(text: string, where: () => string, out: InjectionFinding[]): void {
+    const hits = this.#hits;
+    hits.length = 0;
+    const anyChars = this.#automaton.scan(text, hits);
+    if (hits.length === 0 && !anyChars) return;
+    const rules = this.#rules;
+    let starts: (number[] | undefined)[] | null = null;
+    if (hits.length > 0) {
+      starts = new Array<number[] | undefined>(rules.length);
+      for (let j = 0; j < hits.length; j += 2) {
+        const at = hits[j + 1]!;
+        for (const r of this.#rulesOf[hits[j]!]!) (starts[r] ??= []).push(at);
+      }
+    }
+    let place: string | undefined;
+    const spans: number[] = [];
+    for (let r = 0; r < rules.length; r++) {
+      const { rule, re } = rules[r]!;
+      spans.length = 0;
+      if (rule.kind === 'chars') {
+        if (!anyChars) continue;
+        spans.push(0, text.length);
+      } else {
+        const mine = starts?.[r];
+        if (mine === undefined) continue;
+        windows(mine.sort((a, b) => a - b), rule.back, rule.ahead, text.length, spans);
+      }
+      for (let w = 0; w < spans.length; w += 2) {
+        const from = spans[w]!;
+        const to = spans[w + 1]!;
         const part = from === 0 && to === text.length ? text : text.slice(from, to);
         re.lastIndex = 0;
         for (let m = re.exec(part); m !== null; m = re.exec(part)) {
@@ -132,11 +151,11 @@ export class InjectionScanner {
             continue;
           }
           const start = from + m.index;
-          out.push({ rule: rule.id, severity: rule.severity, where, start, end: start + m[0].length, sample: m[0].slice(0, SAMPLE_CHARS), explain: rule.explain });
+          place ??= where();
+          out.push({ rule: rule.id, severity: rule.severity, where: place, start, end: start + m[0].length, sample: m[0].slice(0, SAMPLE_CHARS), explain: rule.explain });
         }
       }
     }
-    return out;
   }
 
   /** Findings in every string (keys too) of a JSON value. */
@@ -144,7 +163,7 @@ export class InjectionScanner {
     const findings: InjectionFinding[] = [];
     let chars = 0;
     let truncated = false;
-    const walk = (v: unknown, path: string, depth: number): void => {
+    const walk = (v: unknown, node: PathNode | null, depth: number): void => {
       if (truncated) return;
       if (depth > this.#maxDepth || chars > this.#maxChars) {
         truncated = true;
@@ -156,19 +175,24 @@ export class InjectionScanner {
           truncated = true;
           return;
         }
-        if (v.length > 0) findings.push(...this.scanText(v, path === '' ? 'text' : path));
+        if (v.length > 0) {
+          this.#scan(v, () => {
+            const p = pathOf(where, node);
+            return p === '' ? 'text' : p;
+          }, findings);
+        }
       } else if (Array.isArray(v)) {
-        v.forEach((x, i) => walk(x, `${path}[${i}]`, depth + 1));
+        for (let i = 0; i < v.length; i++) walk(v[i], { parent: node, key: i }, depth + 1);
       } else if (typeof v === 'object' && v !== null) {
-        for (const [k, x] of Object.entries(v)) {
-          const p = path === '' ? k : `${path}.${k}`;
+        for (const k of Object.keys(v)) {
           chars += k.length;
-          if (k.length > 0) findings.push(...this.scanText(k, `${p}(key)`));
-          walk(x, p, depth + 1);
+          const child: PathNode = { parent: node, key: k };
+          if (k.length > 0) this.#scan(k, () => `${pathOf(where, child)}(key)`, findings);
+          walk((v as Record<string, unknown>)[k], child, depth + 1);
         }
       }
     };
-    walk(value, where, 0);
+    walk(value, null, 0);
     return summarize(findings, truncated);
   }
 }

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KeywordAutomaton } from './keyword-automaton.js';
+
+/** Every (keyword, start) by indexOf over a lowercase copy: the reference the automaton must equal. */
+function naive(keywords: readonly string[], text: string): string[] {
+  const lower = text.toLowerCase();
+  const out: string[] = [];
+  keywords.forEach((k, id) => {
+    for (let p = lower.indexOf(k); p !== -1; p = lower.indexOf(k, p + 1)) out.push(`${id}@${p}`);
+  });
+  return out.sort();
+}
+
+function found(a: KeywordAutomaton, text: string): { hits: string[]; trigger: boolean } {
+  const hits: number[] = [];
+  const trigger = a.scan(text, hits);
+  const out: string[] = [];
+  for (let j = 0; j < hits.length; j += 2) out.push(`${hits[j]}@${hits[j + 1]}`);
+  return { hits: out.sort(), trigger };
+}
+
+const KEYWORDS = ['ignore', 'ign', 'user', 'use', 'ser', '<important', '.ssh', 'a', 'cc ', 'key'];
+
+void describe('KeywordAutomaton', () => {
+  const a = new KeywordAutomaton(KEYWORDS, [[0x200b, 0x200c], [0xe0000, 0xe007f]]);
+
+  void it('finds every occurrence, overlapping ones and any ASCII case included', () => {
+    const text = 'IGNORE the User; a user uses <IMPORTANT> ~/.SSH, cc me. Ignoreignore';
+    assert.deepEqual(found(a, text).hits, naive(KEYWORDS, text));
+    assert.equal(found(a, text).trigger, false);
+  });
+
+  void it('folds the Kelvin sign to k as toLowerCase does, at the same offsets', () => {
+    assert.deepEqual(found(a, 'the \u212AEY').hits, ['9@4']);
+  });
+
+  void it('reports trigger characters, BMP and astral', () => {
+    assert.equal(found(a, 'zero\u200Bwidth').trigger, true);
+    assert.equal(found(a, 'tag \u{E0041}').trigger, true);
+    assert.equal(found(a, 'emoji \u{1F600} and \u00E9').trigger, false);
+  });
+
+  void it('gives the same hits on long texts (four interleaved streams) as the reference', () => {
+    let seed = 1;
+    const pick = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 1000;
+    const parts: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const r = pick();
+      parts.push(r < 30 ? (KEYWORDS[r % KEYWORDS.length] ?? '').toUpperCase() : r < 60 ? (KEYWORDS[r % KEYWORDS.length] ?? '') : String.fromCharCode(32 + (r % 90)));
+    }
+    const text = parts.join('');
+    assert.ok(text.length > 4096);
+    assert.deepEqual(found(a, text).hits, naive(KEYWORDS, text));
+    assert.equal(found(a, `${text}\u200C`).trigger, true);
+  });
+
+  void it('refuses keywords it cannot fold', () => {
+    assert.throws(() => new KeywordAutomaton(['Upper']), /lowercase printable ASCII/);
+    assert.throws(() => new KeywordAutomaton(['caf\u00e9']), /lowercase printable ASCII/);
+  });
+});
