@@ -11,6 +11,13 @@ void describe('LineFramer', () => {
     assert.deepEqual(f.end(), [{ kind: 'line', text: '{"c"' }]);
   });
 
+  void it('decodes a character split across chunks once the line is whole', () => {
+    const f = new LineFramer(100);
+    const bytes = Buffer.from('{"t":"\u00e9\u{1F600}"}\n{"u":1}\n');
+    const out = [...f.push(bytes.subarray(0, 8)), ...f.push(bytes.subarray(8, 11)), ...f.push(bytes.subarray(11))];
+    assert.deepEqual(out, [{ kind: 'line', text: '{"t":"\u00e9\u{1F600}"}' }, { kind: 'line', text: '{"u":1}' }]);
+  });
+
   void it('discards an oversized line as it streams, reports it once, and keeps going', () => {
     const f = new LineFramer(16);
     const out = [...f.push(Buffer.from('{"id":7,"x":"')), ...f.push(Buffer.alloc(1000, 0x61)), ...f.push(Buffer.from('"}\n{"ok":1}\n'))];

@@ -2,7 +2,9 @@
  * Bounded newline-delimited framing for the stdio transport. Bytes are held
  * only until a newline arrives; a line that grows past the limit is discarded
  * as it streams (never buffered whole) and reported once, so a hostile peer
- * can neither exhaust memory nor stall the stream.
+ * can neither exhaust memory nor stall the stream. Chunks are kept as they
+ * came (views, not copies: a caller must not reuse a buffer it pushed) and a
+ * line is decoded once, straight from its chunk when it lies within one.
  */
 
 export type FrameEvent =
@@ -31,10 +33,15 @@ export class LineFramer {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NL, start);
-      const end = nl === -1 ? chunk.length : nl;
-      this.#take(chunk.subarray(start, end));
-      if (nl === -1) break;
-      this.#finish(out);
+      if (nl === -1) {
+        this.#take(chunk.subarray(start));
+        break;
+      }
+      if (this.#size === 0 && this.#skipping < 0 && nl - start <= this.#max) this.#line(chunk.toString('utf8', start, nl), out);
+      else {
+        this.#take(chunk.subarray(start, nl));
+        this.#finish(out);
+      }
       start = nl + 1;
     }
     return out;
@@ -61,7 +68,7 @@ export class LineFramer {
       this.#size = 0;
       return;
     }
-    this.#parts.push(Buffer.from(piece));
+    this.#parts.push(piece);
     this.#size += piece.length;
   }
 
@@ -72,10 +79,13 @@ export class LineFramer {
       this.#head = '';
       return;
     }
-    const buf = this.#parts.length === 1 ? (this.#parts[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#parts);
+    const buf = this.#parts.length === 1 ? (this.#parts[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#parts, this.#size);
     this.#parts = [];
     this.#size = 0;
-    let text = buf.toString('utf8');
+    this.#line(buf.toString('utf8'), out);
+  }
+
+  #line(text: string, out: FrameEvent[]): void {
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() !== '') out.push({ kind: 'line', text });
   }
