@@ -1,5 +1,5 @@
 /**
- * The two audit commands as the CLI calls them: they return an exit status,
+ * The audit commands as the CLI calls them: they return an exit status,
  * print results to stdout and say what to do next on stderr.
  */
 import { isCordonError } from '../errors.js';
@@ -7,6 +7,7 @@ import { isSessionId, latestSessionFile, sessionFile, stateDir } from './paths.j
 import { sanitizeForDisplay } from './redact.js';
 import { tailLog } from './tail.js';
 import { verifyLog } from './verify.js';
+import { exportLog, type ExportFormat } from './export.js';
 
 export interface AuditIo {
   /** Results (default: stdout). */
@@ -99,4 +100,28 @@ export async function runAuditVerify(target?: string, io: AuditIo = {}): Promise
     `cordon audit: this log was changed after it was written. Keep a copy as evidence; the records before line ${first} chain correctly, later ones cannot be trusted.`,
   );
   return 1;
+}
+
+export interface AuditExportCliOptions extends AuditIo {
+  readonly format: ExportFormat;
+  readonly output?: string;
+  readonly force?: boolean;
+}
+
+/** `cordon audit export`: 0 done, 1 broken chain (nothing exported without --force), 2 unreadable. */
+export async function runAuditExport(target: string | undefined, opts: AuditExportCliOptions): Promise<number> {
+  const { err } = streams(opts);
+  const path = resolveLog(target, opts);
+  if (path === null) return noLog(err, opts);
+  try {
+    return await exportLog(path, {
+      format: opts.format,
+      err,
+      ...(opts.output === undefined ? {} : { file: opts.output }),
+      ...(opts.force === undefined ? {} : { force: opts.force }),
+      out: (c) => process.stdout.write(c),
+    });
+  } catch (e) {
+    return cannotRead(err, path, e);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { CordonError, isCordonError } from '../errors.js';
+import { isCordonError } from '../errors.js';
 import { exitCodeFor, usageExitCode, type CommandFamily } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,12 +15,6 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 let family: CommandFamily = 'other';
-
-function notBuilt(name: string, issue: string): () => never {
-  return () => {
-    throw new CordonError('CORDON_NOT_IMPLEMENTED', `'cordon ${name}' is not built yet (tracked in ${issue}); nothing was done`);
-  };
-}
 
 export function buildProgram(): Command {
   const program = new Command('cordon')
@@ -79,7 +73,16 @@ export function buildProgram(): Command {
       const { runAuditVerify } = await import('../audit/cli.js');
       process.exitCode = await runAuditVerify(session);
     });
-  audit.command('export').description('export decision records (not built yet)').action(notBuilt('audit export', 'the audit issue'));
+  audit.command('export').argument('[session]', 'session id (s_...) or log file; default: the latest session')
+    .description('export decision records after verifying the hash chain (exit 0 done, 1 broken chain, 2 unreadable)')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'json', 'csv']).default('jsonl'))
+    .option('-o, --output <file>', 'write to a new file (never overwritten) instead of stdout')
+    .option('--force', 'export a log whose chain is broken (records marked chainIntact=false)')
+    .action(async (session: string | undefined, opts: { format: 'jsonl' | 'json' | 'csv'; output?: string; force?: boolean }) => {
+      family = 'audit';
+      const { runAuditExport } = await import('../audit/cli.js');
+      process.exitCode = await runAuditExport(session, { format: opts.format, ...(opts.output === undefined ? {} : { output: opts.output }), ...(opts.force === undefined ? {} : { force: opts.force }) });
+    });
 
   policyOpts(program.command('run'))
     .description('run CMD inside the sandbox (exit: CMD\'s status; 125 cordon failed; 126 not executable; 127 not found)')
