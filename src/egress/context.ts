@@ -56,7 +56,12 @@ export async function scan(ctx: ProxyContext, sc: ScanContext, run: (s: RequestS
     return r;
   }
   if (findings.length === 0) return undefined;
-  const r: Refusal = { kind: 'dlp', status: 403, subject: sc.subject, rule: 'dlp', reason: `The request carries ${findings.length === 1 ? 'a secret' : `${findings.length} secrets`} (DLP finding); it was not sent.`, mandatory: false, findings };
+  // Credential placeholders (src/broker/credential-scanner.ts) outside their header and hosts: named as what they are.
+  const placeholders = [...new Set(findings.filter((f) => f.detector.startsWith('cordon-placeholder:')).map((f) => f.detector.slice('cordon-placeholder:'.length)))];
+  const reason = placeholders.length > 0
+    ? `Exfiltration attempt: the request carries the placeholder of credential ${placeholders.join(', ')} outside that credential's header and hosts (only the broker sends credentials, and only there); it was not sent.`
+    : `The request carries ${findings.length === 1 ? 'a secret' : `${findings.length} secrets`} (DLP finding); it was not sent.`;
+  const r: Refusal = { kind: 'dlp', status: 403, subject: sc.subject, rule: placeholders.length > 0 ? 'credential placeholder outside its hosts' : 'dlp', reason, mandatory: false, findings };
   ctx.gate.record(r);
   return r;
 }

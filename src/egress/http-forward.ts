@@ -7,6 +7,7 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { request as tlsRequest } from 'node:https';
+import { brokerUpstream } from '../broker/proxy-route.js';
 import { isCordonError } from '../errors.js';
 import { BodyHold } from './approval-hold.js';
 import type { ProxyContext } from './context.js';
@@ -100,9 +101,10 @@ export interface Outbound {
 export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o: Outbound): void {
   const { limits } = ctx;
   const common = { host: o.address, family: o.family, port: o.port, method: o.method, path: o.path, headers: o.headers, setHost: false };
-  const upstream = o.tls === undefined || ctx.tls === undefined
+  // A request carrying a credential placeholder where it belongs goes to the credential broker instead (src/broker/proxy-route.ts).
+  const upstream = brokerUpstream(ctx, o) ?? (o.tls === undefined || ctx.tls === undefined
     ? request({ ...common, agent: ctx.agent })
-    : tlsRequest({ ...common, agent: ctx.tls.agent, ...(o.tls.servername === undefined ? {} : { servername: o.tls.servername }) });
+    : tlsRequest({ ...common, agent: ctx.tls.agent, ...(o.tls.servername === undefined ? {} : { servername: o.tls.servername }) }));
   let done = false;
   const total = setTimeout(() => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)), limits.totalTimeoutMs);
   const finish = (): void => {

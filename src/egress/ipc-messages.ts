@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AskInputSchema } from '../approval/request.js';
 import { DecisionEventSchema } from '../audit/record.js';
+import { ProxyCredentialsSchema } from '../broker/ipc.js';
 
 const LoadOptionsSchema = z.strictObject({
   workspace: z.string(),
@@ -39,6 +40,8 @@ export const ToProxySchema = z.discriminatedUnion('type', [
     approvals: z.boolean().optional(),
     /** Extra CA certificates (PEM) the proxy trusts for upstream servers besides the system store (tests, a corporate CA). */
     upstreamCa: z.string().max(1024 * 1024).optional(),
+    /** The credential broker's socket and the placeholders (not secrets) with their hosts and headers. */
+    credentials: ProxyCredentialsSchema.optional(),
   }),
   z.strictObject({ type: z.literal('listener'), kind: z.enum(['http', 'socks']) }),
   /** A person's answer (or the service's deny) for the held request `rid`. */

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AskInput } from '../approval/request.js';
+import type { ProxyCredentials } from '../broker/ipc.js';
 import { publishDecision } from '../audit/publish.js';
 import { CordonError } from '../errors.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
@@ -76,10 +77,12 @@ export interface SpawnProxyOptions {
   readonly trust?: SandboxTrust;
   /** The approval service: `ask` requests are held in the proxy until it answers (absent: an ask is refused at once). */
   readonly approve?: (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
+  /** The credential broker: its socket and the placeholders with their hosts and headers (no values). */
+  readonly credentials?: ProxyCredentials;
 }
 
 /** The extra upstream CA: the option, else the file CORDON_EGRESS_EXTRA_CA names (unreadable: an error, never ignored). */
-function upstreamCa(o: SpawnProxyOptions): string | undefined {
+export function upstreamCa(o: SpawnProxyOptions): string | undefined {
   if (o.upstreamCa !== undefined) return o.upstreamCa;
   const file = process.env.CORDON_EGRESS_EXTRA_CA;
   if (file === undefined || file === '') return undefined;
@@ -148,7 +151,7 @@ export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptio
   const rules = await Promise.race([
     new Promise<number>((resolve) => {
       ready = resolve;
-      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(extraCa === undefined ? {} : { upstreamCa: extraCa }), ...(o.approve === undefined ? {} : { approvals: true }) });
+      send({ type: 'config', load: proxyLoadOptions(policy, o.profile), reportOnly: o.reportOnly === true, dlp: o.dlp !== false, ...(o.known === undefined ? {} : { known: o.known }), ...(extraCa === undefined ? {} : { upstreamCa: extraCa }), ...(o.approve === undefined ? {} : { approvals: true }), ...(o.credentials === undefined ? {} : { credentials: o.credentials }) });
     }),
     exited.then((why) => Promise.reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start (${why})`))),
     new Promise<never>((_, reject) => setTimeout(() => reject(new CordonError('CORDON_EGRESS_PROXY', `the egress proxy did not start within ${timeout} ms`)), timeout).unref()),

@@ -10,6 +10,8 @@ import type { Server } from 'node:net';
 import { loadPolicyCached } from '../policy/cache.js';
 import { createRequestScanner } from '../dlp/proxy-scanner.js';
 import { FingerprintMatcher } from '../dlp/fingerprint.js';
+import { CredentialScanner } from '../broker/credential-scanner.js';
+import { NOOP_SCANNER } from './scanner.js';
 import { Policy } from '../policy/policy.js';
 import type { AskInput } from '../approval/request.js';
 import { FromProxySchema, ToProxySchema, type FromProxy } from './ipc-messages.js';
@@ -56,7 +58,9 @@ process.on('message', (raw: unknown, handle: unknown) => {
         .then(async (loaded) => {
           const policy = new Policy(loaded);
           const known = m.known === undefined ? undefined : FingerprintMatcher.fromJSON(m.known);
-          const scanner = m.dlp ? createRequestScanner(known === undefined ? {} : { known }) : undefined;
+          const dlp = m.dlp ? createRequestScanner(known === undefined ? {} : { known }) : undefined;
+          // Credential placeholders: routed to the broker where they belong, refused anywhere else (even with DLP off).
+          const scanner = m.credentials === undefined ? dlp : new CredentialScanner(dlp ?? NOOP_SCANNER, m.credentials);
           // TLS inspection (policy egress.tls, default on): the CA and its key are made here and stay here.
           const t = loaded.settings.egress?.tls;
           const tls: TlsOptions | undefined = t?.inspect === false ? undefined : {
