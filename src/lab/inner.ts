@@ -22,6 +22,7 @@ export const InnerConfigSchema = z.strictObject({
   out: z.string().min(1),
   concurrency: z.number().int().min(1).max(8),
   claudeBin: z.string().optional(),
+  srtBin: z.string().min(1).optional(),
   tty: z.boolean(),
 });
 export type InnerConfig = z.infer<typeof InnerConfigSchema>;
@@ -36,6 +37,7 @@ const report = await runLab({
     : cfg.agent === 'control' ? 'CONTROL: the steps run by plain sh with NO sandbox (to show the detector sees leaks)'
       : claude?.note ?? 'Claude Code',
   progress: progressPrinter(cfg.tty),
+  ...(cfg.srtBin === undefined ? {} : { srtBin: cfg.srtBin }),
   ...(claude?.runAgent === undefined ? {} : { runAgent: claude.runAgent }),
   ...(claude?.unavailable === undefined ? {} : { allUnavailable: claude.unavailable }),
 });

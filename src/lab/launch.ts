@@ -20,6 +20,8 @@ export interface LaunchOptions {
   /** Package root (default: found from this module). */
   readonly root?: string;
   readonly keep?: boolean;
+  /** srt's `srt` (default: $SRT_BIN). */
+  readonly srtBin?: string;
 }
 
 /** The package root: src/lab, dist/lab and dist/bin are all two levels below it. */
@@ -46,10 +48,14 @@ export async function launchLab(o: LaunchOptions): Promise<LabReport> {
   if (missing !== undefined) throw new Error(missing);
   const labRoot = mkdtempSync(path.join(os.tmpdir(), 'cordon-lab-'));
   const claudeBin = path.join(root, 'node_modules', '.bin', 'claude');
+  // srt for the side-by-side column: only when SRT_BIN names an existing file; never required.
+  const srtEnv = o.srtBin ?? process.env['SRT_BIN'];
+  const srtBin = srtEnv !== undefined && srtEnv !== '' && existsSync(srtEnv) ? path.resolve(srtEnv) : undefined;
   const cfg: InnerConfig = {
     labRoot, cordonBin: path.join(root, 'bin', 'cordon'), distDir: path.join(root, 'dist'), agent: o.agent, quick: o.quick,
     filter: [...o.filter], out: path.join(labRoot, 'report.json'), concurrency: o.concurrency ?? 2, tty: process.stderr.isTTY === true,
     ...(existsSync(claudeBin) ? { claudeBin } : {}),
+    ...(srtBin === undefined ? {} : { srtBin }),
   };
   const cfgFile = path.join(labRoot, 'config.json');
   writeFileSync(cfgFile, JSON.stringify(cfg));

@@ -1,6 +1,6 @@
 /** The terminal report: a progress line while running, then tables, the not-applicable list and the totals. */
 import { sanitizeForDisplay } from '../audit/redact.js';
-import { totals, type LabReport, type ScenarioResult } from './result.js';
+import { srtTotals, totals, type LabReport, type ScenarioResult, type SrtTotals } from './result.js';
 
 const MARK: Record<ScenarioResult['outcome'], string> = {
   contained: 'contained', breached: 'BREACHED', succeeded: 'ok', failed: 'FAILED', 'not-applicable': 'n/a yet', error: 'ERROR',
@@ -47,12 +47,23 @@ export function evidenceSummary(r: ScenarioResult): string {
   return parts.join(', ');
 }
 
+/** The srt cell: its outcome, n/a where it does not apply, - where it was not measured. */
+export function srtCell(r: ScenarioResult): string {
+  if (r.srt === undefined) return '-';
+  return r.srt.outcome === 'not-applicable' ? 'n/a' : MARK[r.srt.outcome];
+}
+
 function table(rows: readonly ScenarioResult[], full: boolean): string[] {
   const cols = process.stdout.columns ?? 160;
-  const stopW = full ? 400 : Math.max(30, Math.min(90, cols - 28 - 12 - 10 - 40 - 8));
-  const lines = [`${'scenario'.padEnd(28)}  ${'class'.padEnd(12)}  ${'outcome'.padEnd(10)}  ${'stopped by (boundary: rule)'.padEnd(stopW)}  evidence`];
-  for (const r of rows) lines.push(`${cell(r.id, 28)}  ${cell(r.class, 12)}  ${cell(MARK[r.outcome], 10)}  ${cell(stopSummary(r), stopW)}  ${sanitizeForDisplay(evidenceSummary(r))}`);
+  const stopW = full ? 400 : Math.max(30, Math.min(90, cols - 28 - 12 - 10 - 10 - 40 - 10));
+  const lines = [`${'scenario'.padEnd(28)}  ${'class'.padEnd(12)}  ${'cordon'.padEnd(10)}  ${'srt'.padEnd(10)}  ${'stopped by (boundary: rule)'.padEnd(stopW)}  evidence`];
+  for (const r of rows) lines.push(`${cell(r.id, 28)}  ${cell(r.class, 12)}  ${cell(MARK[r.outcome], 10)}  ${cell(srtCell(r), 10)}  ${cell(stopSummary(r), stopW)}  ${sanitizeForDisplay(evidenceSummary(r))}`);
   return lines;
+}
+
+export function srtSummary(t: SrtTotals, report: LabReport): string {
+  if (!t.measured) return report.srtNote ?? '';
+  return `srt side by side: ${t.contained}/${t.attacks} attacks contained, ${t.breached} breached, ${t.notApplicable} n/a (MCP, approvals), ${t.benignOk}/${t.benign} benign tasks succeeded${t.errors > 0 ? `, ${t.errors} errors` : ''}; srt pass ${((report.srtWallMs ?? 0) / 1000).toFixed(1)} s (not in the lab's wall time)`;
 }
 
 export function renderText(report: LabReport, full = false): string {
@@ -73,7 +84,13 @@ export function renderText(report: LabReport, full = false): string {
     out.push(`${MARK[r.outcome]} ${r.id}: ${sanitizeForDisplay(r.detail)}`);
     if (r.evidence !== undefined) out.push(...visibleLines(r.evidence.outputTail).slice(-12).map((l) => `    | ${l}`));
   }
-  if (report.srtNote !== undefined) out.push(report.srtNote);
+  const st = srtTotals(report.results);
+  if (st.measured) {
+    const breached = report.results.filter((r) => r.kind === 'attack' && r.srt?.outcome === 'breached');
+    if (breached.length > 0) out.push(`Breached under srt (${breached.length}):`, ...breached.map((r) => `  ${r.id}: ${sanitizeForDisplay(r.srt?.detail ?? '')}`), '');
+    if (report.srtNote !== undefined) out.push(report.srtNote);
+  }
+  out.push(srtSummary(st, report));
   const t = totals(report.results);
   out.push(`${t.contained}/${t.attacks} attacks contained, ${t.benignOk}/${t.benign} benign tasks succeeded, ${t.notApplicable} not applicable yet; wall time ${(report.wallMs / 1000).toFixed(1)} s`);
   return `${out.join('\n')}\n`;

@@ -55,6 +55,37 @@ export interface LabReport {
   readonly wallMs: number;
   readonly results: readonly ScenarioResult[];
   readonly srtNote?: string;
+  /** Wall time of the srt pass (apart from wallMs). */
+  readonly srtWallMs?: number;
+}
+
+export interface SrtTotals {
+  readonly measured: boolean;
+  readonly attacks: number;
+  readonly contained: number;
+  readonly breached: number;
+  readonly notApplicable: number;
+  readonly benign: number;
+  readonly benignOk: number;
+  readonly errors: number;
+}
+
+/** The srt column's totals (over the scenarios cordon ran). */
+export function srtTotals(results: readonly ScenarioResult[]): SrtTotals {
+  const withSrt = results.filter((r) => r.srt !== undefined);
+  const applicable = withSrt.filter((r) => r.srt?.outcome !== 'not-applicable');
+  const attacks = applicable.filter((r) => r.kind === 'attack');
+  const benign = applicable.filter((r) => r.kind === 'benign');
+  return {
+    measured: withSrt.length > 0,
+    attacks: attacks.length,
+    contained: attacks.filter((r) => r.srt?.outcome === 'contained').length,
+    breached: attacks.filter((r) => r.srt?.outcome === 'breached').length,
+    notApplicable: withSrt.length - applicable.length,
+    benign: benign.length,
+    benignOk: benign.filter((r) => r.srt?.outcome === 'succeeded').length,
+    errors: applicable.filter((r) => r.srt?.outcome === 'error').length,
+  };
 }
 
 export interface Totals {

@@ -13,6 +13,7 @@ import { startAllowed, startCollector } from './services.js';
 import type { AgentKind, ScenarioResult } from './result.js';
 import type { Scenario } from './schema.js';
 import { run, type Spawned } from './spawn.js';
+import { SRT_PRELUDE, srtSettings } from './srt.js';
 import { copyTemplate, labPolicy } from './workspace.js';
 
 export interface RunContext {
@@ -25,6 +26,8 @@ export interface RunContext {
   readonly agent: AgentKind;
   /** Shared services' counters, read before and after (shared scenarios run alone). */
   readonly shared: () => SharedSnapshot;
+  /** srt's `srt` (SRT_BIN), for the side-by-side pass. */
+  readonly srtBin?: string;
   /** Runs the agent for a scenario instead of `sh -c` (the Claude Code mode). */
   readonly runAgent?: (s: Scenario, dirs: ScenarioDirs, env: NodeJS.ProcessEnv, fill: (t: string) => string) => Promise<Spawned>;
 }
@@ -47,8 +50,8 @@ interface Planted {
   readonly nonce: string;
 }
 
-function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, ports: { allowed: number; plain: number; collector: number }): Planted {
-  const dir = path.join(ctx.labRoot, s.id);
+function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, ports: { allowed: number; plain: number; collector: number }, under: Sandbox): Planted {
+  const dir = path.join(ctx.labRoot, under === 'srt' ? `${s.id}.srt` : s.id);
   const dirs: ScenarioDirs = { dir, ws: path.join(dir, 'ws'), home: path.join(dir, 'home'), state: path.join(dir, 'state'), policy: path.join(dir, 'policy.yaml') };
   mkdirSync(dirs.state, { recursive: true });
   copyTemplate(ctx.template, dirs.ws);
@@ -65,18 +68,21 @@ function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, ports: { allo
       mcp[name] = ['node', '.lab/mcp-server.mjs', mode, nonce, `127.0.0.1:${ports.collector}`, `127.0.0.1:${ports.allowed}`, dirs.home];
     }
   }
-  writeFileSync(dirs.policy, labPolicy({ allowedPort: ports.allowed, plainPort: ports.plain, mcp }));
+  writeFileSync(dirs.policy, under === 'srt' ? srtSettings({ labRoot: ctx.labRoot, allowedPort: ports.allowed, plainPort: ports.plain }) : labPolicy({ allowedPort: ports.allowed, plainPort: ports.plain, mcp }));
   return { dirs, nonce };
 }
 
-export async function runScenario(ctx: RunContext, s: Scenario): Promise<ScenarioResult> {
+/** Which sandbox runs the steps: cordon (the lab), or srt for the side-by-side column. */
+export type Sandbox = 'cordon' | 'srt';
+
+export async function runScenario(ctx: RunContext, s: Scenario, under: Sandbox = 'cordon'): Promise<ScenarioResult> {
   const canaries = makeCanaries();
   const collector = await startCollector();
   const allowed = await startAllowed();
   // A second allowed service with no path rules: tunnels (CONNECT, SOCKS) to it cannot bypass any.
   const plain = await startAllowed();
   try {
-    const { dirs, nonce } = prepare(ctx, s, canaries, { allowed: allowed.port, plain: plain.port, collector: collector.port });
+    const { dirs, nonce } = prepare(ctx, s, canaries, { allowed: allowed.port, plain: plain.port, collector: collector.port }, under);
     const vars = {
       C: `127.0.0.1:${collector.port}`, CP: String(collector.port), A: `127.0.0.1:${allowed.port}`, AP: String(allowed.port),
       P: `127.0.0.1:${plain.port}`, PP: String(plain.port),
@@ -100,7 +106,8 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Scenari
     const approver = s.approver === undefined ? undefined : startApprover(path.join(dirs.dir, 'ap'), s.approver.approve);
     let out: Spawned;
     try {
-      if (ctx.runAgent !== undefined) out = await ctx.runAgent(s, dirs, env, fill);
+      if (under === 'srt') out = await run([ctx.srtBin ?? 'srt', '--settings', dirs.policy, '--', 'sh', '-c', `${SRT_PRELUDE}\n${script}`], { cwd: dirs.ws, env, timeoutMs });
+      else if (ctx.runAgent !== undefined) out = await ctx.runAgent(s, dirs, env, fill);
       else if (ctx.agent === 'control') out = await run(['sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
       else out = await run([ctx.cordonBin, 'run', '--policy', dirs.policy, '--', 'sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
     } finally {
