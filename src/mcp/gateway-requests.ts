@@ -2,7 +2,9 @@
  * Client requests: `tools/call`, `resources/read` and `prompts/get` go through
  * the pin gate, the call policy and the argument scanners; anything else is
  * forwarded untouched. A refused call is answered by the gateway itself:
- * `tools/call` with an `isError` result, the others with a policy error.
+ * `tools/call` with an `isError` result, the others with a policy error. An
+ * allowed call is forwarded first and recorded right after, in the same
+ * turn, so the server starts on it while the audit record is written.
  */
 import type { Finding } from '../audit/record.js';
 import { mcpEvent } from './audit.js';
@@ -24,10 +26,9 @@ function subjectOf(server: string, t: CallTarget): string {
   return `mcp__${server}__${t.tool} ${JSON.stringify(t.args)}`;
 }
 
-function refuse(ctx: GatewayContext, id: JsonRpcId, method: string, subject: string, rule: string, reason: string): null {
+function refuse(ctx: GatewayContext, id: JsonRpcId, method: string, subject: string, rule: string, reason: string): void {
   if (method === 'tools/call') ctx.ports.toClient(resultLine(id, refusalResult(subject, rule, reason)), { kind: 'response', id });
   else ctx.ports.toClient(errorLine(id, RPC.policyBlocked, `Blocked by cordon security policy (not a server failure): ${reason}`, { cordon: { decision: 'deny', rule } }), { kind: 'response', id });
-  return null;
 }
 
 /** The arguments, plus the answers a stateless-era client sends back after an `input_required` result. */
@@ -45,33 +46,40 @@ function scanArguments(ctx: GatewayContext, t: CallTarget, params: unknown): { f
   return { findings, error: null };
 }
 
-/** Returns what to remember until the response, or null when the gateway answered the request itself. */
-export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: 'request' }>): Pending | null {
+/** Calls `forward` with what to remember until the response, unless the gateway answered the request itself. */
+export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: 'request' }>, forward: (p: Pending) => void): void {
   const { server } = ctx.o;
-  if (!isPolicyMethod(m.method)) return { id: m.id, method: m.method };
+  if (!isPolicyMethod(m.method)) {
+    forward({ id: m.id, method: m.method });
+    return;
+  }
   const target = callTarget(m.method, m.params);
   if (target === null) {
     const subject = `mcp__${server} ${m.method}`;
     ctx.audit(mcpEvent(subject, 'deny', 'gateway protocol', `malformed ${m.method} parameters; refused`));
-    return refuse(ctx, m.id, m.method, subject, 'gateway protocol', `the ${m.method} parameters are malformed`);
+    refuse(ctx, m.id, m.method, subject, 'gateway protocol', `the ${m.method} parameters are malformed`);
+    return;
   }
   const subject = subjectOf(server, target);
   if (m.method === 'tools/call') {
     const why = ctx.tools.refusal(target.tool);
     if (why !== null) {
       ctx.audit(mcpEvent(subject, 'deny', 'pin', why));
-      return refuse(ctx, m.id, m.method, subject, 'pin', why);
+      refuse(ctx, m.id, m.method, subject, 'pin', why);
+      return;
     }
   }
   const v = decideCall(ctx.o.policy, server, target);
   if (!v.allow) {
     ctx.audit(mcpEvent(subject, v.effect, v.rule, v.reason, { mandatory: v.mandatory }));
-    return refuse(ctx, m.id, m.method, subject, v.rule, v.reason);
+    refuse(ctx, m.id, m.method, subject, v.rule, v.reason);
+    return;
   }
   const scan = scanArguments(ctx, target, m.params);
   if (scan.error !== null) {
     ctx.audit(mcpEvent(subject, 'deny', 'argument scan', `${scan.error}; refused rather than sent unscanned`));
-    return refuse(ctx, m.id, m.method, subject, 'argument scan', `${scan.error}; refused rather than sent unscanned`);
+    refuse(ctx, m.id, m.method, subject, 'argument scan', `${scan.error}; refused rather than sent unscanned`);
+    return;
   }
   if (scan.findings.length > 0) {
     // The arguments carry a secret: records name the call and the arguments' hash, never the arguments.
@@ -79,11 +87,13 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
     const reason = `the arguments carry ${scan.findings.length === 1 ? 'a finding' : `${scan.findings.length} findings`} (${[...new Set(scan.findings.map((f) => f.detector))].join(', ')})`;
     if (ctx.o.argumentAction === 'block') {
       ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${reason}; not sent`, { findings: scan.findings }));
-      return refuse(ctx, m.id, m.method, bare, 'argument scan', `${reason}; the call was not sent`);
+      refuse(ctx, m.id, m.method, bare, 'argument scan', `${reason}; the call was not sent`);
+      return;
     }
+    forward({ id: m.id, method: m.method, subject: bare });
     ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${reason}; sent anyway (report mode)`, { findings: scan.findings, reportOnly: true }));
-    return { id: m.id, method: m.method, subject: bare };
+    return;
   }
+  forward({ id: m.id, method: m.method, subject, ...(target.tool === 'resources/read' ? { uri: (target.args as { uri: string }).uri } : {}) });
   ctx.audit(mcpEvent(subject, 'allow', v.rule, v.reason, { mandatory: v.mandatory }));
-  return { id: m.id, method: m.method, subject, ...(target.tool === 'resources/read' ? { uri: (target.args as { uri: string }).uri } : {}) };
 }

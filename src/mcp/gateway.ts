@@ -178,11 +178,10 @@ export class McpGateway {
       ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`), { kind: 'response', id: m.id });
       return;
     }
-    const pending = handleRequest(this.ctx, m);
-    if (pending !== null) {
+    handleRequest(this.ctx, m, (pending) => {
       this.#clientPending.set(key, pending);
       ports.toServer(m.raw);
-    }
+    });
   }
 
   #serverResponse(m: Extract<Message, { kind: 'response' }>): void {
