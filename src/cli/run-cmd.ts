@@ -8,6 +8,7 @@ import { AuditWriter } from '../audit/writer.js';
 import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
 import type { SessionApprovals } from '../approval/session.js';
+import type { BrokerProcess } from '../broker/client.js';
 import { CordonError } from '../errors.js';
 import { prepareSandboxTrust, type SandboxTrust } from '../egress/sandbox-trust.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
@@ -61,7 +62,7 @@ interface Egress {
  * command never starts; if it dies during the run, the run is aborted.
  */
 /** Fingerprints of the user's real secrets for the proxy's DLP; the values stay in this process. */
-async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): Promise<FingerprintMatcherData | undefined> {
+async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[], key: Buffer, broker: BrokerProcess | undefined): Promise<FingerprintMatcherData | undefined> {
   const { collectKnownSecrets } = await import('../dlp/known-sources.js');
   const ks = loaded.settings.dlp?.known_secrets;
   // The scrubber removes every variable not on its allowlist (HOME, XDG_* paths...); only those whose
@@ -69,13 +70,15 @@ async function knownSecrets(loaded: LoadedPolicy, scrubbed: readonly string[]): 
   const credentialLike = scrubbed.filter((name) => looksLikeCredential(process.env[name] ?? ''));
   const c = collectKnownSecrets({ env: process.env, scrubbed: credentialLike, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
   for (const p of c.problems) process.stderr.write(`cordon: warning: known secrets file ${p}\n`);
-  return c.set.size === 0 ? undefined : c.set.matcher().toJSON();
+  const own = c.set.size === 0 ? undefined : c.set.matcher(key).toJSON();
+  // The broker's fingerprints (real values from every source, and the placeholders) are made under the same key.
+  return broker === undefined ? own : (await import('../broker/client.js')).mergeKnown(own, broker.known);
 }
 
-function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: readonly string[], approvals?: SessionApprovals): Egress {
+function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: readonly string[], approvals: SessionApprovals | undefined, broker: BrokerProcess | undefined, key: Buffer): Egress {
   let stopping = false;
   const trust = prepareSandboxTrust(loaded);
-  const starting = Promise.all([import('../egress/proxy-client.js'), knownSecrets(loaded, scrubbed)]).then(([{ spawnProxyProcess }, known]) =>
+  const starting = Promise.all([import('../egress/proxy-client.js'), knownSecrets(loaded, scrubbed, key, broker)]).then(([{ spawnProxyProcess }, known]) =>
     spawnProxyProcess(loaded, {
       ...(opts.profile === undefined ? {} : { profile: opts.profile }),
       reportOnly: opts.reportOnly === true,
@@ -83,6 +86,7 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
       ...(trust === undefined ? {} : { trust }),
       ...(known === undefined ? {} : { known }),
       ...(approvals === undefined ? {} : { approve: (input: Parameters<SessionApprovals['ask']>[0]) => approvals.ask(input) }),
+      ...(broker === undefined ? {} : { credentials: broker.proxy }),
     }));
   starting.catch(() => undefined); // handled where awaited; never an unhandled rejection
   const egress: Egress = {
@@ -105,6 +109,14 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
     },
   };
   return egress;
+}
+
+/** The credential broker when the policy has credentials (its own process; the real values are read there only). */
+async function startBroker(loaded: LoadedPolicy, key: Buffer): Promise<BrokerProcess | undefined> {
+  if (Object.keys(loaded.settings.credentials ?? {}).length === 0) return undefined;
+  const [{ spawnBroker }, { upstreamCa }] = await Promise.all([import('../broker/client.js'), import('../egress/proxy-client.js')]);
+  const ca = upstreamCa({});
+  return spawnBroker(loaded, { fingerprintKey: key, ...(ca === undefined ? {} : { upstreamCa: ca }) });
 }
 
 /**
@@ -182,6 +194,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
   let approvals: SessionApprovals | undefined;
+  let broker: BrokerProcess | undefined;
   try {
     const net = spec.network.mode === 'proxy' ? 'network only through the egress proxy' : 'no network';
     publishDecision({
@@ -200,12 +213,20 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
         boundPaths: [spec.workspace, ...spec.readOnly, ...spec.readWrite],
       });
     }
-    const egress = spec.network.mode === 'proxy' ? startEgress((await policy.get()).loaded, opts, compiled.removedEnv, approvals) : undefined;
+    let egress: Egress | undefined;
+    if (spec.network.mode === 'proxy') {
+      const { loaded } = await policy.get();
+      const fingerprintKey = (await import('node:crypto')).randomBytes(32);
+      // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source error ends the run here (125).
+      broker = await startBroker(loaded, fingerprintKey);
+      egress = startEgress(loaded, opts, compiled.removedEnv, approvals, broker, fingerprintKey);
+    }
     // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
     const mcp = plan.mcpServers.length === 0
       ? undefined
       : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd()));
-    const runSpec = egress?.trust?.apply(spec) ?? spec;
+    const withPlaceholders = broker === undefined ? spec : { ...spec, env: { ...spec.env, ...broker.placeholders } };
+    const runSpec = egress?.trust?.apply(withPlaceholders) ?? withPlaceholders;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
     let violations: Promise<void> = Promise.resolve();
     const res = await runSandboxed(mcp?.apply(runSpec) ?? runSpec, cmd, {
@@ -232,6 +253,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     }
     return egress?.failure !== undefined ? 125 : res.exitCode;
   } finally {
+    broker?.stop();
     await approvals?.close();
     unsubscribe();
     writer.close();
