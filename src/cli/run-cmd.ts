@@ -13,7 +13,7 @@ import { CordonError } from '../errors.js';
 import { prepareSandboxTrust, type SandboxTrust } from '../egress/sandbox-trust.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import { policyKeyMaterial } from '../policy/cache-key.js';
-import { sha256Hex } from '../lazy-crypto.js';
+import { nodeCrypto, sha256Hex } from '../lazy-crypto.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { LoadOptions } from '../policy/scopes.js';
@@ -216,7 +216,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     let egress: Egress | undefined;
     if (spec.network.mode === 'proxy') {
       const { loaded } = await policy.get();
-      const fingerprintKey = (await import('node:crypto')).randomBytes(32);
+      const fingerprintKey = nodeCrypto().randomBytes(32);
       // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source error ends the run here (125).
       broker = await startBroker(loaded, fingerprintKey);
       egress = startEgress(loaded, opts, compiled.removedEnv, approvals, broker, fingerprintKey);
