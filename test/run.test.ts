@@ -49,6 +49,28 @@ void describe('cordon run', { skip }, () => {
     assert.ok(!logs.includes(token));
   });
 
+  void it('records the decisions a hook inside the sandbox logged, marked unverified; never follows a planted symlink', () => {
+    const { ws, state, env } = setup();
+    const hookRecord = JSON.stringify({ seq: 1, ts: '2026-11-22T10:00:00.000Z', session: 's_00aa', boundary: 'hook', subject: 'Bash(git push --force)', decision: 'deny', rule: 'deny Bash(git push --force*) project', reason: 'force push', prev: '0'.repeat(64) });
+    const notHook = hookRecord.replace('"boundary":"hook"', '"boundary":"egress"').replace('Bash(git push --force)', 'Net(forged.example)');
+    // A record-shaped file outside the sandbox (invisible inside): a symlink to it must not be followed.
+    const outside = path.join(path.dirname(ws), 'outside-secret.jsonl');
+    writeFileSync(outside, `${hookRecord.replace('Bash(git push --force)', 'Read(canary-outside-7788)')}\n`);
+    const script = [
+      'd="$XDG_STATE_HOME/cordon"; mkdir -p "$d"',
+      `printf '%s\\n%s\\nnot json\\n' '${hookRecord}' '${notHook}' > "$d/s_00aa.jsonl"`,
+      `ln -s ${outside} "$d/s_00bb.jsonl"`,
+    ].join('; ');
+    const r = cordon(['run', '--', 'sh', '-c', script], { cwd: ws, env });
+    assert.equal(r.status, 0, r.stderr);
+    const logs = readdirSync(path.join(state, 'cordon')).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(path.join(state, 'cordon', f), 'utf8')).join('');
+    assert.match(logs, /"boundary":"hook","subject":"Bash\(git push --force\)","decision":"deny".*reported by the hook inside the sandbox \(not verified by cordon\): force push/);
+    const records = logs.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { boundary: string; subject: string });
+    const imported = records.filter((x) => x.boundary !== 'supervisor');
+    assert.deepEqual(imported.map((x) => `${x.boundary} ${x.subject}`), ['hook Bash(git push --force)'], 'only hook records are taken');
+    assert.doesNotMatch(logs, /canary-outside/, 'the symlink was not followed');
+  });
+
   void it('scrubs credentials from the environment', () => {
     const { ws, env } = setup();
     const r = cordon(['run', '--', 'sh', '-c', 'env'], { cwd: ws, env });

@@ -10,6 +10,7 @@ import { publishDecision } from '../audit/publish.js';
 import type { SessionApprovals } from '../approval/session.js';
 import type { BrokerProcess } from '../broker/client.js';
 import { CordonError } from '../errors.js';
+import { insideHookDecisions } from '../hook/inside-records.js';
 import { prepareSandboxTrust, type SandboxTrust } from '../egress/sandbox-trust.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import { policyKeyMaterial } from '../policy/cache-key.js';
@@ -237,6 +238,10 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       },
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
       ...(mcp === undefined ? {} : { mcp: mcp.listener }),
+      // A hook inside (Claude Code's PreToolUse hook running `cordon hook`) logs to the private state dir: keep its decisions.
+      beforeCleanup: ({ home }) => {
+        for (const e of insideHookDecisions(path.join(home, '.local', 'state', 'cordon'))) publishDecision(e);
+      },
     });
     await violations;
     mcp?.stop();

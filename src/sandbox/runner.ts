@@ -51,6 +51,12 @@ export interface RunOptions {
    * command starts only after it resolved.
    */
   readonly mcp?: { readonly port: number; readonly sink: McpListenerSink };
+  /**
+   * Called once the sandbox has ended, before its private HOME and TMPDIR are
+   * deleted (for example to import what a tool inside left in its own state
+   * directory). Everything there was written by the sandbox: treat it as untrusted.
+   */
+  readonly beforeCleanup?: (dirs: { readonly home: string; readonly tmp: string }) => void;
 }
 
 export interface RunResult {
@@ -184,6 +190,11 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     const error = e instanceof CordonError ? e : new CordonError('CORDON_SANDBOX_FAILED', `sandbox failed: ${(e as Error).message}`, { cause: e });
     return { exitCode: EXIT_FOR[error.code] ?? 125, violations, error };
   } finally {
+    try {
+      opts.beforeCleanup?.({ home, tmp });
+    } catch {
+      // a failing import must not keep the private directories
+    }
     rmSync(base, { recursive: true, force: true, maxRetries: 2 });
   }
 }
