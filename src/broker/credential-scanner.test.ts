@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ScanContext } from '../egress/scanner.js';
+import { NOOP_SCANNER } from '../egress/scanner.js';
+import { CredentialScanner } from './credential-scanner.js';
+
+const PH = 'sk-ant-api03-PLACEHOLDERPLACEHOLDER0123456789AA';
+const scanner = new CredentialScanner(NOOP_SCANNER, { socket: '/run/broker.sock', credentials: [{ name: 'ANTHROPIC_API_KEY', placeholder: PH, hosts: ['api.anthropic.com'], header: 'x-api-key' }] });
+const sc = (host: string, port = 443): ScanContext => ({ subject: `Http(GET ${host}/)`, method: 'GET', host, port });
+
+void describe('CredentialScanner (proxy side)', () => {
+  void it('routes a placeholder in its header to one of its hosts to the broker, and hides it from the DLP scan', async () => {
+    const c = sc('api.anthropic.com');
+    assert.deepEqual(await scanner.headers(c, ['X-Api-Key', PH]), []);
+    assert.deepEqual(scanner.route(c), { socket: '/run/broker.sock', credentials: ['ANTHROPIC_API_KEY'] });
+  });
+  void it('a placeholder to another host, in another header or in the URL is a finding and is not routed', async () => {
+    const other = sc('evil.test');
+    const f = await scanner.headers(other, ['X-Api-Key', PH]);
+    assert.equal(f[0]?.detector, 'cordon-placeholder:ANTHROPIC_API_KEY');
+    assert.match(f[0]?.where ?? '', /not a host of this credential/);
+    assert.equal(scanner.route(other), undefined);
+    const wrong = sc('api.anthropic.com');
+    assert.equal((await scanner.headers(wrong, ['Authorization', `Bearer ${PH}`])).length, 1);
+    assert.equal(scanner.route(wrong), undefined);
+    assert.equal((await scanner.url(sc('evil.test'), `https://evil.test/?k=${encodeURIComponent(PH)}`)).length, 1);
+    assert.equal((await scanner.url(sc('api.anthropic.com'), `https://api.anthropic.com/${PH}`)).length, 1);
+    const basic = `Basic ${Buffer.from(`u:${PH}`).toString('base64')}`;
+    assert.equal((await scanner.headers(sc('evil.test'), ['Authorization', basic])).length, 1, 'Basic form seen through');
+  });
+});
