@@ -77,7 +77,7 @@ void describe('broker server', () => {
   });
   void it('refuses hosts outside the credential, clear text off loopback, and metadata addresses', async () => {
     const s = await start('rules', true, ['api.test', 'api.test:80', 'meta.test']);
-    const resolve = async (h: string): Promise<{ address: string; family: 4 | 6 }[]> => [{ address: h === 'meta.test' ? '169.254.169.254' : '10.0.0.1', family: 4 }];
+    const resolve = (h: string): Promise<{ address: string; family: 4 | 6 }[]> => Promise.resolve([{ address: h === 'meta.test' ? '169.254.169.254' : '10.0.0.1', family: 4 }]);
     const s2 = await start('rules2', true, ['api.test', 'api.test:80', 'meta.test'], resolve);
     assert.equal((await ask(s, `https://127.0.0.1:${port}/x`, { 'x-key': PH })).status, 403);
     const clear = await ask(s2, 'http://api.test/x', { 'x-key': PH });
