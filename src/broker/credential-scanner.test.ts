@@ -28,4 +28,11 @@ void describe('CredentialScanner (proxy side)', () => {
     const basic = `Basic ${Buffer.from(`u:${PH}`).toString('base64')}`;
     assert.equal((await scanner.headers(sc('evil.test'), ['Authorization', basic])).length, 1, 'Basic form seen through');
   });
+  void it('finds a raw placeholder split across body chunks even with DLP off', async () => {
+    const c = sc('api.anthropic.com');
+    assert.deepEqual(await scanner.bodyChunk(c, Buffer.from(`{"k":"${PH.slice(0, 20)}`), undefined), []);
+    const f = await scanner.bodyChunk(c, Buffer.from(`${PH.slice(20)}"}`), undefined);
+    assert.equal(f[0]?.detector, 'cordon-placeholder:ANTHROPIC_API_KEY');
+    assert.equal(f[0]?.where, 'body');
+  });
 });

@@ -46,6 +46,7 @@ export class CredentialScanner implements RequestScanner {
   readonly #known: readonly Known[];
   readonly #socket: string;
   readonly #routes = new WeakMap<ScanContext, string[]>();
+  readonly #tails = new WeakMap<ScanContext, Buffer>();
 
   constructor(inner: RequestScanner, config: ProxyCredentials) {
     this.#inner = inner;
@@ -112,8 +113,16 @@ export class CredentialScanner implements RequestScanner {
     return [...own, ...this.#rename(await this.#inner.headers(sc, masked))];
   }
 
+  /** Raw placeholders in a stream (bodies, frames), with an overlap across chunks: found even when DLP is off. */
+  #raw(sc: ScanContext, where: string, chunk: Buffer): Finding[] {
+    const keep = Math.max(...this.#known.map((k) => Buffer.byteLength(k.placeholder))) - 1;
+    const hay = Buffer.concat([this.#tails.get(sc) ?? Buffer.alloc(0), chunk]);
+    this.#tails.set(sc, Buffer.from(hay.subarray(Math.max(0, hay.length - keep))));
+    return this.#known.filter((k) => hay.includes(k.placeholder)).map((k) => this.#finding(k, where, !this.#forHost(k, sc)));
+  }
+
   async bodyChunk(sc: ScanContext, chunk: Buffer, contentEncoding: string | undefined): Promise<ScanResult> {
-    return this.#rename(await this.#inner.bodyChunk(sc, chunk, contentEncoding));
+    return [...this.#raw(sc, 'body', chunk), ...this.#rename(await this.#inner.bodyChunk(sc, chunk, contentEncoding))];
   }
 
   async bodyEnd(sc: ScanContext): Promise<ScanResult> {
@@ -121,6 +130,7 @@ export class CredentialScanner implements RequestScanner {
   }
 
   async websocketFrame(sc: ScanContext, direction: 'up' | 'down', payload: Buffer): Promise<ScanResult> {
-    return this.#rename(await this.#inner.websocketFrame(sc, direction, payload));
+    const own = direction === 'up' ? this.#raw(sc, 'websocket', payload) : [];
+    return [...own, ...this.#rename(await this.#inner.websocketFrame(sc, direction, payload))];
   }
 }
