@@ -71,15 +71,15 @@ export const POLICY_SCHEMA = z.strictObject({
   credentials: z.record(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
     z.strictObject({
-      hosts: z.array(z.string().min(1).max(253)).min(1).max(100).describe('Hosts this credential may be sent to.'),
-      header: z.string().min(1).max(128).optional().describe('Header that carries the credential (default `authorization`).'),
+      hosts: z.array(z.string().min(1).max(300)).min(1).max(100).describe('Hosts this credential may be sent to, and the only ones the broker connects to for it: `api.example.com`, `*.example.com` (subdomains only), an IP literal, each optionally with `:port` (without one: 443 over TLS, 80 in clear text; clear text only to loopback). The agent also needs a `Net` allow rule for them.'),
+      header: z.string().min(1).max(128).optional().describe('Header that carries the credential (default `authorization`, where `Bearer` and `Basic` forms are swapped too). A placeholder in any other header, the URL or a body, or sent to any other host, is refused as exfiltration. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY together: SigV4 requests are re-signed with the real key instead.'),
       source: z.union([
         z.strictObject({ env: z.string().min(1) }),
         z.strictObject({ file: z.string().min(1) }),
         z.strictObject({ command: z.array(z.string()).min(1) }),
-      ]).optional().describe('Where the real value comes from (default: the variable of the same name in your environment).'),
+      ]).optional().describe('Where the real value comes from, read only by the broker process (default: the variable of the same name in your environment). `command` is an argv array run without a shell (15 s, 64 KiB of output); any error stops `cordon run` before the command starts.'),
     }),
-  ).optional().describe('Credentials held by the broker; the agent sees placeholders.'),
+  ).optional().describe('Credentials held by the credential broker (its own process); inside the sandbox each variable holds a placeholder of the same shape, swapped for the real value only on requests to the credential\'s hosts.'),
   mcp: z.strictObject({
     servers: z.record(
       z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` and `-`'),
