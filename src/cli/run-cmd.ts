@@ -196,6 +196,8 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const unsubscribe = writer.subscribe();
   let approvals: SessionApprovals | undefined;
   let broker: BrokerProcess | undefined;
+  let brokerStopping = false;
+  let brokerFailure: string | undefined;
   try {
     const net = spec.network.mode === 'proxy' ? 'network only through the egress proxy' : 'no network';
     publishDecision({
@@ -221,6 +223,13 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source error ends the run here (125).
       broker = await startBroker(loaded, fingerprintKey);
       egress = startEgress(loaded, opts, compiled.removedEnv, approvals, broker, fingerprintKey);
+      // A broker that dies during the run ends it, as the proxy does (its requests would fail anyway: fail closed, visibly).
+      const abort = egress.abort;
+      void broker?.exited.then((why) => {
+        if (brokerStopping) return;
+        brokerFailure = why;
+        abort.abort();
+      });
     }
     // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
     const mcp = plan.mcpServers.length === 0
@@ -244,11 +253,14 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       },
     });
     await violations;
+    brokerStopping = true;
     mcp?.stop();
     egress?.stop();
     egress?.trust?.dispose();
     if (egress?.failure !== undefined) {
       process.stderr.write(`cordon: the egress proxy stopped during the run (${egress.failure}); the sandbox had no network from then on and the run was ended\n`);
+    } else if (brokerFailure !== undefined) {
+      process.stderr.write(`cordon: the credential broker stopped during the run (${brokerFailure}); the run was ended\n`);
     } else if (res.error) {
       process.stderr.write(`cordon: ${res.error.message}\n`);
     }
@@ -256,7 +268,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     if (blocked > 0) {
       process.stderr.write(`cordon: ${blocked} action${blocked === 1 ? '' : 's'} blocked (cordon audit tail ${session})\n`);
     }
-    return egress?.failure !== undefined ? 125 : res.exitCode;
+    return egress?.failure !== undefined || brokerFailure !== undefined ? 125 : res.exitCode;
   } finally {
     broker?.stop();
     await approvals?.close();

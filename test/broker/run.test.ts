@@ -283,6 +283,21 @@ void describe('cordon run with the credential broker', { skip }, () => {
     assert.match(log, /"boundary":"broker","subject":"Http\(GET 127\.0\.0\.1:\d+\/via-broker\)","decision":"deny"/);
   });
 
+  void it('a broker that dies during the run ends the run with 125 and a message', { timeout: 90_000 }, async () => {
+    const ws = path.join(root, 'dies');
+    mkdirSync(ws);
+    writeFileSync(path.join(ws, 'cordon.yaml'), `version: 1\npermissions:\n  allow: ["Net(127.0.0.1:${goodPort})"]\ncredentials:\n  TEST_API_KEY: { hosts: ["127.0.0.1:${goodPort}"] }\n`);
+    const run = cordonAsync(['run', '--accept-trifecta', '--', 'sh', '-c', 'touch paused; sleep 60; echo not-ended'], ws, { XDG_STATE_HOME: path.join(root, 'state3'), TEST_API_KEY: REAL_KEY });
+    await waitFor(path.join(ws, 'paused'), 60_000);
+    const broker = descendants(run.child.pid ?? 0).find((p) => p.cmd.includes('broker-process'));
+    assert.ok(broker);
+    process.kill(broker.pid, 'SIGKILL');
+    const r = await run.done;
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /the credential broker stopped during the run \(killed by SIGKILL\); the run was ended/);
+    assert.doesNotMatch(r.stdout, /not-ended/);
+  });
+
   void it('a missing environment variable or a failing command ends cordon run with 125 before anything runs', { timeout: 60_000 }, async () => {
     for (const [i, [source, message]] of ([
       ['', /credential MISSING_TOKEN: the environment variable MISSING_TOKEN is not set/],
