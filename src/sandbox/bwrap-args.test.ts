@@ -31,3 +31,13 @@ void test('spec schema rejects unknown keys and a cwd outside the workspace', ()
   assert.throws(() => parseSandboxSpec({ ...spec, protectedNames: ['../x'] }));
   assert.deepEqual(parseSandboxSpec(spec), spec);
 });
+void test('behind the network helper, NODE_EXTRA_CA_CERTS is handed over under another name (the helper starts before the session CA exists)', () => {
+  const proxied: SandboxSpec = { ...spec, env: { ...spec.env, NODE_EXTRA_CA_CERTS: '/t/trust/session-ca.pem' }, network: { mode: 'proxy', httpPort: 3128, socksPort: 1080 } };
+  const s = buildBwrapArgs(proxied, { home: '/h', tmp: '/t', nodePath: '/usr/bin/node' }, ['true']).join(' ');
+  assert.ok(!s.includes('--setenv NODE_EXTRA_CA_CERTS'), s);
+  assert.ok(s.includes('--setenv CORDON_HELPER_NODE_EXTRA_CA_CERTS /t/trust/session-ca.pem'));
+  assert.ok(s.includes('env.NODE_EXTRA_CA_CERTS = env.CORDON_HELPER_NODE_EXTRA_CA_CERTS'), 'the helper restores it for the command');
+  // Without the helper the command gets the variable as is.
+  const direct = buildBwrapArgs({ ...spec, env: { ...spec.env, NODE_EXTRA_CA_CERTS: '/x.pem' } }, { home: '/h', tmp: '/t' }, ['true']).join(' ');
+  assert.ok(direct.includes('--setenv NODE_EXTRA_CA_CERTS /x.pem'));
+});

@@ -3,7 +3,7 @@
  * access: whatever needs looking at (which protected paths exist, whether a
  * hidden path is a file or a directory) is passed in `BwrapLayout`.
  */
-import { helperArgv, NET_IPC_FD } from './net-helper.js';
+import { HELPER_DEFERRED_CA_VAR, helperArgv, NET_IPC_FD } from './net-helper.js';
 import { proxyEnvironment } from './proxy-env.js';
 import type { SandboxSpec } from './spec.js';
 
@@ -104,6 +104,12 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   a.push('--clearenv');
   const env: Record<string, string> = { ...spec.env, ...netEnv, HOME: opts.home, TMPDIR: opts.tmp };
   for (const [k, sub] of XDG) env[k] ??= `${opts.home}/${sub}`;
+  // The helper (a node process) starts before the session CA is written: it must not try to load
+  // it. It hands the variable back to the command under its own name.
+  if (command !== argv && env['NODE_EXTRA_CA_CERTS'] !== undefined) {
+    env[HELPER_DEFERRED_CA_VAR] = env['NODE_EXTRA_CA_CERTS'];
+    delete env['NODE_EXTRA_CA_CERTS'];
+  }
   for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
   a.push('--chdir', spec.cwd);
   a.push('--');

@@ -13,6 +13,9 @@
  * is not opened (no egress proxy, or no MCP gateway listener).
  */
 
+/** Where the helper keeps NODE_EXTRA_CA_CERTS for the command (the session CA is written after the helper started). */
+export const HELPER_DEFERRED_CA_VAR = 'CORDON_HELPER_NODE_EXTRA_CA_CERTS';
+
 /** The IPC channel's fd number inside the sandbox (after stdio 0-2, status fd 3, seccomp fd 4). */
 export const NET_IPC_FD = 5;
 
@@ -45,6 +48,10 @@ function run() {
   const env = Object.assign({}, process.env);
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+  if (env.CORDON_HELPER_NODE_EXTRA_CA_CERTS !== undefined) {
+    env.NODE_EXTRA_CA_CERTS = env.CORDON_HELPER_NODE_EXTRA_CA_CERTS;
+    delete env.CORDON_HELPER_NODE_EXTRA_CA_CERTS;
+  }
   const child = spawn(cmd, args, { stdio: 'inherit', env });
   for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => { try { child.kill(sig); } catch {} });
   for (const sig of ['SIGINT', 'SIGQUIT', 'SIGWINCH']) process.on(sig, () => {});
