@@ -4,6 +4,7 @@
  * and report what was blocked.
  */
 import path from 'node:path';
+import type { AlertSink } from '../audit/alerts.js';
 import { AuditWriter } from '../audit/writer.js';
 import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
@@ -195,6 +196,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
   let approvals: SessionApprovals | undefined;
+  let alerts: AlertSink | undefined;
   let broker: BrokerProcess | undefined;
   let brokerStopping = false;
   let brokerFailure: string | undefined;
@@ -219,6 +221,9 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     let egress: Egress | undefined;
     if (spec.network.mode === 'proxy') {
       const { loaded } = await policy.get();
+      // audit.alerts.webhook: blocked-egress decisions POSTed in batches (never holds traffic up).
+      const webhook = loaded.settings.audit?.alerts?.webhook;
+      if (webhook !== undefined) alerts = (await import('../audit/alerts.js')).startAlerts({ url: webhook, session });
       const fingerprintKey = nodeCrypto().randomBytes(32);
       // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source error ends the run here (125).
       broker = await startBroker(loaded, fingerprintKey);
@@ -272,6 +277,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   } finally {
     broker?.stop();
     await approvals?.close();
+    await alerts?.close();
     unsubscribe();
     writer.close();
   }
