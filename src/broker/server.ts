@@ -190,7 +190,9 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       }
     });
     up.on('response', (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? '', forwardHeaders(upRes.rawHeaders));
+      // Response headers too: a server that echoes the credential in a header gets the placeholder back to the agent.
+      const echoed = forwardHeaders(upRes.rawHeaders).map((v) => creds.reduce((acc, c) => acc.split(c.real).join(c.placeholder), v));
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? '', echoed);
       const redactor = new ResponseRedactor(creds.map((c) => [c.real, c.placeholder] as const));
       let bytes = 0;
       upRes.on('data', (chunk: Buffer) => {

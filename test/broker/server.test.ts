@@ -20,12 +20,12 @@ import { makePki, type TestPki } from '../egress/tls-fixture.js';
 const PH = 'PH-0000000000000000000000';
 const REAL = 'RE-1111111111111111111111';
 
-function ask(socket: string, target: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function ask(socket: string, target: string, headers: Record<string, string>): Promise<{ status: number; body: string; echo?: string }> {
   return new Promise((ok, bad) => {
     const r = request({ socketPath: socket, method: 'GET', path: target, headers }, (res) => {
       let b = '';
       res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body: b }));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body: b, ...(res.headers['x-echo'] === undefined ? {} : { echo: String(res.headers['x-echo']) }) }));
     });
     r.on('error', bad);
     r.end();
@@ -52,6 +52,7 @@ void describe('broker server', () => {
     pki = makePki();
     upstream = createServer({ key: pki.key, cert: pki.cert }, (req, res) => {
       got.push(String(req.headers['x-key']));
+      res.setHeader('x-echo', String(req.headers['x-key']));
       res.end(`echo ${String(req.headers['x-key'])}`);
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -65,7 +66,7 @@ void describe('broker server', () => {
   void it('sends the real value over verified TLS and hands back the placeholder where the upstream echoes it', async () => {
     const s = await start('ok', true, [`127.0.0.1:${port}`]);
     const r = await ask(s, `https://127.0.0.1:${port}/x`, { 'x-key': PH });
-    assert.deepEqual(r, { status: 200, body: `echo ${PH}` });
+    assert.deepEqual(r, { status: 200, body: `echo ${PH}`, echo: PH });
     assert.deepEqual(got, [REAL]);
     assert.equal(events.at(-1)?.decision, 'allow');
   });
