@@ -37,6 +37,12 @@ export function prepareSandboxTrust(loaded: LoadedPolicy): SandboxTrust | undefi
   const dir = mkdtempSync(path.join(tmpdir(), 'cordon-trust-'));
   const bundle = path.join(dir, 'ca-bundle.pem');
   const caOnly = path.join(dir, 'session-ca.pem');
+  // Removed after the run, and in any case when the supervisor exits (an error path cannot leave it behind).
+  const dispose = (): void => {
+    process.off('exit', dispose);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', dispose);
   return {
     dir,
     bundle,
@@ -48,6 +54,6 @@ export function prepareSandboxTrust(loaded: LoadedPolicy): SandboxTrust | undefi
       writeFileSync(caOnly, caPem, { mode: 0o644 });
       writeFileSync(bundle, `${systemCaBundle()}${caPem}`, { mode: 0o644 });
     },
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose,
   };
 }

@@ -50,10 +50,10 @@ void describe('cordon run with TLS inspection', { skip }, () => {
       `curl -s -o /dev/null -w 'admin=%{http_code}\\n' ${url}/admin`,
       `curl -s -o /dev/null -w 'system-only=%{http_code}\\n' --cacert /etc/ssl/certs/ca-certificates.crt ${url}/hello2; echo system-only-exit=$?`,
       'grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE" > /dev/null && echo bundle=yes',
+      'echo "bundle-path=$SSL_CERT_FILE"',
       '(echo x >> "$SSL_CERT_FILE") 2>/dev/null; echo write=$?',
       'test "$NODE_EXTRA_CA_CERTS" != "" && test "$REQUESTS_CA_BUNDLE" = "$SSL_CERT_FILE" && test "$GIT_SSL_CAINFO" = "$SSL_CERT_FILE" && echo vars=yes',
     ].join('; ');
-    const trustBefore = new Set(readdirSync(os.tmpdir()).filter((f) => f.startsWith('cordon-trust-')));
     const r = await cordonAsync(['run', '--', 'sh', '-c', script], ws, { XDG_STATE_HOME: state, CORDON_EGRESS_EXTRA_CA: path.join(root, 'test-ca.pem') }).done;
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^tls ok \/hello$/m);
@@ -68,7 +68,8 @@ void describe('cordon run with TLS inspection', { skip }, () => {
     assert.match(log, /"subject":"Net\(127\.0\.0\.1:\d+\)","decision":"allow","rule":"tls inspection"/);
     assert.match(log, /"subject":"Http\(GET 127\.0\.0\.1:\d+\/hello\)","decision":"allow"/);
     assert.match(log, /"subject":"Http\(GET 127\.0\.0\.1:\d+\/admin\)","decision":"deny"/);
-    const left = readdirSync(os.tmpdir()).filter((f) => f.startsWith('cordon-trust-') && !trustBefore.has(f));
-    assert.deepEqual(left, [], 'the trust directory is removed after the run');
+    const bundle = /^bundle-path=(.+)$/m.exec(r.stdout)?.[1] ?? '';
+    assert.match(bundle, /cordon-trust-[^/]+\/ca-bundle\.pem$/);
+    assert.equal(existsSync(path.dirname(bundle)), false, 'the trust directory is removed after the run');
   });
 });
