@@ -9,12 +9,16 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { KnownSecretSet, WINDOW } from '../dlp/fingerprint.js';
+import { CordonError } from '../errors.js';
 import { compileHost } from './hosts.js';
 import { FromBrokerSchema, placeholderLabel, ToBrokerSchema, type FromBroker, type ToBroker } from './ipc.js';
 import { makePlaceholder } from './placeholder.js';
 import { startBroker } from './server.js';
 import { resolveSource } from './sources.js';
 import type { AwsPair, HeldCredential } from './swap.js';
+
+/** Shortest credential value the broker accepts. */
+const MIN_LENGTH = 12;
 
 function send(m: FromBroker): void {
   if (process.connected) process.send?.(FromBrokerSchema.parse(m));
@@ -38,6 +42,8 @@ async function configure(m: Extract<ToBroker, { type: 'config' }>): Promise<void
   for (const c of m.credentials) {
     const hosts = c.hosts.map((h) => compileHost(c.name, h));
     const real = await resolveSource(c.name, c.source, process.env);
+    // A short placeholder would match ordinary traffic by chance; real API keys are far longer.
+    if ([...real].length < MIN_LENGTH) throw new CordonError('CORDON_BROKER', `credential ${c.name}: the value is shorter than ${MIN_LENGTH} characters, too short for its placeholder to be recognised safely in traffic`);
     held.push({ name: c.name, hosts, header: c.header, real, placeholder: makePlaceholder(real, markKey) });
   }
   const keyId = held.find((c) => c.name === 'AWS_ACCESS_KEY_ID');

@@ -77,6 +77,9 @@ export interface SpawnBrokerOptions {
 export async function spawnBroker(policy: LoadedPolicy, o: SpawnBrokerOptions): Promise<BrokerProcess | undefined> {
   const creds = brokerCredentials(policy);
   if (creds.length === 0) return undefined;
+  if (policy.settings.egress?.tls?.inspect === false) {
+    process.stderr.write('cordon: warning: egress.tls.inspect is false, so HTTPS requests are opaque tunnels: credentials are swapped only on plain HTTP to loopback, and a placeholder sent over HTTPS is not seen\n');
+  }
   const { file, execArgv } = entry();
   // mkdtemp makes the directory 0700; the sandbox has its own /tmp, and nothing binds this one in.
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'cordon-broker-'));
