@@ -1,6 +1,6 @@
 /** `cordon run` end to end: real bwrap, real files, the exit-status contract and the audit trail. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -127,5 +127,31 @@ void describe('cordon run', { skip }, () => {
     const help = run(['--help']);
     assert.equal(help.status, 0);
     assert.match(String(help.stdout), /Usage: cordon run/);
+  });
+
+  const asRoot = process.getuid?.() === 0;
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  void it('works for an ordinary user too (dropped to nobody)', {
+    skip: !asRoot ? 'the suite is not running as root, so it already runs as an ordinary user' : setpriv === undefined ? 'setpriv (util-linux) is not installed' : !existsSync(BIN_ENTRY) ? 'dist/bin/run.cjs is not built (npm run build)' : false,
+  }, (t) => {
+    const probe = spawnSync(setpriv ?? 'setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-U', 'true'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      t.skip(`unprivileged user namespaces are not available to ordinary users here (${probe.stderr.trim()}); see cordon doctor`);
+      return;
+    }
+    const root = mkdtempSync(path.join(os.tmpdir(), 'cordon-user-'));
+    chmodSync(root, 0o755);
+    const ws = path.join(root, 'ws');
+    const home = path.join(root, 'home');
+    mkdirSync(ws);
+    mkdirSync(home);
+    chownSync(ws, 65534, 65534);
+    chownSync(home, 65534, 65534);
+    const r = spawnSync(setpriv ?? 'setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', 'PATH=/usr/bin:/bin', `HOME=${home}`, `GITHUB_TOKEN=ghp_${'b'.repeat(36)}`,
+      BIN_CORDON, 'run', '--', 'sh', '-c', 'id -u; echo ok > built.txt; env | grep -c ghp_; exit 3'], { cwd: ws, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 3, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['65534', '0']);
+    assert.equal(statSync(path.join(ws, 'built.txt')).uid, 65534);
+    assert.equal(readdirSync(path.join(home, '.local', 'state', 'cordon')).filter((f) => f.endsWith('.jsonl')).length, 1, 'the session log is in the user\'s own state dir');
   });
 });
