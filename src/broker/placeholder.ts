@@ -72,7 +72,7 @@ export function makePlaceholder(real: string, key: Buffer): string {
     for (const i of positions) chars[i] = alphabet.charAt(randomInt(alphabet.length));
     const markAt = positions.slice(-MARK_LENGTH);
     const unmarked = prefix + chars.join('');
-    const m = mark(key, withoutPositions(unmarked, prefix.length, markAt), alphabet);
+    const m = mark(key, withoutPositions(unmarked, prefix.length, markAt), markAlphabet(alphabet));
     markAt.forEach((pos, j) => (chars[pos] = m.charAt(j)));
     const out = prefix + chars.join('');
     if (out !== real) return out;
@@ -93,18 +93,14 @@ export function isPlaceholder(value: string, key: Buffer): boolean {
   if (alphabet.length < 2 || positions.length < 12) return false;
   const markAt = positions.slice(-MARK_LENGTH);
   const m = markAt.map((p) => body.charAt(p)).join('');
-  // The alphabet seen in a placeholder may lack a class the real value had; try its supersets.
-  return alphabetCandidates(alphabet).some((a) => mark(key, withoutPositions(value, prefix.length, markAt), a) === m);
+  // The mark is written in one character class (the first the real body had); try each.
+  const rest = withoutPositions(value, prefix.length, markAt);
+  return CLASSES.some((c) => [...m].every((ch) => c.includes(ch)) && mark(key, rest, c) === m);
 }
 
-function alphabetCandidates(seen: string): string[] {
-  const extra = [...new Set(seen)].filter((ch) => !CLASSES.some((c) => c.includes(ch))).sort().join('');
-  const out: string[] = [];
-  for (let bits = 1; bits < 8; bits++) {
-    const a = CLASSES.filter((_, i) => (bits & (1 << i)) !== 0).join('') + extra;
-    if ([...seen].every((ch) => a.includes(ch))) out.push(a);
-  }
-  return out;
+/** The mark's characters: one whole class of the body's alphabet (a placeholder shows its class even when it lacks other characters the real value had). */
+function markAlphabet(alphabet: string): string {
+  return CLASSES.find((c) => alphabet.includes(c)) ?? alphabet;
 }
 
 function randomString(alphabet: string, length: number): string {
