@@ -214,16 +214,22 @@ void describe('cordon run with the credential broker', { skip }, () => {
     ].join('\n');
     const run = cordonAsync(['run', '--accept-trifecta', '--', 'sh', '-c', script], ws, {
       XDG_STATE_HOME: state, CORDON_EGRESS_EXTRA_CA: path.join(root, 'test-ca.pem'),
-      TEST_API_KEY: REAL_KEY, AWS_ACCESS_KEY_ID: REAL_AKID, AWS_SECRET_ACCESS_KEY: REAL_SECRET,
+      TEST_API_KEY: REAL_KEY, AWS_ACCESS_KEY_ID: REAL_AKID, AWS_SECRET_ACCESS_KEY: REAL_SECRET, UNRELATED_SECRET_TOKEN: `unrelated-${rand(24)}`,
     });
     let proxyScan: boolean[] | undefined;
+    let brokerEnv: string[] = [];
+    let proxyEnv = '';
     let brokerRefusal = '';
     try {
       await waitFor(path.join(ws, 'paused'), 120_000);
       const procs = descendants(run.child.pid ?? 0);
       const proxy = procs.find((p) => p.cmd.includes('proxy-process'));
       assert.ok(proxy, `the proxy process is in the run's process tree: ${procs.map((p) => p.cmd).join(' | ')}`);
-      assert.ok(procs.some((p) => p.cmd.includes('broker-process')), 'the broker runs as its own process');
+      const brokerProc = procs.find((p) => p.cmd.includes('broker-process'));
+      assert.ok(brokerProc, 'the broker runs as its own process');
+      // The broker's environment: only what its sources need (the env sources' variables; PATH, HOME... for the command source).
+      brokerEnv = readFileSync(`/proc/${brokerProc.pid}/environ`, 'utf8').split('\0').filter((e) => e !== '').map((e) => e.slice(0, e.indexOf('=')));
+      proxyEnv = readFileSync(`/proc/${proxy.pid}/environ`, 'utf8');
       const placeholder = readFileSync(path.join(ws, 'placeholder.txt'), 'utf8').trim();
       if (isRoot) proxyScan = searchMemory(proxy.pid, [...reals.map((r) => Buffer.from(r)), Buffer.from(placeholder)]);
       // The broker itself refuses a destination outside the credential's hosts (asked directly on its socket, as root).
@@ -247,6 +253,9 @@ void describe('cordon run with the credential broker', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout;
     const placeholder = readFileSync(path.join(ws, 'placeholder.txt'), 'utf8').trim();
+    assert.ok(brokerEnv.includes('TEST_API_KEY') && brokerEnv.includes('AWS_SECRET_ACCESS_KEY'));
+    assert.deepEqual(brokerEnv.filter((n) => !['TEST_API_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS', 'GNUPGHOME', 'SSH_AUTH_SOCK'].includes(n) && !n.startsWith('NODE_CHANNEL_')), [], 'nothing else in the broker environment (Node adds its IPC channel variables)');
+    assert.deepEqual(proxyEnv.split('\0').filter((e) => e !== '' && !e.startsWith('NODE_CHANNEL_')), [], 'the proxy runs with an empty environment');
     // The upstream got the real values.
     assert.equal(seenGood.find((s) => s.url === '/v1/messages')?.headers['x-api-key'], REAL_KEY);
     assert.equal(seenGood.find((s) => s.url === '/user')?.headers.authorization, `Bearer ${REAL_GH}`);
