@@ -217,8 +217,8 @@ void describe('cordon run with the credential broker', { skip }, () => {
       TEST_API_KEY: REAL_KEY, AWS_ACCESS_KEY_ID: REAL_AKID, AWS_SECRET_ACCESS_KEY: REAL_SECRET, UNRELATED_SECRET_TOKEN: `unrelated-${rand(24)}`,
     });
     let proxyScan: boolean[] | undefined;
-    let brokerEnv: string[] = [];
-    let proxyEnv = '';
+    let brokerEnv: string[] | undefined;
+    let proxyEnv: string | undefined;
     let brokerRefusal = '';
     try {
       await waitFor(path.join(ws, 'paused'), 120_000);
@@ -253,6 +253,7 @@ void describe('cordon run with the credential broker', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout;
     const placeholder = readFileSync(path.join(ws, 'placeholder.txt'), 'utf8').trim();
+    assert.ok(brokerEnv !== undefined && proxyEnv !== undefined);
     assert.ok(brokerEnv.includes('TEST_API_KEY') && brokerEnv.includes('AWS_SECRET_ACCESS_KEY'));
     assert.deepEqual(brokerEnv.filter((n) => !['TEST_API_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS', 'GNUPGHOME', 'SSH_AUTH_SOCK'].includes(n) && !n.startsWith('NODE_CHANNEL_')), [], 'nothing else in the broker environment (Node adds its IPC channel variables)');
     assert.deepEqual(proxyEnv.split('\0').filter((e) => e !== '' && !e.startsWith('NODE_CHANNEL_')), [], 'the proxy runs with an empty environment');
