@@ -7,6 +7,7 @@
  * scanned, and it is sent to the checked address over TLS verified against
  * the proxy's roots for the tunnel's host name.
  */
+import { BodyHold } from './approval-hold.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCordonError } from '../errors.js';
 import type { InspectedTunnel, ProxyContext } from './context.js';
@@ -71,9 +72,12 @@ export async function handleInspectedRequest(ctx: ProxyContext, tunnel: Inspecte
     sendRefusal(res, r, true);
     return;
   }
-  const verdict = await ctx.gate.check({ kind: 'Http', method, host: tunnel.host, port: tunnel.port, path });
+  // An `ask` held for a person reads the whole body first (its hash is what is approved) and replays it.
+  const hold = new BodyHold(req, ctx.limits.maxScannedBodyBytes);
+  const verdict = await ctx.gate.check({ kind: 'Http', method, host: tunnel.host, port: tunnel.port, path }, (s) => hold.read(s));
+  if (hold.held) req.socket.setTimeout(ctx.limits.idleTimeoutMs);
   if (!verdict.ok) {
-    sendRefusal(res, verdict.refusal, bodyPending);
+    sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
     return;
   }
   const authority = tunnel.port === 443 ? formatHost(tunnel.host) : formatAuthority(tunnel.host, tunnel.port);
@@ -87,5 +91,5 @@ export async function handleInspectedRequest(ctx: ProxyContext, tunnel: Inspecte
   const first = verdict.addresses[0];
   if (first === undefined) return;
   const servername = tunnel.host.type === 'dns' ? tunnel.host.name : undefined;
-  forward(ctx, req, res, { address: first.address, family: first.family, port: tunnel.port, method, path, headers, sc, tls: { servername } });
+  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: tunnel.port, method, path, headers, sc, tls: { servername } });
 }

@@ -232,4 +232,38 @@ void describe('egress proxy: TLS inspection', () => {
     });
     assert.equal(out, 'hello from upstream GET /curl');
   });
+
+  void it('an ask rule inside an inspected tunnel holds the request for a person: approved, the exact body goes upstream; refused, nothing does', async () => {
+    const pk = makePki();
+    const upstream = await httpsUpstream(pk);
+    const sessionCa = await SessionCa.create('test-ask');
+    const tgt = `tls.test:${upstream.port}`;
+    const asked: { host: string; bodySha256: string | undefined }[] = [];
+    let answer = true;
+    const ask = await proxyFor({ allow: [`Net(${tgt})`], ask: [`Http(POST ${tgt}/deploy)`] }, {
+      resolver, scanner: createRequestScanner(), tls: { ca: sessionCa, roots: pk.ca }, limits: { headersTimeoutMs: 2000 },
+      approve: (input) => {
+        const r = input.request;
+        asked.push({ host: r.kind === 'http' ? r.host : '', bodySha256: r.kind === 'http' ? r.bodySha256 : undefined });
+        return Promise.resolve({ approved: answer, id: 'a_test', reason: answer ? 'approved by the test' : 'denied by the test' });
+      },
+    });
+    try {
+      const body = 'release=v1.2.3';
+      const req = `POST /deploy HTTP/1.1\r\nHost: ${tgt}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+      const ok = await exchange(ask.port, tgt, { ca: sessionCa.certPem, servername: 'tls.test', request: req });
+      assert.match(ok.response ?? '', /^HTTP\/1\.1 200 /, ok.response);
+      assert.deepEqual(upstream.seen, [`POST /deploy ${tgt} ${body}`], 'the approved request arrives once, body byte for byte');
+      assert.equal(asked.length, 1);
+      assert.match(asked[0]?.bodySha256 ?? '', /^[0-9a-f]{64}$/, 'the approval covered the body by its hash');
+      answer = false;
+      const no = await exchange(ask.port, tgt, { ca: sessionCa.certPem, servername: 'tls.test', request: req });
+      assert.match(no.response ?? '', /^HTTP\/1\.1 403 /);
+      assert.equal(upstream.seen.length, 1, 'a refused ask sends nothing upstream');
+      assert.equal(asked.length, 2, 'the same request asks again (nothing is cached)');
+    } finally {
+      await ask.proxy.close();
+      await new Promise<void>((r) => upstream.server.close(() => r()));
+    }
+  });
 });
