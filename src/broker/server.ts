@@ -128,9 +128,9 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     }
     const hostHeader = dest.port === (dest.tls ? 443 : 80) ? formatHost(dest.host) : authority;
     let headers = forwardHeaders(swapped.headers, hostHeader);
-    let body: Readable | Buffer = req;
+    /** The request body: streamed, or held (SigV4 without a declared payload hash). */
+    let held: Buffer | undefined;
     if (swapped.sigv4 !== undefined && o.aws !== undefined) {
-      let held: Buffer | undefined;
       if (headerValue(headers, 'x-amz-content-sha256') === undefined) {
         held = await readBounded(req, limits.maxHeldBody).catch(() => undefined);
         if (held === undefined) {
@@ -138,7 +138,6 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
           refuse(res, 413, 'body too large to sign');
           return;
         }
-        body = held;
       }
       const bodyHash = (): string => createHash('sha256').update(held ?? Buffer.alloc(0)).digest('hex');
       const r = resign(method, target, headers, swapped.sigv4, { accessKeyId: o.aws.keyId.real, secret: o.aws.secret.real }, bodyHash);
@@ -150,7 +149,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       headers = setHeader(headers, 'authorization', r.authorization);
     }
     record(subject, 'allow', rule, `The placeholder${swapped.used.length === 1 ? '' : 's'} of ${swapped.used.join(', ')} ${swapped.sigv4 === undefined ? 'replaced by the real value' : 're-signed (SigV4) with the real key'} for a host the credential is scoped to.`);
-    send(req, res, body, { dest, addresses, method, target, headers, subject });
+    send(req, res, held, { dest, addresses, method, target, headers, subject });
   }
 
   async function resolveChecked(host: CanonicalHost, tls: boolean): Promise<{ address: string; family: 4 | 6 }[]> {
@@ -164,7 +163,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     return list;
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, body: Readable | Buffer, r: { dest: Destination; addresses: { address: string; family: 4 | 6 }[]; method: string; target: string; headers: string[]; subject: string }): void {
+  function send(req: IncomingMessage, res: ServerResponse, held: Buffer | undefined, r: { dest: Destination; addresses: { address: string; family: 4 | 6 }[]; method: string; target: string; headers: string[]; subject: string }): void {
     const first = r.addresses[0];
     if (first === undefined) return;
     const common = { host: first.address, family: first.family, port: r.dest.port, method: r.method, path: r.target, headers: r.headers, setHost: false };
@@ -218,8 +217,8 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
         res.destroy();
       });
     });
-    if (Buffer.isBuffer(body)) {
-      up.end(body);
+    if (held !== undefined) {
+      up.end(held);
       return;
     }
     let size = 0;
@@ -257,8 +256,6 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     }),
   };
 }
-
-type Readable = IncomingMessage;
 
 function setHeader(raw: readonly string[], name: string, value: string): string[] {
   const out: string[] = [];
