@@ -153,9 +153,11 @@ export class DestinationGate {
       return { ok: true, subject: decision.subject };
     }
     const deciding = decision.rules[0];
+    // A Net ask with a person to ask: each request inside is asked on its own (its exact method, path and body).
+    const askEach = decision.effect === 'ask' && !this.reportOnly && this.#o.approve !== undefined;
     const perRequest = !decision.mandatory && (deciding === undefined
       ? subject.port !== null && httpAllowMayMatch(this.#o.policy.loaded?.rules ?? [], subject.host, subject.port)
-      : deciding.kind === 'Http');
+      : deciding.kind === 'Http' || askEach);
     if (perRequest) {
       const why = deciding === undefined ? 'An Http allow rule names this host.' : `A rule about HTTP requests to this host applies (${rule}).`;
       this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule: 'tls inspection', reason: `${why} ${note}` });

@@ -266,4 +266,35 @@ void describe('egress proxy: TLS inspection', () => {
       await new Promise<void>((r) => upstream.server.close(() => r()));
     }
   });
+
+  void it('a Net ask rule for an inspected host asks for each request inside the tunnel; nothing reaches the upstream before an approval', async () => {
+    const pk = makePki();
+    const upstream = await httpsUpstream(pk);
+    const sessionCa = await SessionCa.create('test-net-ask');
+    const tgt = `tls.test:${upstream.port}`;
+    const subjects: string[] = [];
+    let answer = false;
+    const ask = await proxyFor({ ask: [`Net(${tgt})`] }, {
+      resolver, scanner: createRequestScanner(), tls: { ca: sessionCa, roots: pk.ca }, limits: { headersTimeoutMs: 2000 },
+      approve: (input) => {
+        subjects.push(input.subject);
+        return Promise.resolve({ approved: answer, id: 'a_test', reason: answer ? 'approved by the test' : 'denied by the test' });
+      },
+    });
+    try {
+      const no = await exchange(ask.port, tgt, { ca: sessionCa.certPem, servername: 'tls.test', request: get(tgt, '/a') });
+      assert.match(no.connect, /^HTTP\/1\.1 200 /, 'the tunnel is admitted for per-request decisions');
+      assert.match(no.response ?? '', /^HTTP\/1\.1 403 /);
+      assert.deepEqual(upstream.seen, []);
+      answer = true;
+      const ok = await exchange(ask.port, tgt, { ca: sessionCa.certPem, servername: 'tls.test', request: get(tgt, '/b') });
+      assert.match(ok.response ?? '', /^HTTP\/1\.1 200 /);
+      assert.deepEqual(upstream.seen, [`GET /b ${tgt}`]);
+      assert.equal(subjects.length, 2);
+      assert.ok(subjects.every((x) => x.startsWith('Http(GET ')), subjects.join(', '));
+    } finally {
+      await ask.proxy.close();
+      await new Promise<void>((r) => upstream.server.close(() => r()));
+    }
+  });
 });
