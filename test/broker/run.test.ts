@@ -117,6 +117,7 @@ void describe('cordon run with the credential broker', { skip }, () => {
   const seenGood: Seen[] = [];
   const seenOther: Seen[] = [];
   const seenPlain: Seen[] = [];
+  const alerts: string[] = [];
   let goodPort = 0;
   let otherPort = 0;
   let plainPort = 0;
@@ -156,7 +157,9 @@ void describe('cordon run with the credential broker', { skip }, () => {
     });
     plain = createHttpServer((req, res) => {
       void collect(req).then((body) => {
-        seenPlain.push({ url: req.url ?? '', headers: req.headers, body });
+        // The same server takes the audit alerts webhook's POSTs (sent by the supervisor, outside the sandbox).
+        if (req.url === '/hook') alerts.push(body);
+        else seenPlain.push({ url: req.url ?? '', headers: req.headers, body });
         res.end('plain\n');
       });
     });
@@ -185,6 +188,7 @@ void describe('cordon run with the credential broker', { skip }, () => {
       `  GITHUB_TOKEN: { hosts: ["${G}"], source: { command: [cat, "${path.join(root, 'gh-token')}"] } }`,
       `  AWS_ACCESS_KEY_ID: { hosts: ["${G}"] }`,
       `  AWS_SECRET_ACCESS_KEY: { hosts: ["${G}"] }`,
+      `audit: { alerts: { webhook: "http://127.0.0.1:${plainPort}/hook" } }`,
       '',
     ].join('\n'));
     const state = path.join(root, 'state');
@@ -291,6 +295,10 @@ void describe('cordon run with the credential broker', { skip }, () => {
     assert.match(log, /"rule":"credentials AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY","reason":"[^"]*re-signed \(SigV4\)/);
     assert.match(log, /"subject":"Http\(GET 127\.0\.0\.1:\d+\/steal\)","decision":"deny","rule":"credential placeholder outside its hosts","reason":"Exfiltration attempt: the request carries the placeholder of credential TEST_API_KEY/);
     assert.match(log, /"boundary":"broker","subject":"Http\(GET 127\.0\.0\.1:\d+\/via-broker\)","decision":"deny"/);
+    // The exfiltration attempts reached the alerts webhook, without any real value.
+    const alerted = alerts.join('\n');
+    assert.match(alerted, /"subject":"Http\(GET 127\.0\.0\.1:\d+\/steal\)"[^}]*"reason":"Exfiltration attempt: the request carries the placeholder of credential TEST_API_KEY/);
+    for (const v of reals) assert.equal(alerted.includes(v), false, 'no real value in the alerts');
   });
 
   void it('a broker that dies during the run ends the run with 125 and a message', { timeout: 90_000 }, async () => {
