@@ -9,11 +9,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Policy } from '../../src/policy/policy.js';
 import { runBenchCase, type BenchCase } from './bench-case.js';
 
-const BENCH = '/work/shared/benchmarks/agent-egress-bench/cases';
+// ../shared beside the repository, as the benchmark corpora's README describes.
+const BENCH = fileURLToPath(new URL('../../../shared/benchmarks/agent-egress-bench/cases', import.meta.url));
 const CATEGORIES = ['mcp-input', 'mcp-tool', 'mcp-chain'] as const;
 
 void describe('agent-egress-bench MCP categories through the gateway', () => {
