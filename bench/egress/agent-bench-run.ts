@@ -328,6 +328,8 @@ export interface CaseResult {
   /** The proxy's decision records for the case (`subject decision rule`). */
   readonly decisions?: readonly string[];
   readonly ms?: number;
+  /** Names the proxy resolved during the case (in a deployment: DNS queries that left). */
+  readonly resolved?: readonly string[];
   /** What the upstreams saw during the case. */
   readonly upstream?: { readonly requests: number; readonly heads: number; readonly connections: number; readonly frames: number };
   /** For refusals: which protection refused (dlp, mandatory deny, no policy rule, address check, WebSocket protocol). */
@@ -489,6 +491,7 @@ export async function main(): Promise<void> {
     }
     seen = fresh();
     const firstEvent = events.length;
+    const firstResolved = resolved.length;
     const t0 = Date.now();
     const payload = c.payload;
     const run = payload.kind === 'ws' ? wsCase(proxyPort, sessionCa.certPem, payload.url, payload.frames) : payload.kind === 'http' ? httpCase(proxyPort, sessionCa.certPem, payload) : Promise.resolve<Outcome>({ answer: 'not runnable', refused: false, rule: undefined, status: undefined, body: '' });
@@ -500,7 +503,7 @@ export async function main(): Promise<void> {
     const correct = j.actual === c.expected && !(j.actual === 'allow' && changed);
     const decisions = events.slice(firstEvent).map((e) => `${e.subject} ${e.decision} ${e.rule ?? ''}`.trimEnd());
     results.push({ id: c.id, category: c.category, expected: c.expected, actual: j.actual, correct, evidence: j.evidence, decisions,
-      upstream: { requests: seen.requests.length, heads: seen.heads, connections: seen.connections, frames: seen.frames.length }, ms: Date.now() - t0, ...(j.actual === 'block' ? { blockedBy: blockedBy(o) } : {}) });
+      upstream: { requests: seen.requests.length, heads: seen.heads, connections: seen.connections, frames: seen.frames.length }, ms: Date.now() - t0, resolved: resolved.slice(firstResolved), ...(j.actual === 'block' ? { blockedBy: blockedBy(o) } : {}) });
   }
   await proxy.close();
   for (const s of upgraded) s.destroy();
