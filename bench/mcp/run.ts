@@ -1,88 +1,198 @@
 /**
- * MCP gateway figures, side by side in one run:
- *   1. p50 round trip of an echo tools/call to server-everything over stdio,
- *      direct and through `cordon mcp wrap` (scanning on); the added latency.
- *   2. a 1 MB tool result framed, parsed, scanned and forwarded by the gateway.
- * Usage: node --import tsx bench/mcp/run.ts [N]
+ * MCP gateway figures beside the targets of the gateway issue, in one run:
+ *   1. Round trip of an echo tools/call to @modelcontextprotocol/server-everything,
+ *      direct and through cordon, calls alternating between the two so both
+ *      see the same machine load: over stdio (`cordon mcp wrap`, scanning on,
+ *      DLP on arguments, audit written) and over Streamable HTTP (`cordon mcp
+ *      serve --url` in front of the server's own HTTP transport).
+ *   2. A 1 MB tool result framed (64 KiB chunks), parsed, scanned and handed
+ *      to the client port by the gateway core, in process: prose without
+ *      keyword hits (the issue's figure), and cordon's own sources (thousands
+ *      of keyword hits, so the rule regexes run in many windows).
+ * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LineFramer } from '../../src/mcp/framing.js';
 import { McpGateway } from '../../src/mcp/gateway.js';
 import { InjectionScanner } from '../../src/mcp/injection.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-const N = Number(process.argv[2] ?? 1000);
+const CLI = path.join(ROOT, 'src/cli/main.ts');
+const TSX = import.meta.resolve('tsx');
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
+const HTTP = !process.argv.includes('--no-http');
+const WARMUP = 100;
+/** Targets of the gateway issue ("Figures to reach"). */
+const ADDED_P50_TARGET_MS = 0.3;
+const MB_TARGET_MS = 10;
 
-function pct(xs: number[], p: number): number {
+function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-async function echoLatency(transport: StdioClientTransport): Promise<number[]> {
+const ms = (x: number): string => x.toFixed(3).padStart(7);
+
+async function connect(transport: Transport): Promise<Client> {
   const client = new Client({ name: 'bench', version: '0' });
   await client.connect(transport);
   await client.listTools();
-  const times: number[] = [];
-  for (let i = 0; i < N + 100; i++) {
-    const t0 = process.hrtime.bigint();
-    await client.callTool({ name: 'echo', arguments: { message: `hello ${i}` } });
-    if (i >= 100) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  return client;
+}
+
+/** Alternating echo calls on each client; returns the round-trip times (ms) per client. */
+async function alternate(clients: readonly Client[]): Promise<number[][]> {
+  const times = clients.map((): number[] => []);
+  for (let i = 0; i < N + WARMUP; i++) {
+    for (const [k, client] of clients.entries()) {
+      const t0 = process.hrtime.bigint();
+      await client.callTool({ name: 'echo', arguments: { message: `hello ${i}` } });
+      if (i >= WARMUP) times[k]?.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  await client.close();
   return times;
 }
 
-async function main(): Promise<void> {
+function row(label: string, xs: readonly number[], base?: readonly number[], target?: number): string {
+  const head = `  ${label.padEnd(44)} p50 ${ms(pct(xs, 50))}  p90 ${ms(pct(xs, 90))}`;
+  if (base === undefined) return head;
+  const added = pct(xs, 50) - pct(base, 50);
+  const verdict = target === undefined ? '(no target)' : `target <= ${target.toFixed(3)}: ${added <= target ? 'met' : 'NOT met'}`;
+  return `${head}   added p50 ${ms(added)}  ${verdict}`;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const a = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+/** Starts a process and resolves with its output once `ready` matches it. */
+async function started(child: ChildProcess, ready: RegExp): Promise<string> {
+  let out = '';
+  return new Promise<string>((resolve, reject) => {
+    const on = (d: Buffer): void => {
+      out += d.toString();
+      if (ready.test(out)) resolve(out);
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.once('exit', (c) => reject(new Error(`exited (${c}): ${out}`)));
+    setTimeout(() => reject(new Error(`timeout: ${out}`)), 30_000).unref();
+  });
+}
+
+async function echoFigures(): Promise<void> {
   const base = mkdtempSync(path.join(tmpdir(), 'cordon-mcp-bench-'));
   const ws = path.join(base, 'ws');
   mkdirSync(ws);
   writeFileSync(path.join(ws, 'cordon.yaml'), 'version: 1\npermissions:\n  allow: [mcp__everything__echo]\n');
+  const env = { PATH: process.env['PATH'] ?? '', HOME: base, XDG_STATE_HOME: path.join(base, 'state'), CORDON_MANAGED_POLICY: path.join(base, 'none.yaml') };
+  const children: ChildProcess[] = [];
+  const clients: Client[] = [];
   try {
-    const direct = await echoLatency(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
-    const gw = await echoLatency(new StdioClientTransport({
+    const direct = await connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
+    clients.push(direct);
+    const wrapped = await connect(new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'test/mcp/fixtures/wrap-entry.ts'), '--', process.execPath, EVERYTHING, 'stdio'],
-      cwd: ws,
-      env: { PATH: process.env['PATH'] ?? '', HOME: base, XDG_STATE_HOME: path.join(base, 'state'), CORDON_MANAGED_POLICY: path.join(base, 'none.yaml'), CORDON_TEST_WRAP_OPTS: JSON.stringify({ workspace: ws, name: 'everything', sandbox: false }) },
-      stderr: 'ignore',
+      args: ['--import', TSX, CLI, 'mcp', 'wrap', '--name', 'everything', '--no-sandbox', '--', process.execPath, EVERYTHING, 'stdio'],
+      cwd: ws, env, stderr: 'ignore',
     }));
-    const d50 = pct(direct, 50);
-    const g50 = pct(gw, 50);
-    console.log(`echo tools/call round trip over stdio, ${N} calls (ms)`);
-    console.log(`  direct to server-everything   p50 ${d50.toFixed(3)}  p90 ${pct(direct, 90).toFixed(3)}  p99 ${pct(direct, 99).toFixed(3)}`);
-    console.log(`  through cordon mcp wrap       p50 ${g50.toFixed(3)}  p90 ${pct(gw, 90).toFixed(3)}  p99 ${pct(gw, 99).toFixed(3)}`);
-    console.log(`  added p50                     ${(g50 - d50).toFixed(3)}   (target <= 0.300)`);
+    clients.push(wrapped);
+    const stdio = [direct, wrapped];
+    let http: Client[] = [];
+    if (HTTP) {
+      const port = await freePort();
+      const upstream = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(upstream);
+      await started(upstream, /listening on port/i);
+      const upstreamUrl = `http://127.0.0.1:${port}/mcp`;
+      const serve = spawn(process.execPath, ['--import', TSX, CLI, 'mcp', 'serve', '--url', upstreamUrl, '--name', 'everything'], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(serve);
+      const line = (await started(serve, /^\{.*\}\n/m)).split('\n').find((l) => l.startsWith('{')) ?? '{}';
+      const { url, token } = JSON.parse(line) as { url: string; token: string };
+      const directHttp = await connect(new StreamableHTTPClientTransport(new URL(upstreamUrl)));
+      clients.push(directHttp);
+      const served = await connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      clients.push(served);
+      http = [directHttp, served];
+    }
+    const [d, g] = await alternate(stdio);
+    console.log(`echo tools/call round trip, ${N} calls each, alternating direct and through cordon (ms)`);
+    console.log(row('stdio: direct to server-everything', d ?? []));
+    console.log(row('stdio: through cordon mcp wrap', g ?? [], d ?? [], ADDED_P50_TARGET_MS));
+    if (http.length === 2) {
+      const [hd, hg] = await alternate(http);
+      console.log(row('Streamable HTTP: direct to server-everything', hd ?? []));
+      console.log(row('Streamable HTTP: through cordon mcp serve', hg ?? [], hd ?? []));
+    }
   } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     rmSync(base, { recursive: true, force: true });
   }
+}
 
-  // 1 MB tool result: framing + parse + scan + forward, in process.
+function sources(dir: string, max: number): string {
+  let out = '';
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (out.length >= max) return;
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (e.name.endsWith('.ts')) out += readFileSync(path.join(d, e.name), 'utf8');
+    }
+  };
+  walk(dir);
+  return out.slice(0, max);
+}
+
+/** A 1 MB tool result through the gateway core: framing, parse, scan, forward. */
+function megabyte(text: string, runs = 60): { times: number[]; forwarded: boolean; findings: number } {
   const scanner = new InjectionScanner();
-  const words = 'The quick brown fox jumps over the lazy dog; see https://example.com/docs for details. ';
-  const text = words.repeat(Math.ceil((1024 * 1024) / words.length)).slice(0, 1024 * 1024);
+  const findings = scanner.scanText(text).length;
+  const bytes = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text }] } })}\n`);
   const times: number[] = [];
   let forwarded = 0;
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < runs + 10; i++) {
     const gwc = new McpGateway(
-      { server: 'b', launch: ['b'], policy: { decide: () => ({ effect: 'allow', rules: [], reason: '', subject: '', mandatory: false }) }, scanner, pins: null, audit: () => true, log: () => undefined },
+      { server: 'b', launch: ['b'], policy: { decide: () => ({ effect: 'allow', rules: [], reason: '', subject: '', mandatory: false }) }, scanner, pins: null, audit: () => true, log: () => undefined, injectionAction: 'warn' },
       { toClient: (l) => { forwarded += l.length; }, toServer: () => undefined },
     );
     gwc.fromClient({ kind: 'line', text: '{"jsonrpc":"2.0","id":"l","method":"tools/list"}' });
     gwc.fromServer({ kind: 'line', text: '{"jsonrpc":"2.0","id":"l","result":{"tools":[{"name":"get","inputSchema":{"type":"object"}}]}}' });
     gwc.fromClient({ kind: 'line', text: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get","arguments":{}}}' });
-    const bytes = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text }] } })}\n`);
     const framer = new LineFramer(16 * 1024 * 1024);
     const t0 = process.hrtime.bigint();
     for (let off = 0; off < bytes.length; off += 65536) for (const ev of framer.push(bytes.subarray(off, off + 65536))) gwc.fromServer(ev);
     if (i >= 10) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  console.log(`1 MB tool result framed (64 KiB chunks), parsed, scanned and forwarded: p50 ${pct(times, 50).toFixed(2)} ms, p90 ${pct(times, 90).toFixed(2)} ms (target <= 10 ms; ${forwarded > 0 ? 'forwarded' : 'NOT forwarded'})`);
+  return { times, forwarded: forwarded > 0, findings };
 }
 
-await main();
+function megabyteFigures(): void {
+  const words = 'The quick brown fox jumps over the lazy dog; see https://example.com/docs for details. ';
+  const prose = words.repeat(Math.ceil((1024 * 1024) / words.length)).slice(0, 1024 * 1024);
+  const code = sources(path.join(ROOT, 'src'), 1024 * 1024);
+  console.log('1 MB tool result framed (64 KiB chunks), parsed, scanned and forwarded, in process (ms)');
+  for (const [label, text, target] of [['prose, no keyword hits', prose, MB_TARGET_MS], ["cordon's own sources, many keyword hits", code, undefined]] as const) {
+    const r = megabyte(text);
+    const p50 = pct(r.times, 50);
+    const verdict = target === undefined ? '(no target)' : `target <= ${target}: ${p50 <= target ? 'met' : 'NOT met'}`;
+    console.log(`  ${label.padEnd(44)} p50 ${ms(p50)}  p90 ${ms(pct(r.times, 90))}   ${verdict}${r.forwarded ? '' : '  NOT FORWARDED'}  (${r.findings} findings, passed with warn)`);
+  }
+}
+
+await echoFigures();
+megabyteFigures();

@@ -52,6 +52,10 @@ void describe('KeywordAutomaton', () => {
     const text = parts.join('');
     assert.ok(text.length > 4096);
     assert.deepEqual(found(a, text).hits, naive(KEYWORDS, text));
+    // A code unit above 0xFF (a two-byte string): the same hits.
+    const wide = `\u2019${text}`;
+    assert.deepEqual(found(a, wide).hits, naive(KEYWORDS, wide));
+    assert.equal(found(a, wide).trigger, false);
     assert.equal(found(a, `${text}\u200C`).trigger, true);
   });
 
