@@ -30,6 +30,8 @@ export interface BenchCase {
   readonly inputType: string;
   readonly transport: string;
   readonly expected: Verdict;
+  /** The case's `why_expected` (machine-readable reason for the expected verdict). */
+  readonly why: string;
   readonly tags: readonly string[];
   readonly requires: readonly string[];
   readonly payload: Payload;
@@ -102,7 +104,7 @@ export function loadCases(root: string): BenchCase[] {
       if (!isObject(j.payload)) throw new Error(`${file}: payload must be an object`);
       const inputType = str(j, 'input_type', file);
       out.push({
-        id: str(j, 'id', file), category, file, inputType, transport: str(j, 'transport', file), expected,
+        id: str(j, 'id', file), category, file, inputType, transport: str(j, 'transport', file), expected, why: str(j, 'why_expected', file),
         tags: strings(j, 'capability_tags', file), requires: strings(j, 'requires', file), payload: payloadOf(inputType, j.payload, file),
       });
     }

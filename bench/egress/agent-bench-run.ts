@@ -392,6 +392,15 @@ function judge(c: BenchCase, o: Outcome, s: Seen): { actual: Verdict | 'error'; 
   return { actual: 'error', evidence: `${evidence}${o.error === undefined ? '' : ` (${o.error})`}` };
 }
 
+/** One line on why a case came out wrong (the evidence stays in the JSON). */
+function wrongReason(c: BenchCase, j: { actual: Verdict | 'error'; evidence: string }, o: Outcome, changed: boolean): string {
+  if (j.actual === 'error') return `no verdict: ${j.evidence}`;
+  if (j.actual === 'block') return `false block by ${blockedBy(o)}, ${o.answer} (case: ${c.why})`;
+  if (changed) return `forwarded but changed in transit: ${j.evidence}`;
+  if (c.payload.kind === 'ws') return `every frame reached the upstream, no finding on the frames (case: ${c.why})`;
+  return `forwarded, ${o.answer}: policy allowed it and DLP found nothing in URL, headers or body (case: ${c.why})`;
+}
+
 // ---------------------------------------------------------------- report
 
 interface Row { category: string; cases: number; run: number; na: number; correct: number; blockOk: number; allowOk: number; falseBlocks: number; misses: number; errors: number; naReasons: Map<string, number> }
@@ -450,7 +459,7 @@ function printTable(rows: readonly Row[], results: readonly CaseResult[], ms: nu
   const wrong = results.filter((r) => r.actual !== 'not_applicable' && !r.correct);
   out.push('');
   out.push(wrong.length === 0 ? 'wrong cases: none' : `wrong cases (${wrong.length}):`);
-  for (const r of wrong) out.push(`  ${r.id} [${r.category}] expected ${r.expected}, got ${r.actual}: ${r.evidence}`);
+  for (const r of wrong) out.push(`  ${r.id} [${r.category}] expected ${r.expected}, got ${r.actual}: ${r.reason ?? r.evidence}`);
   to.write(`${out.join('\n')}\n`);
 }
 
@@ -502,7 +511,8 @@ export async function main(): Promise<void> {
     const changed = j.evidence.includes('forwarded changed');
     const correct = j.actual === c.expected && !(j.actual === 'allow' && changed);
     const decisions = events.slice(firstEvent).map((e) => `${e.subject} ${e.decision} ${e.rule ?? ''}`.trimEnd());
-    results.push({ id: c.id, category: c.category, expected: c.expected, actual: j.actual, correct, evidence: j.evidence, decisions,
+    const why = correct ? undefined : wrongReason(c, j, o, changed);
+    results.push({ id: c.id, category: c.category, expected: c.expected, actual: j.actual, correct, evidence: j.evidence, decisions, ...(why === undefined ? {} : { reason: why }),
       upstream: { requests: seen.requests.length, heads: seen.heads, connections: seen.connections, frames: seen.frames.length }, ms: Date.now() - t0, resolved: resolved.slice(firstResolved), ...(j.actual === 'block' ? { blockedBy: blockedBy(o) } : {}) });
   }
   await proxy.close();
