@@ -29,6 +29,8 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 const args = process.argv.slice(2);
 const JSON_OUT = args.includes('--json');
+/** Tunnels stay opaque (no TLS inspection), to see what inspection buys; the client then trusts the upstream CA directly. */
+const OPAQUE = args.includes('--no-inspect');
 const casesArg = args.indexOf('--cases');
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ROOT = path.resolve(casesArg >= 0 ? (args[casesArg + 1] ?? '') : (process.env.AGENT_EGRESS_BENCH ?? path.join(REPO, '..', 'shared', 'benchmarks', 'agent-egress-bench')));
@@ -397,6 +399,7 @@ function wrongReason(c: BenchCase, j: { actual: Verdict | 'error'; evidence: str
   if (j.actual === 'error') return `no verdict: ${j.evidence}`;
   if (j.actual === 'block') return `false block by ${blockedBy(o)}, ${o.answer} (case: ${c.why})`;
   if (changed) return `forwarded but changed in transit: ${j.evidence}`;
+  if (OPAQUE && /^(https|wss):/i.test(c.payload.kind === 'other' ? '' : c.payload.url)) return `tunnelled opaquely: only the CONNECT authority was decided and scanned (case: ${c.why})`;
   if (c.payload.kind === 'ws') return `every frame reached the upstream, no finding on the frames (case: ${c.why})`;
   return `forwarded, ${o.answer}: policy allowed it and DLP found nothing in URL, headers or body (case: ${c.why})`;
 }
@@ -441,7 +444,7 @@ const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b
 function printTable(rows: readonly Row[], results: readonly CaseResult[], ms: number, to: NodeJS.WritableStream): void {
   const w = (s: string | number, n: number): string => String(s).padStart(n);
   const out: string[] = [];
-  out.push(`agent-egress-bench through the real egress proxy (${results.length} cases, ${ms} ms; policy Net(*), DLP on, TLS inspection on, private loopback network)`);
+  out.push(`agent-egress-bench through the real egress proxy (${results.length} cases, ${ms} ms; policy Net(*), DLP on, ${OPAQUE ? 'TLS inspection OFF (--no-inspect)' : 'TLS inspection on'}, private loopback network)`);
   out.push('');
   out.push(`${'category'.padEnd(22)}${w('cases', 6)}${w('run', 5)}${w('correct', 9)}${w('blocked ok', 12)}${w('allowed ok', 12)}${w('false blk', 11)}${w('misses', 8)}${w('errors', 8)}${w('score', 8)}`);
   const line = (r: Row): string => {
@@ -485,12 +488,13 @@ export async function main(): Promise<void> {
     policy: rulesPolicy({ allow: ['Net(*)'] }).policy,
     resolver,
     scanner: createRequestScanner(),
-    tls: { ca: sessionCa, roots: upstreamCa.certPem },
+    ...(OPAQUE ? {} : { tls: { ca: sessionCa, roots: upstreamCa.certPem } }),
     http: { host: '127.0.0.1', port: 0 },
     publish: (e) => events.push(e),
     log: () => undefined,
   });
   const proxyPort = proxy.httpAddress?.port ?? 0;
+  const clientCa = OPAQUE ? upstreamCa.certPem : sessionCa.certPem;
   const results: CaseResult[] = [];
   for (const c of cases) {
     const na = notApplicable(c);
@@ -503,7 +507,7 @@ export async function main(): Promise<void> {
     const firstResolved = resolved.length;
     const t0 = Date.now();
     const payload = c.payload;
-    const run = payload.kind === 'ws' ? wsCase(proxyPort, sessionCa.certPem, payload.url, payload.frames) : payload.kind === 'http' ? httpCase(proxyPort, sessionCa.certPem, payload) : Promise.resolve<Outcome>({ answer: 'not runnable', refused: false, rule: undefined, status: undefined, body: '' });
+    const run = payload.kind === 'ws' ? wsCase(proxyPort, clientCa, payload.url, payload.frames) : payload.kind === 'http' ? httpCase(proxyPort, clientCa, payload) : Promise.resolve<Outcome>({ answer: 'not runnable', refused: false, rule: undefined, status: undefined, body: '' });
     const o = await withTimeout(run, CASE_TIMEOUT_MS, () => ({ answer: 'timeout', refused: false, rule: undefined, status: undefined, body: '', error: 'timeout' }));
     // Let the upstream side finish recording (the response can reach the client before the upstream's 'end').
     await new Promise((r) => setTimeout(r, 20));
@@ -526,7 +530,7 @@ export async function main(): Promise<void> {
   if (JSON_OUT) {
     const t = total(rows);
     const plain = (r: Row): Record<string, unknown> => ({ ...r, score: r.run === 0 ? null : r.correct / r.run, naReasons: Object.fromEntries(r.naReasons) });
-    process.stdout.write(`${JSON.stringify({ tool: 'cordon egress proxy', corpus: ROOT, ms, namesResolved: resolved.length, decisions: events.length, categories: rows.map(plain), total: plain(t), results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ tool: 'cordon egress proxy', tlsInspection: !OPAQUE, corpus: ROOT, ms, namesResolved: resolved.length, decisions: events.length, categories: rows.map(plain), total: plain(t), results }, null, 2)}\n`);
   }
 }
 

@@ -5,9 +5,10 @@
  * request scanner and TLS inspection) over real sockets, and the verdict is
  * read from both ends: what the client got, and what the upstream received.
  *
- * Usage: node --import tsx bench/egress/agent-bench.ts [--json] [--cases DIR]
+ * Usage: node --import tsx bench/egress/agent-bench.ts [--json] [--no-inspect] [--cases DIR]
  *   --json: the JSON document (per category, total, every case with its
  *   evidence and the proxy's decision records) on stdout, the table on stderr.
+ *   --no-inspect: tunnels stay opaque (what TLS inspection buys).
  *   DIR defaults to ../shared/benchmarks/agent-egress-bench beside the repo
  *   (or $AGENT_EGRESS_BENCH).
  *
