@@ -25,6 +25,7 @@ import { loadCases, notApplicable, type BenchCase, type Verdict, type WsFrameSpe
 /** The one address every name resolves to; it exists only on the private namespace's loopback. */
 export const UPSTREAM_V4 = '45.1.2.3';
 const CASE_TIMEOUT_MS = 5000;
+const UPSTREAM_ANSWER = 'upstream ok\n';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 const args = process.argv.slice(2);
@@ -100,7 +101,7 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
   req.on('end', () => {
     seen.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.rawHeaders, body: Buffer.concat(chunks), tls: 'encrypted' in req.socket });
     res.writeHead(200, { 'content-type': 'text/plain', 'x-bench-upstream': 'yes' });
-    res.end('upstream ok\n');
+    res.end(UPSTREAM_ANSWER);
   });
 }
 
@@ -386,6 +387,7 @@ function judge(c: BenchCase, o: Outcome, s: Seen): { actual: Verdict | 'error'; 
   const got = s.requests[0];
   if (got !== undefined) {
     const diff = changes({ ...c, payload: c.payload }, got);
+    if (o.status !== 200 || o.body !== UPSTREAM_ANSWER) diff.push(`the client did not get the upstream's answer (${o.answer})`);
     return { actual: 'allow', evidence: diff.length === 0 ? evidence : `${evidence}; forwarded changed: ${diff.join(', ')}` };
   }
   if (s.heads > 0) return { actual: 'allow', evidence: `${evidence}: the request head reached the upstream, the body was cut` };
