@@ -8,7 +8,9 @@
  *   2. A 1 MB tool result framed (64 KiB chunks), parsed, scanned and handed
  *      to the client port by the gateway core, in process: prose without
  *      keyword hits (the issue's figure), and cordon's own sources (thousands
- *      of keyword hits, so the rule regexes run in many windows).
+ *      of keyword hits, so the rule regexes run in many windows). Wall time is
+ *      the figure; the process's CPU time is printed beside it, since on a
+ *      shared machine the wall time also counts time spent waiting for a core.
  * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -159,11 +161,12 @@ function sources(dir: string, max: number): string {
 }
 
 /** A 1 MB tool result through the gateway core: framing, parse, scan, forward. */
-function megabyte(text: string, runs = 60): { times: number[]; forwarded: boolean; findings: number } {
+function megabyte(text: string, runs = 60): { times: number[]; cpu: number[]; forwarded: boolean; findings: number } {
   const scanner = new InjectionScanner();
   const findings = scanner.scanText(text).length;
   const bytes = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text }] } })}\n`);
   const times: number[] = [];
+  const cpu: number[] = [];
   let forwarded = 0;
   for (let i = 0; i < runs + 10; i++) {
     const gwc = new McpGateway(
@@ -174,11 +177,17 @@ function megabyte(text: string, runs = 60): { times: number[]; forwarded: boolea
     gwc.fromServer({ kind: 'line', text: '{"jsonrpc":"2.0","id":"l","result":{"tools":[{"name":"get","inputSchema":{"type":"object"}}]}}' });
     gwc.fromClient({ kind: 'line', text: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get","arguments":{}}}' });
     const framer = new LineFramer(16 * 1024 * 1024);
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let off = 0; off < bytes.length; off += 65536) for (const ev of framer.push(bytes.subarray(off, off + 65536))) gwc.fromServer(ev);
-    if (i >= 10) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    if (i >= 10) {
+      times.push(wall);
+      cpu.push((c.user + c.system) / 1e3);
+    }
   }
-  return { times, forwarded: forwarded > 0, findings };
+  return { times, cpu, forwarded: forwarded > 0, findings };
 }
 
 function megabyteFigures(): void {
@@ -190,7 +199,7 @@ function megabyteFigures(): void {
     const r = megabyte(text);
     const p50 = pct(r.times, 50);
     const verdict = target === undefined ? '(no target)' : `target <= ${target}: ${p50 <= target ? 'met' : 'NOT met'}`;
-    console.log(`  ${label.padEnd(44)} p50 ${ms(p50)}  p90 ${ms(pct(r.times, 90))}   ${verdict}${r.forwarded ? '' : '  NOT FORWARDED'}  (${r.findings} findings, passed with warn)`);
+    console.log(`  ${label.padEnd(44)} p50 ${ms(p50)}  p90 ${ms(pct(r.times, 90))}   ${verdict}${r.forwarded ? '' : '  NOT FORWARDED'}  (CPU p50 ${pct(r.cpu, 50).toFixed(2)}; ${r.findings} findings, passed with warn)`);
   }
 }
 
