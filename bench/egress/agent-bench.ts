@@ -40,11 +40,16 @@
  *   decoded), masked, after a plain upgrade (no extension offered).
  *
  * Verdicts: block = the proxy refused (403 with X-Cordon-Decision: deny, a
- * refused CONNECT, or a WebSocket close) and the upstream did not receive the
- * request (for WebSocket: not every frame); for HTTP blocks the upstream must
- * also have accepted no connection. allow = the upstream received the request
- * (every frame) unchanged and the client got the upstream's answer. Anything
- * else is an error. Cases the proxy cannot decide (MCP, A2A, shell, inbound
+ * refused CONNECT, or a WebSocket close: 1008 for DLP, 1002/1009 for protocol
+ * and limits) and the upstream did not receive the request, not even its head
+ * (for WebSocket: not every frame, so the message that completes the secret
+ * never arrived). Upstream connections opened without a request byte are
+ * reported in the evidence (the proxy connects before a body is scanned); for
+ * the IP-literal cases the test requires none at all. allow = the upstream
+ * received the request (every frame) unchanged and, for HTTP, the client got
+ * the upstream's answer; a leaked request counts as allow even if changed.
+ * Anything else is an error. The proxy's decision records and the names it
+ * resolved are kept per case in --json. Cases the proxy cannot decide (MCP, A2A, shell, inbound
  * response content) are counted per category as not applicable, with the
  * boundary that owns them. The applicability rule is the benchmark's own
  * (transport, `requires` and capability tags against a tool profile), see
