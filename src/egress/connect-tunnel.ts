@@ -37,15 +37,23 @@ function tooMany(ctx: ProxyContext, subject: string): Refusal {
   return r;
 }
 
+/**
+ * DLP on a tunnel's host name (an encoded secret in a subdomain), as a URL so
+ * the scanner reads the labels; run before the name is resolved.
+ */
+export async function scanAuthority(ctx: ProxyContext, target: { readonly host: Target['host']; readonly port: number }, subject: string): Promise<Refusal | undefined> {
+  const authority = formatAuthority(target.host, target.port);
+  const sc = { subject, method: 'CONNECT', host: authority, port: target.port };
+  return scan(ctx, sc, (s) => s.url(sc, `https://${authority}/`));
+}
+
 async function inspectConnect(ctx: ProxyContext, tls: TlsInspection, target: Target, socket: Socket, head: Buffer): Promise<void> {
   const verdict = ctx.gate.checkInspectedTunnel({ kind: 'Net', host: target.host, port: target.port });
   if (!verdict.ok) {
     refuse(socket, verdict.refusal);
     return;
   }
-  const authority = formatAuthority(target.host, target.port);
-  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: target.port };
-  const found = await scan(ctx, sc, (s) => s.url(sc, authority));
+  const found = await scanAuthority(ctx, target, verdict.subject);
   if (found !== undefined) {
     refuse(socket, found);
     return;
@@ -78,16 +86,15 @@ export async function handleConnect(ctx: ProxyContext, req: IncomingMessage, soc
     await inspectConnect(ctx, tls, target, socket, head);
     return;
   }
+  // The name is scanned before anything resolves it: an encoded secret in a label never becomes a DNS query.
+  const found = await scanAuthority(ctx, target, `Net(${formatAuthority(target.host, target.port)})`);
+  if (found !== undefined) {
+    refuse(socket, found);
+    return;
+  }
   const verdict = await ctx.gate.check({ kind: 'Net', host: target.host, port: target.port });
   if (!verdict.ok) {
     refuse(socket, verdict.refusal);
-    return;
-  }
-  const authority = formatAuthority(target.host, target.port);
-  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: target.port };
-  const found = await scan(ctx, sc, (s) => s.url(sc, authority));
-  if (found !== undefined) {
-    refuse(socket, found);
     return;
   }
   if (!admitTunnel(ctx)) {

@@ -4,6 +4,7 @@
  * the gate, scanned, and sent to the exact checked address with the parsed
  * and normalised path; the Host header is rewritten to the target.
  */
+import { formatSubject } from '../policy/subject-format.js';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { request as tlsRequest } from 'node:https';
@@ -65,22 +66,26 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
     sendRefusal(res, r, true);
     return;
   }
+  const authority = target.port === 80 ? formatHost(target.host) : formatAuthority(target.host, target.port);
+  const headers = forwardHeaders(req.rawHeaders, authority);
+  const subject = { kind: 'Http', method, host: target.host, port: target.port, path } as const;
+  // URL and headers are scanned before the policy resolves the name (an encoded secret in a label
+  // never becomes a DNS query) and before a person is asked about the request.
+  const pre: ScanContext = { subject: formatSubject(subject), method, host: authority, port: target.port };
+  const found = (await scan(ctx, pre, (s) => s.url(pre, `http://${authority}${path}`))) ?? (await scan(ctx, pre, (s) => s.headers(pre, headers)));
+  if (found !== undefined) {
+    sendRefusal(res, found, bodyPending);
+    return;
+  }
   // An `ask` held for a person reads the whole body first (its hash is what is approved) and replays it.
   const hold = new BodyHold(req, ctx.limits.maxScannedBodyBytes);
-  const verdict = await ctx.gate.check({ kind: 'Http', method, host: target.host, port: target.port, path }, (s) => hold.read(s));
+  const verdict = await ctx.gate.check(subject, (s) => hold.read(s));
   if (hold.held) req.socket.setTimeout(ctx.limits.idleTimeoutMs);
   if (!verdict.ok) {
     sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
     return;
   }
-  const authority = target.port === 80 ? formatHost(target.host) : formatAuthority(target.host, target.port);
-  const headers = forwardHeaders(req.rawHeaders, authority);
-  const sc: ScanContext = { subject: verdict.subject, method, host: authority, port: target.port };
-  const found = (await scan(ctx, sc, (s) => s.url(sc, `http://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
-  if (found !== undefined) {
-    sendRefusal(res, found, bodyPending);
-    return;
-  }
+  const sc: ScanContext = { ...pre, subject: verdict.subject };
   const first = verdict.addresses[0];
   if (first === undefined) return;
   forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });

@@ -7,6 +7,7 @@
  * scanned, and it is sent to the checked address over TLS verified against
  * the proxy's roots for the tunnel's host name.
  */
+import { formatSubject } from '../policy/subject-format.js';
 import { BodyHold } from './approval-hold.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCordonError } from '../errors.js';
@@ -72,22 +73,26 @@ export async function handleInspectedRequest(ctx: ProxyContext, tunnel: Inspecte
     sendRefusal(res, r, true);
     return;
   }
+  const authority = tunnel.port === 443 ? formatHost(tunnel.host) : formatAuthority(tunnel.host, tunnel.port);
+  const headers = forwardHeaders(req.rawHeaders, authority);
+  const subject = { kind: 'Http', method, host: tunnel.host, port: tunnel.port, path } as const;
+  // URL and headers are scanned before the policy resolves the name (an encoded secret in a label
+  // never becomes a DNS query) and before a person is asked about the request.
+  const pre: ScanContext = { subject: formatSubject(subject), method, host: authority, port: tunnel.port };
+  const found = (await scan(ctx, pre, (s) => s.url(pre, `https://${authority}${path}`))) ?? (await scan(ctx, pre, (s) => s.headers(pre, headers)));
+  if (found !== undefined) {
+    sendRefusal(res, found, bodyPending);
+    return;
+  }
   // An `ask` held for a person reads the whole body first (its hash is what is approved) and replays it.
   const hold = new BodyHold(req, ctx.limits.maxScannedBodyBytes);
-  const verdict = await ctx.gate.check({ kind: 'Http', method, host: tunnel.host, port: tunnel.port, path }, (s) => hold.read(s));
+  const verdict = await ctx.gate.check(subject, (s) => hold.read(s));
   if (hold.held) req.socket.setTimeout(ctx.limits.idleTimeoutMs);
   if (!verdict.ok) {
     sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
     return;
   }
-  const authority = tunnel.port === 443 ? formatHost(tunnel.host) : formatAuthority(tunnel.host, tunnel.port);
-  const headers = forwardHeaders(req.rawHeaders, authority);
-  const sc: ScanContext = { subject: verdict.subject, method, host: authority, port: tunnel.port };
-  const found = (await scan(ctx, sc, (s) => s.url(sc, `https://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
-  if (found !== undefined) {
-    sendRefusal(res, found, bodyPending);
-    return;
-  }
+  const sc: ScanContext = { ...pre, subject: verdict.subject };
   const first = verdict.addresses[0];
   if (first === undefined) return;
   const servername = tunnel.host.type === 'dns' ? tunnel.host.name : undefined;

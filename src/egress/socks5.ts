@@ -4,9 +4,9 @@
  * Every malformed input gets the proper failure reply and a close; nothing is
  * connected before the gate allowed it.
  */
+import { scanAuthority } from './connect-tunnel.js';
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './context.js';
-import { scan } from './context.js';
 import { formatAuthority } from './hostname.js';
 import { methodReply, parseGreeting, parseRequest, REPLY, reply, type ReplyCode, type SocksTarget, type Step } from './socks5-parse.js';
 import { inspectTunnel, passthroughTunnel } from './tls-inspect.js';
@@ -80,9 +80,7 @@ async function inspectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, 
     fail(REPLY.notAllowed, `${verdict.refusal.subject} refused: ${verdict.refusal.reason}`);
     return;
   }
-  const authority = formatAuthority(t.host, t.port);
-  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: t.port };
-  if ((await scan(ctx, sc, (s) => s.url(sc, authority))) !== undefined) {
+  if ((await scanAuthority(ctx, t, verdict.subject)) !== undefined) {
     fail(REPLY.notAllowed, `${verdict.subject} refused by DLP`);
     return;
   }
@@ -106,16 +104,16 @@ async function connectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, 
     await inspectTarget(ctx, socket, t, rest, fail);
     return;
   }
+  // The name is scanned before anything resolves it: an encoded secret in a label never becomes a DNS query.
+  const pre = `Net(${formatAuthority(t.host, t.port)})`;
+  if ((await scanAuthority(ctx, t, pre)) !== undefined) {
+    fail(REPLY.notAllowed, `${pre} refused by DLP`);
+    return;
+  }
   const verdict = await ctx.gate.check({ kind: 'Net', host: t.host, port: t.port });
   if (!verdict.ok) {
     const r = verdict.refusal;
     fail(r.kind === 'dns' ? REPLY.hostUnreachable : REPLY.notAllowed, `${r.subject} refused: ${r.reason}`);
-    return;
-  }
-  const authority = formatAuthority(t.host, t.port);
-  const sc = { subject: verdict.subject, method: 'CONNECT', host: authority, port: t.port };
-  if ((await scan(ctx, sc, (s) => s.url(sc, authority))) !== undefined) {
-    fail(REPLY.notAllowed, `${verdict.subject} refused by DLP`);
     return;
   }
   if (!admitTunnel(ctx)) {
