@@ -55,7 +55,11 @@ chmodSync(`${outdir}/main.js`, 0o755);
 // only a run with network, MCP servers, a changed policy or an approval needs are left out:
 // the entry point sends such runs to main.js before starting anything, so
 // reaching one of them here is a bug, and it fails closed with this message.
-const COLD = ['src/policy/load.ts', 'src/egress/proxy-client.ts', 'src/dlp/known-sources.ts', 'src/approval/run.ts', 'src/mcp/run/start.ts'];
+const COLD = [
+  'src/policy/load.ts', // YAML + zod: only when the policy changed
+  'src/egress/proxy-client.ts', 'src/dlp/known-sources.ts', 'src/approval/run.ts', 'src/broker/client.ts', 'src/audit/alerts.ts', // network
+  'src/mcp/run/start.ts', // MCP servers
+];
 const coldParts = {
   name: 'cold-parts',
   setup(b) {

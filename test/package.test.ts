@@ -30,4 +30,11 @@ void describe('built package', () => {
       assert.equal(typeof mod[name], 'function', `${name} is exported`);
     }
   });
+
+  void it('cordon run\'s entry point stays small: no schema library, no YAML parser, nothing only a run with network needs', { skip }, () => {
+    const run = readFileSync(`${ROOT}/dist/bin/run.cjs`, 'utf8');
+    // A dynamic import added to the run path is inlined into run.cjs unless scripts/bundle.mjs lists it as cold.
+    assert.ok(run.length < 300_000, `run.cjs is ${run.length} bytes; a new import on the run path pulled code in (list it in COLD in scripts/bundle.mjs)`);
+    for (const pkg of ['node_modules/zod', 'node_modules/yaml', 'node_modules/commander', '@peculiar']) assert.ok(!run.includes(pkg), `run.cjs holds ${pkg}`);
+  });
 });
