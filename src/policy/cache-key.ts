@@ -56,8 +56,6 @@ export function policyKeyMaterial(options: LoadOptions): Buffer | null {
     parts.push(Buffer.from(s, 'utf8'));
   };
   text(JSON.stringify({ format: CACHE_FORMAT, version: cordonVersion(), code: codeIdentity(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
-  // The built-in mandatory list is part of every policy: a changed list must never be served stale.
-  text(JSON.stringify(mandatoryEntries()));
   for (const { scope, file } of scopeFiles(options)) {
     let bytes: Buffer | null;
     try {
@@ -70,6 +68,8 @@ export function policyKeyMaterial(options: LoadOptions): Buffer | null {
     text(`\0${scope}\0${file}\0${bytes === null ? '-' : `${bytes.length}\0`}`);
     if (bytes !== null) parts.push(bytes);
   }
+  // The built-in mandatory list is part of every policy: a changed list must never be served stale.
+  text(JSON.stringify(mandatoryEntries()));
   for (const name of BUILTIN_PROFILES) parts.push(readFileSync(new URL(`${name}.yaml`, PROFILE_DIR)));
   return Buffer.concat(parts);
 }
@@ -80,11 +80,26 @@ export function policyCacheKey(options: LoadOptions): string | null {
   return m === null ? null : sha256Hex(m);
 }
 
-/** A fast 53-bit hash (cyrb53) of `bytes` as hex, for file names only: whoever reads the file compares the full material. */
-export function fastNameHash(bytes: Buffer): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (const b of bytes) {
+/**
+ * A fast 53-bit hash (cyrb53 over 32-bit words) of key material as hex, for file
+ * names only: whoever reads the file compares the full material, so a
+ * collision costs a cache miss, never a wrong entry.
+ */
+export function fastNameHash(all: Buffer): string {
+  // The material starts with what varies (cordon's build, the options, the scope files); the mandatory
+  // list and the built-in profiles after them change only with cordon's build. The first 8 KiB and the
+  // length name the file.
+  const bytes = all.subarray(0, 8192);
+  let h1 = 0xdeadbeef ^ all.length;
+  let h2 = 0x41c6ce57 ^ all.length;
+  const words = bytes.length >>> 2;
+  for (let i = 0; i < words; i++) {
+    const w = bytes.readInt32LE(i << 2);
+    h1 = Math.imul(h1 ^ w, 2654435761);
+    h2 = Math.imul(h2 ^ w, 1597334677);
+  }
+  for (let i = words << 2; i < bytes.length; i++) {
+    const b = bytes[i] ?? 0;
     h1 = Math.imul(h1 ^ b, 2654435761);
     h2 = Math.imul(h2 ^ b, 1597334677);
   }
