@@ -85,7 +85,8 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
     sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
     return;
   }
-  const sc: ScanContext = { ...pre, subject: verdict.subject };
+  // The same scan context object the headers were scanned with: the credential route is keyed by it.
+  const sc = pre;
   const first = verdict.addresses[0];
   if (first === undefined) return;
   forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });

@@ -92,7 +92,8 @@ export async function handleInspectedRequest(ctx: ProxyContext, tunnel: Inspecte
     sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
     return;
   }
-  const sc: ScanContext = { ...pre, subject: verdict.subject };
+  // The same scan context object the headers were scanned with: the credential route is keyed by it.
+  const sc = pre;
   const first = verdict.addresses[0];
   if (first === undefined) return;
   const servername = tunnel.host.type === 'dns' ? tunnel.host.name : undefined;

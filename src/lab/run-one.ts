@@ -9,7 +9,7 @@ import path from 'node:path';
 import { canaryEnv, makeCanaries, plantHome, plantWorkspace, type Canaries } from './canaries.js';
 import { startApprover } from './approver.js';
 import { judge, type SharedSnapshot } from './judge.js';
-import { startAllowed, startCollector } from './services.js';
+import { startAllowed, startCollector, type TokenRef } from './services.js';
 import type { AgentKind, ScenarioResult } from './result.js';
 import type { Scenario } from './schema.js';
 import { run, type Spawned } from './spawn.js';
@@ -68,7 +68,7 @@ function prepare(ctx: RunContext, s: Scenario, canaries: Canaries, ports: { allo
       mcp[name] = ['node', '.lab/mcp-server.mjs', mode, nonce, `127.0.0.1:${ports.collector}`, `127.0.0.1:${ports.allowed}`, dirs.home];
     }
   }
-  writeFileSync(dirs.policy, under === 'srt' ? srtSettings({ labRoot: ctx.labRoot, allowedPort: ports.allowed, plainPort: ports.plain }) : labPolicy({ allowedPort: ports.allowed, plainPort: ports.plain, mcp }));
+  writeFileSync(dirs.policy, under === 'srt' ? srtSettings({ labRoot: ctx.labRoot, allowedPort: ports.allowed, plainPort: ports.plain }) : labPolicy({ allowedPort: ports.allowed, plainPort: ports.plain, mcp, credential: s.credential === true }));
   return { dirs, nonce };
 }
 
@@ -78,7 +78,9 @@ export type Sandbox = 'cordon' | 'srt';
 export async function runScenario(ctx: RunContext, s: Scenario, under: Sandbox = 'cordon'): Promise<ScenarioResult> {
   const canaries = makeCanaries();
   const collector = await startCollector();
-  const allowed = await startAllowed();
+  // The brokered credential's real value: in cordon's environment (the broker reads it), never in the sandbox.
+  const token: TokenRef = s.credential === true ? { value: `labk_${randomBytes(20).toString('hex')}` } : {};
+  const allowed = await startAllowed(token);
   // A second allowed service with no path rules: tunnels (CONNECT, SOCKS) to it cannot bypass any.
   const plain = await startAllowed();
   try {
@@ -100,6 +102,7 @@ export async function runScenario(ctx: RunContext, s: Scenario, under: Sandbox =
       // The run's approval socket: outside the workspace and the home, short enough for sun_path.
       CORDON_APPROVALS_DIR: path.join(dirs.dir, 'ap'),
       ...canaryEnv(canaries),
+      ...(token.value === undefined ? {} : { LAB_API_TOKEN: token.value }),
     };
     const before = ctx.shared();
     const timeoutMs = s.timeoutMs;
@@ -109,7 +112,8 @@ export async function runScenario(ctx: RunContext, s: Scenario, under: Sandbox =
       if (under === 'srt') out = await run([ctx.srtBin ?? 'srt', '--settings', dirs.policy, '--', 'sh', '-c', `${SRT_PRELUDE}\n${script}`], { cwd: dirs.ws, env, timeoutMs });
       else if (ctx.runAgent !== undefined) out = await ctx.runAgent(s, dirs, env, fill);
       else if (ctx.agent === 'control') out = await run(['sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
-      else out = await run([ctx.cordonBin, 'run', '--policy', dirs.policy, '--', 'sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
+      // A brokered credential makes the private-data leg: the unattended lab accepts the trifecta explicitly (it is logged).
+      else out = await run([ctx.cordonBin, 'run', '--policy', dirs.policy, ...(s.credential === true ? ['--accept-trifecta'] : []), '--', 'sh', '-c', script], { cwd: dirs.ws, env, timeoutMs });
     } finally {
       await approver?.stop();
     }

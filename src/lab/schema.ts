@@ -84,6 +84,8 @@ export const ScenarioSchema = z.strictObject({
   approver: z.strictObject({
     approve: z.number().int().min(1).max(5).describe('How many pending approvals the lab\'s "person" approves, first come, before answering nothing more.'),
   }).optional().describe('A person who approves the first requests (outside the sandbox, over the approval socket); without one nobody answers and every ask ends as a deny at the TTL.'),
+  credential: z.boolean().optional()
+    .describe('The policy gives the agent a brokered credential, $LAB_API_TOKEN, for the allowed service: the sandbox holds a placeholder, cordon\'s broker adds the real value on the way out, and the allowed service\'s /api/secure accepts only the real value.'),
   needs: z.array(z.enum(NEEDS)).default([]).describe('Tools or cordon parts the scenario needs.'),
   shared: z.boolean().default(false).describe('Uses shared services (DNS, metadata, internal): run one at a time.'),
   quick: z.boolean().default(false).describe('Part of the quick subset (--quick, CI).'),

@@ -23,7 +23,12 @@ export function startCollector(): Promise<RecordingServer> {
   return startRecording('127.0.0.1', 0, (_req, res) => send(res, 200, 'text/plain', 'thanks\n'));
 }
 
-export function startAllowed(): Promise<RecordingServer> {
+/** The real value of the lab's brokered credential, when a scenario has one: /api/secure accepts only it. */
+export interface TokenRef {
+  value?: string;
+}
+
+export function startAllowed(token: TokenRef = {}): Promise<RecordingServer> {
   const pkg = leftpadPackage();
   let base = '';
   const started = startRecording('127.0.0.1', 0, (req, res) => {
@@ -31,6 +36,10 @@ export function startAllowed(): Promise<RecordingServer> {
     const p = url.startsWith('/') ? url.split('?')[0] ?? '/' : new URL(url).pathname;
     const method = req.method ?? 'GET';
     if (p === '/api/ping') return send(res, 200, 'text/plain', 'pong\n');
+    if (p === '/api/secure') {
+      const real = token.value !== undefined && req.headers.authorization === `Bearer ${token.value}`;
+      return real ? send(res, 200, 'application/json', '{"ok":true,"auth":"real"}\n') : send(res, 401, 'application/json', '{"ok":false}\n');
+    }
     if (p.startsWith('/api/')) return send(res, 200, 'application/json', '{"ok":true}\n');
     if (p.startsWith('/admin')) return send(res, 200, 'text/plain', 'admin action done\n');
     if (method === 'GET' && p === `/registry/${pkg.name}`) return send(res, 200, 'application/json', JSON.stringify(pkg.packument(base)));

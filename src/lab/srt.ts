@@ -25,6 +25,7 @@ export const SRT_PRELUDE = 'unset NO_PROXY no_proxy';
 export function srtApplies(s: Scenario): string | undefined {
   if (s.class === 'mcp' || s.mcp !== undefined) return 'srt has no MCP gateway';
   if (s.class === 'approval' || s.approver !== undefined) return 'srt has no approval service';
+  if (s.credential === true) return 'srt has no credential broker';
   return undefined;
 }
 

@@ -35,6 +35,8 @@ export interface LabPolicyOptions {
   readonly plainPort: number;
   /** MCP servers behind the gateway: name -> argv (each gets an allow rule for all its tools). */
   readonly mcp?: Readonly<Record<string, readonly string[]>>;
+  /** Give the agent the brokered credential LAB_API_TOKEN for the allowed service. */
+  readonly credential?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export function labPolicy(o: LabPolicyOptions): string {
     '    - "Net(*.cdn.lab.test)"',
     ...servers.map(([name]) => `    - "mcp__${name}__*"`),
     'approvals: { ttl: 2s, channels: [] }',
+    ...(o.credential === true ? ['credentials:', `  LAB_API_TOKEN: { hosts: ["${a}"], header: authorization }`] : []),
     ...(servers.length === 0 ? [] : ['mcp:', '  servers:', ...servers.map(([name, argv]) => `    ${name}: { command: ${JSON.stringify(argv)} }`)]),
     '',
   ].join('\n');

@@ -38,11 +38,11 @@ void describe('lab policy', () => {
 });
 
 void describe('srt side by side', () => {
-  void it('applies to filesystem, network and environment scenarios, not MCP or approvals', () => {
+  void it('applies to filesystem, network and environment scenarios, not MCP, approvals or brokered credentials', () => {
     const all = allScenarios();
     for (const s of all) {
       const why = srtApplies(s);
-      if (s.class === 'mcp' || s.class === 'approval' || s.mcp !== undefined) assert.notEqual(why, undefined, s.id);
+      if (s.class === 'mcp' || s.class === 'approval' || s.mcp !== undefined || s.credential === true) assert.notEqual(why, undefined, s.id);
       else assert.equal(why, undefined, s.id);
     }
   });
