@@ -66,15 +66,38 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
     sendRefusal(res, r, true);
     return;
   }
-  const authority = target.port === 80 ? formatHost(target.host) : formatAuthority(target.host, target.port);
+  await scanDecideForward(ctx, req, res, { method, host: target.host, port: target.port, path, scheme: 'http', bodyPending });
+}
+
+/** One HTTP request whose target is known: plain (absolute form) or inside an inspected TLS tunnel. */
+export interface HttpTarget {
+  readonly method: string;
+  readonly host: Parameters<typeof formatHost>[0];
+  readonly port: number;
+  /** Path and query. */
+  readonly path: string;
+  readonly scheme: 'http' | 'https';
+  readonly bodyPending: boolean;
+  /** Upstream TLS (inspected tunnels only). */
+  readonly tls?: { readonly servername: string | undefined };
+}
+
+/**
+ * Scans the URL and headers, decides (holding the body when a person is
+ * asked), then forwards. The scan comes first: before the policy resolves the
+ * name (an encoded secret in a label never becomes a DNS query) and before a
+ * person is asked about the request.
+ */
+export async function scanDecideForward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, t: HttpTarget): Promise<void> {
+  const { method, host, port, path } = t;
+  const authority = port === (t.scheme === 'http' ? 80 : 443) ? formatHost(host) : formatAuthority(host, port);
   const headers = forwardHeaders(req.rawHeaders, authority);
-  const subject = { kind: 'Http', method, host: target.host, port: target.port, path } as const;
-  // URL and headers are scanned before the policy resolves the name (an encoded secret in a label
-  // never becomes a DNS query) and before a person is asked about the request.
-  const pre: ScanContext = { subject: formatSubject(subject), method, host: authority, port: target.port };
-  const found = (await scan(ctx, pre, (s) => s.url(pre, `http://${authority}${path}`))) ?? (await scan(ctx, pre, (s) => s.headers(pre, headers)));
+  const subject = { kind: 'Http', method, host, port, path } as const;
+  // One scan context for the whole request: the credential route is keyed by it.
+  const sc: ScanContext = { subject: formatSubject(subject), method, host: authority, port };
+  const found = (await scan(ctx, sc, (s) => s.url(sc, `${t.scheme}://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
   if (found !== undefined) {
-    sendRefusal(res, found, bodyPending);
+    sendRefusal(res, found, t.bodyPending);
     return;
   }
   // An `ask` held for a person reads the whole body first (its hash is what is approved) and replays it.
@@ -82,14 +105,12 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
   const verdict = await ctx.gate.check(subject, (s) => hold.read(s));
   if (hold.held) req.socket.setTimeout(ctx.limits.idleTimeoutMs);
   if (!verdict.ok) {
-    sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
+    sendRefusal(res, verdict.refusal, t.bodyPending && !hold.held);
     return;
   }
-  // The same scan context object the headers were scanned with: the credential route is keyed by it.
-  const sc = pre;
   const first = verdict.addresses[0];
   if (first === undefined) return;
-  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: target.port, method, path, headers, sc });
+  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port, method, path, headers, sc, ...(t.tls === undefined ? {} : { tls: t.tls }) });
 }
 
 export interface Outbound {

@@ -7,17 +7,12 @@
  * scanned, and it is sent to the checked address over TLS verified against
  * the proxy's roots for the tunnel's host name.
  */
-import { formatSubject } from '../policy/subject-format.js';
-import { BodyHold } from './approval-hold.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCordonError } from '../errors.js';
 import type { InspectedTunnel, ProxyContext } from './context.js';
-import { scan } from './context.js';
-import { forwardHeaders } from './headers.js';
-import { formatAuthority, formatHost, hostFromUrl, parseAuthority } from './hostname.js';
-import { forward, hasBody, malformed, sendRefusal } from './http-forward.js';
+import { formatAuthority, hostFromUrl, parseAuthority } from './hostname.js';
+import { hasBody, malformed, scanDecideForward, sendRefusal } from './http-forward.js';
 import type { Refusal } from './refusal.js';
-import type { ScanContext } from './scanner.js';
 
 function fronting(tunnel: InspectedTunnel, method: string, what: string, value: string): Refusal {
   return {
@@ -73,29 +68,6 @@ export async function handleInspectedRequest(ctx: ProxyContext, tunnel: Inspecte
     sendRefusal(res, r, true);
     return;
   }
-  const authority = tunnel.port === 443 ? formatHost(tunnel.host) : formatAuthority(tunnel.host, tunnel.port);
-  const headers = forwardHeaders(req.rawHeaders, authority);
-  const subject = { kind: 'Http', method, host: tunnel.host, port: tunnel.port, path } as const;
-  // URL and headers are scanned before the policy resolves the name (an encoded secret in a label
-  // never becomes a DNS query) and before a person is asked about the request.
-  const pre: ScanContext = { subject: formatSubject(subject), method, host: authority, port: tunnel.port };
-  const found = (await scan(ctx, pre, (s) => s.url(pre, `https://${authority}${path}`))) ?? (await scan(ctx, pre, (s) => s.headers(pre, headers)));
-  if (found !== undefined) {
-    sendRefusal(res, found, bodyPending);
-    return;
-  }
-  // An `ask` held for a person reads the whole body first (its hash is what is approved) and replays it.
-  const hold = new BodyHold(req, ctx.limits.maxScannedBodyBytes);
-  const verdict = await ctx.gate.check(subject, (s) => hold.read(s));
-  if (hold.held) req.socket.setTimeout(ctx.limits.idleTimeoutMs);
-  if (!verdict.ok) {
-    sendRefusal(res, verdict.refusal, bodyPending && !hold.held);
-    return;
-  }
-  // The same scan context object the headers were scanned with: the credential route is keyed by it.
-  const sc = pre;
-  const first = verdict.addresses[0];
-  if (first === undefined) return;
   const servername = tunnel.host.type === 'dns' ? tunnel.host.name : undefined;
-  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port: tunnel.port, method, path, headers, sc, tls: { servername } });
+  await scanDecideForward(ctx, req, res, { method, host: tunnel.host, port: tunnel.port, path, scheme: 'https', bodyPending, tls: { servername } });
 }
