@@ -5,11 +5,11 @@
  * on the audit channel, and report when it dies. Any failure to start is a
  * `CORDON_BROKER` error: the run does not start.
  */
+import { processEntry } from '../process-entry.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { publishDecision } from '../audit/publish.js';
 import type { FingerprintMatcherData } from '../dlp/fingerprint.js';
 import { CordonError } from '../errors.js';
@@ -31,17 +31,6 @@ export interface BrokerProcess {
 
 /** Variables a command source may need besides the ones it names (a secret manager CLI finds its config and session through them). */
 const COMMAND_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS', 'GNUPGHOME', 'SSH_AUTH_SOCK'];
-
-function entry(): { file: string; execArgv: string[] } {
-  if (import.meta.url.endsWith('.ts')) {
-    return { file: fileURLToPath(new URL('./broker-process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
-  }
-  for (const rel of ['./broker-process.js', '../broker/broker-process.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(file)) return { file, execArgv: [] };
-  }
-  throw new CordonError('CORDON_BROKER', 'the credential broker entry point (broker/broker-process.js) is missing from this installation; rebuild with npm run build');
-}
 
 /** The policy's credentials as broker configuration (header names lowercased; default `authorization`). */
 export function brokerCredentials(policy: LoadedPolicy): BrokerCredential[] {
@@ -80,7 +69,7 @@ export async function spawnBroker(policy: LoadedPolicy, o: SpawnBrokerOptions): 
   if (policy.settings.egress?.tls?.inspect === false) {
     process.stderr.write('cordon: warning: egress.tls.inspect is false, so HTTPS requests are opaque tunnels: credentials are swapped only on plain HTTP to loopback, and a placeholder sent over HTTPS is not seen\n');
   }
-  const { file, execArgv } = entry();
+  const { file, execArgv } = processEntry('broker/broker-process', 'CORDON_BROKER', 'credential broker');
   // mkdtemp makes the directory 0700; the sandbox has its own /tmp, and nothing binds this one in.
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'cordon-broker-'));
   const cleanup = (): void => rmSync(socketDir, { recursive: true, force: true });

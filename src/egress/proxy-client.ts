@@ -4,10 +4,10 @@
  * listeners, republish its decisions on the audit channel, and report when it
  * dies (the caller ends the run: fail closed).
  */
+import { processEntry } from '../process-entry.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { AskInput } from '../approval/request.js';
 import type { ProxyCredentials } from '../broker/ipc.js';
 import { publishDecision } from '../audit/publish.js';
@@ -27,22 +27,6 @@ export interface ProxyProcess {
   /** Resolves with a one-line description when the proxy process exits. */
   readonly exited: Promise<string>;
   stop(): void;
-}
-
-/**
- * Where the entry point is: the .ts source under tsx; next to this module in
- * the tsc build (dist/egress/); from the esbuild bundle (dist/bin/chunk-*.js),
- * the tsc build beside it (dist/egress/), since the entry must be its own file.
- */
-function entry(): { file: string; execArgv: string[] } {
-  if (import.meta.url.endsWith('.ts')) {
-    return { file: fileURLToPath(new URL('./proxy-process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
-  }
-  for (const rel of ['./proxy-process.js', '../egress/proxy-process.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(file)) return { file, execArgv: [] };
-  }
-  throw new CordonError('CORDON_EGRESS_PROXY', 'the egress proxy entry point (egress/proxy-process.js) is missing from this installation; rebuild with npm run build');
 }
 
 /** The load options that make the proxy load exactly the files the supervisor's policy came from. */
@@ -97,7 +81,7 @@ export function upstreamCa(o: SpawnProxyOptions): string | undefined {
 
 export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptions = {}): Promise<ProxyProcess> {
   const extraCa = upstreamCa(o);
-  const { file, execArgv } = entry();
+  const { file, execArgv } = processEntry('egress/proxy-process', 'CORDON_EGRESS_PROXY', 'egress proxy');
   const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
   const waiters = new Map<string, () => void>();
   let ready: ((rules: number) => void) | undefined;

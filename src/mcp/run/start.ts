@@ -7,10 +7,10 @@
  * the command does not run; if it dies later, the port refuses connections
  * (no tool call gets through).
  */
+import { processEntry } from '../../process-entry.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { publishDecision } from '../../audit/publish.js';
 import { CordonError } from '../../errors.js';
 import { proxyLoadOptions } from '../../egress/proxy-client.js';
@@ -43,15 +43,6 @@ export function mayConfigureMcpServers(options: LoadOptions): boolean {
   return false;
 }
 
-function entry(): { file: string; execArgv: string[] } {
-  if (import.meta.url.endsWith('.ts')) return { file: fileURLToPath(new URL('./gateway-process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
-  for (const rel of ['./gateway-process.js', '../mcp/run/gateway-process.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(file)) return { file, execArgv: [] };
-  }
-  throw new CordonError('CORDON_MCP_SERVER', 'the MCP gateway entry point (mcp/run/gateway-process.js) is missing from this installation; rebuild with npm run build');
-}
-
 /** The gateway's environment: the scrubbed allowlist, home and state paths, and only the variables its servers' headers name. */
 function gatewayEnv(loaded: LoadedPolicy): Record<string, string> {
   const env: Record<string, string> = scrubEnvironment(process.env).env;
@@ -81,7 +72,7 @@ export interface RunMcp {
 export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string): RunMcp {
   const token = newToken();
   const url = `http://127.0.0.1:${SANDBOX_MCP_PORT}/mcp`;
-  const { file, execArgv } = entry();
+  const { file, execArgv } = processEntry('mcp/run/gateway-process', 'CORDON_MCP_SERVER', 'MCP gateway');
   const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: gatewayEnv(loaded) });
   let stopping = false;
   let fatal: string | undefined;
