@@ -209,8 +209,8 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       rule: 'default',
       reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
     });
-    // Approvals and the trifecta check: only with network (without it the sandbox has no external-communication leg).
-    if (spec.network.mode === 'proxy') {
+    // Approvals and the trifecta check: with network, or MCP servers (their asks come from the gateway process).
+    if (spec.network.mode === 'proxy' || plan.mcpServers.length > 0) {
       const loadedForApprovals = (await policy.get()).loaded;
       const { startRunApprovals } = await import('../approval/run.js');
       approvals = await startRunApprovals({
@@ -237,9 +237,11 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       });
     }
     // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
+    const sessionApprovals = approvals;
+    const ask = sessionApprovals === undefined ? undefined : (a: Parameters<SessionApprovals['ask']>[0]) => sessionApprovals.ask(a);
     const mcp = plan.mcpServers.length === 0
       ? undefined
-      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd()));
+      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd(), ask));
     const withPlaceholders = broker === undefined ? spec : { ...spec, env: { ...spec.env, ...broker.placeholders } };
     const runSpec = egress?.trust?.apply(withPlaceholders) ?? withPlaceholders;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).

@@ -2,9 +2,13 @@
  * Call policy for `tools/call`, `resources/read` and `prompts/get`: the
  * request becomes an `mcp__server__tool` subject (resources and prompts as
  * the pseudo-tools `resources/read` and `prompts/get`, which no real tool
- * name can spell) and the policy engine decides. Only `allow` passes: `ask`
- * is refused until approvals exist, and tool annotations are never read.
+ * name can spell) and the policy engine decides. `allow` passes; `ask` becomes
+ * a pending approval when the decider has an approver (the gateway of
+ * `cordon run`, whose supervisor runs the approval service) and is refused
+ * otherwise (standalone `cordon mcp wrap`/`serve`). Tool annotations are
+ * never read.
  */
+import type { AskInput } from '../approval/request.js';
 import { describeOrigin } from '../policy/engine.js';
 import type { Decision, Subject } from '../policy/types.js';
 import { isObject } from './jsonrpc.js';
@@ -22,10 +26,17 @@ export interface CallTarget {
   readonly args: unknown;
 }
 
-/** The decision-maker the gateway needs: `Policy` satisfies it. */
+/** A person's answer about one exact call (never rejects; a rejection is treated as a deny too). */
+export type McpApprover = (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
+
+/** The decision-maker the gateway needs: `Policy` satisfies it. `approve`: where an `ask` goes (absent: refused). */
 export interface CallDecider {
   decide(subject: Subject): Decision;
+  readonly approve?: McpApprover;
 }
+
+/** Why an `ask` is refused when no approval service can be reached (standalone `cordon mcp wrap`/`serve`). */
+export const NO_APPROVALS = 'This call needs a person\'s approval, and this gateway has no approval service (a standalone `cordon mcp wrap`/`cordon mcp serve`), so it is refused. Run the agent under `cordon run`, whose approvals reach a person (terminal prompt, `cordon approvals`, `cordon ui`, webhook), or add an allow rule for it if it is expected.';
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const NAME = /^[^\u0000-\u001f\u007f]{1,256}$/u;
@@ -62,6 +73,8 @@ export interface CallVerdict {
   readonly rule: string;
   readonly reason: string;
   readonly mandatory: boolean;
+  /** For `ask`: the rule's own explanation (what the person is shown), without the refusal sentence. */
+  readonly ruleReason?: string;
 }
 
 export function decideCall(policy: CallDecider, server: string, target: CallTarget): CallVerdict {
@@ -73,10 +86,8 @@ export function decideCall(policy: CallDecider, server: string, target: CallTarg
   }
   const rule = d.rules.length === 0 ? 'default' : d.rules.map(describeOrigin).join('; ');
   if (d.effect === 'allow') return { allow: true, effect: 'allow', rule, reason: d.reason, mandatory: d.mandatory };
-  const reason = d.effect === 'ask'
-    ? `${d.reason} This call needs a person's approval, and the MCP gateway cannot ask for one yet, so it is refused; add an allow rule for it if it is expected.`
-    : d.reason;
-  return { allow: false, effect: d.effect, rule, reason, mandatory: d.mandatory };
+  if (d.effect === 'ask') return { allow: false, effect: 'ask', rule, reason: `${d.reason} ${NO_APPROVALS}`, mandatory: d.mandatory, ruleReason: d.reason };
+  return { allow: false, effect: d.effect, rule, reason: d.reason, mandatory: d.mandatory };
 }
 
 /** The `tools/call` result that tells the agent a call was refused by policy (not a tool failure). */

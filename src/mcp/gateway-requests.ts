@@ -1,13 +1,16 @@
 /**
  * Client requests: `tools/call`, `resources/read` and `prompts/get` go through
  * the pin gate, the call policy and the argument scanners; anything else is
- * forwarded untouched. A refused call is answered by the gateway itself:
+ * forwarded untouched. A call the policy asks about is held until a person
+ * answers (`call-approval.ts`) when an approval service is wired in. A
+ * refused call is answered by the gateway itself:
  * `tools/call` with an `isError` result, the others with a policy error. An
  * allowed call is forwarded first and recorded right after, in the same
  * turn, so the server starts on it while the audit record is written.
  */
 import type { Finding } from '../audit/record.js';
 import { mcpEvent } from './audit.js';
+import { holdForApproval } from './call-approval.js';
 import { callTarget, decideCall, isPolicyMethod, refusalResult, type CallTarget } from './call-policy.js';
 import type { GatewayContext } from './gateway.js';
 import { sha256 } from './tool-hash.js';
@@ -70,7 +73,9 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
     }
   }
   const v = decideCall(ctx.o.policy, server, target);
-  if (!v.allow) {
+  // `ask` with an approval service (cordon run): held for a person's answer about exactly this call.
+  const approve = v.effect === 'ask' ? ctx.o.policy.approve : undefined;
+  if (!v.allow && approve === undefined) {
     ctx.audit(mcpEvent(subject, v.effect, v.rule, v.reason, { mandatory: v.mandatory }));
     refuse(ctx, m.id, m.method, subject, v.rule, v.reason);
     return;
@@ -81,19 +86,30 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
     refuse(ctx, m.id, m.method, subject, 'argument scan', `${scan.error}; refused rather than sent unscanned`);
     return;
   }
-  if (scan.findings.length > 0) {
-    // The arguments carry a secret: records name the call and the arguments' hash, never the arguments.
-    const bare = `mcp__${server}__${target.tool} [arguments withheld, sha256 ${sha256(JSON.stringify(target.args) ?? '')}]`;
-    const reason = `the arguments carry ${scan.findings.length === 1 ? 'a finding' : `${scan.findings.length} findings`} (${[...new Set(scan.findings.map((f) => f.detector))].join(', ')})`;
-    if (ctx.o.argumentAction === 'block') {
-      ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${reason}; not sent`, { findings: scan.findings }));
-      refuse(ctx, m.id, m.method, bare, 'argument scan', `${reason}; the call was not sent`);
-      return;
-    }
-    forward({ id: m.id, method: m.method, subject: bare });
-    ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${reason}; sent anyway (report mode)`, { findings: scan.findings, reportOnly: true }));
+  // The arguments carry a secret: records name the call and the arguments' hash, never the arguments.
+  const bare = scan.findings.length === 0 ? undefined : `mcp__${server}__${target.tool} [arguments withheld, sha256 ${sha256(JSON.stringify(target.args) ?? '')}]`;
+  const found = `the arguments carry ${scan.findings.length === 1 ? 'a finding' : `${scan.findings.length} findings`} (${[...new Set(scan.findings.map((f) => f.detector))].join(', ')})`;
+  if (bare !== undefined && ctx.o.argumentAction === 'block') {
+    ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${found}; not sent`, { findings: scan.findings }));
+    refuse(ctx, m.id, m.method, bare, 'argument scan', `${found}; the call was not sent`);
     return;
   }
-  forward({ id: m.id, method: m.method, subject, ...(target.tool === 'resources/read' ? { uri: (target.args as { uri: string }).uri } : {}) });
-  ctx.audit(mcpEvent(subject, 'allow', v.rule, v.reason, { mandatory: v.mandatory }));
+  const send = (rule: string, reason: string): void => {
+    if (bare !== undefined) {
+      forward({ id: m.id, method: m.method, subject: bare });
+      ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${found}; sent anyway (report mode)`, { findings: scan.findings, reportOnly: true }));
+      return;
+    }
+    forward({ id: m.id, method: m.method, subject, ...(target.tool === 'resources/read' ? { uri: (target.args as { uri: string }).uri } : {}) });
+    ctx.audit(mcpEvent(subject, 'allow', rule, reason, { mandatory: v.mandatory }));
+  };
+  if (approve !== undefined) {
+    holdForApproval(approve, { server, target, subject: bare ?? subject, verdict: v }, {
+      audit: ctx.audit,
+      approved: (reason) => send(v.rule, reason),
+      refused: (reason) => refuse(ctx, m.id, m.method, bare ?? subject, v.rule, reason),
+    });
+    return;
+  }
+  send(v.rule, v.reason);
 }

@@ -179,6 +179,11 @@ export class McpGateway {
       return;
     }
     handleRequest(this.ctx, m, (pending) => {
+      // A call held for approval is forwarded later: the server may have gone, or the id been reused, meanwhile.
+      if (this.#closed || this.#clientPending.has(key)) {
+        ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, this.#closed ? `the MCP server ${this.ctx.o.server} stopped; the call was not sent` : 'a request with this id is already in flight; the call was not sent'), { kind: 'response', id: m.id });
+        return;
+      }
       this.#clientPending.set(key, pending);
       ports.toServer(m.raw);
     });

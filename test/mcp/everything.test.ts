@@ -49,10 +49,10 @@ void describe('server-everything through the gateway (stdio, unsandboxed)', () =
     assert.match(textOf(denied), /Blocked by cordon security policy.*test deny/is);
   });
 
-  void it('refuses a tool no rule allows (ask is refused until approvals exist)', async () => {
+  void it('refuses a tool no rule allows (standalone wrap has no approval service; the reason says how to get asked)', async () => {
     const r = await w.client.callTool({ name: 'get-env', arguments: {} });
     assert.equal(r.isError, true);
-    assert.match(textOf(r), /needs a person's approval/);
+    assert.match(textOf(r), /needs a person's approval.*no approval service.*cordon run/s);
   });
 
   void it('records every decision in the audit log', () => {

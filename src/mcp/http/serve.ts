@@ -7,6 +7,7 @@ import type { LoadedPolicy } from '../../policy/load.js';
 import { Policy } from '../../policy/policy.js';
 import { injectionArgumentScanner, type ArgumentScanner } from '../argument-scanner.js';
 import type { AuditSink } from '../audit.js';
+import type { CallDecider, McpApprover } from '../call-policy.js';
 import { InjectionScanner } from '../injection.js';
 import { PinStore } from '../pin-store.js';
 import { resolveServer } from '../server-config.js';
@@ -33,6 +34,8 @@ export interface ServeOptions {
   readonly publicPort?: number;
   readonly origins?: readonly string[];
   readonly maxMessageBytes?: number;
+  /** Where calls the policy asks about go (the gateway of `cordon run`); absent: they are refused. */
+  readonly approve?: McpApprover;
 }
 
 export interface RunningGateway {
@@ -44,7 +47,8 @@ export interface RunningGateway {
 }
 
 export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): Promise<RunningGateway> {
-  const policy = new Policy(loaded);
+  const decider = new Policy(loaded);
+  const policy: CallDecider = o.approve === undefined ? decider : { decide: (s) => decider.decide(s), approve: o.approve };
   const scanner = new InjectionScanner();
   const base: BuildOptions = {
     policy, scanner, argumentScanners: [injectionArgumentScanner(scanner), ...o.argumentScanners],

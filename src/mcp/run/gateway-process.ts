@@ -5,7 +5,9 @@
  * loads the same policy files, starts every configured server (each stdio
  * one in its own sandbox), serves the listener made inside the agent's
  * sandbox, and sends every decision to the supervisor, which owns the audit
- * log. If the supervisor goes away, it stops its servers and exits.
+ * log. A call the policy asks about is sent to the supervisor's approval
+ * service (`ask`) and held until its `verdict`. If the supervisor goes away,
+ * held calls are denied, and it stops its servers and exits.
  */
 import type { Server } from 'node:net';
 import { onDecision } from '../../audit/publish.js';
@@ -13,6 +15,7 @@ import { DecisionEventSchema } from '../../audit/record.js';
 import { FingerprintMatcher } from '../../dlp/fingerprint.js';
 import { loadPolicyCached } from '../../policy/cache.js';
 import { publishSink } from '../audit.js';
+import type { McpApprover } from '../call-policy.js';
 import { dlpArgumentScanner } from '../dlp-argument-scanner.js';
 import { startHttpGateway, type RunningGateway } from '../http/serve.js';
 import { FromGatewaySchema, ToGatewaySchema, type FromGateway } from './ipc.js';
@@ -33,6 +36,30 @@ if (typeof process.send !== 'function') {
 }
 
 let gateway: RunningGateway | undefined;
+
+/** Calls held for a person's answer, by sequence number; a gone supervisor denies them all. */
+const held = new Map<number, (o: { approved: boolean; id: string; reason: string }) => void>();
+let seq = 0;
+const approve: McpApprover = (ask) => new Promise((resolve) => {
+  if (!process.connected) {
+    resolve({ approved: false, id: 'none', reason: 'The supervisor is gone; an ask is a deny.' });
+    return;
+  }
+  const n = ++seq;
+  held.set(n, resolve);
+  try {
+    send({ type: 'ask', seq: n, ask });
+  } catch (e) {
+    held.delete(n);
+    resolve({ approved: false, id: 'none', reason: `The call could not be sent for approval (${e instanceof Error ? e.message.slice(0, 200) : 'error'}); an ask is a deny.` });
+  }
+});
+const denyHeld = (reason: string): void => {
+  for (const [n, resolve] of [...held]) {
+    held.delete(n);
+    resolve({ approved: false, id: 'none', reason });
+  }
+};
 onDecision((event) => {
   const e = DecisionEventSchema.safeParse(event);
   if (e.success) send({ type: 'decision', event: e.data });
@@ -41,7 +68,10 @@ const stop = (): void => {
   void (gateway?.close() ?? Promise.resolve()).finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();
 };
-process.on('disconnect', stop);
+process.on('disconnect', () => {
+  denyHeld('The supervisor went away before an answer; an ask is a deny.');
+  stop();
+});
 process.on('SIGTERM', stop);
 process.on('message', (raw: unknown, handle: unknown) => {
   const parsed = ToGatewaySchema.safeParse(raw);
@@ -57,6 +87,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
           gateway = await startHttpGateway(loaded, {
             target: { kind: 'all' }, token: m.token, publicPort: m.port, argumentScanners: [dlpArgumentScanner(known)],
             audit: publishSink, log: (l) => process.stderr.write(`${l}\n`), cwd: m.cwd, env: process.env, pinDir: m.pinDir,
+            ...(m.approvals === true ? { approve } : {}),
           });
           send({ type: 'ready', servers: [...gateway.servers] });
         })
@@ -68,6 +99,12 @@ process.on('message', (raw: unknown, handle: unknown) => {
       if (typeof handle !== 'object' || handle === null || !('listen' in handle)) fatal('listener message without a server handle');
       gateway.front.adopt(handle as Server);
       send({ type: 'attached' });
+      break;
+    }
+    case 'verdict': {
+      const resolve = held.get(m.seq);
+      held.delete(m.seq);
+      resolve?.({ approved: m.approved, id: m.id, reason: m.reason });
       break;
     }
   }

@@ -4,6 +4,7 @@
  * traffic, so nothing it says is used unchecked).
  */
 import { z } from 'zod';
+import { AskInputSchema } from '../../approval/request.js';
 import { DecisionEventSchema } from '../../audit/record.js';
 
 const LoadOptionsSchema = z.strictObject({
@@ -36,8 +37,12 @@ export const ToGatewaySchema = z.discriminatedUnion('type', [
     cwd: z.string(),
     pinDir: z.string(),
     known: KnownSchema.optional(),
+    /** The supervisor runs an approval service: calls the policy asks about are sent to it (`ask`), else refused. */
+    approvals: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('listener') }),
+  /** A person's answer (or the service's deny) to the gateway's `ask` with this sequence number. */
+  z.strictObject({ type: z.literal('verdict'), seq: z.number().int().positive(), approved: z.boolean(), id: z.string().max(64), reason: z.string().max(4096) }),
 ]);
 export type ToGateway = z.infer<typeof ToGatewaySchema>;
 
@@ -47,5 +52,7 @@ export const FromGatewaySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('attached') }),
   z.strictObject({ type: z.literal('decision'), event: DecisionEventSchema }),
   z.strictObject({ type: z.literal('fatal'), message: z.string().max(2000) }),
+  /** A call the policy asks about, held in the gateway until the `verdict` with the same sequence number. */
+  z.strictObject({ type: z.literal('ask'), seq: z.number().int().positive(), ask: AskInputSchema }),
 ]);
 export type FromGateway = z.infer<typeof FromGatewaySchema>;

@@ -5,12 +5,15 @@
  * network namespace, and tell the agent where it is (`CORDON_MCP_URL`,
  * `CORDON_MCP_TOKEN`, `CORDON_MCP_CONFIG`). If the gateway cannot start,
  * the command does not run; if it dies later, the port refuses connections
- * (no tool call gets through).
+ * (no tool call gets through). Calls the policy asks about come back over
+ * the IPC channel (`ask`) and go to the session's approval service; the
+ * gateway holds each until its `verdict`.
  */
 import { processEntry } from '../../process-entry.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
+import type { AskInput } from '../../approval/request.js';
 import { publishDecision } from '../../audit/publish.js';
 import { CordonError } from '../../errors.js';
 import { proxyLoadOptions } from '../../egress/proxy-client.js';
@@ -69,7 +72,10 @@ export interface RunMcp {
   stop(): void;
 }
 
-export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string): RunMcp {
+/** The supervisor's approval service, as the gateway needs it. */
+export type RunApprover = (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
+
+export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string, approve?: RunApprover): RunMcp {
   const token = newToken();
   const url = `http://127.0.0.1:${SANDBOX_MCP_PORT}/mcp`;
   const { file, execArgv } = processEntry('mcp/run/gateway-process', 'CORDON_MCP_SERVER', 'MCP gateway');
@@ -105,6 +111,12 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
       case 'fatal':
         fatal = m.message;
         break;
+      case 'ask': {
+        const answer = (o: { approved: boolean; id: string; reason: string }): void => send({ type: 'verdict', seq: m.seq, approved: o.approved, id: o.id.slice(0, 64), reason: o.reason.slice(0, 4096) });
+        if (approve === undefined) answer({ approved: false, id: 'none', reason: 'No approval service runs in this session; an ask is a deny.' });
+        else approve({ ...m.ask, boundary: 'mcp' }).then(answer, (e: unknown) => answer({ approved: false, id: 'none', reason: `The approval service failed (${e instanceof Error ? e.message : 'error'}); an ask is a deny.` }));
+        break;
+      }
     }
   });
   void exited.then((why) => {
@@ -119,7 +131,10 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
     const c = collectKnownSecrets({ env: process.env, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
     return c.set.size === 0 ? undefined : c.set.matcher().toJSON();
   })();
-  void known.then((k) => send({ type: 'config', load: proxyLoadOptions(loaded, profile), token, port: SANDBOX_MCP_PORT, cwd, pinDir: defaultPinDir(), ...(k === undefined ? {} : { known: k }) }), () => child.kill('SIGKILL'));
+  void known.then((k) => send({
+    type: 'config', load: proxyLoadOptions(loaded, profile), token, port: SANDBOX_MCP_PORT, cwd, pinDir: defaultPinDir(),
+    ...(k === undefined ? {} : { known: k }), ...(approve === undefined ? {} : { approvals: true }),
+  }), () => child.kill('SIGKILL'));
   const timeout = <T>(p: Promise<T>, what: string, ms: number): Promise<T> => Promise.race([
     p,
     exited.then((why) => Promise.reject(new CordonError('CORDON_MCP_SERVER', `the MCP gateway did not start (${why})`))),
@@ -146,7 +161,7 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
 }
 
 /** The gateway for a run, when the policy configures MCP servers (`options`: the run's policy load options, for the cheap pre-check). */
-export function mcpForRun(options: LoadOptions, load: () => Promise<LoadedPolicy>, profile: string | undefined, cwd: string): Promise<RunMcp | undefined> {
+export function mcpForRun(options: LoadOptions, load: () => Promise<LoadedPolicy>, profile: string | undefined, cwd: string, approve?: RunApprover): Promise<RunMcp | undefined> {
   if (!mayConfigureMcpServers(options)) return Promise.resolve(undefined);
-  return load().then((loaded) => (Object.keys(loaded.settings.mcp?.servers ?? {}).length === 0 ? undefined : startRunMcp(loaded, profile, cwd)));
+  return load().then((loaded) => (Object.keys(loaded.settings.mcp?.servers ?? {}).length === 0 ? undefined : startRunMcp(loaded, profile, cwd, approve)));
 }
