@@ -46,6 +46,9 @@ export interface McpIo {
   readonly stderr: (text: string) => void;
 }
 
+/** How long an MCP decision may wait before its record is appended (see AuditWriterOptions.deferMs). */
+export const AUDIT_DEFER_MS = 10;
+
 const defaultIo = (): McpIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: (t) => process.stderr.write(t) });
 
 /** `cordon mcp wrap [--name N] -- CMD...`: returns the server's exit status (125 when cordon failed before starting it). */
@@ -70,7 +73,8 @@ export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {},
   });
   const given = process.env['CORDON_SESSION'];
   const session = given !== undefined && isSessionId(given) ? given : newSessionId();
-  const writer = AuditWriter.open({ dir: path.resolve(loaded.settings.audit?.dir ?? stateDir()), session });
+  // Records are appended within 10 ms, off the reply's critical path (flushed on close, signals and exit); calls are refused once the log fails.
+  const writer = AuditWriter.open({ dir: path.resolve(loaded.settings.audit?.dir ?? stateDir()), session, deferMs: AUDIT_DEFER_MS });
   const unsubscribe = writer.subscribe();
   try {
     const scanner = new InjectionScanner();
@@ -82,7 +86,7 @@ export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {},
       server: conf.name, launch: cmd, policy, scanner, injectionAction: conf.injection, firstUse: conf.firstUse,
       argumentScanners: [injectionArgumentScanner(scanner), await dlpScanner(loaded), ...(opts.argumentScanners ?? [])],
       argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
-      pins: new PinStore(opts.pinDir), ...(opts.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: opts.maxMessageBytes } }), log: (l) => io.stderr(`${l}\n`),
+      pins: new PinStore(opts.pinDir), auditReady: () => writer.healthy, ...(opts.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: opts.maxMessageBytes } }), log: (l) => io.stderr(`${l}\n`),
     }, server, io.stdin, io.stdout);
     const status = await bridge.done;
     process.off('SIGTERM', stop);

@@ -13,7 +13,7 @@ import { publishSink } from '../mcp/audit.js';
 import { newToken } from '../mcp/http/guard.js';
 import { clientConfig, startHttpGateway, type ServeTarget } from '../mcp/http/serve.js';
 import { loadPolicyCached } from '../policy/cache.js';
-import { dlpScanner } from './mcp-cmd.js';
+import { AUDIT_DEFER_MS, dlpScanner } from './mcp-cmd.js';
 import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 
 export interface McpServeOptions extends PolicyCommonOptions {
@@ -55,11 +55,12 @@ export async function mcpServe(cmd: readonly string[], o: McpServeOptions, out: 
   const given = process.env['CORDON_MCP_TOKEN'];
   const token = given !== undefined && given.length >= 32 ? given : newToken();
   const session = process.env['CORDON_SESSION'] !== undefined && isSessionId(process.env['CORDON_SESSION']) ? process.env['CORDON_SESSION'] : newSessionId();
-  const writer = AuditWriter.open({ dir: path.resolve(loaded.settings.audit?.dir ?? stateDir()), session });
+  // As for wrap: records off the reply's critical path, flushed on close and exit; calls refused once the log fails.
+  const writer = AuditWriter.open({ dir: path.resolve(loaded.settings.audit?.dir ?? stateDir()), session, deferMs: AUDIT_DEFER_MS });
   const unsubscribe = writer.subscribe();
   try {
     const gw = await startHttpGateway(loaded, {
-      target: t, token, argumentScanners: [await dlpScanner(loaded)], audit: publishSink, log: (l) => err(`${l}\n`), cwd: process.cwd(), env: process.env,
+      target: t, token, argumentScanners: [await dlpScanner(loaded)], audit: publishSink, auditReady: () => writer.healthy, log: (l) => err(`${l}\n`), cwd: process.cwd(), env: process.env,
       ...(o.pinDir === undefined ? {} : { pinDir: o.pinDir }), ...(o.origin === undefined ? {} : { origins: o.origin }),
     });
     const bound = await gw.front.listen(port, host);

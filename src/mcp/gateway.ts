@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type GatewayLimits } from './limits.js';
 import type { GatewayOptions, GatewayPorts } from './options.js';
 import { publishSink, mcpEvent } from './audit.js';
 import { ToolGate } from './tool-gate.js';
+import { isPolicyMethod } from './call-policy.js';
 import { handleRequest, type Pending } from './gateway-requests.js';
 import { handleResponse } from './gateway-responses.js';
 import { handleServerRequest } from './gateway-server-requests.js';
@@ -25,6 +26,7 @@ export interface GatewayContext {
   readonly tools: ToolGate;
   readonly ports: GatewayPorts;
   readonly audit: NonNullable<GatewayOptions['audit']>;
+  readonly auditReady: () => boolean;
   readonly log: (line: string) => void;
 }
 
@@ -58,7 +60,7 @@ export class McpGateway {
     this.#refreshTimeout = opts.refreshTimeoutMs ?? 10_000;
     this.ctx = {
       o: { server: opts.server, launch: opts.launch, policy: opts.policy, argumentScanners: opts.argumentScanners ?? [], argumentAction: opts.argumentAction ?? 'block', injectionAction },
-      scanner, limits, ports, audit, log,
+      scanner, limits, ports, audit, log, auditReady: opts.auditReady ?? (() => true),
       tools: new ToolGate({
         server: opts.server, launch: opts.launch, pins: opts.pins, firstUse: opts.firstUse ?? 'pin', scanner, action: injectionAction,
         shadow: opts.shadow ?? null, maxTools: limits.maxTools, audit, log, now: opts.now ?? (() => new Date()),
@@ -176,6 +178,11 @@ export class McpGateway {
     }
     if (this.#clientPending.size >= this.ctx.limits.maxPending) {
       ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `too many requests in flight (${this.ctx.limits.maxPending}); retry when some have finished`), { kind: 'response', id: m.id });
+      return;
+    }
+    if (isPolicyMethod(m.method) && !this.ctx.auditReady()) {
+      // Fail closed: a call is never forwarded when its decision cannot be recorded.
+      ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, 'cordon cannot record decisions any more (the audit log could not be written); the call was not sent'), { kind: 'response', id: m.id });
       return;
     }
     handleRequest(this.ctx, m, (pending) => {

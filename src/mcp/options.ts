@@ -29,6 +29,12 @@ export interface GatewayOptions {
   readonly firstUse?: FirstUse;
   readonly shadow?: ShadowRegistry;
   readonly audit?: AuditSink;
+  /**
+   * False when decisions can no longer be recorded (the audit log failed):
+   * calls (`tools/call`, `resources/read`, `prompts/get`) are then refused
+   * with an error instead of forwarded unrecorded. Default: always ready.
+   */
+  readonly auditReady?: () => boolean;
   readonly limits?: Partial<GatewayLimits>;
   /** Diagnostics (stderr; stdout is the MCP stream). */
   readonly log?: (line: string) => void;

@@ -25,6 +25,8 @@ export interface BuildOptions {
   readonly argumentAction: 'block' | 'report';
   readonly pins: PinStore | null;
   readonly audit: AuditSink;
+  /** False once decisions cannot be recorded: calls are refused (see GatewayOptions.auditReady). */
+  readonly auditReady?: () => boolean;
   readonly log: (line: string) => void;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
@@ -66,6 +68,7 @@ export async function configuredServers(loaded: LoadedPolicy, o: BuildOptions, o
     const gateway: GatewayOptions = {
       server: name, launch, policy: o.policy, scanner: o.scanner, injectionAction: resolved.injection, firstUse: resolved.firstUse,
       argumentScanners: o.argumentScanners, argumentAction: o.argumentAction, pins: o.pins, shadow, audit: o.audit, log: o.log,
+      ...(o.auditReady === undefined ? {} : { auditReady: o.auditReady }),
       ...(o.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: o.maxMessageBytes } }),
     };
     let target: UpstreamTarget;

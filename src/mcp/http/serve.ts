@@ -28,6 +28,8 @@ export interface ServeOptions {
   readonly argumentScanners: readonly ArgumentScanner[];
   readonly pinDir?: string;
   readonly audit: AuditSink;
+  /** False once decisions cannot be recorded: calls are refused (see GatewayOptions.auditReady). */
+  readonly auditReady?: () => boolean;
   readonly log: (line: string) => void;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
@@ -54,6 +56,7 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
     policy, scanner, argumentScanners: [injectionArgumentScanner(scanner), ...o.argumentScanners],
     argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
     pins: new PinStore(o.pinDir), audit: o.audit, log: o.log, cwd: o.cwd, env: o.env,
+    ...(o.auditReady === undefined ? {} : { auditReady: o.auditReady }),
     ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
   };
   const frontOpts = {
@@ -83,6 +86,7 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
   const gateway = {
     server: conf.name, launch, policy, scanner, injectionAction: conf.injection, firstUse: conf.firstUse,
     argumentScanners: base.argumentScanners, argumentAction: base.argumentAction, pins: base.pins, audit: o.audit, log: o.log,
+    ...(o.auditReady === undefined ? {} : { auditReady: o.auditReady }),
     ...(o.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: o.maxMessageBytes } }),
   };
   const headers = expandHeaders(conf.name, loaded.settings.mcp?.servers?.[conf.name]?.headers ?? {}, o.env);
