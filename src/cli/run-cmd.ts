@@ -23,6 +23,7 @@ import { looksLikeCredential } from '../sandbox/env.js';
 import { realizePlan, type SandboxPlan } from '../sandbox/plan.js';
 import { readPlan, writePlan } from '../sandbox/plan-cache.js';
 import { runSandboxed } from '../sandbox/runner.js';
+import type { Speculation } from '../sandbox/early.js';
 import type { ListenerSink } from '../sandbox/net-handoff.js';
 import type { Violation } from '../sandbox/protect-sweep.js';
 import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
@@ -171,9 +172,9 @@ async function planAndKey(options: LoadOptions): Promise<{ key: string | null; p
 
 /**
  * Runs `cmd` in the sandbox. `prepared`: the policy key and cached plan, when
- * the caller (the run entry point) has looked them up already.
+ * the caller (the run entry point) has looked them up already, and its early sandbox.
  */
-export async function runCommand(cmd: readonly string[], opts: RunCommandOptions, prepared?: { key: string; plan: SandboxPlan }): Promise<number> {
+export async function runCommand(cmd: readonly string[], opts: RunCommandOptions, prepared?: { key: string; plan: SandboxPlan; speculation?: Speculation }): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no command given; write cordon run -- CMD [ARGS...]');
   const options = loadOptions(opts);
   const { plan, policy } = prepared === undefined
@@ -255,6 +256,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
       ...(mcp === undefined ? {} : { mcp: mcp.listener }),
       // A hook inside (Claude Code's PreToolUse hook running `cordon hook`) logs to the private state dir: keep its decisions.
+      ...(prepared?.speculation === undefined ? {} : { speculation: prepared.speculation }),
       beforeCleanup: ({ home }) => {
         for (const e of insideHookDecisions(path.join(home, '.local', 'state', 'cordon'))) publishDecision(e);
       },

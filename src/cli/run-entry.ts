@@ -2,58 +2,21 @@
  * The entry point of `cordon run` (bin/cordon starts it when the first
  * argument is `run`). It is bundled on its own, as one CommonJS file without
  * the command-line library, the policy loader, the egress proxy or the
- * approval service, so the common run starts in a few milliseconds: the
- * arguments parse with the small parser, the sandbox plan is cached, and the
- * policy allows no network and names no MCP servers.
+ * approval service.
  *
- * Anything else (help, an unusual argument, a changed policy, a run with
- * network) goes to the full program (main.js) before anything has been
- * started, so the two bundles never share a run.
+ * Its first act, before the rest of the file is even evaluated, is to spawn
+ * the sandbox of the last run of this very command line (src/sandbox/early.ts):
+ * bubblewrap builds it while cordon loads and computes this run's sandbox, and
+ * the command starts only if the two are identical. The rest (run-hot.ts)
+ * serves the common run and hands anything else (help, an unusual argument, a
+ * changed policy, a run with network) to the full program (main.js) before
+ * anything has been started, so the two bundles never share a run.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { policyCacheFile, policyKeyMaterial } from '../policy/cache-key.js';
-import { readPlan } from '../sandbox/plan-cache.js';
-import type { SandboxPlan } from '../sandbox/plan.js';
-import { isCordonError } from '../errors.js';
-import { exitCodeFor } from './exit.js';
-import { loadOptions } from './policy-options.js';
-import { parseRunArgs, type ParsedRun } from './run-args.js';
-import { runCommand } from './run-cmd.js';
+import { speculate } from '../sandbox/early.js';
 
-/** The cached plan when this run can be served here; null sends it to the full program. */
-function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
-  if (parsed.opts.reportOnly === true) return null;
-  const material = policyKeyMaterial(loadOptions(parsed.opts));
-  const entry = material === null ? null : readPlan(material);
-  if (entry === null) return null;
-  const { plan, policyKey } = entry;
-  if (plan.allowsNetwork || plan.mcpServers.length > 0 || !existsSync(policyCacheFile(policyKey))) return null;
-  return { key: policyKey, plan };
-}
+const speculation = process.argv[2] === 'run' ? speculate(process.cwd(), process.argv.slice(2)) : undefined;
 
-async function main(): Promise<void> {
-  const parsed = process.argv[2] === 'run' ? parseRunArgs(process.argv.slice(3)) : null;
-  const hot = parsed === null ? null : hotPlan(parsed);
-  if (parsed === null || hot === null) {
-    await import(pathToFileURL(path.join(import.meta.dirname, 'main.js')).href);
-    return;
-  }
-  try {
-    process.exitCode = await runCommand(parsed.cmd, parsed.opts, hot);
-  } catch (e) {
-    if (isCordonError(e)) {
-      process.stderr.write(`cordon: ${e.message}\n`);
-      process.exitCode = exitCodeFor(e.code, 'run');
-    } else {
-      process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 125;
-    }
-  }
-}
-
-main().catch((e: unknown) => {
+import('./run-hot.js').then(({ runHot }) => runHot(speculation)).catch((e: unknown) => {
   process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 125;
 });

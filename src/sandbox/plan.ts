@@ -175,9 +175,10 @@ function walkDenied(root: string, denied: (p: string) => boolean, limit: number)
     } catch {
       continue;
     }
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
     for (const e of entries) {
       if (++seen > limit) return { hits, truncated: true };
-      const p = path.join(dir, e.name);
+      const p = prefix + e.name;
       if (denied(p)) {
         hits.push(p);
         continue;
@@ -199,16 +200,25 @@ export function realizePlan(plan: SandboxPlan, opts: RealizeOptions): CompiledSp
 
   const hidden = new Set<string>();
   for (const p of plan.hideLiteral) if (visible(p) && existsSync(p)) hidden.add(p);
+  // One directory listing per directory, however many patterns name it (/etc has several).
+  const inDir = new Map<string, RegExp[]>();
   for (const { dir, regex } of plan.hideInDir) {
-    if (!visible(dir) || !existsSync(dir)) continue;
-    const re = new RegExp(regex.source, regex.flags);
+    if (!visible(dir)) continue;
+    const list = inDir.get(dir) ?? [];
+    list.push(new RegExp(regex.source, regex.flags));
+    inDir.set(dir, list);
+  }
+  for (const [dir, res] of inDir) {
+    let names: string[];
     try {
-      for (const name of readdirSync(dir)) {
-        const p = path.join(dir, name);
-        if (re.test(p)) hidden.add(p);
-      }
+      names = readdirSync(dir);
     } catch {
-      // unreadable: not visible either
+      continue; // absent or unreadable: not visible either
+    }
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`; // dir is absolute and normalized: no path.join per entry
+    for (const name of names) {
+      const p = prefix + name;
+      if (res.some((re) => re.test(p))) hidden.add(p);
     }
   }
   const anyDepth = plan.hideAnyDepth.map((r) => new RegExp(r.source, r.flags));

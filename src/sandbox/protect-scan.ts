@@ -6,7 +6,7 @@
  * truncates deep directories first; `node_modules` is not descended.
  */
 import { type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 
 export interface ScanLimits {
   /** Maximum number of directories read. */
@@ -46,7 +46,8 @@ export const GIT_DIR_PROTECTED = ['hooks', 'config', 'info/attributes'] as const
 
 export function factsOf(path: string): EntryFacts | undefined {
   try {
-    const st = lstatSync(path);
+    const st = lstatSync(path, { throwIfNoEntry: false }); // absence is the common case: no exception to build
+    if (st === undefined) return undefined;
     const kind: EntryKind = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
     const base = { kind, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
     return kind === 'symlink' ? { ...base, target: readlinkSync(path) } : base;
@@ -69,10 +70,11 @@ function isBareShaped(entries: readonly Dirent[]): boolean {
 
 /** Walk `workspace` within `limits`, collecting protected paths for `names`. */
 export function scanWorkspace(
-  workspace: string,
+  root: string,
   names: readonly string[],
   limits: ScanLimits = DEFAULT_SCAN_LIMITS,
 ): WorkspaceScan {
+  const workspace = normalize(root); // then prefix + name below is what path.join would give
   const single = new Set<string>();
   const multi = new Map<string, string[]>(); // first segment -> full names
   for (const n of names) {
@@ -112,8 +114,9 @@ export function scanWorkspace(
         gitDir(dir);
         continue;
       }
+      const prefix = dir.endsWith('/') ? dir : `${dir}/`; // dir is absolute and normalized: no path.join per entry
       for (const e of entries) {
-        const p = join(dir, e.name);
+        const p = prefix + e.name;
         if (e.isSymbolicLink()) {
           try {
             out.symlinks.set(p, readlinkSync(p));

@@ -6,11 +6,12 @@
  * the sandboxed process group, then the final sweep.
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, lstatSync, readFileSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, readFileSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
+import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
 import { sweep, type SweepContext, type Violation } from './protect-sweep.js';
@@ -57,6 +58,20 @@ export interface RunOptions {
    * directory). Everything there was written by the sandbox: treat it as untrusted.
    */
   readonly beforeCleanup?: (dirs: { readonly home: string; readonly tmp: string }) => void;
+  /**
+   * Called once bwrap is building the sandbox, before the command may start
+   * (it waits for the seccomp program, which is written only after this
+   * resolved): work that need not delay bwrap, such as opening the audit log.
+   * A rejection ends the run before the command has started (125). Ignored
+   * with `seccomp: false` (then it is called before spawning).
+   */
+  readonly beforeStart?: () => void | Promise<void>;
+  /**
+   * The run entry point's early sandbox (see early.ts): used when its argv is
+   * exactly the one computed now, else abandoned; this run's argv is
+   * remembered in `speculation.file` for the next run.
+   */
+  readonly speculation?: Speculation;
 }
 
 export interface RunResult {
@@ -81,9 +96,10 @@ function hiddenEntries(spec: SandboxSpec): NonNullable<BwrapLayout['hiddenEntrie
   const out: { path: string; kind: 'file' | 'dir' }[] = [];
   for (const p of spec.hidden) {
     try {
-      out.push({ path: p, kind: lstatSync(p).isDirectory() ? 'dir' : 'file' });
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (st !== undefined) out.push({ path: p, kind: st.isDirectory() ? 'dir' : 'file' });
     } catch {
-      // absent: nothing to hide
+      // unreadable: nothing to hide
     }
   }
   return out;
@@ -104,54 +120,95 @@ function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
   return { protectedPaths, pinnedDirs, hiddenEntries: hiddenEntries(spec) };
 }
 
-/** Run `argv` inside the sandbox described by `spec`. Never throws for run failures: see `RunResult.error`. */
+/** Resolves once `child` has exited (at once if it has). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+}
+
+function sameArgs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Run `argv` inside the sandbox described by `spec`. Never throws for run failures: see `RunResult.error`.
+ *
+ * bwrap is spawned as soon as its argv is known; it builds the sandbox while the checks that need no mount run
+ * here (command resolution, `beforeStart`, the seccomp program), and the command starts only once the program is
+ * written to bwrap's seccomp fd (the gate). A failed check writes a program that kills the command before it starts.
+ */
 export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const violations: Violation[] = [];
   const report = (v: Violation): void => {
     violations.push(v);
     opts.onViolation?.(v);
   };
-  const base = mkdtempSync(join(tmpdir(), 'cordon-'));
-  const home = join(base, 'home');
-  const tmp = join(base, 'tmp');
+  let early: EarlySandbox | null = opts.speculation?.early ?? null;
+  let dirs: RunDirs | undefined;
   let ownQuarantine = false;
   try {
-    mkdirSync(home, { mode: 0o700 });
-    mkdirSync(tmp, { mode: 0o700 });
+    dirs = early?.dirs ?? makeRunDirs();
+    const { base, home, tmp } = dirs;
     const bwrap = opts.bwrapPath ?? findBwrap();
-    resolveSandboxCommand(spec, [home, tmp], argv[0] ?? '');
-    const before = scanWorkspace(spec.workspace, spec.protectedNames, opts.scanLimits ?? DEFAULT_SCAN_LIMITS);
-    let seccompFd: number | undefined;
-    if (opts.seccomp !== false) {
-      const f = join(base, 'seccomp.bpf');
-      writeFileSync(f, buildSeccompFilter(), { mode: 0o600 });
-      seccompFd = openSync(f, 'r');
-      unlinkSync(f);
+    const gated = opts.seccomp !== false;
+    if (!gated) {
+      resolveSandboxCommand(spec, [home, tmp], argv[0] ?? '');
+      await opts.beforeStart?.();
     }
+    const before = scanWorkspace(spec.workspace, spec.protectedNames, opts.scanLimits ?? DEFAULT_SCAN_LIMITS);
     const proxied = spec.network.mode === 'proxy';
     const sink = opts.onNetworkListeners;
     if (proxied && sink === undefined) throw new CordonError('CORDON_INTERNAL', 'network mode proxy needs RunOptions.onNetworkListeners');
     const helper = proxied || opts.mcp !== undefined;
     const args = buildBwrapArgs(
       spec,
-      { home, tmp, statusFd: 3, ...(seccompFd === undefined ? {} : { seccompFd: 4 }), newSession: opts.newSession !== false, layout: layoutFrom(before, spec), nodePath: process.execPath, ...(opts.mcp === undefined ? {} : { mcpPort: opts.mcp.port }) },
+      { home, tmp, statusFd: STATUS_FD, ...(gated ? { seccompFd: SECCOMP_FD } : {}), newSession: opts.newSession !== false, layout: layoutFrom(before, spec), nodePath: process.execPath, ...(opts.mcp === undefined ? {} : { mcpPort: opts.mcp.port }) },
       argv,
     );
     const io = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
-    // bubblewrap's JSON status goes to a file of the run's private directory (no pipe, no stream to set up):
-    // read for the sandbox's pid when a signal must be forwarded, and for the exit status at the end.
-    const statusFile = join(base, 'status.json');
-    const statusFd = openSync(statusFile, 'wx', 0o600);
-    // With a proxy, fd 5 is the IPC channel the in-sandbox helper hands its listeners over (NET_IPC_FD).
-    const stdio: StdioOptions = [...io, statusFd, seccompFd ?? 'ignore', ...(helper ? ['ipc' as const] : [])];
+    // The early sandbox serves only a run it was spawned exactly for: same bwrap, same argv, inherited stdio, no helper.
+    const adopt = early !== null && gated && !helper && io.every((x) => x === 'inherit') && early.bwrap === bwrap && sameArgs(early.args, args);
     let child: ChildProcess;
-    try {
-      child = spawn(bwrap, args, { stdio, env: {} });
-    } finally {
-      closeSync(statusFd);
-      if (seccompFd !== undefined) closeSync(seccompFd);
+    let statusFile: string;
+    if (adopt && early !== null) {
+      child = early.child;
+      statusFile = early.statusFile;
+      early = null;
+    } else {
+      // bubblewrap's JSON status goes to a file of the run's private directory (no pipe, no stream to set up):
+      // read for the sandbox's pid when a signal must be forwarded, and for the exit status at the end.
+      statusFile = join(base, early === null ? 'status.json' : 'status-fresh.json');
+      if (early !== null) abandon(early, false);
+      early = null;
+      const statusFd = openSync(statusFile, 'wx', 0o600);
+      // fd 4 is the gate (the seccomp program, written below); with a helper, fd 5 is the IPC channel it hands its listeners over (NET_IPC_FD).
+      const stdio: StdioOptions = [...io, statusFd, gated ? 'pipe' : 'ignore', ...(helper ? ['ipc' as const] : [])];
+      try {
+        child = spawn(bwrap, args, { stdio, env: {} });
+      } finally {
+        closeSync(statusFd);
+      }
     }
     opts.onSpawn?.(child);
+    if (gated) {
+      // bwrap is building the sandbox; the command waits for the program.
+      let program: Buffer;
+      try {
+        resolveSandboxCommand(spec, [home, tmp], argv[0] ?? '');
+        await opts.beforeStart?.();
+        program = buildSeccompFilter();
+      } catch (e) {
+        // The command never starts; bwrap still uses the private directories until it has exited.
+        abandon({ child, bwrap, args, dirs, statusFile }, false);
+        await exited(child);
+        throw e;
+      }
+      openGate(child, program);
+      if (!adopt && !helper && opts.speculation !== undefined) remember(opts.speculation.file, bwrap, args, base);
+    }
     let netError: CordonError | undefined;
     if (helper) {
       handOffListeners(child, proxied ? sink : undefined, undefined, opts.mcp?.sink).catch((e: unknown) => {
@@ -187,15 +244,21 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     }
     return { exitCode: status.exitCode, violations, ...(status.pid === undefined ? {} : { sandboxPid: status.pid }) };
   } catch (e) {
+    if (early !== null) {
+      abandon(early, false);
+      await exited(early.child);
+    }
     const error = e instanceof CordonError ? e : new CordonError('CORDON_SANDBOX_FAILED', `sandbox failed: ${(e as Error).message}`, { cause: e });
     return { exitCode: EXIT_FOR[error.code] ?? 125, violations, error };
   } finally {
-    try {
-      opts.beforeCleanup?.({ home, tmp });
-    } catch {
-      // a failing import must not keep the private directories
+    if (dirs !== undefined) {
+      try {
+        opts.beforeCleanup?.({ home: dirs.home, tmp: dirs.tmp });
+      } catch {
+        // a failing import must not keep the private directories
+      }
+      rmSync(dirs.base, { recursive: true, force: true, maxRetries: 2 });
     }
-    rmSync(base, { recursive: true, force: true, maxRetries: 2 });
   }
 }
 

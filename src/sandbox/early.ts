@@ -1,0 +1,238 @@
+/**
+ * Early start: bubblewrap spawned from the argv of the last run with the same
+ * command line and working directory, before cordon has computed anything, so
+ * that bubblewrap builds the sandbox (namespaces, mounts: ~15 ms) while cordon
+ * loads, looks up its plan, scans the workspace and scrubs the environment.
+ *
+ * Nothing runs in that sandbox before cordon has checked it: bwrap reads the
+ * seccomp program (`--seccomp 4`) after every mount and before it starts the
+ * command, and fd 4 is a socket only this process writes to. The runner
+ * computes the argv afresh and writes the real program only when the two argv
+ * are identical (`adopt`); otherwise it writes a program that kills the
+ * command's first system call (`abandon`) and spawns a fresh sandbox. If this
+ * process dies first, bwrap reads an empty program, which the kernel refuses,
+ * and bwrap exits without starting the command.
+ *
+ * The remembered argv is never trusted: it is only a guess at what the fresh
+ * computation will produce. Before a guess is spawned it must consist of the
+ * options cordon itself emits (no option that writes to the host) with the
+ * gate (`--seccomp 4`) present, and every path it mounts must exist now, so
+ * bubblewrap neither creates a mount point on the host nor fails loudly.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stateDir } from '../audit/paths.js';
+
+/** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
+export const SECCOMP_FD = 4;
+/** The fd of bwrap's JSON status (a file of the run's private directory). */
+export const STATUS_FD = 3;
+
+/** The private directories of one run: `base` holds `home`, `tmp` and bwrap's status file. */
+export interface RunDirs {
+  readonly base: string;
+  readonly home: string;
+  readonly tmp: string;
+}
+
+/** A bwrap spawned from a remembered argv, blocked before its command until the runner writes to `gate`. */
+export interface EarlySandbox {
+  readonly child: ChildProcess;
+  readonly bwrap: string;
+  readonly args: readonly string[];
+  readonly dirs: RunDirs;
+  readonly statusFile: string;
+}
+
+/** Where a run's argv is remembered, and the early sandbox spawned from it (null when there was none or it did not qualify). */
+export interface Speculation {
+  readonly file: string;
+  readonly early: EarlySandbox | null;
+}
+
+const FORMAT = 1;
+/** Stands for the run's private directory in a remembered argv. */
+const BASE_TOKEN = '\u0000base\u0000';
+
+/** Options bwrap-args.ts emits, with their number of operands. Nothing else may appear in a remembered argv. */
+const ARITY = new Map<string, number>([
+  ['--unshare-all', 0], ['--die-with-parent', 0], ['--new-session', 0], ['--clearenv', 0],
+  ['--hostname', 1], ['--proc', 1], ['--dev', 1], ['--tmpfs', 1], ['--remount-ro', 1], ['--seccomp', 1],
+  ['--json-status-fd', 1], ['--chdir', 1],
+  ['--ro-bind-try', 2], ['--bind-try', 2], ['--bind', 2], ['--ro-bind', 2], ['--setenv', 2],
+]);
+
+export function makeRunDirs(): RunDirs {
+  const base = mkdtempSync(join(tmpdir(), 'cordon-'));
+  const dirs = { base, home: join(base, 'home'), tmp: join(base, 'tmp') };
+  mkdirSync(dirs.home, { mode: 0o700 });
+  mkdirSync(dirs.tmp, { mode: 0o700 });
+  return dirs;
+}
+
+/** FNV-1a (32 bits, twice with different seeds) as hex: names the file only, its content is checked. */
+function nameHash(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The file remembering the argv of runs of `argv` (what follows `cordon`) started in `cwd`. */
+export function speculationFile(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'cache', `early-${nameHash(JSON.stringify([cwd, ...argv]))}.json`);
+}
+
+function kind(p: string): 'dir' | 'other' | 'missing' {
+  try {
+    return lstatSync(p).isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * True when `args` holds only options cordon emits, has the gate, and every
+ * path it mounts exists now in the shape the mount needs (a hidden file is
+ * not a directory, a hidden directory is one), so bwrap creates nothing on
+ * the host and does not fail on a path that has gone since.
+ */
+export function qualifies(args: readonly string[]): boolean {
+  let gate = 0;
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--') break;
+    const n = ARITY.get(a);
+    if (n === undefined || i + n >= args.length) return false;
+    const x = args[i + 1] ?? '';
+    const y = args[i + 2] ?? '';
+    switch (a) {
+      case '--seccomp':
+        if (x !== String(SECCOMP_FD)) return false;
+        gate++;
+        break;
+      case '--json-status-fd':
+        if (x !== String(STATUS_FD)) return false;
+        break;
+      case '--tmpfs':
+        if (x !== '/tmp' && kind(x) !== 'dir') return false;
+        break;
+      case '--chdir':
+        if (kind(x) !== 'dir') return false;
+        break;
+      case '--bind':
+      case '--ro-bind':
+        if (x === '/dev/null' ? kind(y) !== 'other' : kind(x) === 'missing' || kind(y) === 'missing') return false;
+        break;
+      case '--bind-try':
+      case '--ro-bind-try':
+        if (x !== y) return false;
+        break;
+      default:
+        break;
+    }
+    i += n;
+  }
+  return gate === 1 && i < args.length - 1 && args.includes('--die-with-parent');
+}
+
+function readRemembered(file: string): { bwrap: string; args: string[] } | null {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; bwrap?: unknown; args?: unknown };
+    if (v.format !== FORMAT || typeof v.bwrap !== 'string' || !v.bwrap.startsWith('/')) return null;
+    if (!Array.isArray(v.args) || !v.args.every((s) => typeof s === 'string')) return null;
+    return { bwrap: v.bwrap, args: v.args };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Spawns the remembered sandbox of this command line, if there is one that
+ * qualifies; never throws (a failed guess costs only time).
+ */
+export function speculate(cwd: string, argv: readonly string[]): Speculation {
+  const file = speculationFile(cwd, argv);
+  const remembered = readRemembered(file);
+  if (remembered === null) return { file, early: null };
+  let dirs: RunDirs | undefined;
+  try {
+    dirs = makeRunDirs();
+    const base = dirs.base;
+    const args = remembered.args.map((a) => a.split(BASE_TOKEN).join(base));
+    if (!qualifies(args)) {
+      rmSync(base, { recursive: true, force: true });
+      return { file, early: null };
+    }
+    const statusFile = join(base, 'status.json');
+    const statusFd = openSync(statusFile, 'wx', 0o600);
+    let child: ChildProcess;
+    try {
+      child = spawn(remembered.bwrap, args, { stdio: ['inherit', 'inherit', 'inherit', statusFd, 'pipe'], env: {} });
+    } finally {
+      closeSync(statusFd);
+    }
+    child.on('error', () => undefined); // reported by the runner when it adopts this child; otherwise irrelevant
+    return { file, early: { child, bwrap: remembered.bwrap, args, dirs, statusFile } };
+  } catch {
+    if (dirs !== undefined) rmSync(dirs.base, { recursive: true, force: true });
+    return { file, early: null };
+  }
+}
+
+/** Remembers the argv of this run for the next one (written atomically; a failure only costs time). */
+export function remember(file: string, bwrap: string, args: readonly string[], base: string): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ format: FORMAT, bwrap, args: args.map((a) => a.split(base).join(BASE_TOKEN)) }), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // a cache that cannot be written only costs time
+  }
+}
+
+/** Children whose gate has been written (used or abandoned). */
+const settled = new WeakSet<ChildProcess>();
+
+/** A program that kills the command at its first system call: what an abandoned sandbox gets instead of the filter. */
+const KILL_ALL = Buffer.from([0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]); // BPF_RET|BPF_K SECCOMP_RET_KILL_PROCESS
+
+/**
+ * Writes `program` to the gate of a sandbox spawned with `--seccomp 4` on a
+ * pipe and closes it: bwrap then loads it and starts the command.
+ */
+export function openGate(child: ChildProcess, program: Buffer): void {
+  settled.add(child);
+  const s = child.stdio[SECCOMP_FD] as (NodeJS.WritableStream & { on: (e: 'error', f: () => void) => unknown; destroy: () => void }) | null | undefined;
+  if (s === null || s === undefined) throw new Error('the sandbox has no gate');
+  s.on('error', () => undefined); // a bwrap that already failed closed its end; its status says why
+  s.end(program, () => s.destroy());
+}
+
+/** The early sandbox will not be used: its command is killed before it starts; `removeDirs` when the run does not reuse them. */
+export function abandon(early: EarlySandbox, removeDirs: boolean): void {
+  try {
+    openGate(early.child, KILL_ALL);
+  } catch {
+    early.child.kill('SIGKILL');
+  }
+  // bwrap uses the private directories until it has exited.
+  if (removeDirs) {
+    const rm = (): void => rmSync(early.dirs.base, { recursive: true, force: true });
+    if (early.child.exitCode !== null || early.child.signalCode !== null) rm();
+    else early.child.once('exit', rm).once('error', rm);
+  }
+}
+
+/** Abandons the early sandbox unless a runner has used or abandoned it already (then it also owns the directories). */
+export function abandonIfPending(early: EarlySandbox | null): void {
+  if (early !== null && !settled.has(early.child)) abandon(early, true);
+}
