@@ -8,6 +8,7 @@ import { CONTEXT_DETECTORS } from './detectors/context.js';
 import { TOKEN_DETECTORS } from './detectors/tokens.js';
 import { Prefilter } from './prefilter.js';
 import { judgeRandomness } from './randomness.js';
+import { cannotMatchSpace, isAsciiSpace } from './space-free.js';
 import { confidenceRank, type Confidence, type DetectorSpec } from './types.js';
 
 export const ALL_DETECTORS: readonly DetectorSpec[] = [...TOKEN_DETECTORS, ...CONTEXT_DETECTORS];
@@ -38,8 +39,13 @@ export interface RawMatch {
 
 interface Compiled {
   readonly spec: DetectorSpec;
+  /** Sticky, without match indices: most attempts fail, and indices cost an allocation per group. */
   readonly re: RegExp;
+  /** The same pattern with indices (`d`), run again only where `re` matched. */
+  readonly reIndices: RegExp;
   readonly back: number;
+  /** The pattern matches no whitespace, so its window ends at the first one. */
+  readonly spaceFree: boolean;
 }
 
 /** `A-Za-z0-9+.:-`: characters of a URL scheme (including `jdbc:mysql`). */
@@ -100,10 +106,27 @@ export class ByteSource implements TextSource {
   charCodeAt(index: number): number {
     return this.#buf[index] ?? Number.NaN;
   }
+  /** Just past the first ASCII whitespace in [from, to), else `to`. */
+  firstSpace(from: number, to: number): number {
+    const b = this.#buf;
+    const end = Math.min(to, b.length);
+    for (let i = Math.max(0, from); i < end; i++) {
+      const c = b[i]!;
+      if (c === 32 || (c >= 9 && c <= 13)) return i + 1;
+    }
+    return to;
+  }
   slice(start: number, end: number = this.#buf.length): string {
     const len = this.#buf.length;
     return this.#buf.toString('latin1', Math.min(len, Math.max(0, start)), Math.min(len, Math.max(0, end)));
   }
+}
+
+/** The end of a space-free detector's window: just past the first ASCII whitespace in [from, to), else `to`. */
+function firstSpace(text: TextSource, from: number, to: number): number {
+  if (text instanceof ByteSource) return text.firstSpace(from, to);
+  for (let i = from; i < to; i++) if (isAsciiSpace(text.charCodeAt(i))) return i + 1;
+  return to;
 }
 
 const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
@@ -146,9 +169,11 @@ export class DetectionEngine {
     this.detectors = all.filter((d) => !disable.has(d.id) && (d.optIn !== true || enable.has(d.id)));
     this.#compiled = this.detectors.map((spec) => {
       const back = spec.back ?? 0;
-      const flags = `yd${spec.flags ?? ''}`;
       try {
-        return { spec, re: new RegExp(spec.pattern, flags), back };
+        return {
+          spec, back, spaceFree: cannotMatchSpace(spec.pattern),
+          re: new RegExp(spec.pattern, `y${spec.flags ?? ''}`), reIndices: new RegExp(spec.pattern, `yd${spec.flags ?? ''}`),
+        };
       } catch (e) {
         throw new Error(`detector ${spec.id}: invalid pattern (${e instanceof Error ? e.message : String(e)})`, { cause: e });
       }
@@ -226,7 +251,7 @@ export class DetectionEngine {
    * is done, nothing is reported).
    */
   #tryAt(c: Compiled, text: TextSource, keywordStart: number, covered?: (s: number, e: number) => boolean): RawMatch | number | undefined {
-    const { spec, re, back } = c;
+    const { spec, re, reIndices, back } = c;
     let start = keywordStart;
     // A detector that starts before its keyword (a URL scheme before `://`) walks back over scheme characters.
     for (let n = 0; n < back && start > 0 && isSchemeChar(text.charCodeAt(start - 1)); n++) start--;
@@ -235,9 +260,13 @@ export class DetectionEngine {
       if ((p >= 65 && p <= 90) || (p >= 97 && p <= 122)) return undefined;
     }
     const ws = start;
-    const window = text.slice(ws, keywordStart + spec.maxLength + 8);
+    let end = Math.min(text.length, keywordStart + spec.maxLength + 8);
+    if (c.spaceFree) end = firstSpace(text, keywordStart, end);
+    const window = text.slice(ws, end);
     re.lastIndex = 0;
-    const m = re.exec(window);
+    if (!re.test(window)) return undefined;
+    reIndices.lastIndex = 0;
+    const m = reIndices.exec(window);
     if (m === null) return undefined;
     const groups = m.groups ?? {};
     let confidence = spec.confidence;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Prefilter } from './prefilter.js';
 
-void describe('Prefilter (Aho-Corasick DFA over bytes)', () => {
+void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
   void it('reports every occurrence, overlapping keywords included, with start offsets', () => {
     const p = new Prefilter(['he', 'she', 'his', 'hers']);
     const hits = p.hits(Buffer.from('ushers his'));
@@ -20,31 +20,47 @@ void describe('Prefilter (Aho-Corasick DFA over bytes)', () => {
   void it('finds nothing in text without keywords', () => {
     assert.deepEqual(new Prefilter(['ghp_', 'xoxb-']).hits(Buffer.from('nothing to see here, gh p_ xox b')), []);
   });
-  void it('finds the same hits in long inputs (four interleaved streams) as a plain search, across the quarter boundaries', () => {
-    const keywords = ['he', 'she', 'his', 'hers', 'AKIA', 'password', 'x', 'xx'];
-    const p = new Prefilter(keywords);
-    let seed = 7;
-    const rnd = (): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x7fffffff;
-    };
-    for (const len of [4096, 5000, 65_537]) {
-      const parts: string[] = [];
-      let n = 0;
-      while (n < len) {
-        const piece = rnd() < 0.2 ? (keywords[Math.floor(rnd() * keywords.length)] ?? '') : 'abcdefgh rs'.charAt(Math.floor(rnd() * 11));
-        parts.push(piece);
-        n += piece.length;
-      }
-      const text = parts.join('').slice(0, len);
-      const expected: string[] = [];
-      keywords.forEach((k, ki) => {
-        for (let i = text.indexOf(k); i >= 0; i = text.indexOf(k, i + 1)) expected.push(`${ki}@${i}`);
-      });
-      const got = p.hits(Buffer.from(text, 'latin1')).map((h) => `${h.keyword}@${h.start}`);
-      assert.deepEqual([...got].sort(), expected.sort(), `length ${len}`);
-      const ends = p.hits(Buffer.from(text, 'latin1')).map((h) => h.start + (keywords[h.keyword]?.length ?? 0));
-      assert.deepEqual(ends, [...ends].sort((a, b) => a - b), 'hits in order of their end');
-    }
+  void it('runs as WebAssembly here (the JavaScript loops are the fallback without it)', () => {
+    assert.equal(new Prefilter(['AKIA']).backend, 'wasm');
+  });
+  void it('finds the same hits as a plain search, in both backends, across chunk boundaries and at the very end', () => {
+    const keywords = ['he', 'she', 'his', 'hers', 'AKIA', 'password', 'x', 'xx', 'abcdefgh rs', Buffer.from('\u200b\uff21').toString('latin1'), 'e\xff'];
+    for (const backend of ['wasm', 'js'] as const) check(new Prefilter(keywords, { backend }), keywords);
+  });
+  void it('reports every hit when one chunk has more than its hit buffer holds', () => {
+    const p = new Prefilter(['x', 'xx', 'xxx']);
+    const hits = p.hits(Buffer.alloc(100_000, 'x'));
+    assert.equal(hits.length, 100_000 + 99_999 + 99_998);
+  });
+  void it('reports hits in order of their start, shorter keywords first at one start', () => {
+    const p = new Prefilter(['hers', 'he', 'h', 'er']);
+    assert.deepEqual(p.hits(Buffer.from('hhers')).map((h) => `${p.keywords[h.keyword] ?? ''}@${h.start}`), ['h@0', 'h@1', 'he@1', 'hers@1', 'er@2']);
   });
 });
+
+/** Random text of keywords and filler at several lengths; the hits must equal a plain search's. */
+function check(p: Prefilter, keywords: readonly string[]): void {
+  let seed = 7;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  for (const len of [1, 2, 3, 17, 4096, 5000, 65_536, 65_537, 200_003]) {
+    const parts: string[] = [];
+    let n = 0;
+    while (n < len) {
+      const piece = rnd() < 0.2 ? (keywords[Math.floor(rnd() * keywords.length)] ?? '') : 'abcdefgh rs'.charAt(Math.floor(rnd() * 11));
+      parts.push(piece);
+      n += piece.length;
+    }
+    const text = parts.join('').slice(0, len);
+    const expected: string[] = [];
+    keywords.forEach((k, ki) => {
+      for (let i = text.indexOf(k); i >= 0; i = text.indexOf(k, i + 1)) expected.push(`${ki}@${i}`);
+    });
+    const hits = p.hits(Buffer.from(text, 'latin1'));
+    assert.deepEqual(hits.map((h) => `${h.keyword}@${h.start}`).sort(), expected.sort(), `${p.backend}, length ${len}`);
+    const starts = hits.map((h) => h.start);
+    assert.deepEqual(starts, [...starts].sort((a, b) => a - b), 'hits in order of their start');
+  }
+}

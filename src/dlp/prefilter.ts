@@ -1,11 +1,20 @@
 /**
- * Keyword prefilter: an Aho-Corasick automaton compiled to a dense DFA over
- * byte classes. One pass over the bytes, a table load per byte, no
- * backtracking; detectors' regexes then run only in windows around the hits.
+ * Keyword prefilter: finds every occurrence of every keyword (exact bytes) in
+ * one pass, so detectors' regexes run only in windows around the hits.
+ *
+ * Two stages. A filter looks at each position's first three bytes: a table of
+ * 64 KiB indexed by the byte pair says which low 3 bits of the third byte can
+ * follow in some keyword (all of them for keywords of one or two bytes). No
+ * state is carried from byte to byte, so the loop is not bound by a chain of
+ * table loads as an automaton is; on source code about 1% of positions pass.
+ * Each passing position is then verified by walking a trie of the keywords
+ * from it. The loops run as WebAssembly assembled from this repository's
+ * source (`prefilter-wasm.ts`), over 64 KiB chunks copied into its memory;
+ * where WebAssembly is unavailable (`--jitless`) the same algorithm runs in
+ * JavaScript.
  */
-
-/** Inputs at least this long are scanned as four interleaved streams. */
-const INTERLEAVE_MIN = 4096;
+import { createPrefilterInstance, type PrefilterExports } from './prefilter-wasm.js';
+import { teddyTables } from './teddy.js';
 
 export interface KeywordHit {
   /** Index of the keyword in the list the prefilter was built from. */
@@ -14,159 +23,174 @@ export interface KeywordHit {
   readonly start: number;
 }
 
+export type PrefilterBackend = 'wasm' | 'js';
+
+export interface PrefilterOptions {
+  /** `js` forces the JavaScript loops (tests compare the two); default: WebAssembly when available. */
+  readonly backend?: PrefilterBackend;
+}
+
+/** Start positions scanned per call into WebAssembly. */
+const CHUNK = 64 * 1024;
+/** (start, node) pairs collected per verify call. */
+const HIT_CAP = 16 * 1024;
+
+const align = (n: number): number => (n + 63) & ~63;
+
+interface WasmState {
+  readonly exports: PrefilterExports;
+  readonly mem: Uint8Array;
+  readonly i32: Int32Array;
+  readonly at: { readonly classes: number; readonly tab: number; readonly term: number; readonly trie: number; readonly inp: number; readonly cand: number; readonly hits: number };
+}
+
 export class Prefilter {
   readonly keywords: readonly string[];
+  readonly backend: PrefilterBackend;
+  /** Byte -> class (0: in no keyword). */
   readonly #classes: Uint8Array;
   readonly #width: number;
-  /** delta[state + class] = next state, premultiplied by the width. */
-  readonly #delta: Int32Array;
-  /** States at or above this (premultiplied) value have outputs. */
-  readonly #threshold: number;
+  /** bm[b0 | b1 << 8] bit (b2 & 7): some keyword starts with b0 b1 and a byte with those low bits. */
+  readonly #bm: Uint8Array;
+  /** trie[node * width + class] = child node, 0 for none (the root is no one's child). */
+  readonly #trie: Uint16Array;
+  /** 1 for nodes that end a keyword. */
+  readonly #term: Uint8Array;
   readonly #outputs: (readonly number[])[];
   /** Length in bytes of the longest keyword. */
   readonly #longest: number;
+  readonly #wasm: WasmState | undefined;
 
-  constructor(keywords: readonly string[]) {
+  constructor(keywords: readonly string[], options: PrefilterOptions = {}) {
     this.keywords = keywords;
     const classes = new Uint8Array(256);
     let width = 1;
     const bytes = keywords.map((k) => Buffer.from(k, 'latin1'));
     for (const b of bytes) for (const ch of b) if (classes[ch] === 0) classes[ch] = width++;
-    const go: Map<number, number>[] = [new Map<number, number>()];
+    const children: Map<number, number>[] = [new Map<number, number>()];
     const out: number[][] = [[]];
+    const bm = new Uint8Array(65536);
     bytes.forEach((b, id) => {
       if (b.length === 0) throw new Error('empty keyword');
-      let st = 0;
+      let node = 0;
       for (const ch of b) {
         const c = classes[ch] ?? 0;
-        let next = go[st]?.get(c);
+        let next = children[node]?.get(c);
         if (next === undefined) {
-          next = go.length;
-          go.push(new Map<number, number>());
+          next = children.length;
+          children.push(new Map<number, number>());
           out.push([]);
-          go[st]?.set(c, next);
+          children[node]?.set(c, next);
         }
-        st = next;
+        node = next;
       }
-      out[st]?.push(id);
+      out[node]?.push(id);
+      const b0 = b[0] ?? 0;
+      if (b.length === 1) for (let x = 0; x < 256; x++) bm[b0 | (x << 8)] = 0xff;
+      else {
+        const h = b0 | ((b[1] ?? 0) << 8);
+        bm[h] = (bm[h] ?? 0) | (b.length === 2 ? 0xff : 1 << ((b[2] ?? 0) & 7));
+      }
     });
-    const n = go.length;
-    const delta = new Int32Array(n * width);
-    const fail = new Int32Array(n);
-    const queue: number[] = [];
-    for (let c = 1; c < width; c++) {
-      const t = go[0]?.get(c);
-      if (t !== undefined) {
-        delta[c] = t;
-        queue.push(t);
-      }
-    }
-    for (let qi = 0; qi < queue.length; qi++) {
-      const st = queue[qi] ?? 0;
-      const f = fail[st] ?? 0;
-      out[st] = [...(out[st] ?? []), ...(out[f] ?? [])];
-      for (let c = 1; c < width; c++) {
-        const t = go[st]?.get(c);
-        if (t !== undefined) {
-          fail[t] = delta[f * width + c] ?? 0;
-          delta[st * width + c] = t;
-          queue.push(t);
-        } else {
-          delta[st * width + c] = delta[f * width + c] ?? 0;
-        }
-      }
-    }
-    // Renumber so that states with outputs come last; premultiply by the width.
-    // The scan loop then needs one comparison per byte to notice an output.
-    const order = [...Array(n).keys()].sort((a, b) => Number((out[a]?.length ?? 0) > 0) - Number((out[b]?.length ?? 0) > 0));
-    const newId = new Int32Array(n);
-    order.forEach((old, i) => {
-      newId[old] = i;
+    const n = children.length;
+    if (n > 0xffff) throw new Error('too many keyword bytes for the prefilter trie');
+    const trie = new Uint16Array(n * width);
+    children.forEach((m, node) => {
+      for (const [c, child] of m) trie[node * width + c] = child;
     });
-    const firstOut = order.findIndex((old) => (out[old]?.length ?? 0) > 0);
-    const table = new Int32Array(n * width);
-    const outputs: (readonly number[])[] = new Array<readonly number[]>(n);
-    for (let old = 0; old < n; old++) {
-      const ns = newId[old] ?? 0;
-      outputs[ns] = out[old] ?? [];
-      for (let c = 0; c < width; c++) table[ns * width + c] = (newId[delta[old * width + c] ?? 0] ?? 0) * width;
-    }
-    // The start state must stay state 0 (it has no outputs, so it sorts first).
     this.#classes = classes;
     this.#width = width;
-    this.#delta = table;
-    this.#outputs = outputs;
-    this.#threshold = (firstOut < 0 ? n : firstOut) * width;
+    this.#bm = bm;
+    this.#trie = trie;
+    this.#term = Uint8Array.from(out, (o) => (o.length > 0 ? 1 : 0));
+    this.#outputs = out;
     this.#longest = Math.max(1, ...bytes.map((b) => b.length));
+    this.#wasm = options.backend === 'js' ? undefined : this.#instantiate();
+    this.backend = this.#wasm === undefined ? 'js' : 'wasm';
+  }
+
+  #instantiate(): WasmState | undefined {
+    const classes = 16;
+    const tab = classes + 256;
+    const tables = teddyTables(this.keywords.map((k) => Buffer.from(k, 'latin1')));
+    const term = align(tab + tables.length);
+    const trie = align(term + this.#term.length);
+    const inp = align(trie + this.#trie.byteLength);
+    const cand = align(inp + CHUNK + this.#longest + 64);
+    const hits = align(cand + 4 * (CHUNK + 16));
+    const total = hits + 8 * HIT_CAP;
+    const instance = createPrefilterInstance(total);
+    if (instance === undefined) return undefined;
+    const mem = new Uint8Array(instance.buffer);
+    mem.set(this.#classes, classes);
+    mem.set(tables, tab);
+    mem.set(this.#term, term);
+    mem.set(new Uint8Array(this.#trie.buffer, this.#trie.byteOffset, this.#trie.byteLength), trie);
+    return { exports: instance.exports, mem, i32: new Int32Array(instance.buffer), at: { classes, tab, term, trie, inp, cand, hits } };
   }
 
   /**
    * Calls `onHit` for every keyword occurrence (overlapping ones included), in
-   * order of their end. Long inputs run as four interleaved automata over four
-   * quarters (each quarter but the first starts `longest - 1` bytes early, so its
-   * state is exact from its own first byte on): one automaton is bound by the
-   * latency of its table load, four overlap it.
+   * order of their start, and at one start in order of their length.
    */
   scan(bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
+    if (this.#wasm !== undefined) this.#scanWasm(this.#wasm, bytes, onHit);
+    else this.#scanJs(bytes, onHit);
+  }
+
+  #scanWasm(w: WasmState, bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
+    const { exports, mem, i32, at } = w;
     const len = bytes.length;
-    if (len < INTERLEAVE_MIN || len < this.#longest * 16) {
-      this.#scanRange(bytes, 0, len, 0, 0, onHit);
-      return;
-    }
-    const delta = this.#delta;
-    const classes = this.#classes;
-    const threshold = this.#threshold;
-    const back = this.#longest - 1;
-    const q = Math.ceil(len / 4);
-    // Stream k reads [from[k], to[k]); it reports hits ending at or after k * q.
-    const from = [0, q - back, 2 * q - back, 3 * q - back];
-    const to = [q, 2 * q, 3 * q, len];
-    const hits: number[][] = [[], [], [], []];
-    const common = Math.min(to[0]! - from[0]!, to[1]! - from[1]!, to[2]! - from[2]!, to[3]! - from[3]!);
-    const f1 = from[1]!;
-    const f2 = from[2]!;
-    const f3 = from[3]!;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let i = 0; i < common; i++) {
-      s0 = delta[s0 + classes[bytes[i]!]!]!;
-      s1 = delta[s1 + classes[bytes[f1 + i]!]!]!;
-      s2 = delta[s2 + classes[bytes[f2 + i]!]!]!;
-      s3 = delta[s3 + classes[bytes[f3 + i]!]!]!;
-      if (s0 >= threshold || s1 >= threshold || s2 >= threshold || s3 >= threshold) {
-        if (s0 >= threshold) hits[0]!.push(i, s0);
-        if (s1 >= threshold) hits[1]!.push(f1 + i, s1);
-        if (s2 >= threshold) hits[2]!.push(f2 + i, s2);
-        if (s3 >= threshold) hits[3]!.push(f3 + i, s3);
+    const pending: number[] = [];
+    for (let base = 0; base < len; base += CHUNK) {
+      const limit = Math.min(CHUNK, len - base);
+      const copied = Math.min(len, base + limit + this.#longest - 1) - base;
+      mem.set(bytes.subarray(base, base + copied), at.inp);
+      mem.fill(0, at.inp + copied, at.inp + copied + 64);
+      let n = exports.teddy(at.inp, limit, at.tab, at.cand);
+      while (n > 0 && (i32[(at.cand >> 2) + n - 1] ?? 0) >= limit) n--;
+      for (let ci = 0; ci < n;) {
+        const h = exports.verify(at.inp, copied, at.cand, ci, n, at.trie, this.#width, at.term, at.hits, HIT_CAP - this.#longest - 1, at.classes);
+        ci = i32[0] ?? n;
+        // Read the hits out before calling back: a callback may scan again.
+        for (let k = 0; k < h; k++) pending.push(base + (i32[(at.hits >> 2) + 2 * k] ?? 0), i32[(at.hits >> 2) + 2 * k + 1] ?? 0);
+        this.#flush(pending, onHit);
       }
-    }
-    const states = [s0, s1, s2, s3];
-    for (let k = 0; k < 4; k++) {
-      const list = hits[k]!;
-      const min = k * q;
-      for (let j = 0; j < list.length; j += 2) {
-        const at = list[j]!;
-        if (at >= min) this.#emit(list[j + 1]!, at, onHit);
-      }
-      this.#scanRange(bytes, from[k]! + common, to[k]!, states[k]!, min, onHit);
     }
   }
 
-  /** One automaton over [from, to) starting in state `st`; reports hits ending at or after `min`. */
-  #scanRange(bytes: Uint8Array, from: number, to: number, st: number, min: number, onHit: (keyword: number, start: number) => void): void {
-    const delta = this.#delta;
-    const classes = this.#classes;
-    const threshold = this.#threshold;
-    for (let i = from; i < to; i++) {
-      st = delta[st + classes[bytes[i]!]!]!;
-      if (st >= threshold && i >= min) this.#emit(st, i, onHit);
+  #flush(pending: number[], onHit: (keyword: number, start: number) => void): void {
+    for (let k = 0; k < pending.length; k += 2) {
+      const start = pending[k] ?? 0;
+      for (const kw of this.#outputs[pending[k + 1] ?? 0] ?? []) onHit(kw, start);
+    }
+    pending.length = 0;
+  }
+
+  #scanJs(bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
+    const bm = this.#bm;
+    const len = bytes.length;
+    const end = len - 2;
+    for (let i = 0; i < end; i++) {
+      if (((bm[bytes[i]! | (bytes[i + 1]! << 8)]! >> (bytes[i + 2]! & 7)) & 1) !== 0) this.#walk(bytes, i, onHit);
+    }
+    for (let i = Math.max(0, end); i < len; i++) {
+      const b1 = i + 1 < len ? bytes[i + 1]! : 0;
+      if (((bm[bytes[i]! | (b1 << 8)]! >> 0) & 1) !== 0) this.#walk(bytes, i, onHit);
     }
   }
 
-  #emit(st: number, i: number, onHit: (keyword: number, start: number) => void): void {
-    for (const k of this.#outputs[st / this.#width] ?? []) onHit(k, i + 1 - (this.keywords[k]?.length ?? 0));
+  /** Every keyword starting at `i`. */
+  #walk(bytes: Uint8Array, i: number, onHit: (keyword: number, start: number) => void): void {
+    const trie = this.#trie;
+    const classes = this.#classes;
+    const width = this.#width;
+    let node = 0;
+    for (let j = i; j < bytes.length; j++) {
+      node = trie[node * width + classes[bytes[j]!]!]!;
+      if (node === 0) return;
+      if (this.#term[node] === 1) for (const kw of this.#outputs[node] ?? []) onHit(kw, i);
+    }
   }
 
   hits(bytes: Uint8Array): KeywordHit[] {

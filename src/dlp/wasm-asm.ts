@@ -1,0 +1,125 @@
+/**
+ * A minimal WebAssembly binary writer: just the opcodes the prefilter's loops
+ * use, so the module is assembled from this source at load time (no prebuilt
+ * binary, no toolchain, no dependency).
+ */
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 (32-bit). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const simd = (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm];
+
+/** Instruction builders: each returns its bytes. Memory immediates are (align log2, offset). */
+export const op = {
+  block: (): number[] => [0x02, 0x40],
+  loop: (): number[] => [0x03, 0x40],
+  if: (): number[] => [0x04, 0x40],
+  end: (): number[] => [0x0b],
+  br: (depth: number): number[] => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): number[] => [0x0d, ...uleb(depth)],
+  get: (local: number): number[] => [0x20, ...uleb(local)],
+  set: (local: number): number[] => [0x21, ...uleb(local)],
+  tee: (local: number): number[] => [0x22, ...uleb(local)],
+  const: (n: number): number[] => [0x41, ...sleb(n)],
+  load: (offset = 0): number[] => [0x28, 0, ...uleb(offset)],
+  load8u: (offset = 0): number[] => [0x2d, 0, ...uleb(offset)],
+  load16u: (offset = 0): number[] => [0x2f, 0, ...uleb(offset)],
+  store: (offset = 0): number[] => [0x36, 0, ...uleb(offset)],
+  eqz: (): number[] => [0x45],
+  geU: (): number[] => [0x4f],
+  gtU: (): number[] => [0x4b],
+  add: (): number[] => [0x6a],
+  mul: (): number[] => [0x6c],
+  and: (): number[] => [0x71],
+  shl: (): number[] => [0x74],
+  shrU: (): number[] => [0x76],
+  sub: (): number[] => [0x6b],
+  ctz: (): number[] => [0x68],
+  /** SIMD (v128) instructions. */
+  v128Load: (offset = 0): number[] => simd(0x00, 0, ...uleb(offset)),
+  v128Const: (bytes: readonly number[]): number[] => simd(0x0c, ...bytes),
+  swizzle: (): number[] => simd(0x0e),
+  i8x16Ne: (): number[] => simd(0x24),
+  v128And: (): number[] => simd(0x4e),
+  v128Or: (): number[] => simd(0x50),
+  anyTrue: (): number[] => simd(0x53),
+  i8x16Bitmask: (): number[] => simd(0x64),
+  i8x16ShrU: (): number[] => simd(0x6d),
+};
+
+export interface WasmFunction {
+  readonly name: string;
+  readonly params: number;
+  /** Extra i32 locals (numbered after the params). */
+  readonly locals: number;
+  /** v128 locals (numbered after the i32 locals). */
+  readonly vectors?: number;
+  readonly body: readonly (readonly number[])[];
+}
+
+function section(id: number, payload: readonly number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload];
+}
+
+function vec(items: readonly (readonly number[])[]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function name(s: string): number[] {
+  const b = [...Buffer.from(s, 'utf8')];
+  return [...uleb(b.length), ...b];
+}
+
+/**
+ * A module importing its memory as `env.mem` and exporting `functions`, each
+ * taking `params` i32 and returning one i32.
+ */
+export function assembleModule(functions: readonly WasmFunction[]): Uint8Array {
+  const types = functions.map((f) => [0x60, ...uleb(f.params), ...Array<number>(f.params).fill(I32), 1, I32]);
+  const imports = [[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]];
+  const funcs = functions.map((_f, i) => uleb(i));
+  const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
+  const bodies = functions.map((f) => {
+    const groups: number[][] = [];
+    if (f.locals > 0) groups.push([...uleb(f.locals), I32]);
+    if ((f.vectors ?? 0) > 0) groups.push([...uleb(f.vectors ?? 0), V128]);
+    const locals = vec(groups);
+    const code = [...locals, ...f.body.flat(), 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
+    ...section(3, vec(funcs)),
+    ...section(7, vec(exports)),
+    ...section(10, vec(bodies)),
+  ]);
+}
