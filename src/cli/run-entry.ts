@@ -12,9 +12,9 @@
  * changed policy, a run with network) to the full program (main.js) before
  * anything has been started, so the two bundles never share a run.
  */
-import { speculate } from '../sandbox/early.js';
+import { speculate, speculationFile } from '../sandbox/early.js';
 
-const speculation = process.argv[2] === 'run' ? speculate(process.cwd(), process.argv.slice(2)) : undefined;
+const speculation = process.argv[2] === 'run' ? speculate(speculationFile(process.cwd(), process.argv.slice(2))) : undefined;
 
 import('./run-hot.js').then(({ runHot }) => runHot(speculation)).catch((e: unknown) => {
   process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);

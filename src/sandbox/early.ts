@@ -155,11 +155,10 @@ function readRemembered(file: string): { bwrap: string; args: string[] } | null 
 }
 
 /**
- * Spawns the remembered sandbox of this command line, if there is one that
- * qualifies; never throws (a failed guess costs only time).
+ * Spawns the sandbox remembered in `file` (see `speculationFile`), if there
+ * is one that qualifies; never throws (a failed guess costs only time).
  */
-export function speculate(cwd: string, argv: readonly string[]): Speculation {
-  const file = speculationFile(cwd, argv);
+export function speculate(file: string): Speculation {
   const remembered = readRemembered(file);
   if (remembered === null) return { file, early: null };
   let dirs: RunDirs | undefined;
