@@ -1,6 +1,4 @@
 /** What every protocol handler of one proxy instance shares (no module-level state). */
-import type { Agent } from 'node:http';
-import type { Agent as TlsAgent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { CanonicalHost } from '../policy/types.js';
 import type { DestinationGate } from './destination.js';
@@ -9,6 +7,7 @@ import type { Refusal } from './refusal.js';
 import type { RequestScanner, ScanContext, ScanResult } from './scanner.js';
 import { NOOP_SCANNER } from './scanner.js';
 import type { SessionCa } from './tls-ca.js';
+import type { UpstreamPool } from './upstream-http.js';
 
 /** One TLS-inspected tunnel: what every request inside it must match. */
 export interface InspectedTunnel {
@@ -23,9 +22,7 @@ export interface TlsInspection {
   readonly ca: SessionCa;
   /** Hosts whose tunnels are not inspected (certificate-pinned clients). */
   readonly passthrough: (host: CanonicalHost) => boolean;
-  /** Keep-alive agent for upstream TLS, verifying against the proxy's roots. */
-  readonly agent: TlsAgent;
-  /** The roots (PEM) upstream servers are verified against (for connections outside the agent: WebSocket upgrades). */
+  /** The roots (PEM) upstream servers are verified against. */
   readonly roots: string;
   /** Serves one decrypted client stream with the proxy's inner HTTP server. */
   serve(socket: TLSSocket, tunnel: InspectedTunnel): void;
@@ -35,8 +32,8 @@ export interface ProxyContext {
   readonly gate: DestinationGate;
   readonly scanner: RequestScanner;
   readonly limits: ProxyLimits;
-  /** Keep-alive agent for upstream HTTP connections (pooled per checked address). */
-  readonly agent: Agent;
+  /** The proxy's HTTP/1.1 client: keep-alive connections pooled per checked address (and SNI). */
+  readonly pool: UpstreamPool;
   /** Open CONNECT and SOCKS tunnels (checked against `limits.maxTunnels`). */
   tunnels: number;
   /** Diagnostics to stderr (never to the agent). */

@@ -5,9 +5,8 @@
  * and normalised path; the Host header is rewritten to the target.
  */
 import { formatSubject } from '../policy/subject-format.js';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { request as tlsRequest } from 'node:https';
 import { brokerUpstream } from '../broker/proxy-route.js';
 import { isCordonError } from '../errors.js';
 import { BodyHold } from './approval-hold.js';
@@ -18,6 +17,8 @@ import { formatAuthority, formatHost, hostFromUrl } from './hostname.js';
 import type { Refusal } from './refusal.js';
 import { refusalBody, refusalHeaders } from './refusal.js';
 import { NOOP_SCANNER, type ScanContext } from './scanner.js';
+import { framing, type Framing } from './response-head.js';
+import type { ExchangeHandlers, UpstreamRequest } from './upstream-http.js';
 
 /** Sends a refusal on a response not yet started; closes the connection when the request body was not read. */
 export function sendRefusal(res: ServerResponse, r: Refusal, close: boolean): void {
@@ -110,7 +111,7 @@ export async function scanDecideForward(ctx: ProxyContext, req: IncomingMessage,
   }
   const first = verdict.addresses[0];
   if (first === undefined) return;
-  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port, method, path, headers, sc, ...(t.tls === undefined ? {} : { tls: t.tls }) });
+  forward(ctx, hold.held ? hold.replay() : req, res, { address: first.address, family: first.family, port, method, path, headers, sc, body: bodyFraming(headers, t.bodyPending), ...(t.tls === undefined ? {} : { tls: t.tls }) });
 }
 
 export interface Outbound {
@@ -123,16 +124,33 @@ export interface Outbound {
   readonly sc: ScanContext;
   /** Upstream over TLS (inspected tunnels): verified against the proxy's roots for `servername` (absent for IP hosts: the address is checked). */
   readonly tls?: { readonly servername: string | undefined };
+  /** Request body framing upstream: none, as-is under its Content-Length, or chunked by the proxy (default: chunked when the request has a body). */
+  readonly body?: UpstreamRequest['body'];
 }
+
+/** Request body framing upstream for a request with `headers` (already forwarded) and a body or not. */
+export function bodyFraming(headers: readonly string[], bodyPending: boolean): UpstreamRequest['body'] {
+  if (!bodyPending) return 'none';
+  return rawHeader(headers, 'content-length') === undefined ? 'chunked' : 'length';
+}
+
+/** Where request body bytes go: the proxy's own upstream client, or a Node request to the credential broker. */
+interface BodySink {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** Response bodies up to this size whose head and body are complete are sent to the client in one write. */
+const SMALL_BODY = 16 * 1024;
 
 export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o: Outbound): void {
   const { limits } = ctx;
-  const common = { host: o.address, family: o.family, port: o.port, method: o.method, path: o.path, headers: o.headers, setHost: false };
-  // A request carrying a credential placeholder where it belongs goes to the credential broker instead (src/broker/proxy-route.ts).
-  const upstream = brokerUpstream(ctx, o) ?? (o.tls === undefined || ctx.tls === undefined
-    ? request({ ...common, agent: ctx.agent })
-    : tlsRequest({ ...common, agent: ctx.tls.agent, ...(o.tls.servername === undefined ? {} : { servername: o.tls.servername }) }));
   let done = false;
+  let headDone = false;
+  let onDrain = (): void => undefined;
   const total = setTimeout(() => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)), limits.totalTimeoutMs);
   const finish = (): void => {
     done = true;
@@ -143,22 +161,41 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     finish();
     upstream.destroy();
     if (r.kind === 'dlp' || r.kind === 'limit') ctx.gate.record(r);
-    sendRefusal(res, r, true);
+    // Once the response head is out (or stored), the client can only be cut.
+    if (headDone) res.destroy();
+    else sendRefusal(res, r, true);
   }
-  upstream.setTimeout(limits.idleTimeoutMs, () => fail(upstreamRefusal(o, `The upstream server sent nothing for ${limits.idleTimeoutMs} ms.`, 504)));
-  upstream.on('error', (e: NodeJS.ErrnoException) => fail(upstreamRefusal(o, `The upstream connection failed (${e.code ?? e.message}).`, 502)));
-  res.on('close', () => {
-    if (!res.writableFinished && !done) {
-      finish();
-      upstream.destroy();
+  // How response body bytes reach the client: held until complete (small, one write with the head),
+  // straight onto the client socket after the head (Content-Length; no re-framing), or through the response (copied).
+  let mode: 'small' | 'direct' | 'copy' = 'copy';
+  let small: Buffer[] = [];
+  let bytes = 0;
+  let paused = false;
+  const resumeAfterWrite = (): void => {
+    if (paused && (res.socket?.writableLength ?? 0) === 0) {
+      paused = false;
+      upstream.resume();
     }
-  });
-  upstream.on('response', (up) => {
-    const headers = forwardHeaders(up.rawHeaders);
-    res.writeHead(up.statusCode ?? 502, up.statusMessage ?? '', headers);
-    let bytes = 0;
-    up.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
+  };
+  const onResDrain = (): void => {
+    if (!paused) return;
+    paused = false;
+    upstream.resume();
+  };
+  const handlers: ExchangeHandlers = {
+    head(h, f) {
+      if (done) return;
+      headDone = true;
+      res.writeHead(h.statusCode, h.statusMessage, forwardHeaders(h.rawHeaders));
+      if (f.kind === 'length' && f.length <= SMALL_BODY) mode = 'small';
+      else if (f.kind === 'length' && res.socket !== null && !res.chunkedEncoding) {
+        mode = 'direct';
+        res.flushHeaders();
+      }
+    },
+    body(slice, reused) {
+      if (done) return;
+      bytes += slice.length;
       if (bytes > limits.maxResponseBodyBytes) {
         ctx.log(`response body over ${limits.maxResponseBodyBytes} bytes from ${o.sc.subject}; connection cut`);
         finish();
@@ -166,19 +203,85 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
         res.destroy();
         return;
       }
-      if (!res.write(chunk)) up.pause();
-    });
-    res.on('drain', () => up.resume());
-    up.on('end', () => {
+      if (mode === 'small') {
+        small.push(reused ? Buffer.from(slice) : slice);
+        return;
+      }
+      const sock = res.socket;
+      if (mode === 'direct' && sock !== null) {
+        // The slice may be the upstream's read buffer: not read into again until the client socket took it.
+        sock.write(slice, resumeAfterWrite);
+        if (sock.writableLength > 0 && !paused) {
+          paused = true;
+          upstream.pause();
+        }
+        return;
+      }
+      if (!res.write(reused ? Buffer.from(slice) : slice) && !paused) {
+        paused = true;
+        upstream.pause();
+        res.once('drain', onResDrain);
+      }
+    },
+    end() {
+      if (done) return;
       finish();
-      res.end();
-    });
-    up.on('error', () => {
+      if (mode === 'small') {
+        const body = small.length === 1 ? small[0] : Buffer.concat(small);
+        small = [];
+        res.end(body);
+      } else res.end();
+    },
+    drain: () => onDrain(),
+    error: (e) => fail(upstreamRefusal(o, e.code === 'CORDON_EGRESS_PROXY' ? `The upstream's response could not be forwarded: ${e.message}.` : `The upstream connection failed (${e.code ?? e.message}).`, 502)),
+    timeout: () => fail(upstreamRefusal(o, `The upstream server sent nothing for ${limits.idleTimeoutMs} ms.`, 504)),
+  };
+  const body = o.body ?? 'chunked';
+  // A request carrying a credential placeholder where it belongs goes to the credential broker instead (src/broker/proxy-route.ts).
+  const broker = brokerUpstream(ctx, o);
+  const upstream: BodySink = broker === undefined
+    ? ctx.pool.request(
+      { address: o.address, port: o.port, ...(o.tls === undefined || ctx.tls === undefined ? {} : { tls: { servername: o.tls.servername, ca: ctx.tls.roots } }) },
+      { method: o.method, path: o.path, headers: o.headers, body },
+      handlers,
+    )
+    : nodeRequestSink(broker, o.method, limits.idleTimeoutMs, handlers);
+  res.on('close', () => {
+    if (!res.writableFinished && !done) {
       finish();
-      res.destroy();
-    });
+      upstream.destroy();
+    }
   });
-  pumpRequestBody(ctx, req, upstream, o, fail);
+  pumpRequestBody(ctx, req, upstream, o, body, fail, (f) => (onDrain = f));
+}
+
+/** A Node client request (the broker route) behind the same handlers as the proxy's own client. */
+function nodeRequestSink(cr: ClientRequest, method: string, idleTimeoutMs: number, h: ExchangeHandlers): BodySink {
+  let up: IncomingMessage | undefined;
+  cr.on('response', (r) => {
+    up = r;
+    const head = { statusCode: r.statusCode ?? 502, statusMessage: r.statusMessage ?? '', minor: 1 as const, rawHeaders: r.rawHeaders };
+    let f: Framing;
+    try {
+      f = framing(head, method);
+    } catch {
+      f = { kind: 'close' };
+    }
+    h.head(head, f.kind === 'chunked' ? { kind: 'close' } : f);
+    r.on('data', (c: Buffer) => h.body(c, false));
+    r.on('end', () => h.end());
+    r.on('error', (e: NodeJS.ErrnoException) => h.error(e));
+  });
+  cr.on('error', (e: NodeJS.ErrnoException) => h.error(e));
+  cr.on('drain', () => h.drain());
+  cr.setTimeout(idleTimeoutMs, () => h.timeout());
+  return {
+    write: (c) => cr.write(c),
+    end: () => void cr.end(),
+    destroy: () => void cr.destroy(),
+    pause: () => void up?.pause(),
+    resume: () => void up?.resume(),
+  };
 }
 
 function upstreamRefusal(o: Outbound, reason: string, status: number): Refusal {
@@ -191,7 +294,13 @@ function upstreamRefusal(o: Outbound, reason: string, status: number): Refusal {
  * is it written, so a finding anywhere means the upstream receives no byte of
  * the body (its headers are not sent either: Node sends them with the body).
  */
-function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: ReturnType<typeof request>, o: Outbound, fail: (r: Refusal) => void): void {
+function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o: Outbound, bodyMode: UpstreamRequest['body'], fail: (r: Refusal) => void, onDrain: (f: () => void) => void): void {
+  if (bodyMode === 'none') {
+    // No body: the request goes now (nothing of the client's stream is forwarded).
+    upstream.end();
+    req.resume();
+    return;
+  }
   const limit = ctx.limits.maxRequestBodyBytes;
   const scanLimit = Math.min(limit, ctx.limits.maxScannedBodyBytes);
   const encoding = rawHeader(o.headers, 'content-encoding');
@@ -227,8 +336,8 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: ReturnType<
       req.resume();
     });
   });
-  upstream.on('drain', () => {
-    if (ctx.scanner === NOOP_SCANNER) req.resume();
+  onDrain(() => {
+    if (ctx.scanner === NOOP_SCANNER && !failed) req.resume();
   });
   req.on('end', () => {
     chain = chain.then(async () => {

@@ -4,8 +4,7 @@
  * adopt listening sockets created elsewhere (`attach`): that is how the
  * listener created inside the sandbox's network namespace is served.
  */
-import { Agent, createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { Agent as TlsAgent } from 'node:https';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CordonError } from '../errors.js';
@@ -27,6 +26,7 @@ import { NOOP_SCANNER, type RequestScanner } from './scanner.js';
 import { handleSocks } from './socks5.js';
 import type { SessionCa } from './tls-ca.js';
 import { systemCaBundle } from './trust.js';
+import { UpstreamPool } from './upstream-http.js';
 
 export type ListenerKind = 'http' | 'socks';
 
@@ -108,10 +108,9 @@ export function passthroughMatcher(entries: readonly string[]): (host: Canonical
   return (host) => patterns.some((p) => hostMatches(p, host, 'allow'));
 }
 
-function inspection(o: TlsOptions, limits: ProxyLimits, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
+function inspection(o: TlsOptions, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
   const ca = `${o.roots ?? systemCaBundle()}${o.extraCa ?? ''}`;
-  const agent = new TlsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo', ca, minVersion: 'TLSv1.2' });
-  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), agent, roots: ca, serve };
+  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), roots: ca, serve };
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
@@ -125,14 +124,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     ...(options.publish === undefined ? {} : { publish: options.publish }),
     ...(options.approve === undefined ? {} : { approve: options.approve }),
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: limits.idleTimeoutMs, scheduling: 'lifo' });
+  const pool = new UpstreamPool({ idleTimeoutMs: limits.idleTimeoutMs, connectTimeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes });
   const inspected = new WeakMap<Socket, InspectedTunnel>();
   let inner: HttpServer | undefined;
-  const tls = options.tls === undefined ? undefined : inspection(options.tls, limits, (socket, tunnel) => {
+  const tls = options.tls === undefined ? undefined : inspection(options.tls, (socket, tunnel) => {
     inspected.set(socket, tunnel);
     inner?.emit('connection', socket);
   });
-  const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, agent, tunnels: 0, log, ...(tls === undefined ? {} : { tls }) };
+  const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, pool, tunnels: 0, log, ...(tls === undefined ? {} : { tls }) };
   const http = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
@@ -230,8 +229,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of sockets) s.destroy();
       await Promise.all(closing);
-      agent.destroy();
-      tls?.agent.destroy();
+      pool.destroy();
       http.close();
       inner?.close();
     },
