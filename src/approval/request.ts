@@ -48,6 +48,13 @@ export const ExactRequestSchema = z.discriminatedUnion('kind', [
     executable: z.string().max(4096).nullable(),
     executableSha256: SHA256.nullable(),
   }),
+  /** Another harness tool call (Read, Edit, Write, WebFetch...): the tool name and the canonical JSON of its whole input. */
+  z.strictObject({
+    kind: z.literal('tool'),
+    tool: z.string().min(1).max(256),
+    input: z.string().max(APPROVAL_LIMITS.maxArguments),
+    cwd: z.string().max(4096),
+  }),
 ]);
 export type ExactRequest = z.infer<typeof ExactRequestSchema>;
 
@@ -112,5 +119,7 @@ export function describeRequest(r: ExactRequest): string {
       return `MCP tool ${r.server}/${r.tool} with arguments ${r.arguments}`;
     case 'command':
       return `command ${JSON.stringify(r.command)} in ${r.cwd}${r.executable === null ? '' : ` (executable ${r.executable}, sha256 ${r.executableSha256 ?? 'unknown'})`}`;
+    case 'tool':
+      return `tool ${r.tool} with input ${r.input} in ${r.cwd}`;
   }
 }

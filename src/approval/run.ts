@@ -8,6 +8,8 @@ import { publishDecision } from '../audit/publish.js';
 import { sanitizeForDisplay } from '../audit/redact.js';
 import { CordonError } from '../errors.js';
 import type { LoadedPolicy } from '../policy/load.js';
+import type { Decision, Subject } from '../policy/types.js';
+import type { AskEndpoint } from './ask-endpoint.js';
 import { startSessionApprovals, type SessionApprovals } from './session.js';
 import { analyseTrifecta, formatTrifecta } from './trifecta.js';
 
@@ -50,4 +52,26 @@ export async function startRunApprovals(o: RunApprovalsOptions): Promise<Session
     publishDecision({ boundary: 'supervisor', subject, decision: 'allow', rule: '--accept-trifecta', reason: `${trifecta.summary} Started unattended because --accept-trifecta was given.` });
   }
   return approvals;
+}
+
+/**
+ * The ask-only endpoint for a harness hook inside the sandbox (`ask-endpoint.ts`),
+ * when a channel can reach a person; calls are judged with the session's own policy.
+ */
+export async function startRunAskEndpoint(o: {
+  readonly approvals: SessionApprovals;
+  readonly policy: () => Promise<{ readonly loaded: LoadedPolicy; readonly engine: { decide(s: Subject): Decision } }>;
+  /** The sandbox's PATH. */
+  readonly searchPath: string;
+}): Promise<AskEndpoint | undefined> {
+  if (o.approvals.active.length === 0) return undefined;
+  const { startAskEndpoint } = await import('./ask-endpoint.js');
+  return startAskEndpoint({
+    ttlMs: o.approvals.service.ttlMs,
+    ask: (input, signal) => o.approvals.ask(input, signal),
+    judge: async (q) => {
+      const [{ judgeHookAsk }, p] = await Promise.all([import('./hook-ask.js'), o.policy()]);
+      return judgeHookAsk(q, { loaded: p.loaded, decide: (s) => p.engine.decide(s), path: o.searchPath });
+    },
+  });
 }

@@ -80,14 +80,19 @@ export class ApprovalService {
     return { approved: false, id, reason };
   }
 
-  /** Waits for a person's answer about exactly this request; resolves (never rejects) with the outcome. */
-  ask(input: AskInput): Promise<Outcome> {
+  /**
+   * Waits for a person's answer about exactly this request; resolves (never
+   * rejects) with the outcome. `signal`: the asker went away (the hook gave
+   * up): the approval is withdrawn as a deny.
+   */
+  ask(input: AskInput, signal?: AbortSignal): Promise<Outcome> {
     const id = `a_${randomBytes(6).toString('hex')}`;
     const deny = (reason: string): Promise<Outcome> => {
       this.#record(input, 'deny', `${reason} (${id})`);
       return Promise.resolve({ approved: false, id, reason });
     };
     if (this.#closed) return deny('The approval service has stopped; an ask is a deny.');
+    if (signal?.aborted === true) return deny('The asker went away before the approval was shown; denied.');
     if (this.#pending.size >= this.#max) return deny(`${this.#pending.size} approvals are already waiting; this one was denied without asking.`);
     let canonical: string;
     let hash: string;
@@ -111,6 +116,7 @@ export class ApprovalService {
         this.#settle(id, false, `No answer within ${Math.round(this.ttlMs / 1000)} s; an unanswered approval is a deny.`);
       }, this.ttlMs);
       this.#pending.set(id, { view, resolve, timer });
+      signal?.addEventListener('abort', () => this.#settle(id, false, 'The asker went away before an answer (it gave up waiting); the approval was withdrawn as a deny.'), { once: true });
       this.#emit({ kind: 'pending', approval: view });
     });
   }

@@ -39,7 +39,7 @@ export interface SessionApprovals {
   readonly active: readonly string[];
   /** A person can be reached right now: a terminal (for the prompt or to start cordon approvals/ui) or a webhook. */
   readonly attended: boolean;
-  ask(input: AskInput): Promise<Outcome>;
+  ask(input: AskInput, signal?: AbortSignal): Promise<Outcome>;
   close(): Promise<void>;
 }
 
@@ -97,9 +97,9 @@ export async function startSessionApprovals(o: SessionApprovalsOptions): Promise
     socketPath: socket?.path,
     active,
     attended: tty !== undefined || webhook !== undefined || (socket !== undefined && hasTty),
-    ask: (input) => active.length === 0
+    ask: (input, signal) => active.length === 0
       ? Promise.resolve(service.refuse(input, 'No approval channel is running (no socket, terminal or webhook); an ask is a deny.'))
-      : service.ask(input),
+      : service.ask(input, signal),
     close: async () => {
       service.close();
       offDecisions();

@@ -40,6 +40,9 @@ export function formatPending(p: PendingApproval, now = Date.now()): string {
       lines.push(`  ${sized('command', r.command)}`, `  cwd: ${s(r.cwd)}`);
       if (r.executable !== null) lines.push(`  executable: ${s(r.executable)} (sha256 ${r.executableSha256 ?? 'unknown'})`);
       break;
+    case 'tool':
+      lines.push(`  tool: ${s(r.tool)}`, `  ${sized('input', r.input)}`, `  cwd: ${s(r.cwd)}`);
+      break;
   }
   lines.push(`  subject: ${s(p.subject)}`, `  rule: ${s(p.rule)}`, `  why: ${s(p.reason)}`, `  sha256 of the exact request: ${p.hash}`);
   if (p.suggestion !== undefined) lines.push(`  to stop being asked, a person can add "${s(p.suggestion)}" to permissions.allow (approvals are never remembered)`);

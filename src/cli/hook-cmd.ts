@@ -17,6 +17,8 @@ export interface HookCommandOptions {
   readonly workspace?: string;
   /** Answer `allow` instead of no opinion when the policy allows (skips the harness's own prompts). */
   readonly answerAllow?: boolean;
+  /** Seconds to wait for a person's answer to an ask routed to cordon run's approvals. */
+  readonly askWait?: string;
 }
 
 export interface InitCommandOptions {
@@ -44,6 +46,8 @@ export async function hookCommand(harness: string, opts: HookCommandOptions): Pr
       policy: opts.policy ?? [],
       ...(opts.profile === undefined ? {} : { profile: opts.profile }),
       ...(opts.workspace === undefined ? {} : { workspace: opts.workspace }),
+      // Not a whole number of seconds in range: the schema refuses it, and the hook blocks (exit 2).
+      ...(opts.askWait === undefined ? {} : { askWaitMs: /^[0-9]{1,4}$/.test(opts.askWait) ? Number(opts.askWait) * 1000 : -1 }),
     },
     {
       stdin: process.stdin,

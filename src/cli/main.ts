@@ -175,7 +175,8 @@ export function buildProgram(): Command {
   policyOpts(program.command('hook').argument('<harness>', 'claude-code or codex'))
     .description('PreToolUse hook: reads the hook JSON on stdin and answers deny or ask (allow is no opinion unless --answer-allow); any error blocks (exit 2)')
     .option('--answer-allow', "answer 'allow' too (bypasses the harness's own permission prompts)")
-    .action(async (harness: string, opts: { policy?: string[]; profile?: string; workspace?: string; answerAllow?: boolean }) => {
+    .option('--ask-wait <seconds>', 'under cordon run, how long to wait for a person to answer an ask (default 25; keep it below the hook timeout)')
+    .action(async (harness: string, opts: { policy?: string[]; profile?: string; workspace?: string; answerAllow?: boolean; askWait?: string }) => {
       family = 'other';
       const { hookCommand } = await import('./hook-cmd.js');
       process.exitCode = await hookCommand(harness, opts);

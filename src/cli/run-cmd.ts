@@ -8,6 +8,7 @@ import type { AlertSink } from '../audit/alerts.js';
 import { AuditWriter } from '../audit/writer.js';
 import { newSessionId, stateDir } from '../audit/paths.js';
 import { publishDecision } from '../audit/publish.js';
+import type { AskEndpoint } from '../approval/ask-endpoint.js';
 import type { SessionApprovals } from '../approval/session.js';
 import type { BrokerProcess } from '../broker/client.js';
 import { CordonError } from '../errors.js';
@@ -197,6 +198,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const writer = AuditWriter.open({ dir: path.resolve(dir), session });
   const unsubscribe = writer.subscribe();
   let approvals: SessionApprovals | undefined;
+  let askEndpoint: AskEndpoint | undefined;
   let alerts: AlertSink | undefined;
   let broker: BrokerProcess | undefined;
   let brokerStopping = false;
@@ -213,11 +215,13 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     // Approvals and the trifecta check: with network, or MCP servers (their asks come from the gateway process).
     if (spec.network.mode === 'proxy' || plan.mcpServers.length > 0) {
       const loadedForApprovals = (await policy.get()).loaded;
-      const { startRunApprovals } = await import('../approval/run.js');
+      const { startRunApprovals, startRunAskEndpoint } = await import('../approval/run.js');
       approvals = await startRunApprovals({
         loaded: loadedForApprovals, session, command: cmd, acceptTrifecta: opts.acceptTrifecta === true, env: process.env,
         boundPaths: [spec.workspace, ...spec.readOnly, ...spec.readWrite],
       });
+      // A harness hook inside (Claude Code's PreToolUse) may submit its asks here, and only submit: see src/approval/ask-endpoint.ts.
+      askEndpoint = await startRunAskEndpoint({ approvals, policy: () => policy.get(), searchPath: spec.env['PATH'] ?? '/usr/bin:/bin' });
     }
     let egress: Egress | undefined;
     if (spec.network.mode === 'proxy') {
@@ -247,7 +251,8 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     const runSpec = egress?.trust?.apply(withPlaceholders) ?? withPlaceholders;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
     let violations: Promise<void> = Promise.resolve();
-    const res = await runSandboxed(mcp?.apply(runSpec) ?? runSpec, cmd, {
+    const withMcp = mcp?.apply(runSpec) ?? runSpec;
+    const res = await runSandboxed(askEndpoint?.apply(withMcp) ?? withMcp, cmd, {
       onViolation: (v) => {
         violations = violations.then(async () => violationRecord((await policy.get()).engine, v)).catch((e: unknown) => {
           process.stderr.write(`cordon: could not record a sandbox violation: ${String(e)}\n`);
@@ -280,6 +285,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     return egress?.failure !== undefined || brokerFailure !== undefined ? 125 : res.exitCode;
   } finally {
     broker?.stop();
+    await askEndpoint?.close();
     await approvals?.close();
     await alerts?.close();
     unsubscribe();

@@ -2,8 +2,10 @@
  * Turns a policy decision into the harness's PreToolUse answer.
  *
  * - `deny`: answered as `deny`; the reason goes to the model.
- * - `ask`: answered as `ask` to Claude Code (its own prompt asks the person;
- *   the approval service is not routed yet). Codex CLI cannot ask from a hook
+ * - `ask`: under `cordon run` with an approval channel, routed to cordon's
+ *   approval service (`routedAnswer`): `allow` only when a person approved
+ *   exactly this call, else `deny`. Without one, answered as `ask` to Claude
+ *   Code (its own prompt asks the person). Codex CLI cannot ask from a hook
  *   (it treats `ask` as unsupported and runs the call), so for Codex it is `deny`.
  * - `allow`: **no opinion** by default (no output, exit 0): the harness's own
  *   permission rules and prompts still apply. An `allow` answer would skip
@@ -16,6 +18,7 @@ import { z } from 'zod';
 import { sanitizeForDisplay } from '../audit/redact.js';
 import { describeOrigin } from '../policy/engine.js';
 import type { Decision, Effect } from '../policy/types.js';
+import type { AskRoute } from './ask-client.js';
 
 export const HARNESSES = ['claude-code', 'codex'] as const;
 export type Harness = (typeof HARNESSES)[number];
@@ -27,6 +30,8 @@ export const HookOptionsSchema = z.strictObject({
   profile: z.string().min(1).optional().describe('A built-in profile to add.'),
   workspace: z.string().min(1).optional().describe('Workspace directory; default: $CLAUDE_PROJECT_DIR, else the hook input\'s cwd.'),
   inputTimeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('How long to wait for the whole hook input on stdin.'),
+  askWaitMs: z.number().int().min(1000).max(600_000).default(25_000)
+    .describe('Under cordon run, how long to wait for a person\'s answer to an ask; must stay below the harness\'s hook timeout (cordon init writes 170 s with a 180 s timeout).'),
 });
 export type HookOptions = z.infer<typeof HookOptionsSchema>;
 export type HookOptionsInput = z.input<typeof HookOptionsSchema>;
@@ -77,4 +82,24 @@ export function hookAnswer(d: Decision, opts: Pick<HookOptions, 'harness' | 'ans
   return {
     hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: effect, permissionDecisionReason: answerReason(d, opts.harness) },
   };
+}
+
+/**
+ * The answer after an ask was routed to cordon's approval service; `null`
+ * keeps the plain answer (no endpoint, or the supervisor's policy leaves the
+ * call to the harness: Claude Code's own prompt asks).
+ */
+export function routedAnswer(r: AskRoute): HookAnswer | null {
+  const sentence = (t: string): string => (/[.!?)]$/.test(t.trim()) ? t.trim() : `${t.trim()}.`);
+  const out = (effect: Effect, reason: string): HookAnswer => ({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: effect, permissionDecisionReason: sanitizeForDisplay(reason) } });
+  switch (r.kind) {
+    case 'absent':
+      return null;
+    case 'approved':
+      return out('allow', `A person approved exactly this call through cordon (${r.id}): ${r.reason}`);
+    case 'denied':
+      return out('deny', `cordon asked a person and the call is denied: ${sentence(r.reason)} This is a security policy, not an error; do not try another way.`);
+    case 'not-asked':
+      return r.decision === 'deny' ? out('deny', `cordon denied this: ${sentence(r.reason)} This is a security policy, not an error; do not try another way.`) : null;
+  }
 }

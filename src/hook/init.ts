@@ -108,15 +108,21 @@ function explainHarness(harness: Harness, o: InitOptions, file: string): string[
   ];
 }
 
+/** The hook's bound on waiting for a person (an ask under cordon run), and Claude Code's timeout for the hook, above it. */
+export const CLAUDE_ASK_WAIT_S = 170;
+export const CLAUDE_HOOK_TIMEOUT_S = 180;
+
 /** Exit status 0; throws CordonError for usage problems and files it will not touch. */
 export function initHarness(harness: Harness, o: InitOptions, io: InitIo): number {
   const workspace = path.resolve(o.workspace ?? process.cwd());
   const file = targetFile(harness, o, io, workspace);
-  const hookArgv = [...io.cordonArgv, 'hook', harness];
+  // Claude Code: an ask under cordon run waits for a person (approvals.ttl, default 120 s), so the hook's
+  // timeout is longer than its own bound on that wait (a hook killed by the timeout must never be the outcome).
+  const hookArgv = [...io.cordonArgv, 'hook', harness, ...(harness === 'claude-code' ? ['--ask-wait', String(CLAUDE_ASK_WAIT_S)] : [])];
   const entry: HookEntry = {
     matcher: harness === 'claude-code' ? '*' : 'Bash|apply_patch|mcp__.*',
     command: commandLine(hookArgv),
-    timeout: 30,
+    timeout: harness === 'claude-code' ? CLAUDE_HOOK_TIMEOUT_S : 30,
   };
   const { settings, replaced } = mergeHookSettings(readExisting(file), entry, file);
   const text = `${JSON.stringify(settings, null, 2)}\n`;

@@ -14,7 +14,9 @@ import type { DecisionEvent } from '../audit/record.js';
 import { CordonError, formatProblem, PolicyError } from '../errors.js';
 import { Policy } from '../policy/policy.js';
 import type { Decision, Subject } from '../policy/types.js';
-import { hookAnswer, HookOptionsSchema, ruleText, strongest, type HookOptionsInput } from './answer.js';
+import { ASK_SOCKET_ENV } from '../approval/ask-protocol.js';
+import { routeAsk } from './ask-client.js';
+import { hookAnswer, HookOptionsSchema, routedAnswer, ruleText, strongest, type HookOptionsInput } from './answer.js';
 import { auditSubject, hookSession, recordHookDecisions } from './audit.js';
 import { describeIssues, HookInputSchema, type HookInput } from './input.js';
 import { MAX_HOOK_INPUT_BYTES, readBounded } from './stdin.js';
@@ -115,7 +117,20 @@ async function decideHook(optionsInput: HookOptionsInput, io: HookIo): Promise<n
   const dir = path.resolve(policy.loaded.settings.audit?.dir ?? stateDir(io.env));
   await recordHookDecisions(dir, hookSession(input.session_id, io.env), events);
 
-  const answer = hookAnswer(decision, options);
+  let answer = hookAnswer(decision, options);
+  // Under cordon run, an ask goes to its approval service through the ask-only endpoint (Codex cannot ask, so only Claude Code).
+  const socket = io.env[ASK_SOCKET_ENV];
+  if (decision.effect === 'ask' && options.harness === 'claude-code' && socket !== undefined && socket !== '') {
+    const routed = await routeAsk(socket, { tool_name: input.tool_name, tool_input: input.tool_input, cwd: input.cwd }, options.askWaitMs);
+    const routedTo = routedAnswer(routed);
+    if (routed.kind !== 'absent') {
+      await recordHookDecisions(dir, hookSession(input.session_id, io.env), [{
+        boundary: 'hook', subject: auditSubject(decision.subject), decision: routedTo?.hookSpecificOutput.permissionDecision ?? 'ask',
+        rule: 'approval', reason: `${input.tool_name}: ${routed.kind === 'not-asked' ? `not asked: ${routed.reason}` : routed.reason}`,
+      }]);
+    }
+    answer = routedTo ?? answer;
+  }
   if (answer !== null) io.stdout(`${JSON.stringify(answer)}\n`);
   return 0;
 }

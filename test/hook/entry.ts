@@ -14,6 +14,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     workspace: { type: 'string' },
     'answer-allow': { type: 'boolean' },
+    'ask-wait': { type: 'string' },
     managed: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     user: { type: 'boolean' },
@@ -27,6 +28,7 @@ if (command === 'hook') {
     ...(values.profile === undefined ? {} : { profile: values.profile }),
     ...(values.workspace === undefined ? {} : { workspace: values.workspace }),
     answerAllow: values['answer-allow'] === true,
+    ...(values['ask-wait'] === undefined ? {} : { askWait: values['ask-wait'] }),
   });
 } else if (command === 'init') {
   try {

@@ -40,7 +40,8 @@ void describe('cordon init claude-code', () => {
     assert.equal(pre.length, 2);
     assert.deepEqual(pre[1], other);
     assert.equal(pre[0]?.matcher, '*');
-    assert.match(pre[0]?.hooks[0]?.command ?? '', /src\/cli\/main\.ts hook claude-code$/);
+    assert.match(pre[0]?.hooks[0]?.command ?? '', /src\/cli\/main\.ts hook claude-code --ask-wait 170$/);
+    assert.equal(pre[0]?.hooks[0]?.timeout, 180, 'the hook outlives its own bound on waiting for a person');
     const backups = readdirSync(path.join(ws, '.claude')).filter((f) => f.startsWith('settings.json.cordon-backup-'));
     assert.equal(backups.length, 1);
     assert.match(r.stdout, /previous file is saved as/);

@@ -82,6 +82,10 @@ export const APP_JS = String.raw`'use strict';
       } else if (r.kind === 'mcp') {
         field(c, 'MCP tool', r.server + ' / ' + r.tool);
         field(c, 'arguments', r.arguments);
+      } else if (r.kind === 'tool') {
+        field(c, 'tool', r.tool);
+        field(c, 'input', r.input);
+        field(c, 'cwd', r.cwd);
       } else {
         field(c, 'command', r.command);
         field(c, 'cwd', r.cwd);
