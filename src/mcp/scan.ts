@@ -12,6 +12,7 @@ import { configuredServers, type ConfiguredServer } from './http/build.js';
 import { ServerLink } from './http/link.js';
 import { upstreamFactory } from './http/single.js';
 import { injectionArgumentScanner } from './argument-scanner.js';
+import { errorLine, RPC } from './jsonrpc.js';
 import { InjectionScanner } from './injection.js';
 import { PinStore, type PinFile } from './pin-store.js';
 import { resolveServer } from './server-config.js';
@@ -54,7 +55,7 @@ async function scanOne(s: ConfiguredServer, shadow: ShadowRegistry, timeoutMs: n
   let link: ServerLink | undefined;
   try {
     const up = await upstreamFactory(target, 16 * 1024 * 1024, () => undefined)();
-    link = new ServerLink(gateway, up, { notification: () => undefined }, timeoutMs);
+    link = new ServerLink(gateway, up, { notification: () => undefined, serverRequest: (l, m) => l.answer(errorLine(m.id, RPC.methodNotFound, 'cordon mcp scan answers no requests from servers')) }, timeoutMs);
     await link.start();
     if (link.down !== null) return { server: s.name, error: link.down, tools: 0, prompts: 0, resources: 0, findings: [] };
     const count = async (method: string, key: string): Promise<number> => {

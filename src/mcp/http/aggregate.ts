@@ -7,17 +7,38 @@
  * scanning); a namespaced name that two servers would both produce is
  * refused, and the shared shadowing registry refuses a raw tool name a
  * second server tries to take over.
+ *
+ * Requests from a server (sampling, elicitation, roots, ping) are relayed to
+ * the client session they belong to under an id of cordon's (so two
+ * servers' ids never collide), on the event stream of the client request
+ * they came with when there is one; the client's response goes back to that
+ * server under the server's own id. The session is the one whose request
+ * the server's message came with (HTTP upstreams), else the only session
+ * with requests in flight on that server, else the only session: when
+ * cordon cannot tell, or the client did not declare the capability, the
+ * server gets an error instead.
  */
 import type { ServerResponse } from 'node:http';
 import { mcpEvent, type AuditSink } from '../audit.js';
-import { errorLine, isObject, resultLine, RPC, type JsonObject, type JsonRpcId } from '../jsonrpc.js';
+import { errorLine, idKey, isObject, resultLine, RPC, type JsonObject, type JsonRpcId, type Message } from '../jsonrpc.js';
 import { ClientChannel } from './channel.js';
-import { errorMessage, type Response, type ServerLink } from './link.js';
+import { errorMessage, type RequestOwner, type Response, type ServerLink } from './link.js';
 import { refuse, type ClientMessage, type Exchange, type FrontSession } from './session.js';
 
 export const SEP = '__';
 const PAGES = 50;
 const VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2026-07-28'];
+/** Server requests waiting for a client's response, over all sessions; above it a server's request gets an error. */
+const MAX_RELAYED = 1024;
+/** The client capability a server request needs (`ping` needs none). */
+const NEEDS: Readonly<Record<string, string>> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+
+interface Relayed {
+  readonly link: ServerLink;
+  /** The server's own id for its request. */
+  readonly id: JsonRpcId;
+  readonly session: AggregateSession;
+}
 
 type Kind = 'tools' | 'prompts';
 
@@ -34,6 +55,9 @@ export class Aggregator {
   /** Rewritten progress tokens → the client exchange waiting for them. */
   readonly #progress = new Map<string, { session: AggregateSession; token: unknown; origin: string }>();
   #progressSeq = 0;
+  /** Server requests relayed to a client, by the id key cordon gave them. */
+  readonly #relayed = new Map<string, Relayed>();
+  #relaySeq = 0;
   readonly #audit: AuditSink;
   readonly #log: (line: string) => void;
 
@@ -68,6 +92,57 @@ export class Aggregator {
   forget(s: AggregateSession): void {
     this.#sessions.delete(s);
     for (const [k, p] of this.#progress) if (p.session === s) this.#progress.delete(k);
+    for (const [k, r] of this.#relayed) {
+      if (r.session !== s) continue;
+      this.#relayed.delete(k);
+      r.link.answer(errorLine(r.id, RPC.gatewayUnavailable, 'the client session ended before it answered'));
+    }
+  }
+
+  /** A request a server's core let through: to the client session it belongs to, under a new id. */
+  serverRequest(link: ServerLink, m: Extract<Message, { kind: 'request' }>, owners: readonly RequestOwner[]): void {
+    const fail = (code: number, why: string): void => {
+      this.#log(`cordon mcp: ${link.name}'s ${m.method.slice(0, 100)} request was not relayed: ${why}`);
+      link.answer(errorLine(m.id, code, why));
+    };
+    const mine = owners.filter((o): o is RequestOwner & { session: AggregateSession } => o.session instanceof AggregateSession && this.#sessions.has(o.session));
+    const sessions = new Set(mine.map((o) => o.session));
+    const last = mine.at(-1);
+    const session = sessions.size === 1 ? last?.session : sessions.size === 0 && this.#sessions.size === 1 ? [...this.#sessions][0] : undefined;
+    if (session === undefined) {
+      fail(RPC.gatewayUnavailable, sessions.size === 0 ? 'no client session is connected to cordon\'s gateway' : 'cordon cannot tell which of several client sessions this request belongs to');
+      return;
+    }
+    const missing = session.lacks(m.method);
+    if (missing !== null) {
+      fail(RPC.methodNotFound, `the client did not declare the ${missing} capability`);
+      return;
+    }
+    if (this.#relayed.size >= MAX_RELAYED) {
+      fail(RPC.gatewayUnavailable, 'too many server requests are waiting for the client');
+      return;
+    }
+    const id = `cordon-r${++this.#relaySeq}`;
+    this.#relayed.set(idKey(id), { link, id: m.id, session });
+    if (!session.push(JSON.stringify({ ...m.obj, id }), sessions.size === 1 ? (last?.origin ?? null) : null)) {
+      this.#relayed.delete(idKey(id));
+      fail(RPC.gatewayUnavailable, 'the client has no open stream for requests from the server');
+    }
+  }
+
+  /** A client's response to a relayed request: to its server under the server's id. False when it answers nothing relayed to this session. */
+  clientResponse(session: AggregateSession, m: Extract<Message, { kind: 'response' }>): boolean {
+    const key = idKey(m.id);
+    const r = this.#relayed.get(key);
+    if (r === undefined || r.session !== session) return false;
+    this.#relayed.delete(key);
+    r.link.answer(JSON.stringify({ ...m.obj, id: r.id }));
+    return true;
+  }
+
+  /** A client notification every server should hear (the client's roots changed). */
+  notifyAll(method: string): void {
+    for (const l of this.links.values()) if (l.down === null) l.answer(JSON.stringify({ jsonrpc: '2.0', method }));
   }
 
   async close(): Promise<void> {
@@ -196,17 +271,26 @@ export class AggregateSession implements FrontSession {
   readonly #agg: Aggregator;
   readonly #channel = new ClientChannel();
   #closed = false;
+  /** The client's capabilities from its `initialize`; null before it (or for a stateless-era client, which sends none). */
+  #capabilities: JsonObject | null = null;
 
   constructor(agg: Aggregator) {
     this.#agg = agg;
+  }
+
+  /** The capability a server request needs that this client did not declare, or null. */
+  lacks(method: string): string | null {
+    const need = NEEDS[method];
+    if (need === undefined || this.#capabilities === null) return null;
+    return this.#capabilities[need] === undefined ? need : null;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  push(line: string, origin: string | null): void {
-    this.#channel.push(line, origin);
+  push(line: string, origin: string | null): boolean {
+    return this.#channel.push(line, origin);
   }
 
   listen(res: ServerResponse): void {
@@ -221,7 +305,16 @@ export class AggregateSession implements FrontSession {
   }
 
   handle(m: ClientMessage, ex: Exchange): void {
-    if (m.kind !== 'request') {
+    if (m.kind === 'response') {
+      if (!this.#agg.clientResponse(this, m)) {
+        refuse(ex, m.id, 'this response answers no request cordon relayed to this session', RPC.invalidRequest, 400);
+        return;
+      }
+      ex.res.writeHead(202, ex.headers).end();
+      return;
+    }
+    if (m.kind === 'notification') {
+      if (m.method === 'notifications/roots/list_changed') this.#agg.notifyAll(m.method);
       ex.res.writeHead(202, ex.headers).end();
       return;
     }
@@ -241,6 +334,7 @@ export class AggregateSession implements FrontSession {
     const meta = linkMeta(params);
     switch (method) {
       case 'initialize': {
+        this.#capabilities = isObject(params['capabilities']) ? params['capabilities'] : {};
         const asked = typeof params['protocolVersion'] === 'string' ? params['protocolVersion'] : '';
         return resultLine(id, {
           protocolVersion: VERSIONS.includes(asked) ? asked : VERSIONS[0],
@@ -295,7 +389,7 @@ export class AggregateSession implements FrontSession {
       m['progressToken'] = progressKey;
     }
     const { _meta: _dropped, ...rest } = params;
-    const r: Response = await link.request(method, { ...rest, ...(Object.keys(m).length === 0 ? {} : { _meta: m }) });
+    const r: Response = await link.request(method, { ...rest, ...(Object.keys(m).length === 0 ? {} : { _meta: m }) }, { session: this, origin: idKey(id) });
     if (progressKey !== undefined) this.#agg.releaseProgress(progressKey);
     return JSON.stringify({ ...r.obj, id });
   }

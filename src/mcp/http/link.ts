@@ -3,19 +3,37 @@
  * (this server's policy subjects, pins, scanning) in front of one upstream
  * connection that lives as long as the aggregator. The aggregator is the
  * core's client: it sends requests with its own ids and gets each answer as
- * a parsed message, after the core has checked and scanned it.
+ * a parsed message, after the core has checked and scanned it. Requests the
+ * server sends (sampling, elicitation, roots, ping), once the core let them
+ * through, go to the aggregator with the owners of the requests they may
+ * belong to, and the client's answer comes back through `answer()`.
  */
 import { classify, errorLine, isObject, RPC, type JsonObject, type Message } from '../jsonrpc.js';
 import { McpGateway } from '../gateway.js';
-import type { GatewayOptions, ToClientInfo } from '../options.js';
+import type { GatewayOptions } from '../options.js';
 import type { Upstream } from './upstream.js';
 
 export type Response = Extract<Message, { kind: 'response' }>;
 
+/** Who sent a request through the link: a client session (opaque here) and that request's id key there. */
+export interface RequestOwner {
+  readonly session: object;
+  readonly origin: string;
+}
+
 export interface LinkEvents {
   /** A notification from the server (after the core), e.g. progress or list_changed. */
   notification(server: string, method: string, obj: JsonObject): void;
+  /**
+   * A request from the server (after the core). `owners`: the owner of the
+   * request whose upstream stream carried it (Streamable HTTP), else the
+   * owners of every request in flight on this link, oldest first.
+   */
+  serverRequest(link: ServerLink, m: Extract<Message, { kind: 'request' }>, owners: readonly RequestOwner[]): void;
 }
+
+/** What the link declares for its client side: the aggregator relays these requests to a client that declared them too. */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
 const PROTOCOL_VERSION = '2025-11-25';
 
@@ -23,7 +41,9 @@ export class ServerLink {
   readonly name: string;
   readonly gateway: McpGateway;
   readonly #upstream: Upstream;
-  readonly #pending = new Map<string, { resolve: (r: Response) => void; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<string, { resolve: (r: Response) => void; timer: NodeJS.Timeout; owner: RequestOwner | undefined }>();
+  /** Id of the link's request whose upstream stream is being read (set only while a message from it is handled). */
+  #origin: string | null = null;
   readonly #events: LinkEvents;
   readonly #timeoutMs: number;
   #seq = 0;
@@ -36,11 +56,18 @@ export class ServerLink {
     this.#events = events;
     this.#timeoutMs = timeoutMs;
     this.gateway = new McpGateway(opts, {
-      toClient: (line, info) => this.#fromCore(line, info),
+      toClient: (line) => this.#fromCore(line),
       toServer: (line) => upstream.send(line),
     });
     upstream.sink = {
-      message: (ev) => this.gateway.fromServer(ev),
+      message: (ev, origin) => {
+        this.#origin = origin;
+        try {
+          this.gateway.fromServer(ev);
+        } finally {
+          this.#origin = null;
+        }
+      },
       failed: (id, reason) => this.gateway.upstreamFailed(id, reason),
       closed: (reason) => {
         this.down ??= `the server stopped (${reason})`;
@@ -51,7 +78,7 @@ export class ServerLink {
 
   /** The handshake, as a client would do it; the core pins the manifest and lists the tools itself afterwards. */
   async start(): Promise<void> {
-    const r = await this.request('initialize', { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'cordon', version: '0.1.0' } });
+    const r = await this.request('initialize', { protocolVersion: PROTOCOL_VERSION, capabilities: CLIENT_CAPABILITIES, clientInfo: { name: 'cordon', version: '0.1.0' } });
     if (!r.ok) {
       this.down = `initialize failed: ${errorMessage(r)}`;
       return;
@@ -62,7 +89,7 @@ export class ServerLink {
   }
 
   /** Sends one request through the core; resolves with its (checked) response, or an error response. */
-  request(method: string, params?: JsonObject): Promise<Response> {
+  request(method: string, params?: JsonObject, owner?: RequestOwner): Promise<Response> {
     const id = `agg-${++this.#seq}`;
     const line = JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
     return new Promise((resolve) => {
@@ -72,18 +99,17 @@ export class ServerLink {
       }
       const timer = setTimeout(() => this.gateway.upstreamFailed(id, `no answer within ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
       timer.unref();
-      this.#pending.set(id, { resolve, timer });
+      this.#pending.set(id, { resolve, timer, owner });
       this.gateway.fromClientMessage(classify(line));
     });
   }
 
-  #fromCore(line: string, info: ToClientInfo | undefined): void {
-    if (info?.kind === 'request') {
-      // sampling, elicitation, roots: the aggregated endpoint has no way to ask its client on this server's behalf.
-      this.gateway.fromClientMessage(classify(errorLine(info.id, RPC.methodNotFound, 'requests from the server are not relayed by cordon\'s aggregating gateway')));
+  #fromCore(line: string): void {
+    const m = classify(line);
+    if (m.kind === 'request') {
+      this.#events.serverRequest(this, m, this.#owners());
       return;
     }
-    const m = classify(line);
     if (m.kind === 'notification') {
       this.#events.notification(this.name, m.method, m.obj);
       return;
@@ -94,6 +120,19 @@ export class ServerLink {
     this.#pending.delete(m.id);
     clearTimeout(p.timer);
     p.resolve(m);
+  }
+
+  /** A client's message to the server (the response to a relayed request, a notification), through the core. */
+  answer(line: string): void {
+    this.gateway.fromClientMessage(classify(line));
+  }
+
+  #owners(): RequestOwner[] {
+    const related = this.#origin?.startsWith('s:') === true ? this.#pending.get(this.#origin.slice(2))?.owner : undefined;
+    if (related !== undefined) return [related];
+    const out: RequestOwner[] = [];
+    for (const p of this.#pending.values()) if (p.owner !== undefined) out.push(p.owner);
+    return out;
   }
 
   async close(): Promise<void> {
