@@ -46,6 +46,8 @@ interface Compiled {
   readonly back: number;
   /** The pattern matches no whitespace, so its window ends at the first one. */
   readonly spaceFree: boolean;
+  /** `spec.requires` as a byte table (1 for the characters), with its reach. */
+  readonly requires: { readonly table: Uint8Array; readonly within: number } | undefined;
 }
 
 /** `A-Za-z0-9+.:-`: characters of a URL scheme (including `jdbc:mysql`). */
@@ -116,6 +118,13 @@ export class ByteSource implements TextSource {
     }
     return to;
   }
+  /** Whether a byte of `table` (1 at its value) occurs in [from, to). */
+  containsAny(from: number, to: number, table: Uint8Array): boolean {
+    const b = this.#buf;
+    const end = Math.min(to, b.length);
+    for (let i = Math.max(0, from); i < end; i++) if (table[b[i]!] === 1) return true;
+    return false;
+  }
   slice(start: number, end: number = this.#buf.length): string {
     const len = this.#buf.length;
     return this.#buf.toString('latin1', Math.min(len, Math.max(0, start)), Math.min(len, Math.max(0, end)));
@@ -127,6 +136,26 @@ function firstSpace(text: TextSource, from: number, to: number): number {
   if (text instanceof ByteSource) return text.firstSpace(from, to);
   for (let i = from; i < to; i++) if (isAsciiSpace(text.charCodeAt(i))) return i + 1;
   return to;
+}
+
+/** Whether a character of `table` (1 at its code) occurs in [from, to). */
+function containsAny(text: TextSource, from: number, to: number, table: Uint8Array): boolean {
+  if (text instanceof ByteSource) return text.containsAny(from, to, table);
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 256 && table[c] === 1) return true;
+  }
+  return false;
+}
+
+function byteTable(chars: string): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars.charCodeAt(i);
+    if (c >= 256) throw new Error(`requires: ${chars} has a character beyond latin1`);
+    t[c] = 1;
+  }
+  return t;
 }
 
 const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
@@ -170,8 +199,9 @@ export class DetectionEngine {
     this.#compiled = this.detectors.map((spec) => {
       const back = spec.back ?? 0;
       try {
+        const requires = spec.requires === undefined ? undefined : { table: byteTable(spec.requires.anyOf), within: spec.requires.within };
         return {
-          spec, back, spaceFree: cannotMatchSpace(spec.pattern),
+          spec, back, requires, spaceFree: cannotMatchSpace(spec.pattern),
           re: new RegExp(spec.pattern, `y${spec.flags ?? ''}`), reIndices: new RegExp(spec.pattern, `yd${spec.flags ?? ''}`),
         };
       } catch (e) {
@@ -225,16 +255,20 @@ export class DetectionEngine {
       coveredUntil[di] = m.end;
       found.push(m);
     };
-    this.#prefilter.scan(buf, (k, start) => {
-      if (k >= this.#firstTrigger) {
+    const hits = this.#prefilter.collect(buf);
+    const firstTrigger = this.#firstTrigger;
+    for (let h = 0; h < hits.length; h += 2) {
+      const start = hits[h]!;
+      const k = hits[h + 1]!;
+      if (k >= firstTrigger) {
         if (triggers !== undefined && triggers.length < 4096 && isTriggerAt(buf, start)) triggers.push(start);
-        return;
+        continue;
       }
       for (const di of this.#byKeyword[k] ?? []) {
         if (this.#deferred[di] === 1) deferred.push(di, start);
         else attempt(di, start);
       }
-    });
+    }
     if (deferred.length > 0) {
       const specific = found.slice();
       // A generic match over a specific one always loses in #finish (confidence, then specificity): skip its validator.
@@ -252,6 +286,10 @@ export class DetectionEngine {
    */
   #tryAt(c: Compiled, text: TextSource, keywordStart: number, covered?: (s: number, e: number) => boolean): RawMatch | number | undefined {
     const { spec, re, reIndices, back } = c;
+    // The cheap byte tests first: where the window ends, and whether a character every match has is in it.
+    let end = Math.min(text.length, keywordStart + spec.maxLength + 8);
+    if (c.spaceFree) end = firstSpace(text, keywordStart, end);
+    if (c.requires !== undefined && !containsAny(text, keywordStart, Math.min(end, keywordStart + c.requires.within), c.requires.table)) return undefined;
     let start = keywordStart;
     // A detector that starts before its keyword (a URL scheme before `://`) walks back over scheme characters.
     for (let n = 0; n < back && start > 0 && isSchemeChar(text.charCodeAt(start - 1)); n++) start--;
@@ -260,8 +298,6 @@ export class DetectionEngine {
       if ((p >= 65 && p <= 90) || (p >= 97 && p <= 122)) return undefined;
     }
     const ws = start;
-    let end = Math.min(text.length, keywordStart + spec.maxLength + 8);
-    if (c.spaceFree) end = firstSpace(text, keywordStart, end);
     const window = text.slice(ws, end);
     re.lastIndex = 0;
     if (!re.test(window)) return undefined;

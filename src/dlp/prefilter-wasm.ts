@@ -42,7 +42,7 @@ function teddyFunction(): WasmFunction {
     ];
     return [
       op.get(P), op.v128Load(k), op.tee(V), nibble, op.v128And(), op.set(LO),
-      op.get(V), op.const(4), op.i8x16ShrU(), op.set(HI),
+      op.get(V), op.const(4), op.i16x8ShrU(), nibble, op.v128And(), op.set(HI),
       ...half(A, 0), ...half(B, 32),
     ];
   };

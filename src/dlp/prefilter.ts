@@ -57,6 +57,8 @@ export class Prefilter {
   /** 1 for nodes that end a keyword. */
   readonly #term: Uint8Array;
   readonly #outputs: (readonly number[])[];
+  /** The keyword a node ends when it ends exactly one, else -1. */
+  readonly #single: Int32Array;
   /** Length in bytes of the longest keyword. */
   readonly #longest: number;
   readonly #wasm: WasmState | undefined;
@@ -104,6 +106,7 @@ export class Prefilter {
     this.#trie = trie;
     this.#term = Uint8Array.from(out, (o) => (o.length > 0 ? 1 : 0));
     this.#outputs = out;
+    this.#single = Int32Array.from(out, (o) => (o.length === 1 ? (o[0] ?? -1) : -1));
     this.#longest = Math.max(1, ...bytes.map((b) => b.length));
     this.#wasm = options.backend === 'js' ? undefined : this.#instantiate();
     this.backend = this.#wasm === undefined ? 'js' : 'wasm';
@@ -134,14 +137,22 @@ export class Prefilter {
    * order of their start, and at one start in order of their length.
    */
   scan(bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
-    if (this.#wasm !== undefined) this.#scanWasm(this.#wasm, bytes, onHit);
-    else this.#scanJs(bytes, onHit);
+    const found = this.collect(bytes);
+    for (let i = 0; i < found.length; i += 2) onHit(found[i + 1]!, found[i]!);
   }
 
-  #scanWasm(w: WasmState, bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
+  /** Every keyword occurrence as (start, keyword) pairs, in the order `scan` reports them. */
+  collect(bytes: Uint8Array): Int32Array {
+    const out = new Pairs();
+    if (this.#wasm !== undefined) this.#collectWasm(this.#wasm, bytes, out);
+    else this.#collectJs(bytes, out);
+    return out.done();
+  }
+
+  #collectWasm(w: WasmState, bytes: Uint8Array, out: Pairs): void {
     const { exports, mem, i32, at } = w;
     const len = bytes.length;
-    const pending: number[] = [];
+    const hits = at.hits >> 2;
     for (let base = 0; base < len; base += CHUNK) {
       const limit = Math.min(CHUNK, len - base);
       const copied = Math.min(len, base + limit + this.#longest - 1) - base;
@@ -152,36 +163,32 @@ export class Prefilter {
       for (let ci = 0; ci < n;) {
         const h = exports.verify(at.inp, copied, at.cand, ci, n, at.trie, this.#width, at.term, at.hits, HIT_CAP - this.#longest - 1, at.classes);
         ci = i32[0] ?? n;
-        // Read the hits out before calling back: a callback may scan again.
-        for (let k = 0; k < h; k++) pending.push(base + (i32[(at.hits >> 2) + 2 * k] ?? 0), i32[(at.hits >> 2) + 2 * k + 1] ?? 0);
-        this.#flush(pending, onHit);
+        for (let k = 0; k < h; k++) this.#emit(out, base + i32[hits + 2 * k]!, i32[hits + 2 * k + 1]!);
       }
     }
   }
 
-  #flush(pending: number[], onHit: (keyword: number, start: number) => void): void {
-    for (let k = 0; k < pending.length; k += 2) {
-      const start = pending[k] ?? 0;
-      for (const kw of this.#outputs[pending[k + 1] ?? 0] ?? []) onHit(kw, start);
-    }
-    pending.length = 0;
+  #emit(out: Pairs, start: number, node: number): void {
+    const only = this.#single[node]!;
+    if (only >= 0) out.push(start, only);
+    else for (const kw of this.#outputs[node] ?? []) out.push(start, kw);
   }
 
-  #scanJs(bytes: Uint8Array, onHit: (keyword: number, start: number) => void): void {
+  #collectJs(bytes: Uint8Array, out: Pairs): void {
     const bm = this.#bm;
     const len = bytes.length;
     const end = len - 2;
     for (let i = 0; i < end; i++) {
-      if (((bm[bytes[i]! | (bytes[i + 1]! << 8)]! >> (bytes[i + 2]! & 7)) & 1) !== 0) this.#walk(bytes, i, onHit);
+      if (((bm[bytes[i]! | (bytes[i + 1]! << 8)]! >> (bytes[i + 2]! & 7)) & 1) !== 0) this.#walk(bytes, i, out);
     }
     for (let i = Math.max(0, end); i < len; i++) {
       const b1 = i + 1 < len ? bytes[i + 1]! : 0;
-      if (((bm[bytes[i]! | (b1 << 8)]! >> 0) & 1) !== 0) this.#walk(bytes, i, onHit);
+      if ((bm[bytes[i]! | (b1 << 8)]! & 1) !== 0) this.#walk(bytes, i, out);
     }
   }
 
   /** Every keyword starting at `i`. */
-  #walk(bytes: Uint8Array, i: number, onHit: (keyword: number, start: number) => void): void {
+  #walk(bytes: Uint8Array, i: number, out: Pairs): void {
     const trie = this.#trie;
     const classes = this.#classes;
     const width = this.#width;
@@ -189,7 +196,7 @@ export class Prefilter {
     for (let j = i; j < bytes.length; j++) {
       node = trie[node * width + classes[bytes[j]!]!]!;
       if (node === 0) return;
-      if (this.#term[node] === 1) for (const kw of this.#outputs[node] ?? []) onHit(kw, i);
+      if (this.#term[node] === 1) this.#emit(out, i, node);
     }
   }
 
@@ -197,5 +204,23 @@ export class Prefilter {
     const out: KeywordHit[] = [];
     this.scan(bytes, (keyword, start) => out.push({ keyword, start }));
     return out;
+  }
+}
+
+/** A growing list of (start, keyword) pairs. */
+class Pairs {
+  #buf = new Int32Array(1024);
+  #n = 0;
+  push(start: number, keyword: number): void {
+    if (this.#n + 2 > this.#buf.length) {
+      const bigger = new Int32Array(this.#buf.length * 2);
+      bigger.set(this.#buf);
+      this.#buf = bigger;
+    }
+    this.#buf[this.#n++] = start;
+    this.#buf[this.#n++] = keyword;
+  }
+  done(): Int32Array {
+    return this.#buf.subarray(0, this.#n);
   }
 }

@@ -44,6 +44,13 @@ export interface DetectorSpec {
   readonly maxLength: number;
   /** Require that the character before the keyword is not an ASCII letter. */
   readonly letterBoundary?: boolean;
+  /**
+   * A fact about the pattern that lets most keyword hits be dismissed before
+   * the window is read: every match has one of the characters `anyOf` within
+   * `within` characters of the keyword's start (the `@` of URL userinfo, the
+   * `:` or `=` of an assignment).
+   */
+  readonly requires?: { readonly anyOf: string; readonly within: number };
   readonly validator?: ValidatorId;
   readonly confidence: Confidence;
   /** Confidence when the validator reports a soft failure (e.g. a checksum that does not match). */

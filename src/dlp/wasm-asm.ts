@@ -72,6 +72,7 @@ export const op = {
   anyTrue: (): number[] => simd(0x53),
   i8x16Bitmask: (): number[] => simd(0x64),
   i8x16ShrU: (): number[] => simd(0x6d),
+  i16x8ShrU: (): number[] => simd(0x8d),
 };
 
 export interface WasmFunction {
