@@ -5,7 +5,8 @@
  * hook hears the verdict about its own submission and nothing else. No
  * endpoint (not under `cordon run`, or no approval channel there) is
  * `absent`: the hook then keeps asking through the harness's own prompt.
- * Waiting is bounded by `waitMs` (kept below the harness's hook timeout);
+ * Waiting is bounded by `waitMs` (kept below the harness's hook timeout)
+ * and by the approval's TTL plus a margin;
  * giving up closes the connection, which withdraws the approval, and is a
  * deny. Everything unexpected is a deny too: this never answers allow
  * unless a person approved.
@@ -21,6 +22,9 @@ export type AskRoute =
   /** The supervisor's policy does not ask: it denies, or leaves the call to the harness. */
   | { readonly kind: 'not-asked'; readonly decision: 'allow' | 'deny'; readonly reason: string };
 
+/** How long after the approval's TTL the hook still waits for the service's own deny. */
+const TTL_MARGIN_MS = 5000;
+
 export function routeAsk(socketPath: string, request: Omit<AskRequest, 'type'>, waitMs: number): Promise<AskRoute> {
   return new Promise((resolve) => {
     const s = connect(socketPath);
@@ -34,9 +38,11 @@ export function routeAsk(socketPath: string, request: Omit<AskRequest, 'type'>, 
       s.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => {
-      finish({ kind: 'denied', reason: `no answer from a person within ${Math.round(waitMs / 1000)} s (the hook's wait); the approval was withdrawn and the call is denied` });
-    }, waitMs);
+    const started = Date.now();
+    const giveUp = (ms: number): NodeJS.Timeout => setTimeout(() => {
+      finish({ kind: 'denied', reason: `no answer from a person within ${Math.round((Date.now() - started) / 1000)} s (the hook's wait); the approval was withdrawn and the call is denied` });
+    }, ms);
+    let timer = giveUp(waitMs);
     s.setEncoding('utf8');
     s.once('connect', () => {
       connected = true;
@@ -58,8 +64,13 @@ export function routeAsk(socketPath: string, request: Omit<AskRequest, 'type'>, 
         }
         const m = r.data;
         switch (m.type) {
-          case 'pending':
+          case 'pending': {
+            // The service denies at its TTL; a verdict that has not come a few seconds after that is not coming.
+            const left = Math.min(waitMs - (Date.now() - started), m.ttlMs + TTL_MARGIN_MS);
+            clearTimeout(timer);
+            timer = giveUp(Math.max(0, left));
             break;
+          }
           case 'verdict':
             finish(m.approved ? { kind: 'approved', id: m.id, reason: m.reason } : { kind: 'denied', reason: `${m.reason} (${m.id})` });
             return;
