@@ -40,9 +40,9 @@ const WHOLE_OVERLAP = 4096;
 const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_RUN = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g;
 const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
-const PCT = /%[0-9A-Fa-f]{2}/;
-const ESC = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/;
-const ENTITY = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/;
+const PCT_ALL = /%[0-9A-Fa-f]{2}/g;
+const ESC_ALL = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g;
+const ENTITY_ALL = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/g;
 
 /** Fraction of characters that are printable ASCII or common whitespace. */
 export function printableRatio(s: string): number {
@@ -141,23 +141,57 @@ export class LayerBudget {
   }
 }
 
+/** Characters kept on each side of an encoded sequence when only its surroundings are decoded. */
+const WINDOW_RADIUS = 256;
+
 /**
- * The layers directly under `text` (one level). Whole-text decodings (percent,
- * escapes, entities) come first; then each embedded base64 or hex run.
+ * Spans of `text` around every match of `seq` (global), `WINDOW_RADIUS` on
+ * each side, merged where they touch; after `maxSpans` spans, one last span
+ * runs to the end (so every sequence is covered and the count stays bounded).
+ */
+export function spansAround(text: string, seq: RegExp, maxSpans: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  seq.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = seq.exec(text)) !== null) {
+    const start = Math.max(0, m.index - WINDOW_RADIUS);
+    const end = Math.min(text.length, m.index + m[0].length + WINDOW_RADIUS);
+    const last = out[out.length - 1];
+    if (last !== undefined && start <= last.end) last.end = Math.max(last.end, end);
+    else if (out.length < maxSpans) out.push({ start, end });
+    else {
+      if (last !== undefined) last.end = text.length;
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The layers directly under `text` (one level). Text-wide encodings (percent,
+ * escapes, entities) are decoded only in windows around their sequences: what
+ * lies further from any sequence reads the same decoded and was scanned
+ * already. Then each embedded base64 or hex run.
  */
 export function childLayers(text: string, budget: LayerBudget): Layer[] {
   const out: Layer[] = [];
-  // Whole-text decodings run on slices of at most WHOLE_SLICE characters (overlapping), so no single
-  // replace builds an unbounded match list.
-  for (let from = 0; from < text.length; from += WHOLE_SLICE - WHOLE_OVERLAP) {
-    const part = text.length <= WHOLE_SLICE ? text : text.slice(from, from + WHOLE_SLICE);
-    const whole = (name: string, decoded: string): void => {
-      if (decoded !== part && budget.take(decoded.length)) out.push({ text: decoded, layers: [name], start: from, end: from + part.length });
-    };
-    if (PCT.test(part)) whole('percent', percentDecode(part.includes('+') && !part.includes(' ') ? part.replace(/\+/g, ' ') : part));
-    if (ESC.test(part)) whole('escape', escapeDecode(part));
-    if (ENTITY.test(part)) whole('html-entity', htmlEntityDecode(part));
-    if (from + WHOLE_SLICE >= text.length) break;
+  const decoders: [string, RegExp, (s: string) => string][] = [
+    ['percent', PCT_ALL, (s) => percentDecode(s.includes('+') && !s.includes(' ') ? s.replace(/\+/g, ' ') : s)],
+    ['escape', ESC_ALL, escapeDecode],
+    ['html-entity', ENTITY_ALL, htmlEntityDecode],
+  ];
+  for (const [name, seq, decode] of decoders) {
+    for (const span of spansAround(text, seq, budget.limits.maxRunsPerText)) {
+      // A long span is decoded in slices of at most WHOLE_SLICE characters (overlapping), so no single
+      // replace builds an unbounded match list.
+      for (let from = span.start; from < span.end; from += WHOLE_SLICE - WHOLE_OVERLAP) {
+        const to = Math.min(span.end, from + WHOLE_SLICE);
+        const part = text.slice(from, to);
+        const decoded = decode(part);
+        if (decoded !== part && budget.take(decoded.length)) out.push({ text: decoded, layers: [name], start: from, end: to });
+        if (to >= span.end) break;
+      }
+    }
   }
   let runs = 0;
   const push = (name: string, index: number, len: number, buf: Buffer | undefined): void => {

@@ -28,7 +28,22 @@ interface Origin {
 }
 
 const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
-const TOKEN_RUN = /[A-Za-z0-9+/_=-]{32,200}/g;
+/** Maximal runs of token characters of 32 or more (a lookbehind, so a failed attempt costs one character, not 32). */
+const TOKEN_RUN = /(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{32,}/g;
+const TOKEN_PIECE = 200;
+
+/** Runs of token characters cut in pieces of 200 (the last kept when 32 or more): what `/[A-Za-z0-9+/_=-]{32,200}/g` finds, in linear time. */
+function tokenRuns(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(TOKEN_RUN)) {
+    const run = m[0];
+    for (let i = 0; i < run.length; i += TOKEN_PIECE) {
+      const piece = run.slice(i, i + TOKEN_PIECE);
+      if (piece.length >= 32) out.push(piece);
+    }
+  }
+  return out;
+}
 /** Layers that only unwrap structure (a JSON string, a form field), not an encoding. */
 const STRUCTURAL_LAYERS: ReadonlySet<string> = new Set(['escape', 'json', 'form', 'multipart']);
 
@@ -124,17 +139,17 @@ export class DlpScanner {
       if (names.filter((n) => n === 'percent').length >= 3) {
         add('nested-encoding', 'cordon', 'medium', o, child.text.slice(0, 32), names, 'Percent-encoding nested three or more times: an evasion, not ordinary traffic.');
       }
-      for (const r of child.text.matchAll(TOKEN_RUN)) {
-        if (r[0].includes('//')) continue;
+      for (const run of tokenRuns(child.text)) {
+        if (run.includes('//')) continue;
         // A filesystem path (`/tmp/cordon-lab-k3J9xq/ws`) is judged segment by segment: a
         // temporary directory's random suffix is not a secret.
-        const parts = /^~?\.{0,2}\/[^/]/.test(r[0]) && r[0].split('/').length > 2 ? r[0].split('/') : [r[0]];
+        const parts = /^~?\.{0,2}\/[^/]/.test(run) && run.split('/').length > 2 ? run.split('/') : [run];
         // An identifier made of short parts (`agent-sdk-tool-use-2025-…`) is not a token.
-        if (Math.max(...r[0].split(/[-_./]/).map((x) => x.length)) < 16) continue;
+        if (Math.max(...run.split(/[-_./]/).map((x) => x.length)) < 16) continue;
         // Blocking needs a real decoding step (hex, base64, percent...) to have revealed the token; one that
         // only sits in a JSON string or form field (an image, an id) is reported, not blocked.
         const decoded = names.some((n) => !STRUCTURAL_LAYERS.has(n));
-        if (parts.some((p) => judgeRandomness(p).strong)) add('encoded-random-token', 'generic', decoded ? 'medium' : 'low', o, r[0], names, `A random token hidden under ${names.join(' > ')}.`);
+        if (parts.some((p) => judgeRandomness(p).strong)) add('encoded-random-token', 'generic', decoded ? 'medium' : 'low', o, run, names, `A random token hidden under ${names.join(' > ')}.`);
       }
       this.#layers(child.text, o, names, depth + 1, budget, fromMatch, add);
     }
