@@ -91,5 +91,20 @@ await build({
   legalComments: 'none',
 });
 
+// What bin/cordon starts for `cordon run`: loads run.cjs through V8's code cache (src/cli/run-loader.ts).
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'run-loader': 'src/cli/run-loader.ts' },
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outdir,
+  define: { 'import.meta.dirname': '__dirname' },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
 // One id for both bundles of this build: cached policies and plans are keyed by it.
 writeFileSync(`${outdir}/build-id`, `${randomUUID()}\n`);

@@ -123,6 +123,17 @@ void describe('cordon run', { skip }, () => {
     assert.equal(third.status, 0, String(third.stderr));
     assert.doesNotMatch(String(third.stdout), /canary-notes/);
     assert.equal(readdirSync(cache).filter((f) => f.startsWith('plan-')).length, 2);
+    // The first command line again: its remembered sandbox (notes.txt visible) is spawned early and must not be used.
+    const again = run(['--', 'cat', 'notes.txt']);
+    assert.equal(again.status, 1, String(again.stderr));
+    assert.doesNotMatch(String(again.stdout), /canary-notes/);
+    assert.equal(String(again.stderr).trim(), 'cat: notes.txt: Permission denied', 'the abandoned sandbox ran nothing and said nothing');
+    // Unchanged, it is used (the early sandbox and the code cache exist for this build).
+    const twice = [run(['--', 'sh', '-c', 'echo x >> runs.log']), run(['--', 'sh', '-c', 'echo x >> runs.log'])];
+    for (const r of twice) assert.equal(r.status, 0, String(r.stderr));
+    assert.equal(readFileSync(path.join(ws, 'runs.log'), 'utf8'), 'x\nx\n', 'the command ran once per run');
+    assert.ok(readdirSync(cache).some((f) => f.startsWith('early-')), 'runs remember their sandbox argv');
+    assert.ok(readdirSync(cache).some((f) => f.startsWith('run-') && f.endsWith('.v8')), 'a run served by run.cjs left a code cache');
     // Shapes the small parser leaves alone go to the full program.
     const help = run(['--help']);
     assert.equal(help.status, 0);

@@ -4,8 +4,9 @@
  *   node    `node -e 0` (the floor for any Node.js supervisor; without NODE_EXTRA_CA_CERTS, as bin/cordon starts it)
  *   runner  runSandboxed(true) in one process, warm (what the sandbox itself costs per run)
  *   cli     `cordon run -- true` through bin/cordon (npm run build first): with the sandbox plan cached
- *           (every run after the first with the same policy), and cold (a fresh state directory each time:
- *           the policy is parsed and compiled); and the supervisor's peak RSS
+ *           (every run after the first with the same policy and command line: the plan, the remembered
+ *           sandbox argv that bubblewrap starts from while cordon loads, and the code cache), and cold (a fresh
+ *           state directory each time: the policy is parsed and compiled); and the supervisor's peak RSS
  *   srt     `srt true` when SRT_BIN points at an installed @anthropic-ai/sandbox-runtime
  *           (npm i @anthropic-ai/sandbox-runtime in a scratch dir; it needs Debian's ripgrep and socat)
  * Usage: node --import tsx bench/sandbox-startup/run.ts [N]
@@ -46,7 +47,8 @@ const inproc = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'runne
 rows.set('runSandboxed(true), in-process', JSON.parse(inproc.stdout) as number[]);
 
 const binCordon = join(root, 'bin/cordon');
-const runEntry = join(root, 'dist/bin/run.cjs');
+// What bin/cordon starts for `cordon run` (it loads dist/bin/run.cjs with V8's code cache).
+const runEntry = join(root, 'dist/bin/run-loader.cjs');
 let cliRssKiB: number | undefined;
 if (existsSync(runEntry)) {
   const state = mkdtempSync(join(tmpdir(), 'cordon-bench-state-'));

@@ -16,7 +16,16 @@ import { speculate, speculationFile } from '../sandbox/early.js';
 
 const speculation = process.argv[2] === 'run' ? speculate(speculationFile(process.cwd(), process.argv.slice(2))) : undefined;
 
-import('./run-hot.js').then(({ runHot }) => runHot(speculation)).catch((e: unknown) => {
+let served = false;
+
+/** True once this bundle has served a run itself (run-loader.ts keeps a code cache only of such a run). */
+export function servedHere(): boolean {
+  return served;
+}
+
+import('./run-hot.js').then(async ({ runHot }) => {
+  served = await runHot(speculation);
+}).catch((e: unknown) => {
   process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 125;
 });

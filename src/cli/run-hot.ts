@@ -18,6 +18,9 @@ import { loadOptions } from './policy-options.js';
 import { parseRunArgs, type ParsedRun } from './run-args.js';
 import { runCommand } from './run-cmd.js';
 
+/** Set by run-loader.ts (the sixth parameter of its wrapper) when it loaded this bundle; undeclared otherwise. */
+declare const __cordonImport: ((url: string) => Promise<unknown>) | undefined;
+
 /** The cached plan when this run can be served here; null sends it to the full program. */
 function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
   if (parsed.opts.reportOnly === true) return null;
@@ -29,13 +32,16 @@ function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
   return { key: policyKey, plan };
 }
 
-export async function runHot(speculation: Speculation | undefined): Promise<void> {
+/** Serves the run, or hands it to main.js; true when it was served here. */
+export async function runHot(speculation: Speculation | undefined): Promise<boolean> {
   const parsed = process.argv[2] === 'run' ? parseRunArgs(process.argv.slice(3)) : null;
   const hot = parsed === null ? null : hotPlan(parsed);
   if (parsed === null || hot === null) {
     abandonIfPending(speculation?.early ?? null);
-    await import(pathToFileURL(path.join(import.meta.dirname, 'main.js')).href);
-    return;
+    const url = pathToFileURL(path.join(import.meta.dirname, 'main.js')).href;
+    // Loaded by run-loader.cjs (a function compiled from V8's code cache cannot import): its import, else our own.
+    await (typeof __cordonImport === 'function' ? __cordonImport(url) : import(url));
+    return false;
   }
   try {
     process.exitCode = await runCommand(parsed.cmd, parsed.opts, { ...hot, ...(speculation === undefined ? {} : { speculation }) });
@@ -50,4 +56,5 @@ export async function runHot(speculation: Speculation | undefined): Promise<void
   } finally {
     abandonIfPending(speculation?.early ?? null);
   }
+  return true;
 }

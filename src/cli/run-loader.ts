@@ -1,0 +1,65 @@
+/**
+ * What bin/cordon starts for `cordon run`: it loads the run entry point's
+ * bundle (run.cjs) with V8's code cache, so a run does not parse and compile
+ * the bundle's functions again (~5 ms of CPU at every start). The cache is
+ * made at the end of a run that had none (it then holds every function that
+ * run compiled) and kept in cordon's state directory under the build id; V8
+ * refuses a cache made by another V8 version, other flags or another source,
+ * and then the bundle is compiled as usual and the cache made again.
+ *
+ * Trust: the state directory is where cordon's compiled policies and sandbox
+ * plans are cached too; it is not visible inside the sandbox, so an agent
+ * cannot plant a cache.
+ *
+ * A function compiled this way cannot use `import()`; the one place of the
+ * bundle that needs it (handing a run to main.js) calls `__cordonImport`,
+ * the sixth parameter of the wrapper, which imports from here.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import vm from 'node:vm';
+import { stateDir } from '../audit/paths.js';
+
+type CommonJsWrapper = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, cordonImport: (url: string) => Promise<unknown>) => void;
+
+const dir = import.meta.dirname;
+const bundle = path.join(dir, 'run.cjs');
+
+function cacheFile(): string | undefined {
+  try {
+    const build = readFileSync(path.join(dir, 'build-id'), 'utf8').trim();
+    return /^[0-9a-f-]{36}$/.test(build) ? path.join(stateDir(), 'cache', `run-${build}.v8`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function save(file: string, data: Buffer): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // a cache that cannot be written only costs time
+  }
+}
+
+const file = cacheFile();
+let cachedData: Buffer | undefined;
+try {
+  cachedData = file === undefined ? undefined : readFileSync(file);
+} catch {
+  cachedData = undefined;
+}
+const source = `(function (exports, require, module, __filename, __dirname, __cordonImport) { ${readFileSync(bundle, 'utf8')}\n})`;
+const script = new vm.Script(source, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
+const mod: { exports: { servedHere?: () => boolean } } = { exports: {} };
+// Made at the end of a run this bundle served, so it holds the functions such a run compiles (not those of a hand-over to main.js).
+if (file !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+  process.once('exit', () => {
+    if (mod.exports.servedHere?.() === true) save(file, script.createCachedData());
+  });
+}
+(script.runInThisContext() as CommonJsWrapper)(mod.exports, createRequire(bundle), mod, bundle, dir, (url) => import(url));
