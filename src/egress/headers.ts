@@ -37,14 +37,21 @@ function connectionTokens(raw: readonly string[]): Set<string> {
  * or added first when absent.
  */
 export function forwardHeaders(raw: readonly string[], host?: string): string[] {
-  const drop = connectionTokens(raw);
+  const lower: string[] = new Array<string>(raw.length >> 1);
+  let listed = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const l = (raw[i] ?? '').toLowerCase();
+    lower[i >> 1] = l;
+    if (l === 'connection') listed = true;
+  }
+  const drop = listed ? connectionTokens(raw) : undefined;
   const out: string[] = [];
   let hostDone = host === undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || drop.has(lower)) continue;
-    if (lower === 'host') {
+    const l = lower[i >> 1] ?? '';
+    if (HOP_BY_HOP.has(l) || drop?.has(l) === true) continue;
+    if (l === 'host') {
       if (!hostDone && host !== undefined) out.push(name, host);
       hostDone = true;
       continue;

@@ -40,6 +40,27 @@ const DELIMITERS: ReadonlyMap<string, string> = new Map([
   ['%', "'%' (percent-encoding is never decoded in a host)"],
 ]);
 
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
+const ANY_DELIMITER = /[@/\\?#%]/;
+
+/**
+ * Results of the pure parsers for recent inputs (the same few hosts are asked
+ * about on every request); frozen, bounded, errors never cached.
+ */
+class Memo<T> {
+  readonly #map = new Map<string, T>();
+  get(key: string, make: () => T): T {
+    const hit = this.#map.get(key);
+    if (hit !== undefined) return hit;
+    const value = Object.freeze(make());
+    if (this.#map.size >= 512) this.#map.clear();
+    this.#map.set(key, value);
+    return value;
+  }
+}
+const hosts = new Memo<CanonicalHost>();
+const authorities = new Memo<{ host: CanonicalHost; port: number }>();
+
 function invalid(message: string): CordonError {
   return new CordonError('CORDON_HOST_INVALID', message);
 }
@@ -63,6 +84,8 @@ function show(text: string): string {
  * parsing. `delimiters` is false for whole URLs, where `/`, `?`... are structure.
  */
 function rejectUnsafeChars(text: string, what: string, delimiters: boolean): void {
+  // Printable ASCII other than space holds none of the refused characters; only delimiters remain to check.
+  if (PRINTABLE_ASCII.test(text) && (!delimiters || !ANY_DELIMITER.test(text))) return;
   let offset = 0;
   for (const ch of text) {
     const cp = ch.codePointAt(0) ?? 0;
@@ -136,6 +159,10 @@ function canonicalName(input: string): CanonicalHost {
  * Throws CordonError CORDON_HOST_INVALID saying what was wrong.
  */
 export function canonicalizeHost(input: string): CanonicalHost {
+  return hosts.get(input, () => canonicalizeHostOnce(input));
+}
+
+function canonicalizeHostOnce(input: string): CanonicalHost {
   if (input.length === 0) throw invalid('Host is empty.');
   if (input.length > MAX_HOST_INPUT) throw invalid(`Host is longer than ${MAX_HOST_INPUT} characters.`);
   rejectUnsafeChars(input, 'Host', true);
@@ -177,6 +204,10 @@ function checkDefaultPort(port: number): void {
  * port, and a missing port when no `defaultPort` is given.
  */
 export function parseAuthority(authority: string, defaultPort?: number): { host: CanonicalHost; port: number } {
+  return authorities.get(`${defaultPort ?? ''} ${authority}`, () => parseAuthorityOnce(authority, defaultPort));
+}
+
+function parseAuthorityOnce(authority: string, defaultPort?: number): { host: CanonicalHost; port: number } {
   if (defaultPort !== undefined) checkDefaultPort(defaultPort);
   if (authority.length === 0) throw invalid('Authority is empty.');
   if (authority.length > MAX_HOST_INPUT) throw invalid(`Authority is longer than ${MAX_HOST_INPUT} characters.`);
@@ -214,12 +245,12 @@ function rawAuthority(rest: string): string {
 }
 
 /**
- * Host, port and scheme of an absolute http, https, ws or wss URL. The URL
+ * Host, port, scheme and (WHATWG-normalised) path and query of an absolute http, https, ws or wss URL. The URL
  * must be written `scheme://authority...`; credentials in the URL are refused.
  * The authority is parsed twice (as part of the URL and on its own) and the
  * two results must agree.
  */
-export function hostFromUrl(url: string): { host: CanonicalHost; port: number; scheme: string } {
+export function hostFromUrl(url: string): { host: CanonicalHost; port: number; scheme: string; path: string } {
   if (url.length > MAX_URL_LENGTH) throw invalid(`URL is longer than ${MAX_URL_LENGTH} characters.`);
   rejectUnsafeChars(url, 'URL', false);
   let parsed: URL;
@@ -244,5 +275,5 @@ export function hostFromUrl(url: string): { host: CanonicalHost; port: number; s
   if (again.name !== host.name || again.type !== host.type || againPort !== port) {
     throw invalid('URL authority parses two different ways; refusing it.');
   }
-  return { host, port, scheme };
+  return { host, port, scheme, path: `${parsed.pathname}${parsed.search}` };
 }

@@ -58,8 +58,7 @@ export async function handleHttpRequest(ctx: ProxyContext, req: IncomingMessage,
   let path: string;
   try {
     target = hostFromUrl(rawUrl);
-    const u = new URL(rawUrl);
-    path = `${u.pathname}${u.search}`;
+    path = target.path;
   } catch (e) {
     const why = isCordonError(e) ? e.message : 'The request URL could not be parsed.';
     const r = malformed(`Http(${method} ?)`, `${why} Refused.`);

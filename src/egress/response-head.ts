@@ -48,16 +48,24 @@ export function parseResponseHead(buf: Buffer, max: number): { head: ResponseHea
     return undefined;
   }
   if (end + 4 > max) throw new ResponseHeadError(`the upstream response head is longer than ${max} bytes`);
-  const lines = buf.toString('latin1', 0, end).split('\r\n');
-  const status = STATUS_LINE.exec(lines[0] ?? '');
+  const text = buf.toString('latin1', 0, end);
+  let eol = text.indexOf('\r\n');
+  if (eol < 0) eol = text.length;
+  const status = STATUS_LINE.exec(text.slice(0, eol));
   if (status === null) throw new ResponseHeadError('the upstream sent a malformed status line');
   const rawHeaders: string[] = [];
-  for (let i = 1; i < lines.length; i += 1) {
-    const line = lines[i] ?? '';
-    const colon = line.indexOf(':');
-    const name = colon < 0 ? '' : line.slice(0, colon);
+  for (let at = eol + 2; at < text.length; at = eol + 2) {
+    eol = text.indexOf('\r\n', at);
+    if (eol < 0) eol = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon < 0 || colon > eol) throw new ResponseHeadError('the upstream sent a malformed header line');
+    const name = text.slice(at, colon);
     if (!TOKEN.test(name)) throw new ResponseHeadError('the upstream sent a malformed header line');
-    const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs += 1;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve -= 1;
+    const value = text.slice(vs, ve);
     if (BAD_VALUE.test(value)) throw new ResponseHeadError('the upstream sent a header value with a control character');
     rawHeaders.push(name, value);
   }
