@@ -19,7 +19,7 @@
 import { assembleModule, op, type WasmFunction } from './wasm-asm.js';
 
 export interface PrefilterExports {
-  teddy(inp: number, len: number, tab: number, cand: number): number;
+  teddy(inp: number, len: number, tab: number, cand: number, bm: number): number;
   verify(inp: number, len: number, cand: number, from: number, n: number, trie: number, width: number, term: number, hits: number, capLimit: number, classes: number): number;
 }
 
@@ -28,8 +28,8 @@ export const TEDDY_BYTES = 4;
 export const TEDDY_TABLE = 64;
 
 function teddyFunction(): WasmFunction {
-  // params: 0 inp, 1 len, 2 tab, 3 cand; i32 locals: 4 i, 5 n, 6 bits, 7 p; v128 locals: 8 lo, 9 hi, 10 a, 11 b, 12 v
-  const [LEN, TAB, CAND, I, N, BITS, P, LO, HI, A, B, V] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  // params: 0 inp, 1 len, 2 tab, 3 cand, 4 bm; i32 locals: 5 i, 6 n, 7 bits, 8 p, 9 pos, 10 w; v128 locals: 11 lo, 12 hi, 13 a, 14 b, 15 v
+  const [LEN, TAB, CAND, BM, I, N, BITS, P, POS, W, LO, HI, A, B, V] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const INP = 0;
   const nibble = op.v128Const(Array<number>(16).fill(0x0f));
   const zero = op.v128Const(Array<number>(16).fill(0));
@@ -49,7 +49,7 @@ function teddyFunction(): WasmFunction {
   const tests: number[][] = [];
   for (let k = 0; k < TEDDY_BYTES; k++) tests.push(...test(k));
   return {
-    name: 'teddy', params: 4, locals: 4, vectors: 5,
+    name: 'teddy', params: 5, locals: 6, vectors: 5,
     body: [
       op.block(), op.loop(),
       op.get(I), op.get(LEN), op.geU(), op.brIf(1),
@@ -60,8 +60,13 @@ function teddyFunction(): WasmFunction {
       op.get(V), zero, op.i8x16Ne(), op.i8x16Bitmask(), op.set(BITS),
       op.block(), op.loop(),
       op.get(BITS), op.eqz(), op.brIf(1),
-      op.get(CAND), op.get(N), op.const(2), op.shl(), op.add(), op.get(I), op.get(BITS), op.ctz(), op.add(), op.store(),
-      op.get(N), op.const(1), op.add(), op.set(N),
+      // The exact test of the first two bytes and the third's low bits (`bm`), branch-free: the slot is always written.
+      op.get(I), op.get(BITS), op.ctz(), op.add(), op.set(POS),
+      op.get(CAND), op.get(N), op.const(2), op.shl(), op.add(), op.get(POS), op.store(),
+      op.get(INP), op.get(POS), op.add(), op.load(), op.set(W),
+      op.get(BM), op.get(W), op.const(0xffff), op.and(), op.add(), op.load8u(),
+      op.get(W), op.const(16), op.shrU(), op.const(7), op.and(), op.shrU(), op.const(1), op.and(),
+      op.get(N), op.add(), op.set(N),
       op.get(BITS), op.get(BITS), op.const(1), op.sub(), op.and(), op.set(BITS),
       op.br(0),
       op.end(), op.end(),

@@ -41,7 +41,7 @@ interface WasmState {
   readonly exports: PrefilterExports;
   readonly mem: Uint8Array;
   readonly i32: Int32Array;
-  readonly at: { readonly classes: number; readonly tab: number; readonly term: number; readonly trie: number; readonly inp: number; readonly cand: number; readonly hits: number };
+  readonly at: { readonly classes: number; readonly tab: number; readonly bm: number; readonly term: number; readonly trie: number; readonly inp: number; readonly cand: number; readonly hits: number };
 }
 
 export class Prefilter {
@@ -116,7 +116,8 @@ export class Prefilter {
     const classes = 16;
     const tab = classes + 256;
     const tables = teddyTables(this.keywords.map((k) => Buffer.from(k, 'latin1')));
-    const term = align(tab + tables.length);
+    const bm = align(tab + tables.length);
+    const term = align(bm + this.#bm.length);
     const trie = align(term + this.#term.length);
     const inp = align(trie + this.#trie.byteLength);
     const cand = align(inp + CHUNK + this.#longest + 64);
@@ -127,9 +128,10 @@ export class Prefilter {
     const mem = new Uint8Array(instance.buffer);
     mem.set(this.#classes, classes);
     mem.set(tables, tab);
+    mem.set(this.#bm, bm);
     mem.set(this.#term, term);
     mem.set(new Uint8Array(this.#trie.buffer, this.#trie.byteOffset, this.#trie.byteLength), trie);
-    return { exports: instance.exports, mem, i32: new Int32Array(instance.buffer), at: { classes, tab, term, trie, inp, cand, hits } };
+    return { exports: instance.exports, mem, i32: new Int32Array(instance.buffer), at: { classes, tab, bm, term, trie, inp, cand, hits } };
   }
 
   /**
@@ -158,7 +160,7 @@ export class Prefilter {
       const copied = Math.min(len, base + limit + this.#longest - 1) - base;
       mem.set(bytes.subarray(base, base + copied), at.inp);
       mem.fill(0, at.inp + copied, at.inp + copied + 64);
-      let n = exports.teddy(at.inp, limit, at.tab, at.cand);
+      let n = exports.teddy(at.inp, limit, at.tab, at.cand, at.bm);
       while (n > 0 && (i32[(at.cand >> 2) + n - 1] ?? 0) >= limit) n--;
       for (let ci = 0; ci < n;) {
         const h = exports.verify(at.inp, copied, at.cand, ci, n, at.trie, this.#width, at.term, at.hits, HIT_CAP - this.#longest - 1, at.classes);
