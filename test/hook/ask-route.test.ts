@@ -9,14 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openSessions, readKey } from '../../src/approval/client.js';
 import { approvalWorld, runSkip, waitPending } from '../approval-helpers.js';
 import { cordonAsync } from '../cli-helpers.js';
-import { HOOK_CLI } from './helpers.js';
+import { HOOK_CLI, hookEnv, runHookProcess } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -109,5 +110,21 @@ void describe('cordon hook claude-code routes ask to cordon run\'s approvals', {
     const denied = JSON.parse(out.denied.stdout) as { hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string } };
     assert.equal(denied.hookSpecificOutput.permissionDecision, 'deny');
     assert.match(denied.hookSpecificOutput.permissionDecisionReason, /Denied by a person \(test\)/);
+  });
+
+  void it('no endpoint (the socket named does not exist): the plain ask to Claude Code\'s prompt, as outside cordon run', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'cordon-ask-absent-'));
+    try {
+      const ws = path.join(root, 'ws');
+      mkdirSync(ws);
+      writeFileSync(path.join(ws, 'cordon.yaml'), 'version: 1\npermissions:\n  ask: ["Bash(touch *)"]\n');
+      const input = JSON.stringify({ session_id: 'absent', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'touch a' }, cwd: ws });
+      const r = await runHookProcess(['hook', 'claude-code', '--workspace', ws], input, { cwd: ws, env: hookEnv(root, path.join(root, 'state'), { CORDON_ASK_SOCKET: path.join(root, 'none', 'ask.sock') }) });
+      assert.equal(r.status, 0, r.stderr);
+      const a = JSON.parse(r.stdout) as { hookSpecificOutput: { permissionDecision: string } };
+      assert.equal(a.hookSpecificOutput.permissionDecision, 'ask');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
