@@ -23,7 +23,7 @@ import { mcpEvent, type AuditSink } from '../audit.js';
 import { errorLine, idKey, isObject, resultLine, RPC, type JsonObject, type JsonRpcId, type Message } from '../jsonrpc.js';
 import { ClientChannel } from './channel.js';
 import { errorMessage, type RequestOwner, type Response, type ServerLink } from './link.js';
-import { refuse, type ClientMessage, type Exchange, type FrontSession } from './session.js';
+import { canResume, openStream, refuse, type ClientMessage, type Exchange, type FrontSession, type StreamRequest } from './session.js';
 
 export const SEP = '__';
 const PAGES = 50;
@@ -293,8 +293,8 @@ export class AggregateSession implements FrontSession {
     return this.#channel.push(line, origin);
   }
 
-  listen(res: ServerResponse): void {
-    this.#channel.addStream(res);
+  listen(res: ServerResponse, from: StreamRequest): void {
+    openStream(this.#channel, res, from);
   }
 
   async close(): Promise<void> {
@@ -318,7 +318,7 @@ export class AggregateSession implements FrontSession {
       ex.res.writeHead(202, ex.headers).end();
       return;
     }
-    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers)) {
+    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version))) {
       refuse(ex, m.id, 'a request with this id is already in flight');
       return;
     }

@@ -13,7 +13,7 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { classify, RPC } from '../jsonrpc.js';
 import { Guard } from './guard.js';
 import { eraOf, HEADER_MISMATCH, headerMismatch, metaVersion, type Era } from './protocol.js';
-import { refuse, type ClientMessage, type FrontSession } from './session.js';
+import { canResume, refuse, type ClientMessage, type FrontSession } from './session.js';
 
 export interface SessionFactory {
   /** A new session: per `initialize` in the session era, one shared for stateless-era clients. */
@@ -148,7 +148,8 @@ export class HttpFront {
       refuse({ res, headers: { allow: 'POST' } }, null, 'no event stream without a session', RPC.invalidRequest, sid === undefined ? 405 : 404);
       return;
     }
-    s.listen(res);
+    const version = header(req, 'mcp-protocol-version');
+    s.listen(res, { lastEventId: header(req, 'last-event-id') ?? null, prime: canResume(version ?? null), log: this.#log });
   }
 
   async #readBody(req: IncomingMessage): Promise<string | null> {

@@ -2,13 +2,18 @@
  * One client session of the single-server HTTP gateway: the gateway core
  * (policy, scanning, pins) between the client channel and one upstream
  * connection. In the session era each client session gets its own upstream
- * session (or stdio process); stateless-era clients share one.
+ * session (or stdio process); stateless-era clients share one. A server
+ * message goes on the event stream of the request whose upstream stream
+ * carried it; a progress notification without one (a stdio server) goes on
+ * the stream of the request that gave its progress token, so it arrives
+ * before that request's response.
  */
 import type { ServerResponse } from 'node:http';
-import { classify, errorLine, RPC, type JsonRpcId, type Message } from '../jsonrpc.js';
+import { classify, errorLine, idKey, isObject, RPC, type JsonRpcId, type Message } from '../jsonrpc.js';
 import { McpGateway } from '../gateway.js';
 import type { GatewayOptions, ToClientInfo } from '../options.js';
-import { ClientChannel } from './channel.js';
+import { ClientChannel, REPLAY_BYTES, REPLAY_EVENTS } from './channel.js';
+import { eraOf } from './protocol.js';
 import type { Upstream } from './upstream.js';
 
 export type ClientMessage = Exclude<Message, { kind: 'invalid' }>;
@@ -23,10 +28,18 @@ export interface Exchange {
   readonly version: string | null;
 }
 
+/** A GET for the session's event stream: a new one, or `Last-Event-ID` to resume one. */
+export interface StreamRequest {
+  readonly lastEventId: string | null;
+  /** Send the priming event (the client speaks 2025-11-25 or later). */
+  readonly prime: boolean;
+  readonly log: (line: string) => void;
+}
+
 /** What the HTTP front needs of a session, single-server or aggregating. */
 export interface FrontSession {
   handle(m: ClientMessage, ex: Exchange): void;
-  listen(res: ServerResponse): void;
+  listen(res: ServerResponse, from: StreamRequest): void;
   close(): Promise<void>;
   readonly closed: boolean;
 }
@@ -38,6 +51,9 @@ export class GatewaySession implements FrontSession {
   readonly #log: (line: string) => void;
   /** Id key of the upstream request whose stream is being read (set only while a message from it is handled). */
   #origin: string | null = null;
+  /** Progress tokens of requests in flight → the request's id key, and back. */
+  readonly #progress = new Map<string, string>();
+  readonly #tokenOf = new Map<string, string>();
   #closed = false;
 
   constructor(opts: GatewayOptions, upstream: Upstream) {
@@ -71,10 +87,11 @@ export class GatewaySession implements FrontSession {
 
   #toClient(line: string, info: ToClientInfo | undefined): void {
     if (info?.kind === 'response') {
+      if (info.id !== null) this.#forgetProgress(idKey(info.id));
       if (info.id === null || !this.#channel.respond(info.id, line)) this.#log('cordon mcp: dropped a response: its client is no longer waiting');
       return;
     }
-    if (this.#channel.push(line, this.#origin)) return;
+    if (this.#channel.push(line, this.#origin ?? this.#progressOrigin(line, info))) return;
     if (info?.kind === 'request') {
       // Nobody can answer it: tell the server, so it does not wait for ever.
       this.gateway.fromClientMessage(classify(errorLine(info.id, RPC.gatewayUnavailable, 'the client has no open stream for requests from the server')));
@@ -86,9 +103,14 @@ export class GatewaySession implements FrontSession {
   handle(m: ClientMessage, ex: Exchange): void {
     if (ex.version !== null) this.#upstream.version = ex.version;
     if (m.kind === 'request') {
-      if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers)) {
+      if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version))) {
         refuse(ex, m.id, 'a request with this id is already in flight');
         return;
+      }
+      const token = isObject(m.params) && isObject(m.params['_meta']) ? tokenKey(m.params['_meta']['progressToken']) : null;
+      if (token !== null && !this.#progress.has(token) && this.#progress.size < MAX_TOKENS) {
+        this.#progress.set(token, idKey(m.id));
+        this.#tokenOf.set(idKey(m.id), token);
       }
       this.gateway.fromClientMessage(m);
       return;
@@ -97,9 +119,24 @@ export class GatewaySession implements FrontSession {
     ex.res.writeHead(202, ex.headers).end();
   }
 
-  listen(res: ServerResponse): void {
-    this.#channel.addStream(res);
-    this.#upstream.listen();
+  /** The id key of the request a progress notification belongs to, by its token; null for anything else. */
+  #progressOrigin(line: string, info: ToClientInfo | undefined): string | null {
+    if (info !== undefined || this.#progress.size === 0 || !line.includes('notifications/progress')) return null;
+    const m = classify(line);
+    if (m.kind !== 'notification' || m.method !== 'notifications/progress' || !isObject(m.params)) return null;
+    const token = tokenKey(m.params['progressToken']);
+    return token === null ? null : (this.#progress.get(token) ?? null);
+  }
+
+  #forgetProgress(key: string): void {
+    const token = this.#tokenOf.get(key);
+    if (token === undefined) return;
+    this.#tokenOf.delete(key);
+    this.#progress.delete(token);
+  }
+
+  listen(res: ServerResponse, from: StreamRequest): void {
+    if (openStream(this.#channel, res, from)) this.#upstream.listen();
   }
 
   async close(): Promise<void> {
@@ -109,6 +146,30 @@ export class GatewaySession implements FrontSession {
     this.#channel.close();
     await this.#upstream.close();
   }
+}
+
+/** Progress tokens remembered per session (requests in flight); past it, progress goes on the GET stream. */
+const MAX_TOKENS = 4096;
+
+function tokenKey(t: unknown): string | null {
+  return typeof t === 'string' ? `s:${t}` : typeof t === 'number' && Number.isFinite(t) ? `n:${t}` : null;
+}
+
+/** Whether a client of this protocol version resumes streams with `Last-Event-ID` (2025-11-25 and later, in the session era). */
+export function canResume(version: string | null): boolean {
+  return version !== null && version >= '2025-11-25' && eraOf(version) === 'session';
+}
+
+/** Opens a new event stream, or resumes one (404 when it is not kept); true for a new stream. */
+export function openStream(channel: ClientChannel, res: ServerResponse, from: StreamRequest): boolean {
+  if (from.lastEventId === null) {
+    channel.addStream(res, from.prime);
+    return true;
+  }
+  const r = channel.resume(res, from.lastEventId);
+  if (!r.ok) refuse({ res, headers: {} }, null, `cannot resume: ${r.reason}`, RPC.invalidRequest, 404);
+  else if (r.lost) from.log(`cordon mcp: a client resumed an event stream after events no longer kept (last ${REPLAY_EVENTS} events within ${REPLAY_BYTES} bytes per stream); it got the ones kept`);
+  return false;
 }
 
 export function refuse(ex: Pick<Exchange, 'res' | 'headers'>, id: JsonRpcId | null, message: string, code: number = RPC.invalidRequest, status = 200): void {
