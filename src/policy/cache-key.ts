@@ -93,8 +93,13 @@ export function fastNameHash(all: Buffer): string {
   let h1 = 0xdeadbeef ^ all.length;
   let h2 = 0x41c6ce57 ^ all.length;
   const words = bytes.length >>> 2;
+  // A typed-array view, not readInt32LE: this runs once per `cordon run`, before any JIT, where 2048 calls cost milliseconds.
+  const view = bytes.byteOffset % 4 === 0
+    ? new Int32Array(bytes.buffer, bytes.byteOffset, words)
+    : new Int32Array(Uint8Array.prototype.slice.call(bytes, 0, words << 2).buffer);
+  const le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   for (let i = 0; i < words; i++) {
-    const w = bytes.readInt32LE(i << 2);
+    const w = le ? (view[i] ?? 0) : bytes.readInt32LE(i << 2);
     h1 = Math.imul(h1 ^ w, 2654435761);
     h2 = Math.imul(h2 ^ w, 1597334677);
   }

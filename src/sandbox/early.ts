@@ -20,7 +20,7 @@
  * bubblewrap neither creates a mount point on the host nor fails loudly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
@@ -70,6 +70,22 @@ export function makeRunDirs(): RunDirs {
   mkdirSync(dirs.home, { mode: 0o700 });
   mkdirSync(dirs.tmp, { mode: 0o700 });
   return dirs;
+}
+
+/**
+ * Removes a run's private directory: the common case (HOME and TMPDIR left
+ * empty, bwrap's status files) with one call per entry, anything else
+ * recursively (which never follows a link planted inside).
+ */
+export function removeRunDirs(dirs: RunDirs): void {
+  try {
+    rmdirSync(dirs.home);
+    rmdirSync(dirs.tmp);
+    for (const name of readdirSync(dirs.base)) unlinkSync(join(dirs.base, name));
+    rmdirSync(dirs.base);
+  } catch {
+    rmSync(dirs.base, { recursive: true, force: true, maxRetries: 2 });
+  }
 }
 
 /** FNV-1a (32 bits, twice with different seeds) as hex: names the file only, its content is checked. */
@@ -129,7 +145,7 @@ export function qualifies(args: readonly string[]): boolean {
         break;
       case '--bind':
       case '--ro-bind':
-        if (x === '/dev/null' ? kind(y) !== 'other' : kind(x) === 'missing' || kind(y) === 'missing') return false;
+        if (x === '/dev/null' ? kind(y) !== 'other' : kind(x) === 'missing' || (y !== x && kind(y) === 'missing')) return false;
         break;
       case '--bind-try':
       case '--ro-bind-try':
@@ -167,7 +183,7 @@ export function speculate(file: string): Speculation {
     const base = dirs.base;
     const args = remembered.args.map((a) => a.split(BASE_TOKEN).join(base));
     if (!qualifies(args)) {
-      rmSync(base, { recursive: true, force: true });
+      removeRunDirs(dirs);
       return { file, early: null };
     }
     const statusFile = join(base, 'status.json');
@@ -181,7 +197,7 @@ export function speculate(file: string): Speculation {
     child.on('error', () => undefined); // reported by the runner when it adopts this child; otherwise irrelevant
     return { file, early: { child, bwrap: remembered.bwrap, args, dirs, statusFile } };
   } catch {
-    if (dirs !== undefined) rmSync(dirs.base, { recursive: true, force: true });
+    if (dirs !== undefined) removeRunDirs(dirs);
     return { file, early: null };
   }
 }
@@ -225,7 +241,7 @@ export function abandon(early: EarlySandbox, removeDirs: boolean): void {
   }
   // bwrap uses the private directories until it has exited.
   if (removeDirs) {
-    const rm = (): void => rmSync(early.dirs.base, { recursive: true, force: true });
+    const rm = (): void => removeRunDirs(early.dirs);
     if (early.child.exitCode !== null || early.child.signalCode !== null) rm();
     else early.child.once('exit', rm).once('error', rm);
   }

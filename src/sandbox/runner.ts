@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
-import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
+import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
 import { sweep, type SweepContext, type Violation } from './protect-sweep.js';
@@ -257,7 +257,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       } catch {
         // a failing import must not keep the private directories
       }
-      rmSync(dirs.base, { recursive: true, force: true, maxRetries: 2 });
+      removeRunDirs(dirs);
     }
   }
 }
