@@ -68,48 +68,51 @@ void describe('cordon hook claude-code routes ask to cordon run\'s approvals', {
     ].join('\n'));
     writeFileSync(path.join(w.ws, 'inside.mjs'), INSIDE);
     const run = cordonAsync(['run', '--', 'node', 'inside.mjs', JSON.stringify(HOOK_CLI.argv)], w.ws, w.env);
+    try {
+      // The first hook call: exactly the command, its cwd and executable, computed by the supervisor.
+      const [p1] = await waitPending(w.dir, 1, 120_000);
+      assert.ok(p1);
+      assert.equal(p1.boundary, 'hook');
+      assert.equal(p1.request.kind, 'command');
+      if (p1.request.kind === 'command') {
+        assert.equal(p1.request.command, 'touch approved.txt');
+        assert.equal(p1.request.cwd, w.ws);
+        assert.ok(p1.request.executable !== null && p1.request.executable.endsWith('/touch'), String(p1.request.executable));
+        assert.equal(p1.request.executableSha256, createHash('sha256').update(readFileSync(p1.request.executable ?? '')).digest('hex'));
+      }
+      const ok = await cordonAsync(['approvals', 'approve', p1.id], w.ws, w.env).done;
+      assert.equal(ok.status, 0, ok.stderr);
 
-    // The first hook call: exactly the command, its cwd and executable, computed by the supervisor.
-    const [p1] = await waitPending(w.dir, 1, 120_000);
-    assert.ok(p1);
-    assert.equal(p1.boundary, 'hook');
-    assert.equal(p1.request.kind, 'command');
-    if (p1.request.kind === 'command') {
-      assert.equal(p1.request.command, 'touch approved.txt');
-      assert.equal(p1.request.cwd, w.ws);
-      assert.ok(p1.request.executable !== null && p1.request.executable.endsWith('/touch'), String(p1.request.executable));
-      assert.equal(p1.request.executableSha256, createHash('sha256').update(readFileSync(p1.request.executable ?? '')).digest('hex'));
+      // The second: denied by a person through the session socket.
+      const [p2] = await waitPending(w.dir, 1, 60_000);
+      assert.ok(p2);
+      assert.notEqual(p2.id, p1.id);
+      const [s] = await openSessions(w.dir);
+      assert.ok(s);
+      await s.connection.answer(readKey(s.keyFile), { session: s.hello.session, id: p2.id, hash: p2.hash, verdict: 'deny', by: 'test' });
+      s.connection.close();
+
+      const r = await run.done;
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown> & {
+        approved: { status: number; stdout: string; stderr: string }; denied: { status: number; stdout: string; stderr: string };
+        list: string; watch: string; answer: string; twice: string; denyAsk: string;
+      };
+      // The endpoint only submits: list, watch and answer are refused; a second message on a connection is refused.
+      for (const k of ['list', 'watch', 'answer'] as const) assert.match(out[k], /"code":"refused".*cannot list, watch or answer/, `${k}: ${out[k]}`);
+      assert.match(out.twice, /"code":"refused".*one ask per connection/, out.twice);
+      // A call the session's policy denies is not asked (no approval was created for it).
+      assert.match(out.denyAsk, /"type":"not-asked","decision":"deny"/, out.denyAsk);
+      const approved = JSON.parse(out.approved.stdout) as { hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string } };
+      assert.equal(out.approved.status, 0, out.approved.stderr);
+      assert.equal(approved.hookSpecificOutput.permissionDecision, 'allow');
+      assert.match(approved.hookSpecificOutput.permissionDecisionReason, /A person approved exactly this call/);
+      const denied = JSON.parse(out.denied.stdout) as { hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string } };
+      assert.equal(denied.hookSpecificOutput.permissionDecision, 'deny');
+      assert.match(denied.hookSpecificOutput.permissionDecisionReason, /Denied by a person \(test\)/);
+    } finally {
+      rmSync(w.root, { recursive: true, force: true });
     }
-    const ok = await cordonAsync(['approvals', 'approve', p1.id], w.ws, w.env).done;
-    assert.equal(ok.status, 0, ok.stderr);
-
-    // The second: denied by a person through the session socket.
-    const [p2] = await waitPending(w.dir, 1, 60_000);
-    assert.ok(p2);
-    assert.notEqual(p2.id, p1.id);
-    const [s] = await openSessions(w.dir);
-    assert.ok(s);
-    await s.connection.answer(readKey(s.keyFile), { session: s.hello.session, id: p2.id, hash: p2.hash, verdict: 'deny', by: 'test' });
-    s.connection.close();
-
-    const r = await run.done;
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown> & {
-      approved: { status: number; stdout: string; stderr: string }; denied: { status: number; stdout: string; stderr: string };
-      list: string; watch: string; answer: string; twice: string; denyAsk: string;
-    };
-    // The endpoint only submits: list, watch and answer are refused; a second message on a connection is refused.
-    for (const k of ['list', 'watch', 'answer'] as const) assert.match(out[k], /"code":"refused".*cannot list, watch or answer/, `${k}: ${out[k]}`);
-    assert.match(out.twice, /"code":"refused".*one ask per connection/, out.twice);
-    // A call the session's policy denies is not asked (no approval was created for it).
-    assert.match(out.denyAsk, /"type":"not-asked","decision":"deny"/, out.denyAsk);
-    const approved = JSON.parse(out.approved.stdout) as { hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string } };
-    assert.equal(out.approved.status, 0, out.approved.stderr);
-    assert.equal(approved.hookSpecificOutput.permissionDecision, 'allow');
-    assert.match(approved.hookSpecificOutput.permissionDecisionReason, /A person approved exactly this call/);
-    const denied = JSON.parse(out.denied.stdout) as { hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string } };
-    assert.equal(denied.hookSpecificOutput.permissionDecision, 'deny');
-    assert.match(denied.hookSpecificOutput.permissionDecisionReason, /Denied by a person \(test\)/);
   });
 
   void it('no endpoint (the socket named does not exist): the plain ask to Claude Code\'s prompt, as outside cordon run', async () => {

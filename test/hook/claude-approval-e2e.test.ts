@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -94,6 +94,7 @@ void describe('Claude Code under cordon run: a Bash call decided ask is approved
       assert.equal(model.results.get('toolu_e2e_0')?.isError, false, why);
     } finally {
       await model.close();
+      rmSync(w.root, { recursive: true, force: true });
     }
   });
 });
