@@ -30,11 +30,12 @@ function b64urlJson(seg: string): unknown {
 
 /** Values that are obviously not secrets: templates, variables, repeated or masked characters, documentation words. */
 export function isPlaceholder(v: string): boolean {
-  if (/^[$%{<[]|\$\{|\{\{|\$\(|^\*+$|^x+$/i.test(v)) return true;
-  if (/^(.)\1+$/.test(v)) return true;
-  if (/^(?:your|my|the)[_-]?(?:password|passwd|pass|secret|token|key|api|username|user)$|^replace|^change[_-]?me|^example|^placeholder|^dummy|^redacted|^todo|^xxx|\.\.\.|^<.*>$/i.test(v)) return true;
-  return false;
+  return TEMPLATE.test(v) || REPEATED.test(v) || DOC_WORD.test(v);
 }
+
+const TEMPLATE = /^[$%{<[]|\$\{|\{\{|\$\(|^\*+$|^x+$/i;
+const REPEATED = /^(.)\1+$/;
+const DOC_WORD = /^(?:your|my|the)[_-]?(?:password|passwd|pass|secret|token|key|api|username|user)$|^replace|^change[_-]?me|^example|^placeholder|^dummy|^redacted|^todo|^xxx|\.\.\.|^<.*>$/i;
 
 const CODE_LIKE = /:\/\/|^(?:process\.env|os\.environ|os\.getenv|env\.|import\.meta|getenv|System\.getenv|config\.|settings\.|self\.|this\.|args\.|options\.|opts\.|req\.|request\.)|[()]|^[a-z]+\.[a-z]+\.[a-z]+$/;
 
@@ -51,16 +52,44 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z_$]*\$?\d{0,2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Base64 of readable text (words and spaces): the decoding layers look inside it; the value itself is not random. */
+/** Base64 alphabet value of each character code, -1 for others. */
+const B64_VALUE: Int8Array = (() => {
+  const t = new Int8Array(128).fill(-1);
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => {
+    t[c.charCodeAt(0)] = i;
+  });
+  return t;
+})();
+
+function isTextByte(c: number): boolean {
+  return (c >= 32 && c < 127) || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * Base64 of readable text (words and spaces): the decoding layers look inside it; the value itself is not random.
+ * Decoded in place, 24 bits at a time (no buffer or string per value: this runs on every candidate value).
+ */
 function isBase64OfText(v: string): boolean {
   if (v.length < 16 || !BASE64.test(v)) return false;
-  const s = Buffer.from(v, 'base64').toString('latin1');
+  let end = v.length;
+  while (end > 0 && v.charCodeAt(end - 1) === 61) end--;
+  let bytes = 0;
   let printable = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c >= 32 && c < 127) || c === 9 || c === 10 || c === 13) printable++;
+  let space = false;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < end; i++) {
+    acc = ((acc << 6) | (B64_VALUE[v.charCodeAt(i)] ?? 0)) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      const b = (acc >> bits) & 0xff;
+      bytes++;
+      if (isTextByte(b)) printable++;
+      if (b === 32) space = true;
+    }
   }
-  return printable >= 0.95 * s.length && s.includes(' ');
+  return bytes > 0 && printable >= 0.95 * bytes && space;
 }
 
 const DB_SCHEMES = new Set(['mongodb', 'mongodb+srv', 'mysql', 'mariadb', 'postgres', 'postgresql', 'redis', 'rediss', 'amqp', 'amqps', 'mssql', 'sqlserver', 'oracle', 'cockroachdb', 'clickhouse', 'couchdb', 'neo4j', 'neo4j+s', 'bolt', 'memcached', 'ldap', 'ldaps']);
