@@ -1,20 +1,24 @@
 /**
  * MCP gateway figures beside the targets of the gateway issue, in one run:
  *   1. Round trip of an echo tools/call to @modelcontextprotocol/server-everything,
- *      direct and through cordon, calls alternating between the two so both
- *      see the same machine load: over stdio (`cordon mcp wrap`, scanning on,
- *      DLP on arguments, audit written) and over Streamable HTTP (`cordon mcp
- *      serve --url` in front of the server's own HTTP transport).
+ *      direct and through cordon, calls alternating between them so all see
+ *      the same machine load: over stdio (`cordon mcp wrap`, scanning on, DLP
+ *      on arguments, audit written), beside a byte relay (bench/mcp/relay.mjs:
+ *      the cost of an extra process hop alone), and over Streamable HTTP
+ *      (`cordon mcp serve --url` in front of the server's own HTTP transport).
+ *      cordon runs as users run it, the built CLI (dist/bin/main.js), when
+ *      that is newer than every source file; otherwise (or with --src) from
+ *      source through tsx, which costs more per message. The header says which.
  *   2. A 1 MB tool result framed (64 KiB chunks), parsed, scanned and handed
  *      to the client port by the gateway core, in process: prose without
  *      keyword hits (the issue's figure), and cordon's own sources (thousands
  *      of keyword hits, so the rule regexes run in many windows). Wall time is
  *      the figure; the process's CPU time is printed beside it, since on a
  *      shared machine the wall time also counts time spent waiting for a core.
- * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http]
+ * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http] [--src]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,9 +34,26 @@ import { InjectionScanner } from '../../src/mcp/injection.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
+const BUILT = path.join(ROOT, 'dist/bin/main.js');
+const RELAY = path.join(ROOT, 'bench/mcp/relay.mjs');
 const TSX = import.meta.resolve('tsx');
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
 const HTTP = !process.argv.includes('--no-http');
+
+/** Newest modification time of the TypeScript sources (ms). */
+function newestSource(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newestSource(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The cordon command line: the built CLI when it is newer than every source file, else the sources through tsx. */
+const BUILT_FRESH = !process.argv.includes('--src') && existsSync(BUILT) && statSync(BUILT).mtimeMs > newestSource(path.join(ROOT, 'src'));
+const CORDON = BUILT_FRESH ? [BUILT] : ['--import', TSX, CLI];
 const WARMUP = 100;
 /** Targets of the gateway issue ("Figures to reach"). */
 const ADDED_P50_TARGET_MS = 0.3;
@@ -107,13 +128,15 @@ async function echoFigures(): Promise<void> {
   try {
     const direct = await connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
     clients.push(direct);
+    const relayed = await connect(new StdioClientTransport({ command: process.execPath, args: [RELAY, process.execPath, EVERYTHING, 'stdio'], stderr: 'ignore' }));
+    clients.push(relayed);
     const wrapped = await connect(new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', TSX, CLI, 'mcp', 'wrap', '--name', 'everything', '--no-sandbox', '--', process.execPath, EVERYTHING, 'stdio'],
+      args: [...CORDON, 'mcp', 'wrap', '--name', 'everything', '--no-sandbox', '--', process.execPath, EVERYTHING, 'stdio'],
       cwd: ws, env, stderr: 'ignore',
     }));
     clients.push(wrapped);
-    const stdio = [direct, wrapped];
+    const stdio = [direct, relayed, wrapped];
     let http: Client[] = [];
     if (HTTP) {
       const port = await freePort();
@@ -121,7 +144,7 @@ async function echoFigures(): Promise<void> {
       children.push(upstream);
       await started(upstream, /listening on port/i);
       const upstreamUrl = `http://127.0.0.1:${port}/mcp`;
-      const serve = spawn(process.execPath, ['--import', TSX, CLI, 'mcp', 'serve', '--url', upstreamUrl, '--name', 'everything'], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const serve = spawn(process.execPath, [...CORDON, 'mcp', 'serve', '--url', upstreamUrl, '--name', 'everything'], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(serve);
       const line = (await started(serve, /^\{.*\}\n/m)).split('\n').find((l) => l.startsWith('{')) ?? '{}';
       const { url, token } = JSON.parse(line) as { url: string; token: string };
@@ -131,9 +154,10 @@ async function echoFigures(): Promise<void> {
       clients.push(served);
       http = [directHttp, served];
     }
-    const [d, g] = await alternate(stdio);
-    console.log(`echo tools/call round trip, ${N} calls each, alternating direct and through cordon (ms)`);
+    const [d, r, g] = await alternate(stdio);
+    console.log(`echo tools/call round trip, ${N} calls each, alternating direct, byte relay and through cordon (ms); cordon: ${BUILT_FRESH ? 'built CLI (dist/bin/main.js)' : 'sources through tsx (dist is missing, older than a source file, or --src)'}`);
     console.log(row('stdio: direct to server-everything', d ?? []));
+    console.log(row('stdio: through a byte relay (hop floor)', r ?? [], d ?? []));
     console.log(row('stdio: through cordon mcp wrap', g ?? [], d ?? [], ADDED_P50_TARGET_MS));
     if (http.length === 2) {
       const [hd, hg] = await alternate(http);
