@@ -25,6 +25,8 @@ export function servedHere(): boolean {
 
 import('./run-hot.js').then(async ({ runHot }) => {
   served = await runHot(speculation);
+  // The run is over, its records written and its directories removed: exit now instead of tearing the heap down (~2 ms).
+  if (served) process.exit();
 }).catch((e: unknown) => {
   process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 125;

@@ -37,7 +37,7 @@ export async function runHot(speculation: Speculation | undefined): Promise<bool
   const parsed = process.argv[2] === 'run' ? parseRunArgs(process.argv.slice(3)) : null;
   const hot = parsed === null ? null : hotPlan(parsed);
   if (parsed === null || hot === null) {
-    abandonIfPending(speculation?.early ?? null);
+    await abandonIfPending(speculation?.early ?? null);
     const url = pathToFileURL(path.join(import.meta.dirname, 'main.js')).href;
     // Loaded by run-loader.cjs (a function compiled from V8's code cache cannot import): its import, else our own.
     await (typeof __cordonImport === 'function' ? __cordonImport(url) : import(url));
@@ -54,7 +54,7 @@ export async function runHot(speculation: Speculation | undefined): Promise<bool
       process.exitCode = 125;
     }
   } finally {
-    abandonIfPending(speculation?.early ?? null);
+    await abandonIfPending(speculation?.early ?? null);
   }
   return true;
 }

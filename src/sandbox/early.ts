@@ -232,22 +232,30 @@ export function openGate(child: ChildProcess, program: Buffer): void {
   s.end(program, () => s.destroy());
 }
 
-/** The early sandbox will not be used: its command is killed before it starts; `removeDirs` when the run does not reuse them. */
-export function abandon(early: EarlySandbox, removeDirs: boolean): void {
+/**
+ * The early sandbox will not be used: its command is killed before it starts.
+ * With `removeDirs` (the run does not reuse them), its private directories are
+ * removed once bwrap has exited; the promise says when.
+ */
+export function abandon(early: EarlySandbox, removeDirs: boolean): Promise<void> {
   try {
     openGate(early.child, KILL_ALL);
   } catch {
     early.child.kill('SIGKILL');
   }
+  if (!removeDirs) return Promise.resolve();
   // bwrap uses the private directories until it has exited.
-  if (removeDirs) {
-    const rm = (): void => removeRunDirs(early.dirs);
+  return new Promise((resolve) => {
+    const rm = (): void => {
+      removeRunDirs(early.dirs);
+      resolve();
+    };
     if (early.child.exitCode !== null || early.child.signalCode !== null) rm();
     else early.child.once('exit', rm).once('error', rm);
-  }
+  });
 }
 
 /** Abandons the early sandbox unless a runner has used or abandoned it already (then it also owns the directories). */
-export function abandonIfPending(early: EarlySandbox | null): void {
-  if (early !== null && !settled.has(early.child)) abandon(early, true);
+export function abandonIfPending(early: EarlySandbox | null): Promise<void> {
+  return early !== null && !settled.has(early.child) ? abandon(early, true) : Promise.resolve();
 }

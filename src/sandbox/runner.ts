@@ -181,7 +181,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       // bubblewrap's JSON status goes to a file of the run's private directory (no pipe, no stream to set up):
       // read for the sandbox's pid when a signal must be forwarded, and for the exit status at the end.
       statusFile = join(base, early === null ? 'status.json' : 'status-fresh.json');
-      if (early !== null) abandon(early, false);
+      if (early !== null) void abandon(early, false);
       early = null;
       const statusFd = openSync(statusFile, 'wx', 0o600);
       // fd 4 is the gate (the seccomp program, written below); with a helper, fd 5 is the IPC channel it hands its listeners over (NET_IPC_FD).
@@ -202,7 +202,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
         program = buildSeccompFilter();
       } catch (e) {
         // The command never starts; bwrap still uses the private directories until it has exited.
-        abandon({ child, bwrap, args, dirs, statusFile }, false);
+        void abandon({ child, bwrap, args, dirs, statusFile }, false);
         await exited(child);
         throw e;
       }
@@ -245,7 +245,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     return { exitCode: status.exitCode, violations, ...(status.pid === undefined ? {} : { sandboxPid: status.pid }) };
   } catch (e) {
     if (early !== null) {
-      abandon(early, false);
+      void abandon(early, false);
       await exited(early.child);
     }
     const error = e instanceof CordonError ? e : new CordonError('CORDON_SANDBOX_FAILED', `sandbox failed: ${(e as Error).message}`, { cause: e });
