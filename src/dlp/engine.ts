@@ -46,7 +46,7 @@ interface Compiled {
   readonly back: number;
   /** The pattern matches no whitespace, so its window ends at the first one. */
   readonly spaceFree: boolean;
-  /** `spec.requires` as a byte table (1 for the characters), with its reach. */
+  /** `spec.requires` as a byte table (1 for the characters sought, 2 for those that end the search), with its reach. */
   readonly requires: { readonly table: Uint8Array; readonly within: number } | undefined;
 }
 
@@ -118,11 +118,15 @@ export class ByteSource implements TextSource {
     }
     return to;
   }
-  /** Whether a byte of `table` (1 at its value) occurs in [from, to). */
-  containsAny(from: number, to: number, table: Uint8Array): boolean {
+  /** Whether a byte marked 1 in `table` occurs in [from, to) before any marked 2. */
+  requiredAhead(from: number, to: number, table: Uint8Array): boolean {
     const b = this.#buf;
     const end = Math.min(to, b.length);
-    for (let i = Math.max(0, from); i < end; i++) if (table[b[i]!] === 1) return true;
+    for (let i = Math.max(0, from); i < end; i++) {
+      const t = table[b[i]!];
+      if (t === 1) return true;
+      if (t === 2) return false;
+    }
     return false;
   }
   slice(start: number, end: number = this.#buf.length): string {
@@ -138,23 +142,29 @@ function firstSpace(text: TextSource, from: number, to: number): number {
   return to;
 }
 
-/** Whether a character of `table` (1 at its code) occurs in [from, to). */
-function containsAny(text: TextSource, from: number, to: number, table: Uint8Array): boolean {
-  if (text instanceof ByteSource) return text.containsAny(from, to, table);
+/** Whether a character marked 1 in `table` occurs in [from, to) before any marked 2. */
+function requiredAhead(text: TextSource, from: number, to: number, table: Uint8Array): boolean {
+  if (text instanceof ByteSource) return text.requiredAhead(from, to, table);
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    if (c < 256 && table[c] === 1) return true;
+    const t = c < 256 ? table[c] : 0;
+    if (t === 1) return true;
+    if (t === 2) return false;
   }
   return false;
 }
 
-function byteTable(chars: string): Uint8Array {
+function byteTable(sought: string, stop: string): Uint8Array {
   const t = new Uint8Array(256);
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars.charCodeAt(i);
-    if (c >= 256) throw new Error(`requires: ${chars} has a character beyond latin1`);
-    t[c] = 1;
-  }
+  const mark = (chars: string, v: number): void => {
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars.charCodeAt(i);
+      if (c >= 256) throw new Error(`requires: ${chars} has a character beyond latin1`);
+      t[c] = v;
+    }
+  };
+  mark(stop, 2);
+  mark(sought, 1);
   return t;
 }
 
@@ -183,6 +193,8 @@ export class DetectionEngine {
   readonly detectors: readonly DetectorSpec[];
   readonly #compiled: Compiled[];
   readonly #byKeyword: number[][];
+  /** Length of each keyword (a keyword's characters are one byte each). */
+  readonly #keywordLength: Int32Array;
   /** 1 for detectors whose hits run after the others (generic shapes, whose validators are the costliest). */
   readonly #deferred: Uint8Array;
   readonly #prefilter: Prefilter;
@@ -199,7 +211,7 @@ export class DetectionEngine {
     this.#compiled = this.detectors.map((spec) => {
       const back = spec.back ?? 0;
       try {
-        const requires = spec.requires === undefined ? undefined : { table: byteTable(spec.requires.anyOf), within: spec.requires.within };
+        const requires = spec.requires === undefined ? undefined : { table: byteTable(spec.requires.anyOf, spec.requires.stop ?? ''), within: spec.requires.within };
         return {
           spec, back, requires, spaceFree: cannotMatchSpace(spec.pattern),
           re: new RegExp(spec.pattern, `y${spec.flags ?? ''}`), reIndices: new RegExp(spec.pattern, `yd${spec.flags ?? ''}`),
@@ -223,6 +235,7 @@ export class DetectionEngine {
       }
     });
     this.#byKeyword = byKeyword;
+    this.#keywordLength = Int32Array.from(keywordIndex.keys(), (k) => k.length);
     this.#deferred = Uint8Array.from(this.#compiled, (c) => (c.spec.id === 'generic-secret' ? 1 : 0));
     this.#firstTrigger = byKeyword.length;
     this.#prefilter = new Prefilter([...keywordIndex.keys(), ...NORMALIZE_PREFIXES]);
@@ -242,11 +255,11 @@ export class DetectionEngine {
     const coveredUntil = new Int32Array(this.#compiled.length).fill(-1);
     // Deferred hits of generic detectors: run after the specific ones, and not judged where a specific match already is.
     const deferred: number[] = [];
-    const attempt = (di: number, start: number, covered?: (s: number, e: number) => boolean): void => {
+    const attempt = (di: number, start: number, length: number, covered?: (s: number, e: number) => boolean): void => {
       if (start < (coveredUntil[di] ?? -1)) return;
       const c = this.#compiled[di];
       if (c === undefined) return;
-      const m = this.#tryAt(c, text, start, covered);
+      const m = this.#tryAt(c, text, start, length, covered);
       if (m === undefined) return;
       if (typeof m === 'number') {
         coveredUntil[di] = m;
@@ -264,16 +277,17 @@ export class DetectionEngine {
         if (triggers !== undefined && triggers.length < 4096 && isTriggerAt(buf, start)) triggers.push(start);
         continue;
       }
+      const length = this.#keywordLength[k]!;
       for (const di of this.#byKeyword[k] ?? []) {
-        if (this.#deferred[di] === 1) deferred.push(di, start);
-        else attempt(di, start);
+        if (this.#deferred[di] === 1) deferred.push(di, start, length);
+        else attempt(di, start, length);
       }
     }
     if (deferred.length > 0) {
       const specific = found.slice();
       // A generic match over a specific one always loses in #finish (confidence, then specificity): skip its validator.
       const covered = (s: number, e: number): boolean => specific.some((f) => f.secretStart < e && f.secretEnd > s);
-      for (let i = 0; i < deferred.length; i += 2) attempt(deferred[i]!, deferred[i + 1]!, covered);
+      for (let i = 0; i < deferred.length; i += 3) attempt(deferred[i]!, deferred[i + 1]!, deferred[i + 2]!, covered);
     }
     this.#pairAws(text, found);
     return this.#finish(text, found);
@@ -284,12 +298,12 @@ export class DetectionEngine {
    * before the validator, and a covered match returns only its end (the region
    * is done, nothing is reported).
    */
-  #tryAt(c: Compiled, text: TextSource, keywordStart: number, covered?: (s: number, e: number) => boolean): RawMatch | number | undefined {
+  #tryAt(c: Compiled, text: TextSource, keywordStart: number, keywordLength: number, covered?: (s: number, e: number) => boolean): RawMatch | number | undefined {
     const { spec, re, reIndices, back } = c;
     // The cheap byte tests first: where the window ends, and whether a character every match has is in it.
     let end = Math.min(text.length, keywordStart + spec.maxLength + 8);
+    if (c.requires !== undefined && !requiredAhead(text, keywordStart + keywordLength, Math.min(end, keywordStart + c.requires.within), c.requires.table)) return undefined;
     if (c.spaceFree) end = firstSpace(text, keywordStart, end);
-    if (c.requires !== undefined && !containsAny(text, keywordStart, Math.min(end, keywordStart + c.requires.within), c.requires.table)) return undefined;
     let start = keywordStart;
     // A detector that starts before its keyword (a URL scheme before `://`) walks back over scheme characters.
     for (let n = 0; n < back && start > 0 && isSchemeChar(text.charCodeAt(start - 1)); n++) start--;

@@ -46,11 +46,13 @@ export interface DetectorSpec {
   readonly letterBoundary?: boolean;
   /**
    * A fact about the pattern that lets most keyword hits be dismissed before
-   * the window is read: every match has one of the characters `anyOf` within
-   * `within` characters of the keyword's start (the `@` of URL userinfo, the
-   * `:` or `=` of an assignment).
+   * the window is read: every match has one of the characters `anyOf` after
+   * the keyword, within `within` characters of the keyword's start, and none
+   * of the characters `stop` comes between the keyword and it (the `@` of URL
+   * userinfo, after no `/` or space; the `:` or `=` of an assignment, after
+   * name characters only).
    */
-  readonly requires?: { readonly anyOf: string; readonly within: number };
+  readonly requires?: { readonly anyOf: string; readonly within: number; readonly stop?: string };
   readonly validator?: ValidatorId;
   readonly confidence: Confidence;
   /** Confidence when the validator reports a soft failure (e.g. a checksum that does not match). */

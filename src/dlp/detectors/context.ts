@@ -17,14 +17,16 @@ export function spellings(words: readonly string[]): string[] {
 
 /** `name ... = value` with the value captured; the name part may continue after the keyword (`_KEY`, `Secret`). */
 const ASSIGN = '[A-Za-z0-9_.-]{0,32}["\']?\\s{0,4}(?::=|=>|[:=])\\s{0,4}["\'`]?';
+/** Printable characters ASSIGN cannot have before its operator (its name part is `A-Za-z0-9_.-`, then a quote, then spaces). */
+const NOT_NAME = '!#$%&()*+,/;<>?@[\\]^`{|}~';
 /** Where ASSIGN's operator can be: after at most 32 name characters, a quote and 4 spaces (37 characters). */
-const ASSIGN_OPERATOR = { anyOf: ':=', within: 38 };
+const ASSIGN_OPERATOR = { anyOf: ':=', within: 38, stop: NOT_NAME };
 
 function named(id: string, provider: string, words: readonly (readonly string[])[], value: string, format: string, extra: Partial<DetectorSpec> = {}): DetectorSpec {
   return {
     id, provider, format, keywords: words.flatMap((w) => spellings(w)),
     pattern: `[A-Za-z]{1,32}${ASSIGN}(?<secret>${value})(?![A-Za-z0-9/+=_-])`,
-    maxLength: 180, confidence: 'high', requires: { anyOf: ASSIGN_OPERATOR.anyOf, within: 32 + ASSIGN_OPERATOR.within }, ...extra,
+    maxLength: 180, confidence: 'high', requires: { ...ASSIGN_OPERATOR, within: 32 + ASSIGN_OPERATOR.within }, ...extra,
   };
 }
 
@@ -42,6 +44,6 @@ export const CONTEXT_DETECTORS: readonly DetectorSpec[] = [
   { id: 'gcp-service-account-key', provider: 'Google Cloud', format: 'service-account JSON ("type": "service_account") with a private_key', keywords: ['"service_account"'], pattern: '"service_account"[\\s\\S]{0,3000}?"private_key"\\s{0,4}:\\s{0,4}"(?<secret>-----BEGIN[^"]{100,8000})', back: 0, maxLength: 11200, confidence: 'high' },
   { id: 'secp256k1-private-key', provider: 'Ethereum/secp256k1', format: '0x followed by exactly 64 hex characters (a raw secp256k1 private key)', keywords: ['0x'], pattern: '0x(?<secret>[0-9a-fA-F]{64})(?![0-9a-fA-F])', maxLength: 70, letterBoundary: true, validator: 'random-hex', confidence: 'low' },
   { id: 'bearer-token', provider: 'OAuth', format: 'Authorization: Bearer <token> with a random-looking token of 20+ characters', keywords: ['Bearer ', 'bearer ', 'BEARER '], pattern: '[Bb][Ee][Aa][Rr][Ee][Rr] {1,4}(?<secret>[A-Za-z0-9._~+/-]{20,4096}={0,2})', maxLength: 4120, letterBoundary: true, validator: 'random-value', confidence: 'medium' },
-  { id: 'url-credentials', provider: 'URL', format: 'scheme://user:password@host (basic-auth URL or database URL with a password)', keywords: ['://'], pattern: '[A-Za-z][A-Za-z0-9+.:-]{1,24}://(?<user>[^\\s:@/?#"\'<>`]{0,128}):(?<secret>[^\\s/?#"\'<>`]{1,256})@(?<host>[^\\s/?#"\'<>`:@]{1,253})', back: 24, maxLength: 660, requires: { anyOf: '@', within: 660 }, validator: 'url-userinfo', confidence: 'high' },
+  { id: 'url-credentials', provider: 'URL', format: 'scheme://user:password@host (basic-auth URL or database URL with a password)', keywords: ['://'], pattern: '[A-Za-z][A-Za-z0-9+.:-]{1,24}://(?<user>[^\\s:@/?#"\'<>`]{0,128}):(?<secret>[^\\s/?#"\'<>`]{1,256})@(?<host>[^\\s/?#"\'<>`:@]{1,253})', back: 24, maxLength: 660, requires: { anyOf: '@', within: 660, stop: ' \t\n\r\v\f/?#"\'<>`' }, validator: 'url-userinfo', confidence: 'high' },
   { id: 'generic-secret', provider: 'generic', format: 'a random-looking value of 12+ characters assigned to a key-like name (password, secret, token, api key, access key)', keywords: [...spellings(['password']), ...spellings(['passwd']), ...spellings(['secret']), ...spellings(['token']), ...spellings(['api', 'key']), ...spellings(['access', 'key']), ...spellings(['auth', 'key'])], pattern: `${ASSIGN}(?<secret>[^\\s"'\`,;<>(){}\\[\\]]{12,200})`, maxLength: 260, requires: ASSIGN_OPERATOR, validator: 'random-value', confidence: 'medium', weakConfidence: 'low' },
 ];
