@@ -142,6 +142,9 @@ interface BodySink {
   resume(): void;
 }
 
+/** With DLP on, request body chunks are handed to the scanner in batches of about this many bytes. */
+const SCAN_BATCH = 1024 * 1024;
+
 /** Response bodies up to this size whose head and body are complete are sent to the client in one write. */
 const SMALL_BODY = 16 * 1024;
 
@@ -306,6 +309,8 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
   let bytes = 0;
   let failed = false;
   const held: Buffer[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let chain: Promise<void> = Promise.resolve();
   const refuse = (r: Refusal): void => {
     if (failed) return;
@@ -327,18 +332,29 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
       return refuse({ ...tooBig(scanLimit, 'limit maxScannedBodyBytes'), reason: `The request body is larger than ${scanLimit} bytes, the most the DLP scanner holds; nothing was sent.` });
     }
     held.push(chunk);
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes < SCAN_BATCH) return;
     req.pause();
+    scanPending(() => req.resume());
+  });
+  // Chunks are scanned in batches of about SCAN_BATCH bytes (fewer scanner calls and chunk overlaps), in order.
+  const scanPending = (then: () => void): void => {
+    const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
     chain = chain.then(async () => {
       if (failed) return;
-      const r = await scan(ctx, o.sc, (s) => s.bodyChunk(o.sc, chunk, encoding));
+      const r = batch === undefined || batch.length === 0 ? undefined : await scan(ctx, o.sc, (s) => s.bodyChunk(o.sc, batch, encoding));
       if (r !== undefined) return refuse(r);
-      req.resume();
+      then();
     });
-  });
+  };
   onDrain(() => {
     if (ctx.scanner === NOOP_SCANNER && !failed) req.resume();
   });
   req.on('end', () => {
+    if (ctx.scanner !== NOOP_SCANNER) scanPending(() => undefined);
     chain = chain.then(async () => {
       if (failed) return;
       const r = await scan(ctx, o.sc, (s) => s.bodyEnd(o.sc));
