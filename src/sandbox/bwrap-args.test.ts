@@ -41,3 +41,9 @@ void test('behind the network helper, NODE_EXTRA_CA_CERTS is handed over under a
   const direct = buildBwrapArgs({ ...spec, env: { ...spec.env, NODE_EXTRA_CA_CERTS: '/x.pem' } }, { home: '/h', tmp: '/t' }, ['true']).join(' ');
   assert.ok(direct.includes('--setenv NODE_EXTRA_CA_CERTS /x.pem'));
 });
+void test('a read-only path that is a link on the host is made as the same link, not bound', () => {
+  const s = buildBwrapArgs({ ...spec, readOnly: ['/usr', '/bin'] }, { home: '/h', tmp: '/t', layout: { readOnlyLinks: new Map([['/bin', 'usr/bin']]) } }, ['true']).join(' ');
+  assert.ok(s.includes('--symlink usr/bin /bin'), s);
+  assert.ok(!s.includes('--ro-bind-try /bin /bin'));
+  assert.ok(s.includes('--ro-bind-try /usr /usr'));
+});

@@ -19,6 +19,12 @@ export interface BwrapLayout {
   readonly pinnedDirs?: readonly string[];
   /** Hidden paths that exist, with their kind. Missing hidden paths need no mount. */
   readonly hiddenEntries?: readonly { readonly path: string; readonly kind: 'file' | 'dir' }[];
+  /**
+   * Read-only paths that are symbolic links on the host to a place inside another read-only path
+   * (`/bin -> usr/bin`, `/etc/localtime`), with their link text: made as the same link inside
+   * (no mount) instead of being bound (a mount per path: each costs bwrap ~0.2-0.5 ms).
+   */
+  readonly readOnlyLinks?: ReadonlyMap<string, string>;
 }
 
 export interface BwrapOptions {
@@ -84,7 +90,11 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   a.push('--proc', '/proc', '--dev', '/dev');
   // /tmp is a fresh tmpfs first, so binds below it (workspace, private dirs) land on top.
   a.push('--tmpfs', '/tmp');
-  for (const p of spec.readOnly) a.push('--ro-bind-try', p, p);
+  for (const p of spec.readOnly) {
+    const link = layout.readOnlyLinks?.get(p);
+    if (link === undefined) a.push('--ro-bind-try', p, p);
+    else a.push('--symlink', link, p);
+  }
   for (const p of spec.readWrite) a.push('--bind-try', p, p);
   a.push('--bind', spec.workspace, spec.workspace);
   a.push('--bind', opts.home, opts.home);

@@ -20,7 +20,7 @@
  * bubblewrap neither creates a mount point on the host nor fails loudly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
@@ -61,7 +61,7 @@ const ARITY = new Map<string, number>([
   ['--unshare-all', 0], ['--die-with-parent', 0], ['--new-session', 0], ['--clearenv', 0],
   ['--hostname', 1], ['--proc', 1], ['--dev', 1], ['--tmpfs', 1], ['--remount-ro', 1], ['--seccomp', 1],
   ['--json-status-fd', 1], ['--chdir', 1],
-  ['--ro-bind-try', 2], ['--bind-try', 2], ['--bind', 2], ['--ro-bind', 2], ['--setenv', 2],
+  ['--ro-bind-try', 2], ['--bind-try', 2], ['--bind', 2], ['--ro-bind', 2], ['--setenv', 2], ['--symlink', 2],
 ]);
 
 export function makeRunDirs(): RunDirs {
@@ -113,6 +113,14 @@ function kind(p: string): 'dir' | 'other' | 'missing' {
   }
 }
 
+function linkText(p: string): string | undefined {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * True when `args` holds only options cordon emits, has the gate, and every
  * path it mounts exists now in the shape the mount needs (a hidden file is
@@ -150,6 +158,10 @@ export function qualifies(args: readonly string[]): boolean {
       case '--bind-try':
       case '--ro-bind-try':
         if (x !== y) return false;
+        break;
+      case '--symlink':
+        // Only the link the host has at that very path: bwrap then creates nothing new, wherever the path is.
+        if (linkText(y) !== x) return false;
         break;
       default:
         break;

@@ -39,6 +39,18 @@ void describe('sandbox plan', () => {
     assert.ok(after.spec.hidden.includes(path.join(workspace, 'deep', 'er', '.env')));
   });
 
+  void it('hides a matching entry of a listed directory only when it is mounted (each hide is a mount)', () => {
+    const { policy, workspace } = policyFrom('version: 1\npermissions:\n  deny: ["Read(./conf/*.key)"]\n');
+    mkdirSync(path.join(workspace, 'conf'));
+    writeFileSync(path.join(workspace, 'conf', 'a.key'), 'k');
+    const plan = planFromPolicy(policy.loaded, policy.engine);
+    const inWorkspace = realizePlan(plan, { cwd: workspace, env: {} });
+    assert.ok(inWorkspace.spec.hidden.includes(path.join(workspace, 'conf', 'a.key')));
+    // /etc is bound file by file: /etc/shadow is not in the sandbox, so it needs no mount to hide it.
+    const etc = realizePlan({ ...plan, hideInDir: [{ dir: '/etc', regex: { source: '^\\/etc\\/shadow[^/]*$', flags: 'su' } }] }, { cwd: workspace, env: {} });
+    assert.ok(!etc.spec.hidden.some((p) => p.startsWith('/etc/shadow')), etc.spec.hidden.join(' '));
+  });
+
   void it('a network rule gives the plan the proxy', () => {
     const none = policyFrom('version: 1\n');
     const net = policyFrom('version: 1\npermissions:\n  allow: ["Net(registry.npmjs.org)"]\n');

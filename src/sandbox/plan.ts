@@ -218,7 +218,8 @@ export function realizePlan(plan: SandboxPlan, opts: RealizeOptions): CompiledSp
     const prefix = dir.endsWith('/') ? dir : `${dir}/`; // dir is absolute and normalized: no path.join per entry
     for (const name of names) {
       const p = prefix + name;
-      if (res.some((re) => re.test(p))) hidden.add(p);
+      // Only what is mounted needs hiding (/etc/shadow is not: /etc is bound file by file), and each hide is a mount.
+      if (res.some((re) => re.test(p)) && visible(p)) hidden.add(p);
     }
   }
   const anyDepth = plan.hideAnyDepth.map((r) => new RegExp(r.source, r.flags));

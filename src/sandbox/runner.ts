@@ -6,9 +6,9 @@
  * the sandboxed process group, then the final sweep.
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, lstatSync, readFileSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, readFileSync, readlinkSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
 import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
@@ -105,6 +105,27 @@ function hiddenEntries(spec: SandboxSpec): NonNullable<BwrapLayout['hiddenEntrie
   return out;
 }
 
+function within(p: string, root: string): boolean {
+  return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+/** Read-only paths that are links on the host into another (non-link) read-only path: made as links, not mounts. */
+function readOnlyLinks(spec: SandboxSpec): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const p of spec.readOnly) {
+    try {
+      if (lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() === true) links.set(p, readlinkSync(p));
+    } catch {
+      // unreadable: bound as before (bwrap skips what it cannot bind)
+    }
+  }
+  for (const [p, text] of links) {
+    const to = resolve(dirname(p), text);
+    if (!spec.readOnly.some((r) => r !== p && !links.has(r) && within(to, r))) links.delete(p);
+  }
+  return links;
+}
+
 function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
   const protectedPaths: string[] = [];
   for (const [p, f] of scan.protectedPaths) if (f.kind === 'file' || f.kind === 'dir') protectedPaths.push(p);
@@ -117,7 +138,7 @@ function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
   }
   for (const g of scan.gitDirs) pins.add(g);
   const pinnedDirs = [...pins].sort((a, b) => a.length - b.length).slice(0, MAX_PINS);
-  return { protectedPaths, pinnedDirs, hiddenEntries: hiddenEntries(spec) };
+  return { protectedPaths, pinnedDirs, hiddenEntries: hiddenEntries(spec), readOnlyLinks: readOnlyLinks(spec) };
 }
 
 /** Resolves once `child` has exited (at once if it has). */
