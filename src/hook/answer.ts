@@ -3,10 +3,13 @@
  *
  * - `deny`: answered as `deny`; the reason goes to the model.
  * - `ask`: under `cordon run` with an approval channel, routed to cordon's
- *   approval service (`routedAnswer`): `allow` only when a person approved
- *   exactly this call, else `deny`. Without one, answered as `ask` to Claude
- *   Code (its own prompt asks the person). Codex CLI cannot ask from a hook
- *   (it treats `ask` as unsupported and runs the call), so for Codex it is `deny`.
+ *   approval service (`routedAnswer`): let through only when a person
+ *   approved exactly this call, else `deny`. Without one, answered as `ask` to
+ *   Claude Code (its own prompt asks the person). Codex CLI cannot ask from a
+ *   hook (its PreToolUse supports only `deny`; `ask` and `allow` are
+ *   unsupported outputs it treats as a failed hook and then runs the call), so
+ *   for Codex an unrouted ask is `deny`, and an approved one is no output
+ *   (Codex runs the call under its own approval settings).
  * - `allow`: **no opinion** by default (no output, exit 0): the harness's own
  *   permission rules and prompts still apply. An `allow` answer would skip
  *   them, so a project `cordon.yaml` from a cloned repository, or a hook
@@ -69,7 +72,7 @@ export function answerReason(d: Decision, harness: Harness): string {
       ? ' This is a mandatory protection that no approval can lift; do not try another way.'
       : ' This is a security policy, not an error; do not try another way.'
     : d.effect === 'ask' && harness === 'codex'
-      ? ' Codex hooks cannot ask, so it is refused; a person can allow it in the cordon policy.'
+      ? ' Codex hooks cannot ask and no cordon approval channel answered, so it is refused; run the agent under cordon run (a person approves it there) or allow it in the cordon policy.'
       : '';
   return sanitizeForDisplay(`${head}${tail}`);
 }
@@ -77,7 +80,8 @@ export function answerReason(d: Decision, harness: Harness): string {
 /** The JSON to print, or `null` for no opinion. */
 export function hookAnswer(d: Decision, opts: Pick<HookOptions, 'harness' | 'answerAllow'>): HookAnswer | null {
   let effect: Effect = d.effect;
-  if (effect === 'allow' && !opts.answerAllow) return null;
+  // Codex: no output is the only way to let a call run (an `allow` answer is unsupported there and reported as a failed hook).
+  if (effect === 'allow' && (!opts.answerAllow || opts.harness === 'codex')) return null;
   if (effect === 'ask' && opts.harness === 'codex') effect = 'deny';
   return {
     hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: effect, permissionDecisionReason: answerReason(d, opts.harness) },
@@ -85,21 +89,31 @@ export function hookAnswer(d: Decision, opts: Pick<HookOptions, 'harness' | 'ans
 }
 
 /**
- * The answer after an ask was routed to cordon's approval service; `null`
- * keeps the plain answer (no endpoint, or the supervisor's policy leaves the
- * call to the harness: Claude Code's own prompt asks).
+ * The answer after an ask was routed to cordon's approval service.
+ * `{ keep: true }` keeps the plain answer (no endpoint, or the supervisor's
+ * policy leaves the call to the harness): Claude Code's own prompt asks, and
+ * for Codex the plain answer is deny. Otherwise `answer` is what to print;
+ * `null` (an approval, for Codex) prints nothing, which lets Codex run it.
  */
-export function routedAnswer(r: AskRoute): HookAnswer | null {
+export type RoutedAnswer = { readonly keep: true } | { readonly keep: false; readonly answer: HookAnswer | null; readonly effect: Effect };
+
+export function routedAnswer(r: AskRoute, harness: Harness = 'claude-code'): RoutedAnswer {
   const sentence = (t: string): string => (/[.!?)]$/.test(t.trim()) ? t.trim() : `${t.trim()}.`);
-  const out = (effect: Effect, reason: string): HookAnswer => ({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: effect, permissionDecisionReason: sanitizeForDisplay(reason) } });
+  const out = (effect: Effect, reason: string): RoutedAnswer => ({
+    keep: false,
+    effect,
+    answer: { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: effect, permissionDecisionReason: sanitizeForDisplay(reason) } },
+  });
   switch (r.kind) {
     case 'absent':
-      return null;
+      return { keep: true };
     case 'approved':
+      // Codex has no allow answer: exit 0 without output runs the call.
+      if (harness === 'codex') return { keep: false, effect: 'allow', answer: null };
       return out('allow', `A person approved exactly this call through cordon (${r.id}): ${r.reason}`);
     case 'denied':
       return out('deny', `cordon asked a person and the call is denied: ${sentence(r.reason)} This is a security policy, not an error; do not try another way.`);
     case 'not-asked':
-      return r.decision === 'deny' ? out('deny', `cordon denied this: ${sentence(r.reason)} This is a security policy, not an error; do not try another way.`) : null;
+      return r.decision === 'deny' ? out('deny', `cordon denied this: ${sentence(r.reason)} This is a security policy, not an error; do not try another way.`) : { keep: true };
   }
 }

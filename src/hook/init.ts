@@ -103,12 +103,12 @@ function explainHarness(harness: Harness, o: InitOptions, file: string): string[
   return [
     'Codex runs a new or changed hook only after you trust it: open /hooks in codex and trust the cordon hook.',
     'Project hooks (.codex/hooks.json) load only when Codex trusts the project.',
-    'Codex hooks cannot ask, so a cordon ask is answered as deny; apply_patch is decided as Edit of every file it touches. Needs Codex CLI 0.124 or later.',
+    'Codex hooks cannot ask: under cordon run a cordon ask goes to cordon\'s approvals (cordon approvals / cordon ui) and runs only when a person approves it; elsewhere it is answered as deny. apply_patch is decided as Edit of every file it touches. Needs Codex CLI 0.124 or later.',
     'Start the agent inside the sandbox:  cordon run -- codex',
   ];
 }
 
-/** The hook's bound on waiting for a person (an ask under cordon run), and Claude Code's timeout for the hook, above it. */
+/** The hook's bound on waiting for a person (an ask under cordon run), and the harness's timeout for the hook, above it (Claude Code and Codex). */
 export const CLAUDE_ASK_WAIT_S = 170;
 export const CLAUDE_HOOK_TIMEOUT_S = 180;
 
@@ -116,13 +116,13 @@ export const CLAUDE_HOOK_TIMEOUT_S = 180;
 export function initHarness(harness: Harness, o: InitOptions, io: InitIo): number {
   const workspace = path.resolve(o.workspace ?? process.cwd());
   const file = targetFile(harness, o, io, workspace);
-  // Claude Code: an ask under cordon run waits for a person (approvals.ttl, default 120 s), so the hook's
-  // timeout is longer than its own bound on that wait (a hook killed by the timeout must never be the outcome).
-  const hookArgv = [...io.cordonArgv, 'hook', harness, ...(harness === 'claude-code' ? ['--ask-wait', String(CLAUDE_ASK_WAIT_S)] : [])];
+  // An ask under cordon run waits for a person (approvals.ttl, default 120 s), so the hook's timeout is
+  // longer than its own bound on that wait (a hook killed by the timeout must never be the outcome).
+  const hookArgv = [...io.cordonArgv, 'hook', harness, '--ask-wait', String(CLAUDE_ASK_WAIT_S)];
   const entry: HookEntry = {
     matcher: harness === 'claude-code' ? '*' : 'Bash|apply_patch|mcp__.*',
     command: commandLine(hookArgv),
-    timeout: harness === 'claude-code' ? CLAUDE_HOOK_TIMEOUT_S : 30,
+    timeout: CLAUDE_HOOK_TIMEOUT_S,
   };
   const { settings, replaced } = mergeHookSettings(readExisting(file), entry, file);
   const text = `${JSON.stringify(settings, null, 2)}\n`;

@@ -118,18 +118,18 @@ async function decideHook(optionsInput: HookOptionsInput, io: HookIo): Promise<n
   await recordHookDecisions(dir, hookSession(input.session_id, io.env), events);
 
   let answer = hookAnswer(decision, options);
-  // Under cordon run, an ask goes to its approval service through the ask-only endpoint (Codex cannot ask, so only Claude Code).
+  // Under cordon run, an ask goes to its approval service through the ask-only endpoint (Claude Code and Codex alike).
   const socket = io.env[ASK_SOCKET_ENV];
-  if (decision.effect === 'ask' && options.harness === 'claude-code' && socket !== undefined && socket !== '') {
+  if (decision.effect === 'ask' && socket !== undefined && socket !== '') {
     const routed = await routeAsk(socket, { tool_name: input.tool_name, tool_input: input.tool_input, cwd: input.cwd }, options.askWaitMs);
-    const routedTo = routedAnswer(routed);
+    const routedTo = routedAnswer(routed, options.harness);
     if (routed.kind !== 'absent') {
       await recordHookDecisions(dir, hookSession(input.session_id, io.env), [{
-        boundary: 'hook', subject: auditSubject(decision.subject), decision: routedTo?.hookSpecificOutput.permissionDecision ?? 'ask',
+        boundary: 'hook', subject: auditSubject(decision.subject), decision: routedTo.keep ? (answer?.hookSpecificOutput.permissionDecision ?? 'ask') : routedTo.effect,
         rule: 'approval', reason: `${input.tool_name}: ${routed.kind === 'not-asked' ? `not asked: ${routed.reason}` : routed.reason}`,
       }]);
     }
-    answer = routedTo ?? answer;
+    if (!routedTo.keep) answer = routedTo.answer;
   }
   if (answer !== null) io.stdout(`${JSON.stringify(answer)}\n`);
   return 0;

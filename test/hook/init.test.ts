@@ -102,7 +102,7 @@ void describe('cordon init codex', () => {
     assert.equal(r.status, 0, r.stderr);
     const s = read(path.join(ws, '.codex', 'hooks.json'));
     assert.equal(s.hooks['PreToolUse']?.[0]?.matcher, 'Bash|apply_patch|mcp__.*');
-    assert.match(s.hooks['PreToolUse']?.[0]?.hooks[0]?.command ?? '', /hook codex$/);
+    assert.match(s.hooks['PreToolUse']?.[0]?.hooks[0]?.command ?? '', /hook codex --ask-wait 170$/);
     assert.match(r.stdout, /trust the cordon hook/);
     assert.match(r.stdout, /cannot ask/);
   });
