@@ -22,13 +22,14 @@ function record(ctx: GatewayContext, subject: string, out: InboundOutcome, what:
 }
 
 function forward(ctx: GatewayContext, m: Response, out: InboundOutcome): void {
-  ctx.ports.toClient(out.replacement === undefined ? m.raw : withResult(m.obj, out.replacement), { kind: 'response', id: m.id });
+  if (out.replacement === undefined) ctx.ports.toClient(m.raw, { kind: 'response', id: m.id, message: m });
+  else ctx.ports.toClient(withResult(m.obj, out.replacement), { kind: 'response', id: m.id });
 }
 
 export function handleResponse(ctx: GatewayContext, p: Pending, m: Response): void {
   const { server } = ctx.o;
   if (!m.ok) {
-    ctx.ports.toClient(m.raw, { kind: 'response', id: m.id });
+    ctx.ports.toClient(m.raw, { kind: 'response', id: m.id, message: m });
     return;
   }
   switch (p.method) {
@@ -77,7 +78,7 @@ export function handleResponse(ctx: GatewayContext, p: Pending, m: Response): vo
     default: {
       const key = LIST_KEYS[p.method];
       if (key === undefined) {
-        ctx.ports.toClient(m.raw, { kind: 'response', id: m.id });
+        ctx.ports.toClient(m.raw, { kind: 'response', id: m.id, message: m });
         return;
       }
       const out = scanListResult(ctx.scanner, m.result, key, ctx.o.injectionAction);

@@ -149,7 +149,7 @@ export class McpGateway {
         }
         if (handleServerRequest(this.ctx, m)) {
           this.#serverPending.set(idKey(m.id), m.method);
-          this.ctx.ports.toClient(m.raw, { kind: 'request', id: m.id });
+          this.ctx.ports.toClient(m.raw, { kind: 'request', id: m.id, message: m });
         }
         return;
       case 'notification':

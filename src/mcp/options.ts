@@ -4,7 +4,7 @@ import type { AuditSink } from './audit.js';
 import type { CallDecider } from './call-policy.js';
 import type { InjectionAction } from './inbound.js';
 import type { InjectionScanner } from './injection.js';
-import type { JsonRpcId } from './jsonrpc.js';
+import type { JsonRpcId, Message } from './jsonrpc.js';
 import type { GatewayLimits } from './limits.js';
 import type { FirstUse } from './pin-check.js';
 import type { Launch, PinStore } from './pin-store.js';
@@ -43,8 +43,15 @@ export interface GatewayOptions {
   readonly refreshTimeoutMs?: number;
 }
 
-/** What a message to the client is, for transports that route by id (HTTP); absent for notifications. */
-export type ToClientInfo = { readonly kind: 'response'; readonly id: JsonRpcId | null } | { readonly kind: 'request'; readonly id: JsonRpcId };
+/**
+ * What a message to the client is, for transports that route by id (HTTP);
+ * absent for notifications. `message`: the line already parsed, when it is
+ * the peer's message forwarded unchanged (a transport that reads it need not
+ * parse it again).
+ */
+export type ToClientInfo =
+  | { readonly kind: 'response'; readonly id: JsonRpcId | null; readonly message?: Message }
+  | { readonly kind: 'request'; readonly id: JsonRpcId; readonly message?: Message };
 
 /** Where the gateway writes: one JSON-RPC message per call, without the newline. */
 export interface GatewayPorts {

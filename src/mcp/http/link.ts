@@ -56,7 +56,7 @@ export class ServerLink {
     this.#events = events;
     this.#timeoutMs = timeoutMs;
     this.gateway = new McpGateway(opts, {
-      toClient: (line) => this.#fromCore(line),
+      toClient: (line, info) => this.#fromCore(line, info?.message),
       toServer: (line) => upstream.send(line),
     });
     upstream.sink = {
@@ -91,7 +91,9 @@ export class ServerLink {
   /** Sends one request through the core; resolves with its (checked) response, or an error response. */
   request(method: string, params?: JsonObject, owner?: RequestOwner): Promise<Response> {
     const id = `agg-${++this.#seq}`;
-    const line = JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+    const obj: JsonObject = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) };
+    // Built here, so it is not parsed again: the core gets the message as classify() would give it.
+    const m: Message = { kind: 'request', id, method, params, raw: JSON.stringify(obj), obj };
     return new Promise((resolve) => {
       if (this.down !== null) {
         resolve(errorResponse(id, `MCP server ${this.name} is unavailable: ${this.down}`));
@@ -100,12 +102,12 @@ export class ServerLink {
       const timer = setTimeout(() => this.gateway.upstreamFailed(id, `no answer within ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
       timer.unref();
       this.#pending.set(id, { resolve, timer, owner });
-      this.gateway.fromClientMessage(classify(line));
+      this.gateway.fromClientMessage(m);
     });
   }
 
-  #fromCore(line: string): void {
-    const m = classify(line);
+  #fromCore(line: string, parsed: Message | undefined): void {
+    const m = parsed ?? classify(line);
     if (m.kind === 'request') {
       this.#events.serverRequest(this, m, this.#owners());
       return;
