@@ -32,6 +32,8 @@ export interface PrefilterOptions {
 
 /** Start positions scanned per call into WebAssembly. */
 const CHUNK = 64 * 1024;
+/** Inputs shorter than this are scanned by the JavaScript loops. */
+const WASM_MIN = 1024;
 /** (start, node) pairs collected per verify call. */
 const HIT_CAP = 16 * 1024;
 
@@ -62,6 +64,8 @@ export class Prefilter {
   /** Length in bytes of the longest keyword. */
   readonly #longest: number;
   readonly #wasm: WasmState | undefined;
+  /** Scratch list of hits, reused by every `collect` (which returns a copy). */
+  readonly #pairs = new Pairs();
 
   constructor(keywords: readonly string[], options: PrefilterOptions = {}) {
     this.keywords = keywords;
@@ -145,10 +149,12 @@ export class Prefilter {
 
   /** Every keyword occurrence as (start, keyword) pairs, in the order `scan` reports them. */
   collect(bytes: Uint8Array): Int32Array {
-    const out = new Pairs();
-    if (this.#wasm !== undefined) this.#collectWasm(this.#wasm, bytes, out);
+    const out = this.#pairs;
+    out.clear();
+    // Short inputs (a URL, a header) stay in JavaScript: copying them into WebAssembly memory costs more than it saves.
+    if (this.#wasm !== undefined && bytes.length >= WASM_MIN) this.#collectWasm(this.#wasm, bytes, out);
     else this.#collectJs(bytes, out);
-    return out.done();
+    return out.take();
   }
 
   #collectWasm(w: WasmState, bytes: Uint8Array, out: Pairs): void {
@@ -211,8 +217,11 @@ export class Prefilter {
 
 /** A growing list of (start, keyword) pairs. */
 class Pairs {
-  #buf = new Int32Array(1024);
+  #buf = new Int32Array(256);
   #n = 0;
+  clear(): void {
+    this.#n = 0;
+  }
   push(start: number, keyword: number): void {
     if (this.#n + 2 > this.#buf.length) {
       const bigger = new Int32Array(this.#buf.length * 2);
@@ -222,7 +231,8 @@ class Pairs {
     this.#buf[this.#n++] = start;
     this.#buf[this.#n++] = keyword;
   }
-  done(): Int32Array {
-    return this.#buf.subarray(0, this.#n);
+  /** A copy of the pairs (the scratch list is reused by the next scan). */
+  take(): Int32Array {
+    return this.#buf.slice(0, this.#n);
   }
 }
