@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineFramer } from './framing.js';
+import { LineFramer, type FrameEvent } from './framing.js';
 import { classify, sniffId } from './jsonrpc.js';
 
 void describe('LineFramer', () => {
@@ -16,6 +16,18 @@ void describe('LineFramer', () => {
     const bytes = Buffer.from('{"t":"\u00e9\u{1F600}"}\n{"u":1}\n');
     const out = [...f.push(bytes.subarray(0, 8)), ...f.push(bytes.subarray(8, 11)), ...f.push(bytes.subarray(11))];
     assert.deepEqual(out, [{ kind: 'line', text: '{"t":"\u00e9\u{1F600}"}' }, { kind: 'line', text: '{"u":1}' }]);
+  });
+
+  void it('decodes long lines, ASCII or not, within one chunk or across several, to the same text', () => {
+    const ascii = `{"t":"${'plain text, '.repeat(1000)}"}`;
+    const utf8 = `{"t":"${'caf\u00e9 \u{1F600} '.repeat(1000)}"}`;
+    const bytes = Buffer.from(`${ascii}\n${utf8}\n${ascii}\n`);
+    const whole = new LineFramer(1 << 20).push(bytes);
+    assert.deepEqual(whole.map((e) => (e.kind === 'line' ? e.text : '')), [ascii, utf8, ascii]);
+    const f = new LineFramer(1 << 20);
+    const parts: FrameEvent[] = [];
+    for (let off = 0; off < bytes.length; off += 777) parts.push(...f.push(bytes.subarray(off, off + 777)));
+    assert.deepEqual(parts.map((e) => (e.kind === 'line' ? e.text : '')), [ascii, utf8, ascii]);
   });
 
   void it('discards an oversized line as it streams, reports it once, and keeps going', () => {

