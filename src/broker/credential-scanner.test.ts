@@ -35,4 +35,24 @@ void describe('CredentialScanner (proxy side)', () => {
     assert.equal(f[0]?.detector, 'cordon-placeholder:ANTHROPIC_API_KEY');
     assert.equal(f[0]?.where, 'body');
   });
+  void it('routes a presigned AWS URL whose X-Amz-Credential names the key id placeholder; the placeholder anywhere else is a finding', async () => {
+    const KEY = 'AKIAPLACEHOLDER00001';
+    const aws = new CredentialScanner(NOOP_SCANNER, { socket: '/run/broker.sock', credentials: [
+      { name: 'AWS_ACCESS_KEY_ID', placeholder: KEY, hosts: ['*.amazonaws.com'], header: 'authorization' },
+      { name: 'AWS_SECRET_ACCESS_KEY', placeholder: 'placeholder-secret-placeholder-secret-00', hosts: ['*.amazonaws.com'], header: 'authorization' },
+    ] });
+    const url = `https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${KEY}%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=${'0'.repeat(64)}`;
+    const c = sc('b.s3.amazonaws.com');
+    assert.deepEqual(await aws.url(c, url), []);
+    assert.deepEqual(await aws.headers(c, ['Host', 'b.s3.amazonaws.com']), []);
+    assert.deepEqual(aws.route(c), { socket: '/run/broker.sock', credentials: ['AWS_ACCESS_KEY_ID'] });
+    // Another host, a second copy, or no presign shape: a finding, not routed.
+    for (const [host, u] of [['evil.test', url.replace('b.s3.amazonaws.com', 'evil.test')], ['b.s3.amazonaws.com', `${url}&x=${KEY}`], ['b.s3.amazonaws.com', `https://b.s3.amazonaws.com/k?id=${KEY}`]] as const) {
+      const x = sc(host);
+      const f = await aws.url(x, u);
+      assert.equal(f[0]?.detector, 'cordon-placeholder:AWS_ACCESS_KEY_ID', u);
+      await aws.headers(x, []);
+      assert.equal(aws.route(x), undefined, u);
+    }
+  });
 });

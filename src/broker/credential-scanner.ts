@@ -5,7 +5,10 @@
  * one of its hosts marks the request for the broker (`route`), and that
  * header is hidden from the DLP scan; a placeholder anywhere else (URL, other
  * headers, another host) is a finding: the request is refused and recorded as
- * an exfiltration attempt. Bodies and WebSocket frames are scanned by the DLP
+ * an exfiltration attempt. One URL shape is the broker's too: a presigned AWS
+ * URL whose `X-Amz-Credential` starts with the AWS key id's placeholder (the
+ * only occurrence of it in the URL), to one of its hosts; the broker re-signs
+ * it. Bodies and WebSocket frames are scanned by the DLP
  * scanner, which holds the placeholders' fingerprints (every encoding it
  * handles); its findings for them are renamed so the record says so.
  */
@@ -14,6 +17,15 @@ import type { Finding, RequestScanner, ScanContext, ScanResult } from '../egress
 import { parseAuthority } from '../egress/hostname.js';
 import { compileHost, hostMatches, type HostPattern } from './hosts.js';
 import { placeholderLabel, type ProxyCredentials } from './ipc.js';
+
+/** The credential whose placeholder may sit in a presigned URL's X-Amz-Credential (the broker pairs it with AWS_SECRET_ACCESS_KEY). */
+const AWS_KEY_ID = 'AWS_ACCESS_KEY_ID';
+
+function occurrences(hay: string, needle: string): number {
+  let n = 0;
+  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + 1)) n++;
+  return n;
+}
 
 /** Detector name of placeholder findings: records and refusals show it. */
 export const PLACEHOLDER_DETECTOR = 'cordon-placeholder';
@@ -46,6 +58,8 @@ export class CredentialScanner implements RequestScanner {
   readonly #known: readonly Known[];
   readonly #socket: string;
   readonly #routes = new WeakMap<ScanContext, string[]>();
+  /** Requests whose URL is presigned with the AWS key id's placeholder (url() runs before headers()). */
+  readonly #presigned = new WeakMap<ScanContext, string>();
   readonly #tails = new WeakMap<ScanContext, Buffer>();
 
   constructor(inner: RequestScanner, config: ProxyCredentials) {
@@ -83,16 +97,41 @@ export class CredentialScanner implements RequestScanner {
     });
   }
 
+  /** The AWS key id's credential when `url` is a presigned URL naming its placeholder once, in X-Amz-Credential, to one of its hosts. */
+  #presignedBy(sc: ScanContext, url: string): Known | undefined {
+    const k = this.#known.find((x) => x.name === AWS_KEY_ID);
+    const q = url.indexOf('?');
+    if (k === undefined || q < 0 || occurrences(url, k.placeholder) !== 1 || occurrences(decoded(url), k.placeholder) !== 1) return undefined;
+    const params = url.slice(q + 1).split('&').map((p) => {
+      const eq = p.indexOf('=');
+      return { name: decoded(eq < 0 ? p : p.slice(0, eq)), value: decoded(eq < 0 ? '' : p.slice(eq + 1)) };
+    });
+    const one = (name: string): string | undefined => {
+      const found = params.filter((p) => p.name === name);
+      return found.length === 1 ? found[0]?.value : undefined;
+    };
+    if (one('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || one('X-Amz-Signature') === undefined) return undefined;
+    if (one('X-Amz-Credential')?.startsWith(`${k.placeholder}/`) !== true) return undefined;
+    return this.#forHost(k, sc) ? k : undefined;
+  }
+
   async url(sc: ScanContext, url: string): Promise<ScanResult> {
-    const text = `${url}\n${decoded(url)}`;
+    const presigned = this.#presignedBy(sc, url);
+    if (presigned === undefined) this.#presigned.delete(sc);
+    else this.#presigned.set(sc, presigned.name);
+    // The placeholder the broker re-signs is hidden from the DLP scan, as a routed header is.
+    const scanned = presigned === undefined ? url : url.replace(presigned.placeholder, '[credential placeholder, re-signed by the broker]');
+    const text = `${scanned}\n${decoded(scanned)}`;
     const own = this.#known.filter((k) => text.includes(k.placeholder)).map((k) => this.#finding(k, 'url', !this.#forHost(k, sc)));
-    return [...own, ...this.#rename(await this.#inner.url(sc, url))];
+    return [...own, ...this.#rename(await this.#inner.url(sc, scanned))];
   }
 
   async headers(sc: ScanContext, raw: readonly string[]): Promise<ScanResult> {
     const own: Finding[] = [];
     const masked = [...raw];
-    const routed: string[] = [];
+    const fromUrl = this.#presigned.get(sc);
+    this.#presigned.delete(sc);
+    const routed: string[] = fromUrl === undefined ? [] : [fromUrl];
     for (let i = 0; i + 1 < masked.length; i += 2) {
       const name = (masked[i] ?? '').toLowerCase();
       const value = masked[i + 1] ?? '';

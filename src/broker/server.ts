@@ -22,7 +22,7 @@ import { forwardHeaders } from '../egress/headers.js';
 import type { CanonicalHost } from '../policy/types.js';
 import { hostMatches } from './hosts.js';
 import { ResponseRedactor } from './redact-stream.js';
-import { headerValue, resign } from './sigv4.js';
+import { headerValue, resign, resignPresigned } from './sigv4.js';
 import { swapCredentials, type AwsPair, type Destination, type HeldCredential } from './swap.js';
 
 export interface BrokerLimits {
@@ -113,7 +113,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       refuse(res, 403, `${authority} is not a credential host`);
       return;
     }
-    const swapped = swapCredentials(req.rawHeaders, dest, creds, o.aws);
+    const swapped = swapCredentials(req.rawHeaders, dest, creds, o.aws, target);
     if (!swapped.ok) {
       record(subject, 'deny', 'credential broker', `${swapped.reason}; refused.`);
       refuse(res, 403, swapped.reason);
@@ -130,8 +130,12 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     let headers = forwardHeaders(swapped.headers, hostHeader);
     /** The request body: streamed, or held (SigV4 without a declared payload hash). */
     let held: Buffer | undefined;
-    if (swapped.sigv4 !== undefined && o.aws !== undefined) {
-      if (headerValue(headers, 'x-amz-content-sha256') === undefined) {
+    if ((swapped.sigv4 !== undefined || swapped.presigned !== undefined) && o.aws !== undefined) {
+      const presigned = swapped.presigned;
+      const needsBody = presigned === undefined
+        ? headerValue(headers, 'x-amz-content-sha256') === undefined
+        : presigned.service !== 's3' && !/[?&]X-Amz-Content-Sha256=/i.test(target) && headerValue(headers, 'x-amz-content-sha256') === undefined;
+      if (needsBody) {
         held = await readBounded(req, limits.maxHeldBody).catch(() => undefined);
         if (held === undefined) {
           record(subject, 'deny', rule, `The SigV4 request body is larger than ${limits.maxHeldBody} bytes (and has no x-amz-content-sha256); refused.`);
@@ -140,15 +144,26 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
         }
       }
       const bodyHash = (): string => createHash('sha256').update(held ?? Buffer.alloc(0)).digest('hex');
-      const r = resign(method, target, headers, swapped.sigv4, { accessKeyId: o.aws.keyId.real, secret: o.aws.secret.real }, bodyHash);
-      if (!r.ok) {
-        record(subject, 'deny', rule, `${r.reason}; refused.`);
-        refuse(res, 400, r.reason);
-        return;
+      const real = { accessKeyId: o.aws.keyId.real, secret: o.aws.secret.real };
+      if (presigned !== undefined) {
+        const r = resignPresigned(method, target, headers, presigned, real, bodyHash);
+        if (!r.ok) {
+          record(subject, 'deny', rule, `${r.reason}; refused.`);
+          refuse(res, 400, r.reason);
+          return;
+        }
+        target = r.target;
+      } else if (swapped.sigv4 !== undefined) {
+        const r = resign(method, target, headers, swapped.sigv4, real, bodyHash);
+        if (!r.ok) {
+          record(subject, 'deny', rule, `${r.reason}; refused.`);
+          refuse(res, 400, r.reason);
+          return;
+        }
+        headers = setHeader(headers, 'authorization', r.authorization);
       }
-      headers = setHeader(headers, 'authorization', r.authorization);
     }
-    record(subject, 'allow', rule, `The placeholder${swapped.used.length === 1 ? '' : 's'} of ${swapped.used.join(', ')} ${swapped.sigv4 === undefined ? 'replaced by the real value' : 're-signed (SigV4) with the real key'} for a host the credential is scoped to.`);
+    record(subject, 'allow', rule, `The placeholder${swapped.used.length === 1 ? '' : 's'} of ${swapped.used.join(', ')} ${swapped.presigned !== undefined ? 're-signed (SigV4 presigned URL) with the real key' : swapped.sigv4 === undefined ? 'replaced by the real value' : 're-signed (SigV4) with the real key'} for a host the credential is scoped to.`);
     send(req, res, held, { dest, addresses, method, target, headers, subject });
   }
 

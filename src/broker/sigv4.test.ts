@@ -1,12 +1,14 @@
 /**
  * SigV4 against the documented AWS example values: the Signature Version 4
  * test suite (credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z, us-east-1,
- * service `service`) and the S3 "GET Object" example of the S3 API reference.
+ * service `service`), the S3 "GET Object" example of the S3 API reference,
+ * and the S3 presigned-URL example ("Authenticating Requests: Using Query
+ * Parameters": GET examplebucket/test.txt, 2013-05-24, 86400 s).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { authorization, canonicalRequest, EMPTY_SHA256, parseAuthorization, resign, stringToSign } from './sigv4.js';
+import { authorization, canonicalRequest, EMPTY_SHA256, parseAuthorization, parsePresigned, resign, resignPresigned, streamingRefusal, stringToSign } from './sigv4.js';
 
 const SUITE = { accessKeyId: 'AKIDEXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', amzDate: '20150830T123600Z', region: 'us-east-1', service: 'service' };
 const SCOPE = 'Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request';
@@ -68,5 +70,47 @@ void describe('SigV4 (AWS test suite vectors)', () => {
     assert.equal(r2.ok, false);
     assert.equal(parseAuthorization('Bearer abc'), undefined);
     assert.equal(parseAuthorization('AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=00'), undefined);
+  });
+  void it('streaming payloads: chunk-signed bodies are refused with the reason; unsigned ones are re-signed', () => {
+    const parsed = parseAuthorization(`AWS4-HMAC-SHA256 ${SCOPE}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${'0'.repeat(64)}`);
+    assert.ok(parsed);
+    for (const mode of ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD']) {
+      const r = resign('PUT', '/b/k', [...HOST, 'x-amz-content-sha256', mode], parsed, SUITE, () => EMPTY_SHA256);
+      assert.equal(r.ok, false, mode);
+      assert.match(r.ok ? '' : r.reason, /aws-chunked encoding with a signature on every chunk.*does not re-sign bodies chunk by chunk/, mode);
+    }
+    assert.match(streamingRefusal('sha256-of-something') ?? '', /neither a SHA-256 hex digest nor a known payload mode/);
+    for (const mode of ['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', EMPTY_SHA256]) {
+      const headers = [...HOST, 'x-amz-content-sha256', mode];
+      const r = resign('PUT', '/b/k', headers, parsed, SUITE, () => 'not used');
+      assert.ok(r.ok, mode);
+      assert.equal(r.authorization, authorization({ ...SUITE, method: 'PUT', target: '/b/k', headers, signedHeaders: parsed.signedHeaders, payloadHash: mode }), mode);
+    }
+  });
+  void it('re-signs a presigned URL made with a placeholder key into the documented S3 example', () => {
+    // The documented example (access key AKIAIOSFODNN7EXAMPLE, its documented secret), presigned by the agent with a placeholder pair.
+    const placeholderKey = 'AKIAPLACEHOLDER00001';
+    const query = (key: string, sig: string): string => `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${key}%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=${sig}`;
+    const target = `/test.txt?${query(placeholderKey, 'f'.repeat(64))}`;
+    const headers = ['Host', 'examplebucket.s3.amazonaws.com'];
+    const p = parsePresigned(target);
+    assert.ok(p);
+    assert.equal(p.accessKeyId, placeholderKey);
+    assert.equal(p.service, 's3');
+    const r = resignPresigned('GET', target, headers, p, { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, () => EMPTY_SHA256);
+    assert.ok(r.ok);
+    assert.equal(r.target, `/test.txt?${query('AKIAIOSFODNN7EXAMPLE', 'aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404')}`);
+    // Not presigned: a missing or repeated parameter, another algorithm.
+    assert.equal(parsePresigned('/test.txt?X-Amz-Signature=00'), undefined);
+    assert.equal(parsePresigned(`${target}&X-Amz-Credential=x`), undefined);
+    assert.equal(parsePresigned(target.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256')), undefined);
+    // A presigned URL must sign host; a chunk-signed body declared in the URL is refused.
+    const noHost = parsePresigned(target.replace('X-Amz-SignedHeaders=host', 'X-Amz-SignedHeaders=range'));
+    assert.ok(noHost);
+    assert.equal(resignPresigned('GET', target, headers, noHost, SUITE, () => EMPTY_SHA256).ok, false);
+    const streaming = `${target}&X-Amz-Content-Sha256=STREAMING-AWS4-HMAC-SHA256-PAYLOAD`;
+    const ps = parsePresigned(streaming);
+    assert.ok(ps);
+    assert.equal(resignPresigned('PUT', streaming, headers, ps, SUITE, () => EMPTY_SHA256).ok, false);
   });
 });

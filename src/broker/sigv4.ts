@@ -5,8 +5,15 @@
  * secret: the placeholder key id in the Authorization header is replaced by
  * the real one and the signature recomputed over the request as it is sent
  * upstream (after the proxy's header normalisation and the broker's swaps),
- * with the real secret. Presigned URLs and chunked streaming signatures
- * (`STREAMING-*` payloads) are not re-signed: they are refused.
+ * with the real secret. Presigned URLs (query-string authentication) are
+ * re-signed the same way: the placeholder key id in `X-Amz-Credential` is
+ * replaced and `X-Amz-Signature` recomputed. Payloads whose chunks carry
+ * signatures (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, SigV4a's
+ * `STREAMING-AWS4-ECDSA-*`) are refused with the reason: each chunk's
+ * signature chains from the placeholder-signed seed, so the body itself is
+ * placeholder-signed and is never forwarded. `UNSIGNED-PAYLOAD` and
+ * `STREAMING-UNSIGNED-PAYLOAD-TRAILER` sign nothing in the body and are
+ * re-signed in the header only.
  */
 import { createHash, createHmac } from 'node:crypto';
 
@@ -154,10 +161,109 @@ export function resign(method: string, target: string, headers: readonly string[
   }
   if (!auth.signedHeaders.includes('host')) return { ok: false, reason: 'the SigV4 request does not sign the host header' };
   const declared = headerValue(headers, 'x-amz-content-sha256');
-  if (declared?.startsWith('STREAMING-') === true) return { ok: false, reason: `chunked SigV4 payload signing (${declared}) is not supported by the broker; disable it in the client` };
+  const streaming = streamingRefusal(declared);
+  if (streaming !== undefined) return { ok: false, reason: streaming };
   const payloadHash = declared ?? bodyHash();
   return {
     ok: true,
     authorization: authorization({ method, target, headers, signedHeaders: auth.signedHeaders, payloadHash, service: auth.service, accessKeyId: real.accessKeyId, secret: real.secret, amzDate, region: auth.region }),
   };
+}
+
+/** Payload hash values whose body is not signed: the header's (or URL's) signature is all there is to re-sign. */
+const UNSIGNED_BODY = new Set(['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
+
+/**
+ * Why a declared `x-amz-content-sha256` cannot be re-signed, or undefined when it can (a hex hash, or
+ * a payload whose body carries no signature). Chunk-signed bodies are refused: every chunk signature
+ * chains from the seed signature made with the placeholder secret.
+ */
+export function streamingRefusal(declared: string | undefined): string | undefined {
+  if (declared === undefined || UNSIGNED_BODY.has(declared) || /^[0-9a-f]{64}$/.test(declared)) return undefined;
+  if (declared.startsWith('STREAMING-')) {
+    return `the request body is sent in aws-chunked encoding with a signature on every chunk (x-amz-content-sha256: ${declared}); ` +
+      'those chunk signatures are made with the placeholder secret, and the broker does not re-sign bodies chunk by chunk, so it is refused. ' +
+      'Configure the client to sign the whole payload or send it unsigned over HTTPS (UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER), ' +
+      'e.g. the AWS CLI/SDK setting payload_signing_enabled = false';
+  }
+  return `x-amz-content-sha256 is neither a SHA-256 hex digest nor a known payload mode (${declared.slice(0, 80)}); refused`;
+}
+
+/** A presigned URL's authentication parameters (query-string SigV4). */
+export interface SigV4Presigned extends SigV4Authorization {
+  /** `X-Amz-Date`. */
+  readonly amzDate: string;
+}
+
+const PRESIGN_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature'] as const;
+
+function queryPairs(query: string): { raw: string; name: string; value: string }[] {
+  return query.split('&').filter((p) => p !== '').map((raw) => {
+    const eq = raw.indexOf('=');
+    return { raw, name: decode(eq < 0 ? raw : raw.slice(0, eq)), value: decode(eq < 0 ? '' : raw.slice(eq + 1)) };
+  });
+}
+
+/**
+ * Parses the query-string authentication of a presigned URL (`X-Amz-Algorithm=AWS4-HMAC-SHA256`,
+ * `X-Amz-Credential=K/D/R/S/aws4_request`, `X-Amz-Date`, `X-Amz-SignedHeaders`, `X-Amz-Signature`,
+ * each exactly once); undefined when the target is not one.
+ */
+export function parsePresigned(target: string): SigV4Presigned | undefined {
+  const q = target.indexOf('?');
+  if (q < 0) return undefined;
+  const pairs = queryPairs(target.slice(q + 1));
+  const get = (name: string): string | undefined => {
+    const found = pairs.filter((p) => p.name === name);
+    return found.length === 1 ? found[0]?.value : undefined;
+  };
+  if (PRESIGN_PARAMS.some((n) => get(n) === undefined) || get('X-Amz-Algorithm') !== ALGORITHM) return undefined;
+  const cred = (get('X-Amz-Credential') ?? '').split('/');
+  const amzDate = get('X-Amz-Date') ?? '';
+  const signature = get('X-Amz-Signature') ?? '';
+  const signedHeaders = (get('X-Amz-SignedHeaders') ?? '').split(';');
+  if (cred.length !== 5 || cred[4] !== 'aws4_request') return undefined;
+  const [accessKeyId, date, region, service] = cred as [string, string, string, string, string];
+  if (!/^\d{8}$/.test(date) || !/^\d{8}T\d{6}Z$/.test(amzDate) || !/^[0-9a-f]{64}$/.test(signature) || accessKeyId === '' || region === '' || service === '') return undefined;
+  if (signedHeaders.some((h) => !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h))) return undefined;
+  return { accessKeyId, date, region, service, signedHeaders, signature, amzDate };
+}
+
+export interface PresignInput {
+  readonly method: string;
+  /** Path and query as sent, with the presign parameters. */
+  readonly target: string;
+  readonly headers: readonly string[];
+  readonly accessKeyId: string;
+  readonly secret: string;
+  /** Payload hash when the URL does not declare one (`X-Amz-Content-Sha256`): S3 uses UNSIGNED-PAYLOAD. */
+  readonly bodyHash: () => string;
+}
+
+/**
+ * The target with `X-Amz-Credential` naming `accessKeyId` and `X-Amz-Signature` computed with
+ * `secret` (the other parameters as they were sent, in their order and encoding).
+ */
+export function signPresigned(p: PresignInput, auth: SigV4Presigned): string {
+  const q = p.target.indexOf('?');
+  const path = p.target.slice(0, q);
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  const credential = `X-Amz-Credential=${uriEncode(`${p.accessKeyId}/${scope}`, false)}`;
+  const kept = queryPairs(p.target.slice(q + 1)).filter((x) => x.name !== 'X-Amz-Signature').map((x) => (x.name === 'X-Amz-Credential' ? credential : x.raw));
+  const declared = queryPairs(p.target.slice(q + 1)).find((x) => x.name === 'X-Amz-Content-Sha256')?.value;
+  const payloadHash = declared ?? (auth.service === 's3' ? 'UNSIGNED-PAYLOAD' : p.bodyHash());
+  const unsigned = `${path}?${kept.join('&')}`;
+  const canonical = canonicalRequest({ method: p.method, target: unsigned, headers: p.headers, signedHeaders: auth.signedHeaders, payloadHash, service: auth.service });
+  const sig = createHmac('sha256', signingKey(p.secret, auth.date, auth.region, auth.service)).update(stringToSign(auth.amzDate, scope, canonical), 'utf8').digest('hex');
+  return `${unsigned}&X-Amz-Signature=${sig}`;
+}
+
+/** Re-signs a presigned URL made with the placeholder key: the new target, or why not. */
+export function resignPresigned(method: string, target: string, headers: readonly string[], auth: SigV4Presigned, real: { accessKeyId: string; secret: string }, bodyHash: () => string): { readonly ok: true; readonly target: string } | { readonly ok: false; readonly reason: string } {
+  if (auth.amzDate.slice(0, 8) !== auth.date) return { ok: false, reason: 'the presigned URL\'s X-Amz-Date does not match its credential scope' };
+  if (!auth.signedHeaders.includes('host')) return { ok: false, reason: 'the presigned URL does not sign the host header' };
+  const declared = queryPairs(target.slice(target.indexOf('?') + 1)).find((x) => x.name === 'X-Amz-Content-Sha256')?.value;
+  const streaming = streamingRefusal(declared) ?? streamingRefusal(headerValue(headers, 'x-amz-content-sha256'));
+  if (streaming !== undefined) return { ok: false, reason: streaming };
+  return { ok: true, target: signPresigned({ method, target, headers, accessKeyId: real.accessKeyId, secret: real.secret, bodyHash }, auth) };
 }

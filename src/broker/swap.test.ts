@@ -40,4 +40,20 @@ void describe('ResponseRedactor', () => {
     out += r.end().toString();
     assert.equal(out, 'echo: PLAC-holder-value and again PLAC-holder-value.');
   });
+  void it('AWS presigned URLs: the key id placeholder only in X-Amz-Credential, once, to its hosts; nothing else in the URL', () => {
+    const KEY = cred('AWS_ACCESS_KEY_ID', 'authorization', ['*.amazonaws.com'], 'AKIAPLACEHOLDER00001', 'AKIAREALREALREAL0001');
+    const SECRET = cred('AWS_SECRET_ACCESS_KEY', 'authorization', ['*.amazonaws.com'], 'placeholder-secret-placeholder-secret-00', 'real-secret-real-secret-real-secret-0000');
+    const aws = { keyId: KEY, secret: SECRET };
+    const no = (r: ReturnType<typeof swapCredentials>): string => (r.ok ? 'ok' : r.reason);
+    const target = `/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${KEY.placeholder}%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=${'0'.repeat(64)}`;
+    const ok = swapCredentials(['Host', 'b.s3.amazonaws.com'], dest('b.s3.amazonaws.com'), [KEY, SECRET, API], aws, target);
+    assert.ok(ok.ok);
+    assert.equal(ok.presigned?.accessKeyId, KEY.placeholder);
+    assert.deepEqual(ok.used, ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+    assert.match(no(swapCredentials([], dest('evil.test'), [KEY, SECRET], aws, target)), /not for this destination/);
+    assert.match(no(swapCredentials([], dest('b.s3.amazonaws.com'), [KEY, SECRET], aws, `${target}&copy=${KEY.placeholder}`)), /outside a presigned URL's X-Amz-Credential/);
+    assert.match(no(swapCredentials([], dest('b.s3.amazonaws.com'), [KEY, SECRET], aws, `/k?x=${KEY.placeholder}`)), /outside a presigned URL's X-Amz-Credential/);
+    assert.match(no(swapCredentials([], dest('b.s3.amazonaws.com'), [KEY, SECRET], aws, `${target}&s=${encodeURIComponent(SECRET.placeholder)}`)), /placeholder of AWS_SECRET_ACCESS_KEY is in the URL/);
+    assert.match(no(swapCredentials(['X-Api-Key', API.placeholder], dest('api.example.com'), [API], undefined, `/?k=${API.placeholder}`)), /placeholder of API_KEY is in the URL/);
+  });
 });
