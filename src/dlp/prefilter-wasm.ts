@@ -27,17 +27,19 @@ export interface PrefilterExports {
 export const TEDDY_BYTES = 4;
 export const TEDDY_TABLE = 64;
 
-function teddyFunction(): WasmFunction {
+function teddyFunction(relaxed: boolean): WasmFunction {
   // params: 0 inp, 1 len, 2 tab, 3 cand, 4 bm; i32 locals: 5 i, 6 n, 7 bits, 8 p, 9 pos, 10 w; v128 locals: 11 lo, 12 hi, 13 a, 14 b, 15 v
   const [LEN, TAB, CAND, BM, I, N, BITS, P, POS, W, LO, HI, A, B, V] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const INP = 0;
   const nibble = op.v128Const(Array<number>(16).fill(0x0f));
   const zero = op.v128Const(Array<number>(16).fill(0));
+  // Nibbles are always below 16, where the relaxed lookup is defined and equal to the plain one.
+  const lookup = relaxed ? op.relaxedSwizzle : op.swizzle;
   const test = (k: number): number[][] => {
     const t = TEDDY_TABLE * k;
     const half = (into: number, off: number): number[][] => [
-      op.get(TAB), op.v128Load(t + off), op.get(LO), op.swizzle(),
-      op.get(TAB), op.v128Load(t + off + 16), op.get(HI), op.swizzle(), op.v128And(),
+      op.get(TAB), op.v128Load(t + off), op.get(LO), lookup(),
+      op.get(TAB), op.v128Load(t + off + 16), op.get(HI), lookup(), op.v128And(),
       ...(k === 0 ? [] : [op.get(into), op.v128And()]), op.set(into),
     ];
     return [
@@ -127,18 +129,31 @@ interface WasmApi {
 }
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-let compiled: object | null | undefined;
+let compiled: { readonly module: object; readonly relaxed: boolean } | null | undefined;
 
-/** The compiled module, or undefined where WebAssembly is unavailable (`--jitless`). */
-function prefilterModule(): object | undefined {
+/**
+ * The compiled module, or undefined where WebAssembly is unavailable
+ * (`--jitless`). The relaxed-SIMD lookup is used where the engine accepts it
+ * (V8 12 and later, so Node 22; Node 20 only behind a flag), else the plain one.
+ */
+function prefilterModule(): { readonly module: object; readonly relaxed: boolean } | undefined {
   if (compiled === undefined) {
-    try {
-      compiled = wasmApi === undefined ? null : new wasmApi.Module(assembleModule([teddyFunction(), verifyFunction()]));
-    } catch {
-      compiled = null;
+    compiled = null;
+    for (const relaxed of [true, false]) {
+      try {
+        if (wasmApi !== undefined) compiled = { module: new wasmApi.Module(assembleModule([teddyFunction(relaxed), verifyFunction()])), relaxed };
+        break;
+      } catch {
+        // not supported here: try the next variant
+      }
     }
   }
   return compiled ?? undefined;
+}
+
+/** Whether the SIMD filter uses the relaxed lookup in this process (for tests and the benchmark). */
+export function prefilterUsesRelaxedSimd(): boolean {
+  return prefilterModule()?.relaxed === true;
 }
 
 /** An instance with its own memory of at least `bytes` bytes, or undefined without WebAssembly. */
@@ -146,6 +161,6 @@ export function createPrefilterInstance(bytes: number): { readonly exports: Pref
   const mod = prefilterModule();
   if (mod === undefined || wasmApi === undefined) return undefined;
   const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
-  const instance = new wasmApi.Instance(mod, { env: { mem: memory } });
+  const instance = new wasmApi.Instance(mod.module, { env: { mem: memory } });
   return { exports: instance.exports as PrefilterExports, buffer: memory.buffer };
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Prefilter } from './prefilter.js';
 
 void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
@@ -26,6 +28,24 @@ void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
   void it('finds the same hits as a plain search, in both backends, across chunk boundaries and at the very end', () => {
     const keywords = ['he', 'she', 'his', 'hers', 'AKIA', 'password', 'x', 'xx', 'abcdefgh rs', Buffer.from('\u200b\uff21').toString('latin1'), 'e\xff'];
     for (const backend of ['wasm', 'js'] as const) check(new Prefilter(keywords, { backend }), keywords);
+  });
+  void it('gives the same hits with the relaxed-SIMD lookup (a child process where the engine accepts it)', () => {
+    const dir = fileURLToPath(new URL('.', import.meta.url));
+    const script = `
+      const { Prefilter } = await import(${JSON.stringify(`${dir}prefilter.ts`)});
+      const { prefilterUsesRelaxedSimd } = await import(${JSON.stringify(`${dir}prefilter-wasm.ts`)});
+      const keywords = ['he', 'she', 'hers', 'AKIA', 'password', 'x', '://', 'ghp_'];
+      let seed = 3;
+      const bytes = Buffer.alloc(300000);
+      for (let i = 0; i < bytes.length; i++) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; bytes[i] = 'heshrsAKIpaword:/xg_ '.charCodeAt(seed % 21); }
+      const a = new Prefilter(keywords).collect(bytes), b = new Prefilter(keywords, { backend: 'js' }).collect(bytes);
+      console.log(JSON.stringify({ relaxed: prefilterUsesRelaxedSimd(), hits: a.length / 2, same: a.length === b.length && a.every((v, i) => v === b[i]) }));`;
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { relaxed: boolean; hits: number; same: boolean };
+    assert.equal(out.relaxed, true, 'this Node accepts relaxed SIMD behind the flag');
+    assert.ok(out.hits > 1000);
+    assert.equal(out.same, true);
   });
   void it('reports every hit when one chunk has more than its hit buffer holds', () => {
     const p = new Prefilter(['x', 'xx', 'xxx']);
