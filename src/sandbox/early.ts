@@ -19,11 +19,12 @@
  * gate (`--seccomp 4`) present, and every path it mounts must exist now, so
  * bubblewrap neither creates a mount point on the host nor fails loudly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
+import { RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
 
 /** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
 export const SECCOMP_FD = 4;
@@ -39,7 +40,7 @@ export interface RunDirs {
 
 /** A bwrap spawned from a remembered argv, blocked before its command until the runner writes to `gate`. */
 export interface EarlySandbox {
-  readonly child: ChildProcess;
+  readonly child: SandboxChild;
   readonly bwrap: string;
   readonly args: readonly string[];
   readonly dirs: RunDirs;
@@ -200,9 +201,11 @@ export function speculate(file: string): Speculation {
     }
     const statusFile = join(base, 'status.json');
     const statusFd = openSync(statusFile, 'wx', 0o600);
-    let child: ChildProcess;
+    let child: SandboxChild;
     try {
-      child = spawn(remembered.bwrap, args, { stdio: ['inherit', 'inherit', 'inherit', statusFd, 'pipe'], env: {} });
+      // Without node:child_process where Node's process handle is available (see raw-spawn.ts).
+      child = spawnRaw(remembered.bwrap, [remembered.bwrap, ...args], [0, 1, 2, statusFd])
+        ?? process.getBuiltinModule('node:child_process').spawn(remembered.bwrap, args, { stdio: ['inherit', 'inherit', 'inherit', statusFd, 'pipe'], env: {} });
     } finally {
       closeSync(statusFd);
     }
@@ -227,7 +230,7 @@ export function remember(file: string, bwrap: string, args: readonly string[], b
 }
 
 /** Children whose gate has been written (used or abandoned). */
-const settled = new WeakSet<ChildProcess>();
+const settled = new WeakSet<SandboxChild>();
 
 /** A program that kills the command at its first system call: what an abandoned sandbox gets instead of the filter. */
 const KILL_ALL = Buffer.from([0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]); // BPF_RET|BPF_K SECCOMP_RET_KILL_PROCESS
@@ -236,9 +239,13 @@ const KILL_ALL = Buffer.from([0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]); 
  * Writes `program` to the gate of a sandbox spawned with `--seccomp 4` on a
  * pipe and closes it: bwrap then loads it and starts the command.
  */
-export function openGate(child: ChildProcess, program: Buffer): void {
+export function openGate(child: SandboxChild, program: Buffer): void {
   settled.add(child);
-  const s = child.stdio[SECCOMP_FD] as (NodeJS.WritableStream & { on: (e: 'error', f: () => void) => unknown; destroy: () => void }) | null | undefined;
+  if (child instanceof RawChild) {
+    child.gate(program);
+    return;
+  }
+  const s = (child as unknown as ChildProcess).stdio[SECCOMP_FD] as (NodeJS.WritableStream & { on: (e: 'error', f: () => void) => unknown; destroy: () => void }) | null | undefined;
   if (s === null || s === undefined) throw new Error('the sandbox has no gate');
   s.on('error', () => undefined); // a bwrap that already failed closed its end; its status says why
   s.end(program, () => s.destroy());
@@ -263,7 +270,10 @@ export function abandon(early: EarlySandbox, removeDirs: boolean): Promise<void>
       resolve();
     };
     if (early.child.exitCode !== null || early.child.signalCode !== null) rm();
-    else early.child.once('exit', rm).once('error', rm);
+    else {
+      early.child.once('exit', rm);
+      early.child.once('error', rm);
+    }
   });
 }
 

@@ -12,7 +12,8 @@ import type { SandboxSpec } from './spec.js';
 
 function isExecutableFile(p: string): 'ok' | 'missing' | 'not-executable' {
   try {
-    const st = statSync(p);
+    const st = statSync(p, { throwIfNoEntry: false }); // most candidates of a PATH search are absent: no exception each
+    if (st === undefined) return 'missing';
     if (!st.isFile()) return st.isDirectory() ? 'not-executable' : 'missing';
     return (st.mode & 0o111) !== 0 ? 'ok' : 'not-executable';
   } catch {

@@ -5,7 +5,7 @@
  * would otherwise expose ours through /proc/1/environ), signal forwarding to
  * the sandboxed process group, then the final sweep.
  */
-import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, lstatSync, readFileSync, readlinkSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +19,7 @@ import { findBwrap, resolveSandboxCommand } from './resolve.js';
 import { buildSeccompFilter } from './seccomp.js';
 import type { SandboxSpec } from './spec.js';
 import { startWatcher } from './watcher.js';
+import type { SandboxChild } from './raw-spawn.js';
 
 export interface RunOptions {
   /** stdin/stdout/stderr for the command (default: inherit). */
@@ -38,8 +39,8 @@ export interface RunOptions {
   readonly scanLimits?: ScanLimits;
   /** Skip the seccomp filter (tests and diagnosis only). */
   readonly seccomp?: boolean;
-  /** Called with the spawned bwrap process, e.g. to read piped stdio. */
-  readonly onSpawn?: (child: ChildProcess) => void;
+  /** Called with the spawned bwrap process, e.g. to read piped stdio (an early sandbox, spawned without node:child_process, has none). */
+  readonly onSpawn?: (child: SandboxChild & Partial<Pick<ChildProcess, 'stdout' | 'stderr'>>) => void;
   /**
    * Required with `network.mode: 'proxy'`: receives the listening sockets
    * created inside the sandbox and resolves once the egress proxy serves them.
@@ -142,7 +143,7 @@ function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
 }
 
 /** Resolves once `child` has exited (at once if it has). */
-function exited(child: ChildProcess): Promise<void> {
+function exited(child: SandboxChild): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -192,7 +193,8 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     const io = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
     // The early sandbox serves only a run it was spawned exactly for: same bwrap, same argv, inherited stdio, no helper.
     const adopt = early !== null && gated && !helper && io.every((x) => x === 'inherit') && early.bwrap === bwrap && sameArgs(early.args, args);
-    let child: ChildProcess;
+    let child: SandboxChild;
+    let fresh: ChildProcess | undefined;
     let statusFile: string;
     if (adopt && early !== null) {
       child = early.child;
@@ -208,7 +210,9 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       // fd 4 is the gate (the seccomp program, written below); with a helper, fd 5 is the IPC channel it hands its listeners over (NET_IPC_FD).
       const stdio: StdioOptions = [...io, statusFd, gated ? 'pipe' : 'ignore', ...(helper ? ['ipc' as const] : [])];
       try {
-        child = spawn(bwrap, args, { stdio, env: {} });
+        // Loaded here, not with this module: a run served by the early sandbox never needs node:child_process.
+        fresh = process.getBuiltinModule('node:child_process').spawn(bwrap, args, { stdio, env: {} });
+        child = fresh;
       } finally {
         closeSync(statusFd);
       }
@@ -232,7 +236,8 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     }
     let netError: CordonError | undefined;
     if (helper) {
-      handOffListeners(child, proxied ? sink : undefined, undefined, opts.mcp?.sink).catch((e: unknown) => {
+      if (fresh === undefined) throw new CordonError('CORDON_INTERNAL', 'a sandbox with the network helper is always spawned fresh');
+      handOffListeners(fresh, proxied ? sink : undefined, undefined, opts.mcp?.sink).catch((e: unknown) => {
         netError = e instanceof CordonError ? e : new CordonError('CORDON_EGRESS_PROXY', String(e));
         child.kill('SIGKILL');
       });
@@ -309,7 +314,7 @@ function readStatus(file: string): { pid: number | undefined; exitCode: number |
 }
 
 /** Wait for bwrap, forwarding signals to the sandbox's process group; its status file says what happened. */
-function supervise(child: ChildProcess, statusFile: string, opts: RunOptions): Promise<Status> {
+function supervise(child: SandboxChild, statusFile: string, opts: RunOptions): Promise<Status> {
   return new Promise((resolveStatus) => {
     let pid: number | undefined;
     const send = (sig: NodeJS.Signals): void => {

@@ -10,8 +10,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
 import { qualifies, speculate } from '../../src/sandbox/early.js';
+import type { SandboxChild } from '../../src/sandbox/raw-spawn.js';
 import { runSandboxed } from '../../src/sandbox/runner.js';
 import { bwrapUnavailable, type Fixture, makeFixture, newWorkspace, SECRET, specFor } from './helpers.js';
 
@@ -45,7 +45,7 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
     const { ws, file } = await remembered(argv);
     const sp = speculate(file);
     assert.ok(sp.early !== null, 'the remembered argv qualifies');
-    let spawned: ChildProcess | undefined;
+    let spawned: SandboxChild | undefined;
     const r = await runSandboxed(specFor(ws), argv, { speculation: sp, onSpawn: (c) => (spawned = c) });
     assert.equal(r.exitCode, 0, r.error?.message);
     assert.equal(spawned, sp.early.child, 'the early bwrap was used');
@@ -60,7 +60,7 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
     const sp = speculate(file);
     assert.ok(sp.early !== null);
     let out = '';
-    let spawned: ChildProcess | undefined;
+    let spawned: SandboxChild | undefined;
     const r = await runSandboxed({ ...spec, hidden: [...spec.hidden, join(ws, '.env')] }, argv, {
       speculation: sp,
       onSpawn: (c) => {
