@@ -13,8 +13,6 @@ const SIDE = fileURLToPath(new URL('./secretlint-side.mjs', import.meta.url));
 export interface SecretlintRun {
   readonly version: string;
   readonly ms: number;
-  /** CPU time of the secretlint process over the same span (user + system). */
-  readonly cpuMs?: number;
   readonly results: { file: string; messages: { range: [number, number] }[] }[];
 }
 
