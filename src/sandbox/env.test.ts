@@ -22,3 +22,12 @@ void test('credential detector', () => {
     assert.ok(!looksLikeCredential(v), v);
   }
 });
+void test('every token prefix is recognised on its own and inside a longer value', () => {
+  const tokens = [`ghp_${'a1'.repeat(12)}`, `gho_${'a1'.repeat(12)}`, `github_pat_${'a1'.repeat(12)}`, 'sk-ant-abcdefghijk', `sk-${'a1'.repeat(9)}`, 'ASIAIOSFODNN7EXAMPLE', 'xoxp-1234567890', `glpat-${'a'.repeat(16)}`,
+    `npm_${'a1'.repeat(16)}`, `AIza${'b'.repeat(31)}`, `rk_live_${'c'.repeat(16)}`, `hf_${'d1'.repeat(16)}`, '-----BEGIN CERTIFICATE-----', `eyJ${'a'.repeat(10)}.eyJ${'b'.repeat(10)}.sig`];
+  for (const t of tokens) {
+    assert.ok(looksLikeCredential(t), t);
+    assert.ok(looksLikeCredential(`prefix ${t} suffix`), `inside: ${t}`);
+  }
+  assert.ok(!looksLikeCredential('xghp_' + 'a1'.repeat(12)), 'the word boundary still applies');
+});
