@@ -16,7 +16,7 @@ import { ToolGate } from './tool-gate.js';
 import { isPolicyMethod } from './call-policy.js';
 import { handleRequest, type Pending } from './gateway-requests.js';
 import { handleResponse } from './gateway-responses.js';
-import { handleServerRequest } from './gateway-server-requests.js';
+import { checkClientAnswer, handleServerRequest } from './gateway-server-requests.js';
 import { eraOf, META_VERSION } from './http/protocol.js';
 
 export interface GatewayContext {
@@ -105,11 +105,13 @@ export class McpGateway {
         return;
       case 'response': {
         const key = idKey(m.id);
-        if (!this.#serverPending.delete(key)) {
+        const method = this.#serverPending.get(key);
+        if (method === undefined) {
           this.ctx.log('cordon mcp: dropped a client response to no pending server request');
           return;
         }
-        ports.toServer(m.raw);
+        this.#serverPending.delete(key);
+        ports.toServer(checkClientAnswer(this.ctx, method, m) ?? m.raw);
         return;
       }
     }

@@ -15,6 +15,9 @@ import { cordonAsync } from '../cli-helpers.js';
 import { EVERYTHING, fixture, makeEnv, type Env } from './helpers.js';
 import { textOf } from './http-helpers.js';
 
+/** An AWS access key id of the right shape, built so this file holds no literal key. */
+const KEY = ['AKIA', 'Q3EGRTX7', 'WZ5KDN2M'].join('');
+
 const server = (name: string, argv: readonly string[]): string => `    ${name}: { command: ${JSON.stringify([process.execPath, ...argv])}, sandbox: false }`;
 
 async function client(url: string, token: string, capabilities: Record<string, unknown>): Promise<Client> {
@@ -52,6 +55,7 @@ ${server('two', [fixture('asker-server.mjs'), 'ask_two'])}
       const text = JSON.stringify(req.params.messages);
       seen.push({ method: req.method, id: extra.requestId, text });
       await new Promise((r) => setTimeout(r, 50)); // both servers' requests are outstanding at once
+      if (text.includes('leak')) return { model: 'test-model', role: 'assistant', content: { type: 'text', text: `here is the key ${KEY}` } };
       return { model: 'test-model', role: 'assistant', content: { type: 'text', text: `sampled for ${/(alpha|bravo|delta)/.exec(text)?.[1] ?? '?'}` } };
     });
     full.setRequestHandler(ElicitRequestSchema, (req, extra) => {
@@ -81,6 +85,13 @@ ${server('two', [fixture('asker-server.mjs'), 'ask_two'])}
     assert.equal(sampling.length, 2);
     assert.notEqual(sampling[0]?.id, sampling[1]?.id, 'each relayed request has its own id');
     for (const s of sampling) assert.match(String(s.id), /^cordon-r\d+$/);
+  });
+
+  void it('withholds a client answer that carries a secret (DLP): the server gets an error and never the key', async () => {
+    const r = await full.callTool({ name: 'one__ask_one', arguments: { prompt: 'please leak' } });
+    const text = textOf(r);
+    assert.match(text, /^ask_one asked with id \d+; error: cordon withheld the client's answer: it carries a finding \(aws-access-key-id/);
+    assert.ok(!text.includes(KEY) && !text.includes(KEY.slice(4)), text);
   });
 
   void it('relays server-everything\'s own sampling request', async () => {
