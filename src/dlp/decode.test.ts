@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { childLayers, LayerBudget, spansAround } from './decode.js';
+import { childLayers, escapeDecode, evenHexRuns, LayerBudget, spansAround } from './decode.js';
 
 void describe('text-wide decodings in windows', () => {
   void it('decodes only the surroundings of each sequence, windows merged where they touch', () => {
@@ -21,5 +21,53 @@ void describe('text-wide decodings in windows', () => {
     const spans = spansAround(text, /%[0-9A-Fa-f]{2}/g, 5);
     assert.equal(spans.length, 5);
     assert.equal(spans[4]?.end, text.length);
+  });
+});
+
+void describe('escapeDecode', () => {
+  /** The regex replace it replaced, as the reference. */
+  const reference = (s: string): string => s.replace(/\\(u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g, (m, e: string) => {
+    switch (e.charAt(0)) {
+      case 'u': return e.charAt(1) === '{' ? (codePoint(Number.parseInt(e.slice(2, -1), 16)) ?? m) : String.fromCharCode(Number.parseInt(e.slice(1), 16));
+      case 'x': return String.fromCharCode(Number.parseInt(e.slice(1), 16));
+      case 'n': return '\n';
+      case 'r': return '\r';
+      case 't': return '\t';
+      default: return e;
+    }
+  });
+  const codePoint = (n: number): string | undefined => (Number.isFinite(n) && n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : undefined);
+  void it('decodes as the regex did, on random text dense in backslashes, braces and hex digits', () => {
+    let seed = 5;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = '\\\\\\uxnrt"/{}0aF9gq10ffff ';
+    for (let round = 0; round < 3000; round++) {
+      let s = '';
+      const len = rnd(40);
+      for (let i = 0; i < len; i++) s += alphabet.charAt(rnd(alphabet.length));
+      assert.equal(escapeDecode(s), reference(s), JSON.stringify(s));
+    }
+    for (const s of ['\\u0041KIA', '\\u{1F600}', '\\u{110000}', '\\u{1234567}', '\\x41\\x4', 'a\\\\nb', '\\', 'end\\']) assert.equal(escapeDecode(s), reference(s), s);
+  });
+});
+
+void describe('evenHexRuns', () => {
+  void it('finds what the hex-run regex found, on random hex-dense text', () => {
+    let seed = 9;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = '0123456789abcdefABCDEF g-';
+    for (let round = 0; round < 2000; round++) {
+      let s = '';
+      const len = rnd(120);
+      for (let i = 0; i < len; i++) s += alphabet.charAt(rnd(round % 2 === 0 ? 22 : alphabet.length));
+      const expected = [...s.matchAll(/(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual([...evenHexRuns(s)].map((r) => `${r.index}:${r.run}`), expected, s);
+    }
   });
 });

@@ -38,7 +38,6 @@ const WHOLE_SLICE = 1024 * 1024;
 const WHOLE_OVERLAP = 4096;
 
 const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
-const HEX_RUN = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g;
 const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
 const PCT_ALL = /%[0-9A-Fa-f]{2}/g;
 const ESC_ALL = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g;
@@ -73,18 +72,84 @@ function safeCodePoint(n: number): string | undefined {
   return Number.isFinite(n) && n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : undefined;
 }
 
-/** `\uXXXX`, `\u{X}`, `\xXX` and the JSON escapes `\n \r \t \" \/ \\`. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** The value of the `n` hex digits at `at`, or -1. */
+function hexAt(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const h = hexValue(s.charCodeAt(at + k));
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+/**
+ * `\uXXXX`, `\u{X}`, `\xXX` and the JSON escapes `\n \r \t \" \/ \\`, decoded
+ * left to right as `/\\(u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g`
+ * would, in one pass from backslash to backslash (JSON text has an escape
+ * on almost every line: a replace callback per escape cost several times more).
+ */
 export function escapeDecode(s: string): string {
-  return s.replace(/\\(u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g, (m, e: string) => {
-    switch (e.charAt(0)) {
-      case 'u': return e.charAt(1) === '{' ? (safeCodePoint(Number.parseInt(e.slice(2, -1), 16)) ?? m) : String.fromCharCode(Number.parseInt(e.slice(1), 16));
-      case 'x': return String.fromCharCode(Number.parseInt(e.slice(1), 16));
-      case 'n': return '\n';
-      case 'r': return '\r';
-      case 't': return '\t';
-      default: return e;
+  let i = s.indexOf('\\');
+  if (i < 0) return s;
+  const parts: string[] = [];
+  let last = 0;
+  while (i >= 0) {
+    let out: string | undefined;
+    let len = 0;
+    switch (s.charCodeAt(i + 1)) {
+      case 0x75: { // u
+        const v = hexAt(s, i + 2, 4);
+        if (v >= 0) {
+          out = String.fromCharCode(v);
+          len = 6;
+        } else if (s.charCodeAt(i + 2) === 0x7b) { // u{...}
+          let j = i + 3;
+          let cp = 0;
+          while (j - (i + 3) < 6) {
+            const h = hexValue(s.charCodeAt(j));
+            if (h < 0) break;
+            cp = cp * 16 + h;
+            j++;
+          }
+          if (j > i + 3 && s.charCodeAt(j) === 0x7d) {
+            out = safeCodePoint(cp) ?? s.slice(i, j + 1);
+            len = j + 1 - i;
+          }
+        }
+        break;
+      }
+      case 0x78: { // x
+        const v = hexAt(s, i + 2, 2);
+        if (v >= 0) {
+          out = String.fromCharCode(v);
+          len = 4;
+        }
+        break;
+      }
+      case 0x6e: out = '\n'; len = 2; break;
+      case 0x72: out = '\r'; len = 2; break;
+      case 0x74: out = '\t'; len = 2; break;
+      case 0x22: case 0x2f: case 0x5c: out = s.charAt(i + 1); len = 2; break;
+      default: break;
     }
-  });
+    if (out === undefined) {
+      i = s.indexOf('\\', i + 1);
+      continue;
+    }
+    parts.push(s.slice(last, i), out);
+    last = i + len;
+    i = s.indexOf('\\', last);
+  }
+  parts.push(s.slice(last));
+  return parts.join('');
 }
 
 /** Decompresses gzip, zlib-deflate, raw deflate or brotli within the limits; undefined when it is none of them or exceeds them. */
@@ -138,6 +203,32 @@ export class LayerBudget {
     if (this.decoded + n > this.limits.maxTotalDecoded) return false;
     this.decoded += n;
     return true;
+  }
+}
+
+function* regexRuns(text: string, re: RegExp): Generator<{ index: number; run: string }> {
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) yield { index: m.index, run: m[0] };
+}
+
+/**
+ * Maximal runs of hex digits of even length, 20 or more: what
+ * `/(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g` finds (an odd run
+ * never matches), in one pass over the characters.
+ */
+export function* evenHexRuns(text: string): Generator<{ index: number; run: string }> {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (hexValue(text.charCodeAt(i)) < 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && hexValue(text.charCodeAt(j)) >= 0) j++;
+    if (j - i >= 20 && (j - i) % 2 === 0) yield { index: i, run: text.slice(i, j) };
+    i = j;
   }
 }
 
@@ -200,17 +291,16 @@ export function childLayers(text: string, budget: LayerBudget): Layer[] {
     const s = usable(buf, budget.limits, names);
     if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
   };
-  for (const re of [B64_RUN, HEX_RUN, HEX_SEP_RUN]) {
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null && runs < budget.limits.maxRunsPerText) {
-      const run = m[0];
+  const found: [string, Iterable<{ index: number; run: string }>][] = [['base64', regexRuns(text, B64_RUN)], ['hex', evenHexRuns(text)], ['hex', regexRuns(text, HEX_SEP_RUN)]];
+  for (const [name, list] of found) {
+    for (const { index, run } of list) {
+      if (runs >= budget.limits.maxRunsPerText) break;
       runs++;
-      if (re === B64_RUN) {
+      if (name === 'base64') {
         if (/^[0-9A-Fa-f]+$/.test(run)) continue; // hex is handled below
-        push('base64', m.index, run.length, decodeBase64Run(run));
+        push('base64', index, run.length, decodeBase64Run(run));
       } else {
-        push('hex', m.index, run.length, Buffer.from(run.replace(/[-: ,]/g, ''), 'hex'));
+        push('hex', index, run.length, Buffer.from(run.replace(/[-: ,]/g, ''), 'hex'));
       }
     }
   }
