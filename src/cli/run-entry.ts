@@ -12,9 +12,17 @@
  * changed policy, a run with network) to the full program (main.js) before
  * anything has been started, so the two bundles never share a run.
  */
-import { speculate, speculationFile } from '../sandbox/early.js';
+import { speculate, type Speculation, speculationFile } from '../sandbox/early.js';
 
-const speculation = process.argv[2] === 'run' ? speculate(speculationFile(process.cwd(), process.argv.slice(2))) : undefined;
+function early(): Speculation | undefined {
+  try {
+    return process.argv[2] === 'run' ? speculate(speculationFile(process.cwd(), process.argv.slice(2))) : undefined;
+  } catch {
+    return undefined; // no working directory any more, say: the run reports it as usual
+  }
+}
+
+const speculation = early();
 
 let served = false;
 
