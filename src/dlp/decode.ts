@@ -217,20 +217,28 @@ function* regexRuns(text: string, re: RegExp): Generator<{ index: number; run: s
  * `/(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g` finds (an odd run
  * never matches), in one pass over the characters.
  */
-export function* evenHexRuns(text: string): Generator<{ index: number; run: string }> {
+export function evenHexRuns(text: string): { index: number; run: string }[] {
+  const out: { index: number; run: string }[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (hexValue(text.charCodeAt(i)) < 0) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || IS_HEX[c] !== 1) {
       i++;
       continue;
     }
     let j = i + 1;
-    while (j < n && hexValue(text.charCodeAt(j)) >= 0) j++;
-    if (j - i >= 20 && (j - i) % 2 === 0) yield { index: i, run: text.slice(i, j) };
+    for (; j < n; j++) {
+      const d = text.charCodeAt(j);
+      if (d >= 128 || IS_HEX[d] !== 1) break;
+    }
+    if (j - i >= 20 && (j - i) % 2 === 0) out.push({ index: i, run: text.slice(i, j) });
     i = j;
   }
+  return out;
 }
+
+const IS_HEX: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (hexValue(c) >= 0 ? 1 : 0));
 
 /** Characters kept on each side of an encoded sequence when only its surroundings are decoded. */
 const WINDOW_RADIUS = 256;
