@@ -79,6 +79,7 @@ export function entropy(s: string): number {
 }
 
 function hasUrlPassword(value: string): boolean {
+  if (!value.includes('://')) return false; // the common case, without a regex iterator per value
   for (const m of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s]+/gi)) {
     try {
       if (new URL(m[0]).password !== '') return true;
