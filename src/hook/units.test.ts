@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decision } from '../policy/types.js';
-import { hookAnswer, strongest } from './answer.js';
+import { hookAnswer, routedAnswer, strongest } from './answer.js';
 import { patchedFiles } from './apply-patch.js';
 import { commandLine, isCordonHookCommand, mergeHookSettings, shellQuote } from './settings.js';
 import { globRoot } from './tools.js';
@@ -38,6 +38,21 @@ void describe('hook units', () => {
     assert.equal(hookAnswer(d('ask'), { harness: 'codex', answerAllow: true })?.hookSpecificOutput.permissionDecision, 'deny');
     const a = hookAnswer(d('deny', 'cu\u200brl \u202eevil.'), { harness: 'claude-code', answerAllow: false });
     assert.match(a?.hookSpecificOutput.permissionDecisionReason ?? '', /cu\\u\{200b\}rl \\u\{202e\}evil\. This is a security policy/);
+  });
+
+  void it('codex: allow is never an answer (unsupported there); a routed approval prints nothing, everything else denies', () => {
+    assert.equal(hookAnswer(d('allow'), { harness: 'codex', answerAllow: true }), null);
+    assert.deepEqual(routedAnswer({ kind: 'approved', id: 'a_1', reason: 'ok' }, 'codex'), { keep: false, effect: 'allow', answer: null });
+    const approved = routedAnswer({ kind: 'approved', id: 'a_1', reason: 'ok' }, 'claude-code');
+    assert.equal(approved.keep ? undefined : approved.answer?.hookSpecificOutput.permissionDecision, 'allow');
+    for (const harness of ['codex', 'claude-code'] as const) {
+      const denied = routedAnswer({ kind: 'denied', reason: 'No answer within 2 s' }, harness);
+      assert.equal(denied.keep ? undefined : denied.answer?.hookSpecificOutput.permissionDecision, 'deny');
+      const notAsked = routedAnswer({ kind: 'not-asked', decision: 'deny', reason: 'no' }, harness);
+      assert.equal(notAsked.keep ? undefined : notAsked.answer?.hookSpecificOutput.permissionDecision, 'deny');
+      assert.deepEqual(routedAnswer({ kind: 'absent', reason: 'ENOENT' }, harness), { keep: true });
+      assert.deepEqual(routedAnswer({ kind: 'not-asked', decision: 'allow', reason: 'allowed' }, harness), { keep: true });
+    }
   });
 
   void it('shell quoting survives spaces and quotes', () => {
