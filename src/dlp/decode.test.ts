@@ -18,9 +18,14 @@ void describe('text-wide decodings in windows', () => {
   });
   void it('keeps the number of windows bounded: past the limit, one window runs to the end', () => {
     const text = Array.from({ length: 20 }, () => `%41${'y'.repeat(1000)}`).join('');
-    const spans = spansAround(text, /%[0-9A-Fa-f]{2}/g, 5);
+    const spans = spansAround(text, '%', /%[0-9A-Fa-f]{2}/y, 5);
     assert.equal(spans.length, 5);
     assert.equal(spans[4]?.end, text.length);
+  });
+  void it('takes matches left to right without overlap, as a global regex does', () => {
+    const text = `${'z'.repeat(600)}\\\\u0041${'z'.repeat(600)}\\q${'z'.repeat(600)}\\n`;
+    const spans = spansAround(text, '\\', /\\(?:u[0-9A-Fa-f]{4}|[nrt"/\\])/y, 10);
+    assert.deepEqual(spans, [{ start: 600 - 256, end: 602 + 256 }, { start: text.length - 2 - 256, end: text.length }]);
   });
 });
 

@@ -39,9 +39,10 @@ const WHOLE_OVERLAP = 4096;
 
 const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
-const PCT_ALL = /%[0-9A-Fa-f]{2}/g;
-const ESC_ALL = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/g;
-const ENTITY_ALL = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/g;
+/** Sticky: tested at each occurrence of their first character. */
+const PCT_AT = /%[0-9A-Fa-f]{2}/y;
+const ESC_AT = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/y;
+const ENTITY_AT = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/y;
 
 /** Fraction of characters that are printable ASCII or common whitespace. */
 export function printableRatio(s: string): number {
@@ -244,17 +245,25 @@ const IS_HEX: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (hexValue(
 const WINDOW_RADIUS = 256;
 
 /**
- * Spans of `text` around every match of `seq` (global), `WINDOW_RADIUS` on
- * each side, merged where they touch; after `maxSpans` spans, one last span
- * runs to the end (so every sequence is covered and the count stays bounded).
+ * Spans of `text` around every match of `seq` (sticky; every match starts
+ * with the character `lead`, so it is tested only where `indexOf` finds
+ * one), `WINDOW_RADIUS` on each side, merged where they touch; after
+ * `maxSpans` spans, one last span runs to the end (so every sequence is
+ * covered and the count stays bounded). Matches are taken left to right
+ * without overlap, as a global regex would.
  */
-export function spansAround(text: string, seq: RegExp, maxSpans: number): { start: number; end: number }[] {
+export function spansAround(text: string, lead: string, seq: RegExp, maxSpans: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
-  seq.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = seq.exec(text)) !== null) {
-    const start = Math.max(0, m.index - WINDOW_RADIUS);
-    const end = Math.min(text.length, m.index + m[0].length + WINDOW_RADIUS);
+  let p = text.indexOf(lead);
+  while (p >= 0) {
+    seq.lastIndex = p;
+    if (!seq.test(text)) {
+      p = text.indexOf(lead, p + 1);
+      continue;
+    }
+    const after = seq.lastIndex;
+    const start = Math.max(0, p - WINDOW_RADIUS);
+    const end = Math.min(text.length, after + WINDOW_RADIUS);
     const last = out[out.length - 1];
     if (last !== undefined && start <= last.end) last.end = Math.max(last.end, end);
     else if (out.length < maxSpans) out.push({ start, end });
@@ -262,6 +271,7 @@ export function spansAround(text: string, seq: RegExp, maxSpans: number): { star
       if (last !== undefined) last.end = text.length;
       break;
     }
+    p = text.indexOf(lead, after);
   }
   return out;
 }
@@ -274,13 +284,13 @@ export function spansAround(text: string, seq: RegExp, maxSpans: number): { star
  */
 export function childLayers(text: string, budget: LayerBudget): Layer[] {
   const out: Layer[] = [];
-  const decoders: [string, RegExp, (s: string) => string][] = [
-    ['percent', PCT_ALL, (s) => percentDecode(s.includes('+') && !s.includes(' ') ? s.replace(/\+/g, ' ') : s)],
-    ['escape', ESC_ALL, escapeDecode],
-    ['html-entity', ENTITY_ALL, htmlEntityDecode],
+  const decoders: [string, string, RegExp, (s: string) => string][] = [
+    ['percent', '%', PCT_AT, (s) => percentDecode(s.includes('+') && !s.includes(' ') ? s.replace(/\+/g, ' ') : s)],
+    ['escape', '\\', ESC_AT, escapeDecode],
+    ['html-entity', '&', ENTITY_AT, htmlEntityDecode],
   ];
-  for (const [name, seq, decode] of decoders) {
-    for (const span of spansAround(text, seq, budget.limits.maxRunsPerText)) {
+  for (const [name, lead, seq, decode] of decoders) {
+    for (const span of spansAround(text, lead, seq, budget.limits.maxRunsPerText)) {
       // A long span is decoded in slices of at most WHOLE_SLICE characters (overlapping), so no single
       // replace builds an unbounded match list.
       for (let from = span.start; from < span.end; from += WHOLE_SLICE - WHOLE_OVERLAP) {
