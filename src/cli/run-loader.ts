@@ -15,7 +15,7 @@
  * bundle that needs it (handing a run to main.js) calls `__cordonImport`,
  * the sixth parameter of the wrapper, which imports from here.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -37,10 +37,13 @@ function cacheFile(): string | undefined {
 
 function save(file: string, data: Buffer): void {
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const cache = path.dirname(file);
+    mkdirSync(cache, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
+    // One build's cache is kept: those of earlier builds are dropped (another installed build makes its own again).
+    for (const n of readdirSync(cache)) if (/^run-[0-9a-f-]{36}\.v8$/.test(n) && path.join(cache, n) !== file) rmSync(path.join(cache, n), { force: true });
   } catch {
     // a cache that cannot be written only costs time
   }

@@ -217,13 +217,19 @@ export function speculate(file: string): Speculation {
   }
 }
 
+/** At most this many remembered command lines; beyond it the others are dropped (as the plan cache does). */
+const MAX_REMEMBERED = 64;
+
 /** Remembers the argv of this run for the next one (written atomically; a failure only costs time). */
 export function remember(file: string, bwrap: string, args: readonly string[], base: string): void {
   try {
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    const dir = join(file, '..');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify({ format: FORMAT, bwrap, args: args.map((a) => a.split(base).join(BASE_TOKEN)) }), { mode: 0o600 });
     renameSync(tmp, file);
+    const entries = readdirSync(dir).filter((n) => n.startsWith('early-') && n.endsWith('.json'));
+    if (entries.length > MAX_REMEMBERED) for (const n of entries) if (join(dir, n) !== file) rmSync(join(dir, n), { force: true });
   } catch {
     // a cache that cannot be written only costs time
   }
