@@ -211,11 +211,17 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
       }
       const sock = res.socket;
       if (mode === 'direct' && sock !== null) {
-        // The slice may be the upstream's read buffer: not read into again until the client socket took it.
-        sock.write(slice, resumeAfterWrite);
-        if (sock.writableLength > 0 && !paused) {
+        if (reused) {
+          // The slice is the upstream's read buffer: not read into again until the client socket took it.
+          sock.write(slice, resumeAfterWrite);
+          if (sock.writableLength > 0 && !paused) {
+            paused = true;
+            upstream.pause();
+          }
+        } else if (!sock.write(slice) && !paused) {
           paused = true;
           upstream.pause();
+          sock.once('drain', onResDrain);
         }
         return;
       }

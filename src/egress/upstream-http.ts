@@ -103,15 +103,17 @@ class Connection {
     // The buffer for each next read is chosen after the previous one was handed on: large while a large body streams.
     const onread = {
       buffer: (): Buffer => (this.exchange?.streaming === true ? (this.big ??= Buffer.allocUnsafe(BIG_READ_BUFFER)) : this.small),
-      callback: (n: number, b: Buffer): boolean => this.onRead(b.subarray(0, n)),
+      callback: (n: number, b: Buffer): boolean => this.onRead(b.subarray(0, n), true),
     };
     const { connectTimeoutMs, idleTimeoutMs } = pool.options;
     let s: Socket | TLSSocket;
     if (t.tls === undefined) s = netConnect({ host: t.address, port: t.port, noDelay: true, onread });
     else {
-      // tls.connect honours `onread` like net.connect (its typings omit it).
-      const opts: ConnectionOptions & { onread: typeof onread } = { host: t.address, port: t.port, ca: t.tls.ca, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'], onread, ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }), ...(session === undefined ? {} : { session }) };
+      // No fixed buffer over TLS: one decrypting pass emits several reads into it without stopping when paused
+      // (found by test/egress/upstream-client.test.ts), so TLS reads come as fresh buffers.
+      const opts: ConnectionOptions = { host: t.address, port: t.port, ca: t.tls.ca, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'], ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }), ...(session === undefined ? {} : { session }) };
       s = tlsConnect(opts);
+      s.on('data', (d: Buffer) => this.onRead(d, false));
     }
     this.socket = s;
     if (t.tls !== undefined) s.setNoDelay(true);
@@ -135,14 +137,15 @@ class Connection {
     });
   }
 
-  private onRead(bytes: Buffer): boolean {
+  /** `reused`: `bytes` is this connection's read buffer (read into again unless the exchange pauses). */
+  private onRead(bytes: Buffer, reused: boolean): boolean {
     const ex = this.exchange;
     // Bytes on an idle connection belong to no request: the connection is dropped.
     if (ex === undefined) {
       this.socket.destroy();
       return false;
     }
-    ex.onBytes(bytes);
+    ex.onBytes(bytes, reused);
     return true;
   }
 }
@@ -302,7 +305,7 @@ export class Exchange {
     return c.socket;
   }
 
-  onBytes(bytes: Buffer): void {
+  onBytes(bytes: Buffer, reused: boolean): void {
     this.#gotBytes = true;
     if (this.#phase === 'head') {
       const data = this.#partial === undefined ? bytes : Buffer.concat([this.#partial, bytes]);
@@ -341,11 +344,11 @@ export class Exchange {
           this.#complete();
           return;
         }
-        if (at < data.length) this.#body(data.subarray(at), data === bytes);
+        if (at < data.length) this.#body(data.subarray(at), reused && data === bytes);
         return;
       }
     }
-    if (this.#phase === 'body') this.#body(bytes, true);
+    if (this.#phase === 'body') this.#body(bytes, reused);
   }
 
   #body(bytes: Buffer, reused: boolean): void {

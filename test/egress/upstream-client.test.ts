@@ -7,9 +7,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { SessionCa } from '../../src/egress/tls-ca.js';
+import { makePki } from './tls-fixture.js';
 import { after, describe, it } from 'node:test';
 import { proxyFor, viaProxy, type TestProxy } from './helpers.js';
+
+/** Pseudo-random bytes (so a misplaced or reused slice shows in the hash). */
+function pattern(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 1) b[i] = (i * 7 + (i >> 13)) & 0xff;
+  return b;
+}
 
 interface Scripted {
   readonly port: number;
@@ -51,11 +62,18 @@ async function scripted(answer: (head: string, socket: Socket, conn: number) => 
   return Object.assign(s, { port: (server.address() as AddressInfo).port, close: () => new Promise<void>((r) => server.close(() => r())) });
 }
 
-function getBytes(proxyPort: number, url: string, method = 'GET', agent?: Agent): Promise<{ status: number; body: Buffer; complete: boolean; error?: string }> {
+/** GET through the proxy; `stall`: stop reading for that long after the first chunk (the proxy's writes to the client back up). */
+function getBytes(proxyPort: number, url: string, method = 'GET', agent?: Agent, stall = 0): Promise<{ status: number; body: Buffer; complete: boolean; error?: string }> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port: proxyPort, method, path: url, ...(agent === undefined ? {} : { agent }) }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('data', (c: Buffer) => {
+        if (chunks.length === 0 && stall > 0) {
+          res.pause();
+          setTimeout(() => res.resume(), stall);
+        }
+        chunks.push(c);
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: res.complete }));
       res.on('error', (e) => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), complete: false, error: e.message }));
       res.on('aborted', () => undefined);
@@ -94,8 +112,7 @@ void describe('egress proxy: its upstream HTTP client', () => {
   });
 
   void it('streams a body many times its read buffer intact, with Content-Length and chunked', async () => {
-    const big = Buffer.alloc(5 * 1024 * 1024 + 17);
-    for (let i = 0; i < big.length; i += 1) big[i] = (i * 7 + (i >> 13)) & 0xff;
+    const big = pattern(5 * 1024 * 1024 + 17);
     const { p, url } = await setup((head, socket) => {
       if (head.startsWith('GET /cl')) {
         socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`);
@@ -113,8 +130,8 @@ void describe('egress proxy: its upstream HTTP client', () => {
     });
     const want = createHash('sha256').update(big).digest('hex');
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    for (const path of ['/cl', '/chunked', '/cl']) {
-      const r = await getBytes(p.port, url(path), 'GET', agent);
+    for (const [path, stall] of [['/cl', 0], ['/chunked', 0], ['/cl', 300], ['/chunked', 300]] as const) {
+      const r = await getBytes(p.port, url(path), 'GET', agent, stall);
       assert.equal(r.status, 200);
       assert.equal(r.body.length, big.length, path);
       assert.equal(createHash('sha256').update(r.body).digest('hex'), want, path);
@@ -176,5 +193,61 @@ void describe('egress proxy: its upstream HTTP client', () => {
     const all = up.received.join('');
     assert.match(all, /POST \/c HTTP\/1\.1\r\n[^]*Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n/);
     assert.match(all, /POST \/l HTTP\/1\.1\r\n[^]*Content-Length: 5\r\n\r\nhello/i);
+  });
+
+  void it('inspected HTTPS: a body many times its read buffer arrives intact, twice over one kept connection', async () => {
+    const pki = makePki();
+    const big = pattern(6 * 1024 * 1024 + 5);
+    const server = createHttpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => {
+      res.writeHead(200, { 'content-length': String(big.length) });
+      for (let i = 0; i < big.length; i += 200_000) res.write(big.subarray(i, i + 200_000));
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const ca = await SessionCa.create('upstream-client-test');
+    const p = await proxyFor({ allow: [`Net(127.0.0.1:${port})`] }, { tls: { ca, roots: pki.ca } });
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())), () => p.proxy.close());
+    const want = createHash('sha256').update(big).digest('hex');
+    const got = await new Promise<string[]>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: p.port });
+      s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      s.once('data', () => {
+        const t = tlsConnect({ socket: s, ca: ca.certPem, host: '127.0.0.1' });
+        // Two requests in turn on the one TLS connection; each response read by its Content-Length.
+        const results: string[] = [];
+        let buf = Buffer.alloc(0);
+        let left = -1;
+        let h = createHash('sha256');
+        let n = 0;
+        const ask = (): boolean => t.write(`GET /big HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        t.on('data', (d: Buffer) => {
+          if (left < 0) {
+            buf = Buffer.concat([buf, d]);
+            const end = buf.indexOf('\r\n\r\n');
+            if (end < 0) return;
+            left = Number(/content-length: (\d+)/i.exec(buf.toString('latin1', 0, end))?.[1] ?? '0');
+            d = buf.subarray(end + 4);
+            buf = Buffer.alloc(0);
+          }
+          h.update(d);
+          n += d.length;
+          left -= d.length;
+          if (left > 0) return;
+          results.push(`${n} ${h.digest('hex')}`);
+          h = createHash('sha256');
+          n = 0;
+          left = -1;
+          if (results.length === 2) {
+            t.destroy();
+            resolve(results);
+          } else ask();
+        });
+        t.on('error', reject);
+        ask();
+      });
+      s.on('error', reject);
+    });
+    assert.deepEqual(got, [`${big.length} ${want}`, `${big.length} ${want}`]);
   });
 });
