@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ALL_DETECTORS } from './engine.js';
 import { Prefilter } from './prefilter.js';
 
 void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
@@ -40,12 +43,22 @@ void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
       for (let i = 0; i < bytes.length; i++) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; bytes[i] = 'heshrsAKIpaword:/xg_ '.charCodeAt(seed % 21); }
       const a = new Prefilter(keywords).collect(bytes), b = new Prefilter(keywords, { backend: 'js' }).collect(bytes);
       console.log(JSON.stringify({ relaxed: prefilterUsesRelaxedSimd(), hits: a.length / 2, same: a.length === b.length && a.every((v, i) => v === b[i]) }));`;
-    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    let r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    // A Node whose engine ships relaxed SIMD may no longer know the flag.
+    if (r.status !== 0 && r.stderr.includes('bad option')) r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { relaxed: boolean; hits: number; same: boolean };
     assert.equal(out.relaxed, true, 'this Node accepts relaxed SIMD behind the flag');
     assert.ok(out.hits > 1000);
     assert.equal(out.same, true);
+  });
+  void it('gives the engine\'s keyword set the same hits in both backends on real source code (TypeScript\'s compiler)', () => {
+    const source = readFileSync(createRequire(import.meta.url).resolve('typescript/lib/typescript.js')).subarray(0, 2_000_000);
+    const keywords = [...new Set(ALL_DETECTORS.flatMap((d) => d.keywords)), Buffer.from('\u200b').toString('latin1').slice(0, 2)];
+    const a = new Prefilter(keywords).collect(source);
+    const b = new Prefilter(keywords, { backend: 'js' }).collect(source);
+    assert.ok(a.length > 2000, `${a.length / 2} hits`);
+    assert.deepEqual([...a], [...b]);
   });
   void it('reports every hit when one chunk has more than its hit buffer holds', () => {
     const p = new Prefilter(['x', 'xx', 'xxx']);
