@@ -39,8 +39,12 @@ export interface RunOptions {
   readonly scanLimits?: ScanLimits;
   /** Skip the seccomp filter (tests and diagnosis only). */
   readonly seccomp?: boolean;
-  /** Called with the spawned bwrap process, e.g. to read piped stdio (an early sandbox, spawned without node:child_process, has none). */
-  readonly onSpawn?: (child: SandboxChild & Partial<Pick<ChildProcess, 'stdout' | 'stderr'>>) => void;
+  /**
+   * Called with the bwrap process spawned here, e.g. to read piped stdio. Not
+   * called when the run's early sandbox is used (see `speculation`: it was
+   * spawned before, with inherited stdio only).
+   */
+  readonly onSpawn?: (child: ChildProcess) => void;
   /**
    * Required with `network.mode: 'proxy'`: receives the listening sockets
    * created inside the sandbox and resolves once the egress proxy serves them.
@@ -217,7 +221,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
         closeSync(statusFd);
       }
     }
-    opts.onSpawn?.(child);
+    if (fresh !== undefined) opts.onSpawn?.(fresh);
     if (gated) {
       // bwrap is building the sandbox; the command waits for the program.
       let program: Buffer;
