@@ -22,6 +22,7 @@ import { forwardHeaders } from '../egress/headers.js';
 import type { CanonicalHost } from '../policy/types.js';
 import { hostMatches } from './hosts.js';
 import { ResponseRedactor } from './redact-stream.js';
+import { ChunkResigner } from './aws-chunked.js';
 import { headerValue, resign, resignPresigned } from './sigv4.js';
 import { swapCredentials, type AwsPair, type Destination, type HeldCredential } from './swap.js';
 
@@ -128,8 +129,9 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     }
     const hostHeader = dest.port === (dest.tls ? 443 : 80) ? formatHost(dest.host) : authority;
     let headers = forwardHeaders(swapped.headers, hostHeader);
-    /** The request body: streamed, or held (SigV4 without a declared payload hash). */
+    /** The request body: streamed, or held (SigV4 without a declared payload hash), or re-signed chunk by chunk. */
     let held: Buffer | undefined;
+    let resigner: ChunkResigner | undefined;
     if ((swapped.sigv4 !== undefined || swapped.presigned !== undefined) && o.aws !== undefined) {
       const presigned = swapped.presigned;
       const needsBody = presigned === undefined
@@ -161,10 +163,11 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
           return;
         }
         headers = setHeader(headers, 'authorization', r.authorization);
+        if (r.chunks !== undefined) resigner = new ChunkResigner({ ...r.chunks, maxChunk: limits.maxHeldBody });
       }
     }
-    record(subject, 'allow', rule, `The placeholder${swapped.used.length === 1 ? '' : 's'} of ${swapped.used.join(', ')} ${swapped.presigned !== undefined ? 're-signed (SigV4 presigned URL) with the real key' : swapped.sigv4 === undefined ? 'replaced by the real value' : 're-signed (SigV4) with the real key'} for a host the credential is scoped to.`);
-    send(req, res, held, { dest, addresses, method, target, headers, subject });
+    record(subject, 'allow', rule, `The placeholder${swapped.used.length === 1 ? '' : 's'} of ${swapped.used.join(', ')} ${swapped.presigned !== undefined ? 're-signed (SigV4 presigned URL) with the real key' : swapped.sigv4 === undefined ? 'replaced by the real value' : resigner !== undefined ? 're-signed (SigV4, every chunk of the aws-chunked body) with the real key' : 're-signed (SigV4) with the real key'} for a host the credential is scoped to.`);
+    send(req, res, held, { dest, addresses, method, target, headers, subject, ...(resigner === undefined ? {} : { resigner }) });
   }
 
   async function resolveChecked(host: CanonicalHost, tls: boolean): Promise<{ address: string; family: 4 | 6 }[]> {
@@ -178,7 +181,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     return list;
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, held: Buffer | undefined, r: { dest: Destination; addresses: { address: string; family: 4 | 6 }[]; method: string; target: string; headers: string[]; subject: string }): void {
+  function send(req: IncomingMessage, res: ServerResponse, held: Buffer | undefined, r: { dest: Destination; addresses: { address: string; family: 4 | 6 }[]; method: string; target: string; headers: string[]; subject: string; resigner?: ChunkResigner }): void {
     const first = r.addresses[0];
     if (first === undefined) return;
     const common = { host: first.address, family: first.family, port: r.dest.port, method: r.method, path: r.target, headers: r.headers, setHost: false };
@@ -237,18 +240,21 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       return;
     }
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    // A chunk-signed body goes through the re-signer: only whole, re-signed chunks reach the upstream.
+    const source = r.resigner === undefined ? req : req.pipe(r.resigner);
+    source.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limits.maxRequestBody) {
-        req.pause();
+        source.pause();
         fail(413, `the request body is larger than ${limits.maxRequestBody} bytes`);
         return;
       }
-      if (!up.write(c)) req.pause();
+      if (!up.write(c)) source.pause();
     });
-    up.on('drain', () => req.resume());
-    req.on('end', () => up.end());
+    up.on('drain', () => source.resume());
+    source.on('end', () => up.end());
     req.on('error', () => up.destroy());
+    r.resigner?.on('error', (e) => fail(400, `the aws-chunked body cannot be re-signed: ${e.message}; the upload was aborted`));
   }
 
   const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {

@@ -64,21 +64,26 @@ void describe('SigV4 (AWS test suite vectors)', () => {
   void it('refuses streaming payload signatures and a missing x-amz-date', () => {
     const parsed = parseAuthorization(`AWS4-HMAC-SHA256 ${SCOPE}, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`);
     assert.ok(parsed);
-    const r1 = resign('PUT', '/', [...HOST, 'x-amz-content-sha256', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'], parsed, SUITE, () => EMPTY_SHA256);
+    const r1 = resign('PUT', '/', [...HOST, 'x-amz-content-sha256', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'], parsed, SUITE, () => EMPTY_SHA256);
     assert.equal(r1.ok, false);
     const r2 = resign('GET', '/', ['Host', 'example.amazonaws.com'], parsed, SUITE, () => EMPTY_SHA256);
     assert.equal(r2.ok, false);
     assert.equal(parseAuthorization('Bearer abc'), undefined);
     assert.equal(parseAuthorization('AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=00'), undefined);
   });
-  void it('streaming payloads: chunk-signed bodies are refused with the reason; unsigned ones are re-signed', () => {
+  void it('streaming payloads: signed trailers and SigV4a chunks are refused with the reason; chunk-signed bodies get the re-signer; unsigned ones are re-signed', () => {
     const parsed = parseAuthorization(`AWS4-HMAC-SHA256 ${SCOPE}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${'0'.repeat(64)}`);
     assert.ok(parsed);
-    for (const mode of ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD']) {
+    for (const [mode, why] of [['STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', /not signed trailers/], ['STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD', /not SigV4a/]] as const) {
       const r = resign('PUT', '/b/k', [...HOST, 'x-amz-content-sha256', mode], parsed, SUITE, () => EMPTY_SHA256);
       assert.equal(r.ok, false, mode);
-      assert.match(r.ok ? '' : r.reason, /aws-chunked encoding with a signature on every chunk.*does not re-sign bodies chunk by chunk/, mode);
+      assert.match(r.ok ? '' : r.reason, /aws-chunked encoding with a signature on every chunk/, mode);
+      assert.match(r.ok ? '' : r.reason, why, mode);
     }
+    const chunked = resign('PUT', '/b/k', [...HOST, 'x-amz-content-sha256', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'], parsed, SUITE, () => EMPTY_SHA256);
+    assert.ok(chunked.ok);
+    assert.equal(chunked.chunks?.scope, '20150830/us-east-1/service/aws4_request');
+    assert.ok(chunked.authorization.endsWith(`Signature=${chunked.chunks?.seedSignature ?? 'x'}`));
     assert.match(streamingRefusal('sha256-of-something') ?? '', /neither a SHA-256 hex digest nor a known payload mode/);
     for (const mode of ['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', EMPTY_SHA256]) {
       const headers = [...HOST, 'x-amz-content-sha256', mode];
@@ -111,6 +116,7 @@ void describe('SigV4 (AWS test suite vectors)', () => {
     const streaming = `${target}&X-Amz-Content-Sha256=STREAMING-AWS4-HMAC-SHA256-PAYLOAD`;
     const ps = parsePresigned(streaming);
     assert.ok(ps);
-    assert.equal(resignPresigned('PUT', streaming, headers, ps, SUITE, () => EMPTY_SHA256).ok, false);
+    const refused = resignPresigned('PUT', streaming, headers, ps, SUITE, () => EMPTY_SHA256);
+    assert.match(refused.ok ? '' : refused.reason, /a presigned URL cannot carry chunk-signed bodies/);
   });
 });

@@ -7,13 +7,14 @@
  * upstream (after the proxy's header normalisation and the broker's swaps),
  * with the real secret. Presigned URLs (query-string authentication) are
  * re-signed the same way: the placeholder key id in `X-Amz-Credential` is
- * replaced and `X-Amz-Signature` recomputed. Payloads whose chunks carry
- * signatures (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, SigV4a's
- * `STREAMING-AWS4-ECDSA-*`) are refused with the reason: each chunk's
- * signature chains from the placeholder-signed seed, so the body itself is
- * placeholder-signed and is never forwarded. `UNSIGNED-PAYLOAD` and
- * `STREAMING-UNSIGNED-PAYLOAD-TRAILER` sign nothing in the body and are
- * re-signed in the header only.
+ * replaced and `X-Amz-Signature` recomputed. A body whose chunks carry
+ * signatures (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) is re-signed chunk by
+ * chunk (aws-chunked.ts), chained from the re-signed seed. Signed trailers
+ * (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`) and SigV4a
+ * (`STREAMING-AWS4-ECDSA-*`) are refused with the reason: their signatures
+ * are made with the placeholder secret and are never forwarded.
+ * `UNSIGNED-PAYLOAD` and `STREAMING-UNSIGNED-PAYLOAD-TRAILER` sign nothing in
+ * the body and are re-signed in the header only.
  */
 import { createHash, createHmac } from 'node:crypto';
 
@@ -147,7 +148,16 @@ export function headerValue(raw: readonly string[], name: string): string | unde
   return undefined;
 }
 
-export type ResignResult = { readonly ok: true; readonly authorization: string } | { readonly ok: false; readonly reason: string };
+export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+
+export type ResignResult =
+  | {
+    readonly ok: true;
+    readonly authorization: string;
+    /** For a chunk-signed body: what the chunk re-signer needs (the seed is this authorization's signature). */
+    readonly chunks?: { readonly signingKey: Buffer; readonly amzDate: string; readonly scope: string; readonly seedSignature: string };
+  }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * Re-signs a request whose Authorization names `placeholderKeyId`: same
@@ -161,13 +171,18 @@ export function resign(method: string, target: string, headers: readonly string[
   }
   if (!auth.signedHeaders.includes('host')) return { ok: false, reason: 'the SigV4 request does not sign the host header' };
   const declared = headerValue(headers, 'x-amz-content-sha256');
-  const streaming = streamingRefusal(declared);
+  const streaming = streamingRefusal(declared, true);
   if (streaming !== undefined) return { ok: false, reason: streaming };
   const payloadHash = declared ?? bodyHash();
-  return {
-    ok: true,
-    authorization: authorization({ method, target, headers, signedHeaders: auth.signedHeaders, payloadHash, service: auth.service, accessKeyId: real.accessKeyId, secret: real.secret, amzDate, region: auth.region }),
+  const value = authorization({ method, target, headers, signedHeaders: auth.signedHeaders, payloadHash, service: auth.service, accessKeyId: real.accessKeyId, secret: real.secret, amzDate, region: auth.region });
+  if (declared !== STREAMING_SIGNED) return { ok: true, authorization: value };
+  const chunks = {
+    signingKey: signingKey(real.secret, auth.date, auth.region, auth.service),
+    amzDate,
+    scope: `${auth.date}/${auth.region}/${auth.service}/aws4_request`,
+    seedSignature: value.slice(value.lastIndexOf('Signature=') + 'Signature='.length),
   };
+  return { ok: true, authorization: value, chunks };
 }
 
 /** Payload hash values whose body is not signed: the header's (or URL's) signature is all there is to re-sign. */
@@ -178,13 +193,18 @@ const UNSIGNED_BODY = new Set(['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-T
  * a payload whose body carries no signature). Chunk-signed bodies are refused: every chunk signature
  * chains from the seed signature made with the placeholder secret.
  */
-export function streamingRefusal(declared: string | undefined): string | undefined {
+export function streamingRefusal(declared: string | undefined, chunksResigned = false): string | undefined {
   if (declared === undefined || UNSIGNED_BODY.has(declared) || /^[0-9a-f]{64}$/.test(declared)) return undefined;
+  if (declared === STREAMING_SIGNED && chunksResigned) return undefined;
   if (declared.startsWith('STREAMING-')) {
+    const what = declared === STREAMING_SIGNED
+      ? 'a presigned URL cannot carry chunk-signed bodies'
+      : declared.endsWith('-TRAILER')
+        ? 'the broker re-signs chunk signatures but not signed trailers'
+        : 'the broker re-signs HMAC-SHA256 chunk signatures only, not SigV4a (ECDSA)';
     return `the request body is sent in aws-chunked encoding with a signature on every chunk (x-amz-content-sha256: ${declared}); ` +
-      'those chunk signatures are made with the placeholder secret, and the broker does not re-sign bodies chunk by chunk, so it is refused. ' +
-      'Configure the client to sign the whole payload or send it unsigned over HTTPS (UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER), ' +
-      'e.g. the AWS CLI/SDK setting payload_signing_enabled = false';
+      `those signatures are made with the placeholder secret, and ${what}, so it is refused. ` +
+      'Configure the client to sign whole payloads, to use STREAMING-AWS4-HMAC-SHA256-PAYLOAD without a trailing checksum, or to send the payload unsigned over HTTPS (UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER)';
   }
   return `x-amz-content-sha256 is neither a SHA-256 hex digest nor a known payload mode (${declared.slice(0, 80)}); refused`;
 }

@@ -5,8 +5,8 @@
  * URL shape a placeholder may have, to the key's hosts), the broker re-signs
  * it, and an HTTPS upstream on loopback checks the signature itself with the
  * real pair (generated at run time). The placeholder anywhere else in a URL,
- * and a chunk-signed aws-chunked upload, are refused, and the upstream
- * receives nothing of them.
+ * and an upload with a signed trailer, are refused, and the upstream receives
+ * nothing of them.
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -64,7 +64,7 @@ void describe('cordon run: AWS presigned URLs through the proxy and the broker',
     rmSync(root, { recursive: true, force: true });
   });
 
-  void it('re-signs the presigned GET; refuses the placeholder elsewhere in the URL and a chunk-signed upload', { timeout: 180_000 }, async () => {
+  void it('re-signs the presigned GET; refuses the placeholder elsewhere in the URL and a signed trailer', { timeout: 180_000 }, async () => {
     const ws = path.join(root, 'ws');
     mkdirSync(ws);
     const G = `127.0.0.1:${port}`;
@@ -85,10 +85,10 @@ void describe('cordon run: AWS presigned URLs through the proxy and the broker',
       `printf 'presigned='; curl -sS ${presign('')}`,
       `curl -s -o /dev/null -w 'copy=%{http_code}\\n' ${presign('&copy=$AWS_ACCESS_KEY_ID')}`,
       `curl -s -o /dev/null -w 'plain-url=%{http_code}\\n' "https://${G}/bucket/x?key=$AWS_ACCESS_KEY_ID"`,
-      // A chunk-signed upload: the broker cannot re-sign the chunk signatures, so it refuses it. (Sent without
-      // Content-Encoding: aws-chunked, which the proxy's DLP refuses first as an encoding it cannot decode.)
+      // A chunk-signed upload with a signed trailer: the broker does not re-sign trailers, so it refuses it. (Sent
+      // without Content-Encoding: aws-chunked, which the proxy's DLP refuses first as an encoding it cannot decode.)
       `printf '5;chunk-signature=%064d\\r\\nhello\\r\\n0;chunk-signature=%064d\\r\\n\\r\\n' 0 0 > body.bin`,
-      `curl -sS -o chunked.out -w 'chunked=%{http_code}\\n' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD" -H "x-amz-decoded-content-length: 5" --data-binary @body.bin https://${G}/bucket/chunked.txt`,
+      `curl -sS -o chunked.out -w 'chunked=%{http_code}\\n' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" -H "x-amz-decoded-content-length: 5" --data-binary @body.bin https://${G}/bucket/chunked.txt`,
       'cat chunked.out; echo',
     ].join('\n');
     const r = await cordonAsync(['run', '--accept-trifecta', '--', 'sh', '-c', script], ws, {
@@ -104,7 +104,7 @@ void describe('cordon run: AWS presigned URLs through the proxy and the broker',
     assert.match(out, /^copy=403$/m);
     assert.match(out, /^plain-url=403$/m);
     assert.match(out, /^chunked=400$/m);
-    assert.match(out, /STREAMING-AWS4-HMAC-SHA256-PAYLOAD.*does not re-sign bodies chunk by chunk/);
+    assert.match(out, /STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.*not signed trailers/);
     assert.equal(seen.length, 1);
     // Nothing real in the sandbox's output or the audit log; the records say what happened.
     const log = readdirSync(path.join(state, 'cordon')).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(path.join(state, 'cordon', f), 'utf8')).join('');

@@ -5,9 +5,9 @@
  * with the placeholder key id is re-signed (X-Amz-Credential and
  * X-Amz-Signature); header-signed requests with UNSIGNED-PAYLOAD and
  * STREAMING-UNSIGNED-PAYLOAD-TRAILER are re-signed; a chunk-signed
- * aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) and a placeholder
- * outside X-Amz-Credential are refused with the reason, and the upstream
- * receives nothing of them.
+ * aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) is re-signed chunk by
+ * chunk; a signed trailer and a placeholder outside X-Amz-Credential are
+ * refused with the reason, and the upstream receives nothing of them.
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import type { DecisionEvent } from '../../src/audit/record.js';
 import { compileHost } from '../../src/broker/hosts.js';
 import { startBroker, type RunningBroker } from '../../src/broker/server.js';
+import { chunkSignature } from '../../src/broker/aws-chunked.js';
 import { authorization, canonicalRequest, parseAuthorization, signingKey, stringToSign } from '../../src/broker/sigv4.js';
 import type { HeldCredential } from '../../src/broker/swap.js';
 import { makePki, type TestPki } from '../egress/tls-fixture.js';
@@ -73,6 +74,26 @@ function headerValid(method: string, url: string, raw: readonly string[], header
   return want === headers.authorization;
 }
 
+/** The upstream's check of an aws-chunked body's chunk signatures, chained from the header's signature, with the real secret. */
+function chunksValid(body: Buffer, headers: Record<string, string | string[] | undefined>): boolean {
+  const a = parseAuthorization(String(headers.authorization ?? ''));
+  if (a === undefined) return false;
+  const s = { signingKey: signingKey(REAL_SECRET, a.date, a.region, a.service), amzDate: String(headers['x-amz-date'] ?? ''), scope: `${a.date}/${a.region}/${a.service}/aws4_request` };
+  let previous = a.signature;
+  let rest = body;
+  for (;;) {
+    const eol = rest.indexOf('\r\n');
+    const m = /^([0-9a-f]+);chunk-signature=([0-9a-f]{64})$/.exec(rest.subarray(0, eol).toString('latin1'));
+    if (eol < 0 || m === null) return false;
+    const size = parseInt(m[1] ?? '', 16);
+    const data = rest.subarray(eol + 2, eol + 2 + size);
+    if (chunkSignature(s, previous, data) !== m[2]) return false;
+    previous = m[2];
+    rest = rest.subarray(eol + 2 + size + 2);
+    if (size === 0) return rest.length === 0;
+  }
+}
+
 void describe('broker: AWS SigV4 presigned URLs and streaming payloads', () => {
   let pki: TestPki;
   let upstream: Server;
@@ -94,8 +115,11 @@ void describe('broker: AWS SigV4 presigned URLs and streaming payloads', () => {
       req.on('end', () => {
         const url = req.url ?? '';
         const method = req.method ?? 'GET';
-        const verified = url.includes('X-Amz-Signature=') ? presignedValid(method, url, req.rawHeaders) : headerValid(method, url, req.rawHeaders, req.headers);
-        seen.push({ method, url, headers: req.rawHeaders, body: Buffer.concat(chunks), verified });
+        const body = Buffer.concat(chunks);
+        const verified = url.includes('X-Amz-Signature=')
+          ? presignedValid(method, url, req.rawHeaders)
+          : headerValid(method, url, req.rawHeaders, req.headers) && (req.headers['x-amz-content-sha256'] !== 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || chunksValid(body, req.headers));
+        seen.push({ method, url, headers: req.rawHeaders, body, verified });
         res.end(verified ? 'signature ok' : 'signature mismatch');
       });
     });
@@ -155,16 +179,36 @@ void describe('broker: AWS SigV4 presigned URLs and streaming payloads', () => {
     assert.deepEqual(s[1]?.body, trailerBody, 'the aws-chunked body is forwarded as it was');
   });
 
-  void it('a chunk-signed aws-chunked body is refused with the reason; the upstream receives nothing', async () => {
+  void it('a chunk-signed aws-chunked body is re-signed chunk by chunk; the upstream verifies every chunk with the real secret', async () => {
     const before = seen.length;
-    const body = Buffer.from(`5;chunk-signature=${'a'.repeat(64)}\r\nhello\r\n0;chunk-signature=${'b'.repeat(64)}\r\n\r\n`);
+    const chunk = (data: string): string => `${Buffer.byteLength(data).toString(16)};chunk-signature=${'a'.repeat(64)}\r\n${data}\r\n`;
+    const body = Buffer.from(`${chunk('x'.repeat(9000))}${chunk('hello')}${chunk('')}`);
     const r = await send(socket, 'PUT', `https://${authority}/bucket/c.txt`, signedHeaders('PUT', '/bucket/c.txt', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', {
-      'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5',
+      'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '9005',
     }), body);
-    assert.equal(r.status, 400);
-    assert.match(r.body, /STREAMING-AWS4-HMAC-SHA256-PAYLOAD.*does not re-sign bodies chunk by chunk/s);
+    assert.equal(r.status, 200, r.body);
+    const s = seen.slice(before);
+    assert.equal(s.length, 1);
+    assert.equal(s[0]?.verified, true, 'header and every chunk signature verified with the real secret');
+    assert.equal(s[0]?.body.length, body.length, 'the body keeps its length');
+    assert.equal(s[0]?.body.includes('a'.repeat(64)), false, 'no placeholder-made chunk signature upstream');
+    assert.ok(events.some((e) => e.decision === 'allow' && /every chunk of the aws-chunked body/.test(e.reason)));
+  });
+
+  void it('a malformed chunk or a signed trailer is refused; nothing placeholder-signed reaches the upstream', async () => {
+    const before = seen.length;
+    const trailer = await send(socket, 'PUT', `https://${authority}/bucket/t.txt`, signedHeaders('PUT', '/bucket/t.txt', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', {
+      'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5', 'x-amz-trailer': 'x-amz-checksum-crc32',
+    }), Buffer.from(`5;chunk-signature=${'a'.repeat(64)}\r\nhello\r\n0;chunk-signature=${'b'.repeat(64)}\r\nx-amz-checksum-crc32:NhCmhg==\r\nx-amz-trailer-signature:${'c'.repeat(64)}\r\n\r\n`));
+    assert.equal(trailer.status, 400);
+    assert.match(trailer.body, /STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.*not signed trailers/s);
     assert.equal(seen.length, before, 'nothing reached the upstream');
-    assert.ok(events.some((e) => e.decision === 'deny' && /chunk by chunk/.test(e.reason)));
+    const bad = await send(socket, 'PUT', `https://${authority}/bucket/m.txt`, signedHeaders('PUT', '/bucket/m.txt', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', {
+      'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5',
+    }), Buffer.from('5;chunk-signature=short\r\nhello\r\n'));
+    assert.equal(bad.status, 400, bad.body);
+    assert.match(bad.body, /cannot be re-signed: a malformed aws-chunked chunk header/);
+    for (const x of seen.slice(before)) assert.equal(x.body.length, 0, 'the upstream request carried no chunk');
   });
 
   void it('the placeholder key id outside X-Amz-Credential, or the secret placeholder in the URL, is refused; the upstream receives nothing', async () => {
