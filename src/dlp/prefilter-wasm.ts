@@ -151,6 +151,11 @@ function prefilterModule(): { readonly module: object; readonly relaxed: boolean
   return compiled ?? undefined;
 }
 
+/** Whether WebAssembly runs here (compiles the module once). */
+export function prefilterWasmAvailable(): boolean {
+  return prefilterModule() !== undefined;
+}
+
 /** Whether the SIMD filter uses the relaxed lookup in this process (for tests and the benchmark). */
 export function prefilterUsesRelaxedSimd(): boolean {
   return prefilterModule()?.relaxed === true;

@@ -13,7 +13,7 @@
  * where WebAssembly is unavailable (`--jitless`) the same algorithm runs in
  * JavaScript.
  */
-import { createPrefilterInstance, type PrefilterExports } from './prefilter-wasm.js';
+import { createPrefilterInstance, prefilterWasmAvailable, type PrefilterExports } from './prefilter-wasm.js';
 import { teddyTables } from './teddy.js';
 
 export interface KeywordHit {
@@ -63,7 +63,8 @@ export class Prefilter {
   readonly #single: Int32Array;
   /** Length in bytes of the longest keyword. */
   readonly #longest: number;
-  readonly #wasm: WasmState | undefined;
+  /** Built on the first input long enough to use it (tables and memory cost milliseconds and ~1 MB); null once it failed. */
+  #wasm: WasmState | null | undefined;
   /** Scratch list of hits, reused by every `collect` (which returns a copy). */
   readonly #pairs = new Pairs();
 
@@ -112,8 +113,7 @@ export class Prefilter {
     this.#outputs = out;
     this.#single = Int32Array.from(out, (o) => (o.length === 1 ? (o[0] ?? -1) : -1));
     this.#longest = Math.max(1, ...bytes.map((b) => b.length));
-    this.#wasm = options.backend === 'js' ? undefined : this.#instantiate();
-    this.backend = this.#wasm === undefined ? 'js' : 'wasm';
+    this.backend = options.backend !== 'js' && prefilterWasmAvailable() ? 'wasm' : 'js';
   }
 
   #instantiate(): WasmState | undefined {
@@ -152,7 +152,8 @@ export class Prefilter {
     const out = this.#pairs;
     out.clear();
     // Short inputs (a URL, a header) stay in JavaScript: copying them into WebAssembly memory costs more than it saves.
-    if (this.#wasm !== undefined && bytes.length >= WASM_MIN) this.#collectWasm(this.#wasm, bytes, out);
+    const wasm = this.backend === 'wasm' && bytes.length >= WASM_MIN ? (this.#wasm ??= this.#instantiate() ?? null) : null;
+    if (wasm !== null) this.#collectWasm(wasm, bytes, out);
     else this.#collectJs(bytes, out);
     return out.take();
   }
