@@ -12,7 +12,7 @@
  * (a bad header line, a chunk over `maxChunk`, bytes after the last chunk, a
  * body that ends early) is an error: the caller aborts the upstream request.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { EMPTY_SHA256 } from './sigv4.js';
 
@@ -32,17 +32,37 @@ const MAX_HEADER_LINE = 4096;
 const HEADER = /^([0-9a-fA-F]{1,8});chunk-signature=[0-9a-f]{64}$/;
 
 export function chunkSignature(s: Pick<ChunkSigning, 'signingKey' | 'amzDate' | 'scope'>, previous: string, data: Buffer): string {
-  const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', s.amzDate, s.scope, previous, EMPTY_SHA256, createHash('sha256').update(data).digest('hex')].join('\n');
+  return signatureOfHash(s, previous, createHash('sha256').update(data).digest('hex'));
+}
+
+function signatureOfHash(s: Pick<ChunkSigning, 'signingKey' | 'amzDate' | 'scope'>, previous: string, dataSha256: string): string {
+  const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', s.amzDate, s.scope, previous, EMPTY_SHA256, dataSha256].join('\n');
   return createHmac('sha256', s.signingKey).update(toSign, 'utf8').digest('hex');
 }
 
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+interface Chunk {
+  readonly hex: string;
+  readonly size: number;
+  readonly hash: Hash;
+  readonly parts: Buffer[];
+  have: number;
+  crlf: number;
+}
+
+/**
+ * States: reading a header line (kept until its CRLF, at most 4 KiB), the
+ * chunk's data (the incoming buffers kept by reference and hashed as they
+ * come, no copying), its closing CRLF; after the empty chunk, nothing more.
+ */
 export class ChunkResigner extends Transform {
   readonly #s: ChunkSigning;
   readonly #maxChunk: number;
   #previous: string;
-  #buf: Buffer = Buffer.alloc(0);
-  /** Size text and size of the chunk being read, once its header line is in. */
-  #chunk: { readonly hex: string; readonly size: number } | undefined;
+  #line: Buffer[] = [];
+  #lineLength = 0;
+  #chunk: Chunk | undefined;
   #finished = false;
 
   constructor(s: ChunkSigning) {
@@ -53,9 +73,8 @@ export class ChunkResigner extends Transform {
   }
 
   override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.#buf = this.#buf.length === 0 ? data : Buffer.concat([this.#buf, data]);
     try {
-      this.#drain();
+      this.#take(data);
       done();
     } catch (e) {
       done(e instanceof Error ? e : new Error(String(e)));
@@ -63,39 +82,58 @@ export class ChunkResigner extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    done(this.#finished && this.#buf.length === 0 ? null : new Error('the aws-chunked body ended before its last (empty) chunk'));
+    done(this.#finished ? null : new Error('the aws-chunked body ended before its last (empty) chunk'));
   }
 
-  #drain(): void {
-    for (;;) {
-      if (this.#finished) {
-        if (this.#buf.length > 0) throw new Error('bytes after the last aws-chunked chunk');
-        return;
+  #take(data: Buffer): void {
+    let off = 0;
+    while (off < data.length) {
+      if (this.#finished) throw new Error('bytes after the last aws-chunked chunk');
+      const c = this.#chunk;
+      if (c === undefined) {
+        const nl = data.indexOf(0x0a, off);
+        const end = nl < 0 ? data.length : nl + 1;
+        this.#line.push(data.subarray(off, end));
+        this.#lineLength += end - off;
+        off = end;
+        if (this.#lineLength > MAX_HEADER_LINE) throw new Error('an aws-chunked chunk header line is too long');
+        if (nl < 0) return;
+        this.#header(Buffer.concat(this.#line, this.#lineLength).toString('latin1'));
+        this.#line = [];
+        this.#lineLength = 0;
+        continue;
       }
-      if (this.#chunk === undefined) {
-        const eol = this.#buf.indexOf('\r\n');
-        if (eol < 0) {
-          if (this.#buf.length > MAX_HEADER_LINE) throw new Error('an aws-chunked chunk header line is too long');
-          return;
-        }
-        const m = HEADER.exec(this.#buf.subarray(0, eol).toString('latin1'));
-        if (m === null) throw new Error('a malformed aws-chunked chunk header (expected <hex size>;chunk-signature=<64 hex>)');
-        const hex = m[1] ?? '';
-        const size = parseInt(hex, 16);
-        if (size > this.#maxChunk) throw new Error(`an aws-chunked chunk of ${size} bytes is larger than the ${this.#maxChunk} the broker holds to sign it`);
-        this.#chunk = { hex, size };
-        this.#buf = this.#buf.subarray(eol + 2);
+      if (c.have < c.size) {
+        const piece = data.subarray(off, off + Math.min(c.size - c.have, data.length - off));
+        c.hash.update(piece);
+        c.parts.push(piece);
+        c.have += piece.length;
+        off += piece.length;
+        continue;
       }
-      const { hex, size } = this.#chunk;
-      if (this.#buf.length < size + 2) return;
-      if (this.#buf[size] !== 0x0d || this.#buf[size + 1] !== 0x0a) throw new Error('an aws-chunked chunk does not end with CRLF after its size');
-      const data = this.#buf.subarray(0, size);
-      const sig = chunkSignature(this.#s, this.#previous, data);
-      this.#previous = sig;
-      this.push(Buffer.concat([Buffer.from(`${hex};chunk-signature=${sig}\r\n`, 'latin1'), data, Buffer.from('\r\n', 'latin1')]));
-      this.#buf = this.#buf.subarray(size + 2);
-      this.#chunk = undefined;
-      if (size === 0) this.#finished = true;
+      if (data[off] !== CRLF[c.crlf]) throw new Error('an aws-chunked chunk does not end with CRLF after its size');
+      off++;
+      if (++c.crlf === 2) this.#emit(c);
     }
+  }
+
+  #header(line: string): void {
+    const m = HEADER.exec(line.endsWith('\r\n') ? line.slice(0, -2) : '\n');
+    if (m === null) throw new Error('a malformed aws-chunked chunk header (expected <hex size>;chunk-signature=<64 hex>)');
+    const hex = m[1] ?? '';
+    const size = parseInt(hex, 16);
+    if (size > this.#maxChunk) throw new Error(`an aws-chunked chunk of ${size} bytes is larger than the ${this.#maxChunk} the broker holds to sign it`);
+    this.#chunk = { hex, size, hash: createHash('sha256'), parts: [], have: 0, crlf: 0 };
+  }
+
+  /** A whole chunk: re-signed, then sent (header, the data as it came, CRLF). */
+  #emit(c: Chunk): void {
+    const sig = signatureOfHash(this.#s, this.#previous, c.hash.digest('hex'));
+    this.#previous = sig;
+    this.push(Buffer.from(`${c.hex};chunk-signature=${sig}\r\n`, 'latin1'));
+    for (const p of c.parts) this.push(p);
+    this.push(CRLF);
+    this.#chunk = undefined;
+    if (c.size === 0) this.#finished = true;
   }
 }
