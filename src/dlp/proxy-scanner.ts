@@ -8,6 +8,7 @@
  * Anything over a limit is a finding (fail closed), never a pass.
  */
 import type { RequestScanner, ScanContext, ScanResult } from '../egress/scanner.js';
+import { AwsChunkedDeframer, AwsChunkedError, splitAwsChunked } from './aws-chunked.js';
 import { DEFAULT_DECODE_LIMITS, inflateBounded } from './decode.js';
 import type { FingerprintMatcher } from './fingerprint.js';
 import { DlpScanner } from './scanner.js';
@@ -39,6 +40,8 @@ interface RequestState {
   structured: Buffer[];
   structuredSize: number;
   frames: Map<'up' | 'down', StreamScanner>;
+  /** `Content-Encoding: aws-chunked` framing being removed (S3 streaming uploads). */
+  deframer: AwsChunkedDeframer | undefined;
 }
 
 type Out = ScanResult[number];
@@ -59,12 +62,29 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
   const state = (ctx: ScanContext): RequestState => {
     let s = states.get(ctx);
     if (s === undefined) {
-      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map() };
+      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map(), deframer: undefined };
       states.set(ctx, s);
     }
     return s;
   };
   const limit = (what: string): Out[] => [{ detector: 'dlp-limit', where: 'body', sample: `…(${what})` }];
+  /** One piece of body data (after any aws-chunked framing), by its remaining content coding. */
+  const plainOrCompressed = (s: RequestState, chunk: Buffer, enc: string | undefined): Out[] => {
+    if (enc !== undefined && enc !== '' && enc !== 'identity') {
+      s.encoding = enc;
+      s.compressedSize += chunk.length;
+      if (s.compressedSize > maxCompressed) return limit('compressed body over the inspection limit');
+      s.compressed.push(chunk);
+    } else if (s.structuredSize + chunk.length <= maxStructured) {
+      s.structured.push(chunk);
+      s.structuredSize += chunk.length;
+    } else {
+      s.structured = [];
+      s.structuredSize = Number.POSITIVE_INFINITY;
+    }
+    s.stream ??= new StreamScanner(scanner, { where: 'body', overlap });
+    return s.stream.push(chunk).findings.map(toAudit);
+  };
 
   return {
     url: (_ctx, url) => scanUrl(scanner, url).map(toAudit),
@@ -75,24 +95,31 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
     },
     bodyChunk: (ctx, chunk, contentEncoding) => {
       const s = state(ctx);
-      const enc = contentEncoding?.trim().toLowerCase();
-      if (enc !== undefined && enc !== '' && enc !== 'identity') {
-        s.encoding = enc;
-        s.compressedSize += chunk.length;
-        if (s.compressedSize > maxCompressed) return limit('compressed body over the inspection limit');
-        s.compressed.push(chunk);
-      } else if (s.structuredSize + chunk.length <= maxStructured) {
-        s.structured.push(chunk);
-        s.structuredSize += chunk.length;
-      } else {
-        s.structured = [];
-        s.structuredSize = Number.POSITIVE_INFINITY;
+      let enc = contentEncoding?.trim().toLowerCase();
+      if (enc?.includes('aws-chunked') === true) {
+        const split = splitAwsChunked(enc);
+        enc = split.rest;
+        s.deframer ??= new AwsChunkedDeframer();
+        let parts;
+        try {
+          parts = s.deframer.push(chunk);
+        } catch (e) {
+          if (e instanceof AwsChunkedError) return limit(e.message);
+          throw e;
+        }
+        const out: Out[] = [];
+        for (const m of parts.meta) out.push(...scanFields(scanner, [{ name: 'aws-chunked', value: m }], () => 'body.aws-chunked').map(toAudit));
+        for (const d of parts.data) out.push(...plainOrCompressed(s, d, enc));
+        return out;
       }
-      s.stream ??= new StreamScanner(scanner, { where: 'body', overlap });
-      return s.stream.push(chunk).findings.map(toAudit);
+      return plainOrCompressed(s, chunk, enc);
     },
     bodyEnd: (ctx) => {
       const s = state(ctx);
+      if (s.deframer !== undefined && !s.deframer.finished) {
+        states.delete(ctx);
+        return limit('aws-chunked body ended before its last (empty) chunk');
+      }
       const out: Out[] = s.stream === undefined ? [] : s.stream.end().findings.map(toAudit);
       let body: Buffer | undefined = s.structured.length > 0 ? Buffer.concat(s.structured) : undefined;
       if (s.compressed.length > 0) {

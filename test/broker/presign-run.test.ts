@@ -4,9 +4,11 @@
  * from its placeholder key id; the proxy routes it to the broker (the one
  * URL shape a placeholder may have, to the key's hosts), the broker re-signs
  * it, and an HTTPS upstream on loopback checks the signature itself with the
- * real pair (generated at run time). The placeholder anywhere else in a URL,
- * and an upload with a signed trailer, are refused, and the upstream receives
- * nothing of them.
+ * real pair (generated at run time). A chunk-signed upload sent with
+ * `Content-Encoding: aws-chunked` is de-framed by the DLP and re-signed chunk
+ * by chunk; the upstream verifies the seed and every chunk. The placeholder
+ * anywhere else in a URL, and an upload with a signed trailer, are refused,
+ * and the upstream receives nothing of them.
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -16,7 +18,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { canonicalRequest, signingKey, stringToSign } from '../../src/broker/sigv4.js';
+import { chunkSignature } from '../../src/broker/aws-chunked.js';
+import { canonicalRequest, headerValue, parseAuthorization, signingKey, stringToSign } from '../../src/broker/sigv4.js';
 import { cordonAsync } from '../cli-helpers.js';
 import { makePki, type TestPki } from '../egress/tls-fixture.js';
 
@@ -41,9 +44,37 @@ void describe('cordon run: AWS presigned URLs through the proxy and the broker',
   before(async () => {
     pki = makePki();
     upstream = createServer({ key: pki.key, cert: pki.cert }, (req, res) => {
-      req.resume();
+      const body: Buffer[] = [];
+      req.on('data', (c: Buffer) => body.push(c));
       req.on('end', () => {
         const url = req.url ?? '';
+        const auth = parseAuthorization(req.headers.authorization ?? '');
+        if (auth !== undefined) {
+          // A header-signed chunked upload: the seed signature, then every chunk's, chained, with the real pair.
+          const amzDate = headerValue(req.rawHeaders, 'x-amz-date') ?? '';
+          const key = signingKey(REAL_SECRET, auth.date, auth.region, auth.service);
+          const canonical = canonicalRequest({ method: req.method ?? 'PUT', target: url, headers: req.rawHeaders, signedHeaders: auth.signedHeaders, payloadHash: headerValue(req.rawHeaders, 'x-amz-content-sha256') ?? '', service: auth.service });
+          const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+          let previous = createHmac('sha256', key).update(stringToSign(amzDate, scope, canonical)).digest('hex');
+          let verified = auth.accessKeyId === REAL_AKID && previous === auth.signature;
+          const chunks: string[] = [];
+          let rest = Buffer.concat(body).toString('latin1');
+          for (;;) {
+            const m = /^([0-9a-f]+);chunk-signature=([0-9a-f]{64})\r\n/.exec(rest);
+            if (m === null) { verified = false; break; }
+            const size = parseInt(m[1] ?? '', 16);
+            const data = Buffer.from(rest.slice(m[0].length, m[0].length + size), 'latin1');
+            const want = chunkSignature({ signingKey: key, amzDate, scope }, previous, data);
+            verified &&= want === m[2];
+            previous = want;
+            chunks.push(data.toString());
+            rest = rest.slice(m[0].length + size + 2);
+            if (size === 0) break;
+          }
+          seen.push({ url: `${url} chunks=${chunks.join('|')}`, verified });
+          res.end(verified ? 'stored\n' : 'SignatureDoesNotMatch\n');
+          return;
+        }
         const u = new URL(url, 'https://x');
         const cred = (u.searchParams.get('X-Amz-Credential') ?? '').split('/');
         const query = url.slice(url.indexOf('?') + 1).split('&').filter((p) => !p.startsWith('X-Amz-Signature=')).join('&');
@@ -85,11 +116,15 @@ void describe('cordon run: AWS presigned URLs through the proxy and the broker',
       `printf 'presigned='; curl -sS ${presign('')}`,
       `curl -s -o /dev/null -w 'copy=%{http_code}\\n' ${presign('&copy=$AWS_ACCESS_KEY_ID')}`,
       `curl -s -o /dev/null -w 'plain-url=%{http_code}\\n' "https://${G}/bucket/x?key=$AWS_ACCESS_KEY_ID"`,
-      // A chunk-signed upload with a signed trailer: the broker does not re-sign trailers, so it refuses it. (Sent
-      // without Content-Encoding: aws-chunked, which the proxy's DLP refuses first as an encoding it cannot decode.)
+      // A chunk-signed upload with a signed trailer: the broker does not re-sign trailers, so it refuses it.
       `printf '5;chunk-signature=%064d\\r\\nhello\\r\\n0;chunk-signature=%064d\\r\\n\\r\\n' 0 0 > body.bin`,
       `curl -sS -o chunked.out -w 'chunked=%{http_code}\\n' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" -H "x-amz-decoded-content-length: 5" --data-binary @body.bin https://${G}/bucket/chunked.txt`,
       'cat chunked.out; echo',
+      // A chunk-signed upload as the AWS SDKs send it (Content-Encoding: aws-chunked): the proxy's DLP reads the
+      // chunks' data, the broker re-signs the seed and every chunk with the real pair.
+      `printf '5;chunk-signature=%064d\\r\\nhello\\r\\n6;chunk-signature=%064d\\r\\n world\\r\\n0;chunk-signature=%064d\\r\\n\\r\\n' 0 0 0 > up.bin`,
+      `curl -sS -o up.out -w 'upload=%{http_code}\\n' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "Content-Encoding: aws-chunked" -H "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD" -H "x-amz-decoded-content-length: 11" --data-binary @up.bin https://${G}/bucket/upload.txt`,
+      'printf "upload-body="; cat up.out',
     ].join('\n');
     const r = await cordonAsync(['run', '--accept-trifecta', '--', 'sh', '-c', script], ws, {
       XDG_STATE_HOME: state, CORDON_EGRESS_EXTRA_CA: path.join(root, 'test-ca.pem'), AWS_ACCESS_KEY_ID: REAL_AKID, AWS_SECRET_ACCESS_KEY: REAL_SECRET,
@@ -98,14 +133,18 @@ void describe('cordon run: AWS presigned URLs through the proxy and the broker',
     const out = r.stdout;
     // The presigned GET arrived re-signed with the real pair, and only it arrived.
     assert.match(out, /^presigned=object body$/m, `${out}\n${r.stderr}`);
-    assert.deepEqual(seen.map((s) => s.verified), [true], JSON.stringify(seen));
+    assert.deepEqual(seen.map((s) => s.verified), [true, true], JSON.stringify(seen));
     assert.ok(seen[0]?.url.includes(`X-Amz-Credential=${REAL_AKID}%2F`));
+    // The chunk-signed upload arrived with every signature made with the real pair, its data intact.
+    assert.match(out, /^upload=200$/m, out);
+    assert.match(out, /^upload-body=stored$/m);
+    assert.equal(seen[1]?.url, '/bucket/upload.txt chunks=hello| world|');
     // Refused, and the upstream received nothing of them.
     assert.match(out, /^copy=403$/m);
     assert.match(out, /^plain-url=403$/m);
     assert.match(out, /^chunked=400$/m);
     assert.match(out, /STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.*not signed trailers/);
-    assert.equal(seen.length, 1);
+    assert.equal(seen.length, 2);
     // Nothing real in the sandbox's output or the audit log; the records say what happened.
     const log = readdirSync(path.join(state, 'cordon')).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(path.join(state, 'cordon', f), 'utf8')).join('');
     for (const v of [REAL_AKID, REAL_SECRET]) {
