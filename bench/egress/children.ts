@@ -1,27 +1,45 @@
 /**
- * Child processes of the egress benchmark, selected by argv[2]:
- * `upstream` serves /big (BIG_MB of zeros in 1 MiB writes) and /small;
- * `proxy` runs startProxy allowing 127.0.0.1 (no audit sink attached);
- * `tls-upstream` is the same upstream over HTTPS (key and cert from BENCH_DIR);
- * `tls-proxy` is the proxy with TLS inspection (its session CA written to
- * BENCH_DIR/session-ca.pem, upstream verified with BENCH_DIR/ca.pem).
- * Each prints its port on stdout.
+ * Child processes of the egress benchmark, selected by argv[2]. run.ts
+ * bundles this file with esbuild (no tsx, no keepNames: the code runs as it
+ * ships) and starts one process per role; each prints its port on stdout.
+ *
+ * `upstream` serves /big (BIG_MB of zeros in 1 MiB writes), /small, and
+ *   POST /upload (reads the body, answers its length);
+ * `tls-upstream` is the same over HTTPS (key and cert from BENCH_DIR);
+ * `proxy` is startProxy allowing 127.0.0.1 (no audit sink attached);
+ * `proxy-dlp` the same with the DLP request scanner `cordon run` uses;
+ * `tls-proxy` the proxy with TLS inspection (its session CA written to
+ *   BENCH_DIR/session-ca.pem, upstream verified with BENCH_DIR/ca.pem);
+ * `srt-proxy` and `srt-tls-proxy` are the HTTP proxy of srt
+ *   (@anthropic-ai/sandbox-runtime, package directory in SRT_PKG) allowing
+ *   every host, the second with `tlsTerminate` (its CA written to
+ *   BENCH_DIR/srt-ca.pem).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import path from 'node:path';
-import { SessionCa } from '../../src/egress/tls-ca.js';
+import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { SessionCa } from '../../src/egress/tls-ca.js';
 import { startProxy } from '../../src/egress/proxy-server.js';
+import { createRequestScanner } from '../../src/dlp/proxy-scanner.js';
 import { rulesPolicy } from '../../src/policy/test-helpers.js';
 
 const role = process.argv[2];
 const dir = process.env.BENCH_DIR ?? '';
-if (role === 'upstream' || role === 'tls-upstream') {
+const printPort = (port: number | undefined): void => void process.stdout.write(`${port ?? 0}\n`);
+
+function upstream(tls: boolean): void {
   const chunk = Buffer.alloc(1024 * 1024);
   const mb = Number(process.env.BIG_MB ?? '100');
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.url === '/upload') {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.end(String(n)));
+      return;
+    }
     if (req.url === '/big') {
       res.writeHead(200, { 'content-length': String(mb * chunk.length) });
       let left = mb;
@@ -41,20 +59,52 @@ if (role === 'upstream' || role === 'tls-upstream') {
     res.writeHead(200, { 'content-length': '2' });
     res.end('ok');
   };
-  const server = role === 'upstream' ? createServer(handler) : createTlsServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, handler);
+  const server = tls ? createTlsServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, handler) : createServer(handler);
   server.keepAliveTimeout = 120_000;
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
-} else if (role === 'proxy') {
-  const { policy } = rulesPolicy({ allow: ['Net(127.0.0.1)'] });
-  const p = await startProxy({ policy, http: { host: '127.0.0.1', port: 0 }, log: () => undefined });
-  process.stdout.write(`${p.httpAddress?.port ?? 0}\n`);
-} else if (role === 'tls-proxy') {
-  const { policy } = rulesPolicy({ allow: ['Net(127.0.0.1)'] });
-  const ca = await SessionCa.create('bench');
-  writeFileSync(path.join(dir, 'session-ca.pem'), ca.certPem);
-  const p = await startProxy({ policy, http: { host: '127.0.0.1', port: 0 }, log: () => undefined, tls: { ca, roots: readFileSync(path.join(dir, 'ca.pem'), 'utf8') } });
-  process.stdout.write(`${p.httpAddress?.port ?? 0}\n`);
-} else {
-  process.stderr.write('usage: children.ts upstream|proxy|tls-upstream|tls-proxy\n');
-  process.exit(2);
+  server.listen(0, '127.0.0.1', () => printPort((server.address() as AddressInfo).port));
+}
+
+/** srt's own HTTP proxy server, imported from its installed package (not a dependency of cordon). */
+async function srtProxy(terminate: boolean): Promise<void> {
+  const pkg = process.env.SRT_PKG ?? '';
+  const mod = (file: string): string => pathToFileURL(path.join(pkg, 'dist', 'sandbox', file)).href;
+  const { createHttpProxyServer } = (await import(mod('http-proxy.js'))) as { createHttpProxyServer: (o: Record<string, unknown>) => Server };
+  const options: Record<string, unknown> = { filter: () => true };
+  if (terminate) {
+    const { createMitmCA } = (await import(mod('mitm-ca.js'))) as { createMitmCA: (o: Record<string, unknown>) => { certPem: string } };
+    const ca = createMitmCA({});
+    writeFileSync(path.join(dir, 'srt-ca.pem'), ca.certPem);
+    options.mitmCA = ca;
+    options.tlsTerminateUpstreamCA = readFileSync(path.join(dir, 'ca.pem'), 'utf8');
+  }
+  const server = createHttpProxyServer(options);
+  server.listen(0, '127.0.0.1', () => printPort((server.address() as AddressInfo).port));
+}
+
+const allow = (): ReturnType<typeof rulesPolicy>['policy'] => rulesPolicy({ allow: ['Net(127.0.0.1)'] }).policy;
+switch (role ?? '') {
+  case 'upstream':
+  case 'tls-upstream':
+    upstream(role === 'tls-upstream');
+    break;
+  case 'proxy':
+  case 'proxy-dlp': {
+    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, ...(role === 'proxy-dlp' ? { scanner: createRequestScanner() } : {}) });
+    printPort(p.httpAddress?.port);
+    break;
+  }
+  case 'tls-proxy': {
+    const ca = await SessionCa.create('bench');
+    writeFileSync(path.join(dir, 'session-ca.pem'), ca.certPem);
+    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, tls: { ca, roots: readFileSync(path.join(dir, 'ca.pem'), 'utf8') } });
+    printPort(p.httpAddress?.port);
+    break;
+  }
+  case 'srt-proxy':
+  case 'srt-tls-proxy':
+    await srtProxy(role === 'srt-tls-proxy');
+    break;
+  default:
+    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|tls-proxy|srt-proxy|srt-tls-proxy\n');
+    process.exit(2);
 }

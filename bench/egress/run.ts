@@ -1,142 +1,408 @@
 /**
- * Egress proxy benchmark on loopback, side by side with direct:
- * 100 MB download throughput, p50 latency of small keep-alive requests, and
- * proxy RSS with 500 concurrent client connections; and a 100 MB HTTPS
- * download through CONNECT with TLS inspection (decrypt, decide, re-encrypt)
- * against HTTPS direct.
- * Usage: node --import tsx bench/egress/run.ts [MB]
+ * Egress proxy benchmark on loopback: every figure of issue 4 side by side
+ * in one run, with the ratio against its target.
+ *
+ *   100 MB HTTP download       direct | cordon | srt's proxy
+ *   100 MB HTTPS, inspected    direct | cordon | srt (tlsTerminate) | mitmproxy (mitmdump)
+ *   50 MB upload, DLP on       direct | cordon (the DLP scanner `cordon run` uses)
+ *   small keep-alive request   direct | cordon (p50, added latency)
+ *   proxy RSS, 500 connections cordon
+ *
+ * The proxies run in child processes bundled by esbuild from the sources
+ * (the code as it ships, not through tsx). Variants are measured in turns
+ * (direct, cordon, srt, mitmproxy, direct, ...) and each figure is the
+ * median of the turns, so load from elsewhere on the machine hits all of
+ * them alike.
+ *
+ * srt (@anthropic-ai/sandbox-runtime) is found through SRT_BIN (its `srt`
+ * binary) or `srt` on PATH; its HTTP proxy server is imported from that
+ * package. mitmproxy is `mitmdump` (MITMDUMP_BIN or PATH; Debian package
+ * `mitmproxy`), run with stream_large_bodies=1m so it streams like the
+ * others. Either absent: its cells say so and the run goes on (neither is a
+ * dependency of cordon or of CI).
+ *
+ * Usage: node --import tsx bench/egress/run.ts [--mb 100] [--upload-mb 50] [--runs 5] [--requests 2000]
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { request as tlsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
-import { makePki } from '../../test/egress/tls-fixture.js';
-import type { Readable } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { makePki } from '../../test/egress/tls-fixture.js';
 
-const MB = Number(process.argv[2] ?? '100');
+const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '100' }, 'upload-mb': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' }, requests: { type: 'string', default: '2000' } } });
+const MB = Number(opt.mb);
+const UPLOAD_MB = Number(opt['upload-mb']);
+const RUNS = Number(opt.runs);
+const REQUESTS = Number(opt.requests);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = mkdtempSync(path.join(tmpdir(), 'cordon-bench-'));
-const CHILD = fileURLToPath(new URL('./children.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+const children: ChildProcess[] = [];
+process.once('exit', () => {
+  for (const c of children) c.kill();
+  rmSync(DIR, { recursive: true, force: true });
+});
 
-async function child(role: string): Promise<{ port: number; proc: ChildProcessByStdio<null, Readable, null> }> {
-  const proc = spawn(process.execPath, ['--import', TSX, CHILD, role], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BIG_MB: String(MB), BENCH_DIR: DIR } });
-  process.once('exit', () => proc.kill());
-  const port = await new Promise<number>((resolve) => proc.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-  return { port, proc };
+// The children as shipped code: one esbuild bundle (under node_modules so its own require() finds packages).
+const BUNDLE = path.join(ROOT, 'node_modules', '.cache', 'cordon-bench-egress', 'children.mjs');
+mkdirSync(path.dirname(BUNDLE), { recursive: true });
+await build({
+  entryPoints: [fileURLToPath(new URL('./children.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: BUNDLE, logLevel: 'warning',
+  banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+});
+
+function which(name: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(':')) {
+    const f = path.join(d, name);
+    if (d !== '' && existsSync(f)) return f;
+  }
+  return undefined;
+}
+
+/** The sandbox-runtime package directory behind SRT_BIN (or `srt` on PATH), or why there is none. */
+function findSrt(): { pkg: string } | { skip: string } {
+  const bin = process.env.SRT_BIN ?? which('srt');
+  if (bin === undefined) return { skip: 'srt not found (set SRT_BIN to the srt binary of @anthropic-ai/sandbox-runtime)' };
+  let real: string;
+  try {
+    real = realpathSync(bin);
+  } catch {
+    return { skip: `SRT_BIN=${bin} does not exist` };
+  }
+  const pkg = path.dirname(path.dirname(real));
+  if (!existsSync(path.join(pkg, 'dist', 'sandbox', 'http-proxy.js'))) return { skip: `${bin} is not the srt of @anthropic-ai/sandbox-runtime (no dist/sandbox/http-proxy.js in ${pkg})` };
+  return { pkg };
+}
+
+function child(role: string, env: Record<string, string> = {}): Promise<{ port: number; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [BUNDLE, role], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, BIG_MB: String(MB), BENCH_DIR: DIR } });
+  children.push(proc);
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`bench child ${role} exited (${code ?? 'signal'})`)));
+    proc.stdout?.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), proc }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(ok: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await ok()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+const canConnect = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const s = connect({ host: '127.0.0.1', port });
+  s.once('connect', () => (s.destroy(), resolve(true)));
+  s.once('error', () => resolve(false));
+});
+
+/** mitmdump listening on a free port with its CA in DIR/mitm, or why not. */
+async function startMitmproxy(): Promise<{ port: number; ca: string; pid: number | undefined } | { skip: string }> {
+  const bin = process.env.MITMDUMP_BIN ?? which('mitmdump');
+  if (bin === undefined) return { skip: 'mitmdump not found (Debian package mitmproxy; or set MITMDUMP_BIN)' };
+  const port = await freePort();
+  const confdir = path.join(DIR, 'mitm');
+  const proc = spawn(bin, ['-q', '--listen-host', '127.0.0.1', '--listen-port', String(port), '--set', `confdir=${confdir}`, '--set', `ssl_verify_upstream_trusted_ca=${path.join(DIR, 'ca.pem')}`, '--set', 'stream_large_bodies=1m'], { stdio: 'ignore' });
+  children.push(proc);
+  const caFile = path.join(confdir, 'mitmproxy-ca-cert.pem');
+  if (!(await waitFor(async () => existsSync(caFile) && (await canConnect(port)), 30_000))) return { skip: 'mitmdump did not start within 30 s' };
+  return { port, ca: readFileSync(caFile, 'utf8'), pid: proc.pid };
 }
 
 interface Via { readonly port: number; readonly path: (p: string) => string }
 
-function get(via: Via, path: string, agent: Agent | false): Promise<number> {
+function drain(res: IncomingMessage, resolve: (n: number) => void, reject: (e: Error) => void): void {
+  let n = 0;
+  res.on('data', (c: Buffer) => (n += c.length));
+  res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`status ${res.statusCode ?? 0}`))));
+  res.on('error', reject);
+}
+
+function get(via: Via, p: string, agent: Agent | false): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: via.port, path: via.path(path), agent }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => (n += c.length));
-      res.on('end', () => resolve(n));
-      res.on('error', reject);
-    });
+    const req = request({ host: '127.0.0.1', port: via.port, path: via.path(p), agent }, (res) => drain(res, resolve, reject));
     req.on('error', reject);
     req.end();
   });
 }
 
-async function throughput(via: Via): Promise<number> {
-  let best = 0;
-  for (let i = 0; i < 3; i += 1) {
-    const t = process.hrtime.bigint();
-    const n = await get(via, '/big', false);
-    const s = Number(process.hrtime.bigint() - t) / 1e9;
-    best = Math.max(best, n / 1e6 / s);
-  }
-  return best;
-}
-
-async function p50(via: Via, n = 2000): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const times: number[] = [];
-  for (let i = 0; i < n + 200; i += 1) {
-    const t = process.hrtime.bigint();
-    await get(via, '/small', agent);
-    if (i >= 200) times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  agent.destroy();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? 0;
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
-
-/** GET /big over HTTPS: direct (verified with the test CA) or through a CONNECT tunnel (verified with the session CA). */
-function tlsGet(upPort: number, proxyPort: number | undefined, ca: string): Promise<number> {
+/**
+ * Body bytes of one `GET /big`, read into one fixed 1 MiB buffer and only
+ * counted (the client must not be what limits the figure). `open` makes the
+ * connection (plain, TLS, or TLS over a CONNECT tunnel) with the read options.
+ */
+function countGet(open: (onread: { buffer: Buffer; callback: (n: number, b: Buffer) => boolean }) => Promise<Socket>, target: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const go = (createConnection?: () => ReturnType<typeof tlsConnect>): void => {
-      // Through the proxy the TLS socket is made here (over the tunnel); plain http.request then speaks HTTP on it.
-      // (createConnection is ignored when an agent is given, even `agent: false`.)
-      const opts = { host: '127.0.0.1', port: upPort, path: '/big' };
-      const req = (createConnection === undefined ? tlsRequest({ ...opts, ca, agent: false }, onRes) : request({ ...opts, createConnection }, onRes));
-      function onRes(res: IncomingMessage): void {
-        let n = 0;
-        res.on('data', (c: Buffer) => (n += c.length));
-        res.on('end', () => resolve(n));
-        res.on('error', reject);
-      }
-      req.on('error', reject);
-      req.end();
+    let head = '';
+    let left = -1;
+    let total = 0;
+    let sock: Socket | undefined;
+    const finish = (e?: Error): void => {
+      sock?.destroy();
+      if (e !== undefined) reject(e);
+      else resolve(total);
     };
-    if (proxyPort === undefined) return go();
-    const s = connect({ host: '127.0.0.1', port: proxyPort });
-    s.write(`CONNECT 127.0.0.1:${upPort} HTTP/1.1\r\nHost: 127.0.0.1:${upPort}\r\n\r\n`);
-    s.once('data', () => go(() => tlsConnect({ socket: s, ca, host: '127.0.0.1' })));
-    s.on('error', reject);
+    const callback = (n: number, b: Buffer): boolean => {
+      if (left < 0) {
+        head += b.toString('latin1', 0, n);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return true;
+        const status = /^HTTP\/1\.[01] (\d+)/.exec(head);
+        const cl = /\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end));
+        if (status?.[1] !== '200' || cl === null) {
+          finish(new Error(`got ${head.split('\r\n')[0] ?? ''}`));
+          return false;
+        }
+        left = Number(cl[1]);
+        n = head.length - end - 4;
+      }
+      total += n;
+      left -= n;
+      if (left <= 0) finish();
+      return true;
+    };
+    open({ buffer: Buffer.allocUnsafe(1 << 20), callback }).then((s) => {
+      sock = s;
+      s.on('error', finish);
+      s.on('close', () => {
+        if (left > 0 || left < 0) finish(new Error('connection closed before the end of the body'));
+      });
+      s.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    }, reject);
   });
 }
 
-async function tlsThroughput(upPort: number, proxyPort: number | undefined, ca: string): Promise<number> {
-  let best = 0;
-  for (let i = 0; i < 3; i += 1) {
-    const t = process.hrtime.bigint();
-    const n = await tlsGet(upPort, proxyPort, ca);
-    best = Math.max(best, n / 1e6 / (Number(process.hrtime.bigint() - t) / 1e9));
+type OnRead = Parameters<Parameters<typeof countGet>[0]>[0];
+
+const plainTo = (port: number) => (onread: OnRead): Promise<Socket> => Promise.resolve(connect({ host: '127.0.0.1', port, onread }));
+
+/** TLS to the upstream, straight or inside a CONNECT tunnel through `proxyPort`, verified with `ca` (no SNI: the host is an IP). */
+const tlsTo = (upPort: number, proxyPort: number | undefined, ca: string) => (onread: OnRead): Promise<Socket> => new Promise((resolve, reject) => {
+  // tls.connect honours `onread` like net.connect (its typings omit it).
+  const secure = (o: ConnectionOptions, tunnel: boolean): void => {
+    // Over a tunnel socket `onread` delivers nothing: 'data' events into the same callback there.
+    const t = tlsConnect({ ...o, ca, ...(tunnel ? {} : ({ onread } as object)) });
+    if (tunnel) t.on('data', (d: Buffer) => onread.callback(d.copy(onread.buffer), onread.buffer));
+    t.once('secureConnect', () => resolve(t));
+    t.once('error', reject);
+  };
+  if (proxyPort === undefined) return secure({ host: '127.0.0.1', port: upPort }, false);
+  const s = connect({ host: '127.0.0.1', port: proxyPort });
+  s.write(`CONNECT 127.0.0.1:${upPort} HTTP/1.1\r\nHost: 127.0.0.1:${upPort}\r\n\r\n`);
+  s.once('data', (d: Buffer) => {
+    if (!/^HTTP\/1\.[01] 200/.test(d.toString('latin1'))) return reject(new Error(`CONNECT refused: ${d.toString('latin1').split('\r\n')[0] ?? ''}`));
+    secure({ socket: s, host: '127.0.0.1' }, true);
+  });
+  s.once('error', reject);
+});
+
+/** Upload body: prose-like text (words from a fixed list, a fixed PRNG), so DLP scans realistic bytes and finds nothing. */
+function uploadChunks(): Buffer[] {
+  const words = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what up out can more about into than them only other time some could these two may first then do any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
+  let x = 12345;
+  const rnd = (n: number): number => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x % n;
+  };
+  return Array.from({ length: 4 }, () => {
+    let s = '';
+    while (s.length < 1024 * 1024) {
+      s += `${words[rnd(words.length)] ?? 'word'}${rnd(12) === 0 ? '.\n' : ' '}`;
+    }
+    return Buffer.from(s.slice(0, 1024 * 1024));
+  });
+}
+const CHUNKS = uploadChunks();
+
+function upload(via: Via, mb: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: via.port, method: 'POST', path: via.path('/upload'), agent: false, headers: { 'content-type': 'text/plain', 'content-length': String(mb * 1024 * 1024) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => (res.statusCode === 200 && Number(body) === mb * 1024 * 1024 ? resolve(mb * 1024 * 1024) : reject(new Error(`status ${res.statusCode ?? 0}: ${body.slice(0, 300)}`))));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const pump = (): void => {
+      while (i < mb) {
+        const ok = req.write(CHUNKS[i % CHUNKS.length]);
+        i += 1;
+        if (!ok) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+/** MB/s of one transfer, or the error text. */
+async function rate(run: () => Promise<number>): Promise<number | string> {
+  const t = process.hrtime.bigint();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no end within 120 s')), 120_000)));
+  try {
+    const n = await Promise.race([run(), limit]);
+    return n / 1e6 / (Number(process.hrtime.bigint() - t) / 1e9);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    clearTimeout(timer);
   }
-  return best;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+type Variant = { readonly name: string; readonly run: () => Promise<number>; readonly pid?: number | undefined } | { readonly name: string; readonly skip: string };
+
+/** CPU time (user + system, ms) a process has used so far. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/**
+ * Runs every variant once per turn, RUNS turns; per variant the median MB/s
+ * (or its skip/failure reason) and the median CPU time its proxy process
+ * used per transfer (a figure the load from elsewhere on the machine barely moves).
+ */
+async function turns(variants: readonly Variant[], runs = RUNS): Promise<Map<string, number | string> & { cpu: Map<string, number> }> {
+  const got = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
+  const out = Object.assign(new Map<string, number | string>(), { cpu: new Map<string, number>() });
+  for (let i = 0; i < runs; i += 1) {
+    for (const v of variants) {
+      if ('skip' in v) {
+        out.set(v.name, v.skip);
+        continue;
+      }
+      if (typeof out.get(v.name) === 'string') continue;
+      const before = v.pid === undefined ? 0 : cpuMs(v.pid);
+      const r = await rate(v.run);
+      if (v.pid !== undefined) cpu.set(v.name, [...(cpu.get(v.name) ?? []), cpuMs(v.pid) - before]);
+      if (typeof r === 'string') out.set(v.name, `failed: ${r}`);
+      else got.set(v.name, [...(got.get(v.name) ?? []), r]);
+    }
+  }
+  for (const [name, xs] of got) if (!out.has(name)) out.set(name, median(xs));
+  for (const [name, xs] of cpu) out.cpu.set(name, median(xs));
+  return out;
+}
+
+/** p50 latencies (ms) of small keep-alive requests, direct and through the proxy in alternating blocks. */
+async function latencies(direct: Via, proxied: Via, n: number): Promise<{ direct: number; proxy: number }> {
+  const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })] as const;
+  const times: [number[], number[]] = [[], []];
+  const vias = [direct, proxied] as const;
+  for (let w = 0; w < 200; w += 1) for (const k of [0, 1] as const) await get(vias[k], '/small', agents[k]);
+  const block = 250;
+  for (let done = 0; done < n; done += block) {
+    for (const k of [0, 1] as const) {
+      for (let i = 0; i < block; i += 1) {
+        const t = process.hrtime.bigint();
+        await get(vias[k], '/small', agents[k]);
+        times[k].push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }
+  }
+  for (const a of agents) a.destroy();
+  return { direct: median(times[0]), proxy: median(times[1]) };
+}
+
+function rssMb(pid: number | undefined): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid ?? 0}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
 }
 
 const pki = makePki();
 writeFileSync(path.join(DIR, 'ca.pem'), pki.ca);
 writeFileSync(path.join(DIR, 'key.pem'), pki.key);
 writeFileSync(path.join(DIR, 'cert.pem'), pki.cert);
-const up = await child('upstream');
-const px = await child('proxy');
+const srt = findSrt();
+const srtEnv = 'pkg' in srt ? { SRT_PKG: srt.pkg } : {};
+const [up, tup, px, pxDlp, tpx, spx, stpx, mitm] = await Promise.all([
+  child('upstream'), child('tls-upstream'), child('proxy'), child('proxy-dlp'), child('tls-proxy'),
+  'pkg' in srt ? child('srt-proxy', srtEnv).catch((e: unknown) => ({ skip: `srt proxy failed to start: ${String(e)}` })) : Promise.resolve(srt),
+  'pkg' in srt ? child('srt-tls-proxy', srtEnv).catch((e: unknown) => ({ skip: `srt proxy failed to start: ${String(e)}` })) : Promise.resolve(srt),
+  startMitmproxy(),
+]);
 const direct: Via = { port: up.port, path: (p) => p };
-const proxied: Via = { port: px.port, path: (p) => `http://127.0.0.1:${up.port}${p}` };
+const through = (port: number): Via => ({ port, path: (p) => `http://127.0.0.1:${up.port}${p}` });
+const sessionCa = readFileSync(path.join(DIR, 'session-ca.pem'), 'utf8');
 
-const dT = await throughput(direct);
-const pT = await throughput(proxied);
-const dL = await p50(direct);
-const pL = await p50(proxied);
-const idle = rssMb(px.proc.pid ?? 0);
-const agent = new Agent({ keepAlive: true, maxSockets: 500 });
-await Promise.all(Array.from({ length: 500 }, () => get(proxied, '/small', agent)));
-const held = rssMb(px.proc.pid ?? 0);
-agent.destroy();
+const big = (port: number, via: number | undefined): Promise<number> => countGet(plainTo(via ?? port), via === undefined ? '/big' : `http://127.0.0.1:${port}/big`, `127.0.0.1:${port}`);
+const bigTls = (via: number | undefined, ca: string): Promise<number> => countGet(tlsTo(tup.port, via, ca), '/big', `127.0.0.1:${tup.port}`);
+const download = await turns([
+  { name: 'direct', run: () => big(up.port, undefined) },
+  { name: 'cordon', run: () => big(up.port, px.port), pid: px.proc.pid },
+  'skip' in spx ? { name: 'srt', skip: spx.skip } : { name: 'srt', run: () => big(up.port, spx.port), pid: spx.proc.pid },
+]);
+const https = await turns([
+  { name: 'direct', run: () => bigTls(undefined, pki.ca) },
+  { name: 'cordon', run: () => bigTls(tpx.port, sessionCa), pid: tpx.proc.pid },
+  'skip' in stpx ? { name: 'srt', skip: stpx.skip } : { name: 'srt', run: () => bigTls(stpx.port, readFileSync(path.join(DIR, 'srt-ca.pem'), 'utf8')), pid: stpx.proc.pid },
+  'skip' in mitm ? { name: 'mitmproxy', skip: mitm.skip } : { name: 'mitmproxy', run: () => bigTls(mitm.port, mitm.ca), pid: mitm.pid },
+]);
+const uploads = await turns([
+  { name: 'direct', run: () => upload(direct, UPLOAD_MB) },
+  { name: 'cordon', run: () => upload(through(pxDlp.port), UPLOAD_MB), pid: pxDlp.proc.pid },
+]);
+const lat = await latencies(direct, through(px.port), REQUESTS);
+const idle = rssMb(px.proc.pid);
+const many = new Agent({ keepAlive: true, maxSockets: 500 });
+await Promise.all(Array.from({ length: 500 }, () => get(through(px.port), '/small', many)));
+const held = rssMb(px.proc.pid);
+many.destroy();
 
-const tup = await child('tls-upstream');
-const tpx = await child('tls-proxy');
-const tD = await tlsThroughput(tup.port, undefined, pki.ca);
-const tP = await tlsThroughput(tup.port, tpx.port, readFileSync(path.join(DIR, 'session-ca.pem'), 'utf8'));
+const cell = (v: number | string | undefined, digits = 0): string => (typeof v === 'number' ? v.toFixed(digits) : v === undefined ? '' : 'n/a');
+const ratio = (a: number | string | undefined, b: number | string | undefined): number | undefined => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : undefined);
+const check = (r: number | undefined, target: number, text: (r: number) => string): string => (r === undefined ? `${text(NaN)} (n/a)` : `${text(r)} ${r >= target ? 'ok' : 'MISSED'}`);
+const row = (name: string, cells: readonly string[], note: string): string => `${name.padEnd(34)}${cells.map((c) => c.padStart(10)).join('')}   ${note}`;
 
-const row = (name: string, d: string, p: string, note: string): string => `${name.padEnd(34)}${d.padStart(12)}${p.padStart(12)}   ${note}`;
-process.stdout.write(`${row('', 'direct', 'via proxy', '')}\n`);
-process.stdout.write(`${row(`${MB} MB HTTP download (MB/s, best of 3)`, dT.toFixed(0), pT.toFixed(0), `${((pT / dT) * 100).toFixed(0)}% of direct (target >= 50%)`)}\n`);
-process.stdout.write(`${row(`${MB} MB HTTPS, inspected (MB/s, best of 3)`, tD.toFixed(0), tP.toFixed(0), `${((tP / tD) * 100).toFixed(0)}% of direct HTTPS (TLS terminated and re-encrypted)`)}\n`);
-process.stdout.write(`${row('small keep-alive request p50 (ms)', dL.toFixed(3), pL.toFixed(3), `+${(pL - dL).toFixed(3)} ms (target <= 0.3)`)}\n`);
-process.stdout.write(`${row('proxy RSS idle / 500 conns (MB)', '', `${idle.toFixed(0)} / ${held.toFixed(0)}`, 'target <= 150 MB')}\n`);
-for (const c of [up, px, tup, tpx]) c.proc.kill();
+const cpuCells = (m: { cpu: Map<string, number> }, names: readonly string[]): string[] => names.map((n) => (m.cpu.has(n) ? `${(m.cpu.get(n) ?? 0).toFixed(0)}` : ''));
+const out: string[] = [];
+out.push(`egress bench: ${MB} MB downloads, ${UPLOAD_MB} MB upload, median of ${RUNS} turns (MB/s); ${REQUESTS} keep-alive requests per side; proxies as esbuild bundles`);
+out.push(row('', ['direct', 'cordon', 'srt', 'mitmproxy'], 'against the targets'));
+const dl = download;
+out.push(row(`${MB} MB HTTP download`, [cell(dl.get('direct')), cell(dl.get('cordon')), cell(dl.get('srt')), ''],
+  `${check(ratio(dl.get('cordon'), dl.get('direct')), 0.5, (r) => `${(r * 100).toFixed(0)}% of direct (>= 50%)`)}; ${check(ratio(dl.get('cordon'), dl.get('srt')), 4, (r) => `${r.toFixed(1)}x srt (>= 4x)`)}`));
+out.push(row('  proxy CPU ms per HTTP download', ['', ...cpuCells(dl, ['cordon', 'srt']), ''], `srt ${(ratio(dl.cpu.get('srt'), dl.cpu.get('cordon')) ?? NaN).toFixed(1)}x cordon's CPU`));
+out.push(row(`${MB} MB HTTPS, inspected`, [cell(https.get('direct')), cell(https.get('cordon')), cell(https.get('srt')), cell(https.get('mitmproxy'))],
+  `${check(ratio(https.get('cordon'), https.get('srt')), 3, (r) => `${r.toFixed(1)}x srt tlsTerminate (>= 3x)`)}; ${check(ratio(https.get('cordon'), https.get('mitmproxy')), 5, (r) => `${r.toFixed(1)}x mitmproxy (>= 5x)`)}; ${((ratio(https.get('cordon'), https.get('direct')) ?? 0) * 100).toFixed(0)}% of direct`));
+out.push(row('  proxy CPU ms per HTTPS download', ['', ...cpuCells(https, ['cordon', 'srt', 'mitmproxy'])], `srt ${(ratio(https.cpu.get('srt'), https.cpu.get('cordon')) ?? NaN).toFixed(1)}x, mitmproxy ${(ratio(https.cpu.get('mitmproxy'), https.cpu.get('cordon')) ?? NaN).toFixed(1)}x cordon's CPU`));
+out.push(row(`${UPLOAD_MB} MB upload, DLP scanning on`, [cell(uploads.get('direct')), cell(uploads.get('cordon')), '', ''],
+  check(typeof uploads.get('cordon') === 'number' ? (uploads.get('cordon') as number) / 200 : undefined, 1, () => `${cell(uploads.get('cordon'))} MB/s (>= 200)`)));
+out.push(row('  proxy CPU ms per upload', ['', ...cpuCells(uploads, ['cordon']), '', ''], ''));
+const added = lat.proxy - lat.direct;
+out.push(row('small keep-alive request p50 (ms)', [lat.direct.toFixed(3), lat.proxy.toFixed(3), '', ''], `+${added.toFixed(3)} ms (<= 0.3) ${added <= 0.3 ? 'ok' : 'MISSED'}`));
+out.push(row('proxy RSS idle / 500 conns (MB)', ['', `${idle.toFixed(0)}/${held.toFixed(0)}`, '', ''], `<= 150 MB ${held <= 150 ? 'ok' : 'MISSED'}`));
+for (const [what, m] of [['srt', dl], ['srt (tlsTerminate)', https], ['mitmproxy', https], ['cordon upload', uploads]] as const) {
+  const v = m.get(what.startsWith('srt') ? 'srt' : what === 'cordon upload' ? 'cordon' : what);
+  if (typeof v === 'string') out.push(`  ${what}: ${v}`);
+}
+for (const [name, m] of [['download', dl], ['https', https]] as const) {
+  for (const [k, v] of m) if (k === 'cordon' && typeof v === 'string') out.push(`  cordon ${name}: ${v}`);
+}
+process.stdout.write(`${[...new Set(out)].join('\n')}\n`);
+process.exit(0);

@@ -145,6 +145,9 @@ interface BodySink {
 /** With DLP on, request body chunks are handed to the scanner in batches of about this many bytes. */
 const SCAN_BATCH = 1024 * 1024;
 
+/** Most bytes of fresh response buffers gathered before they are written to the client. */
+const GATHER_MAX = 1024 * 1024;
+
 /** Response bodies up to this size whose head and body are complete are sent to the client in one write. */
 const SMALL_BODY = 16 * 1024;
 
@@ -177,6 +180,22 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     if (paused && (res.socket?.writableLength ?? 0) === 0) {
       paused = false;
       upstream.resume();
+    }
+  };
+  let gathered: Buffer[] = [];
+  let gatheredBytes = 0;
+  let flushQueued = false;
+  const flushGathered = (): void => {
+    flushQueued = false;
+    const sock = res.socket;
+    if (gatheredBytes === 0 || sock === null || done) return;
+    const chunk = gathered.length === 1 ? gathered[0] : Buffer.concat(gathered, gatheredBytes);
+    gathered = [];
+    gatheredBytes = 0;
+    if (chunk !== undefined && !sock.write(chunk) && !paused) {
+      paused = true;
+      upstream.pause();
+      sock.once('drain', onResDrain);
     }
   };
   const onResDrain = (): void => {
@@ -218,10 +237,15 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
             paused = true;
             upstream.pause();
           }
-        } else if (!sock.write(slice) && !paused) {
-          paused = true;
-          upstream.pause();
-          sock.once('drain', onResDrain);
+        } else {
+          // Fresh buffers (TLS upstreams: 16 KiB each) are gathered per tick and written as one (one TLS record run, one syscall).
+          gathered.push(slice);
+          gatheredBytes += slice.length;
+          if (gatheredBytes >= GATHER_MAX) flushGathered();
+          else if (!flushQueued) {
+            flushQueued = true;
+            process.nextTick(flushGathered);
+          }
         }
         return;
       }
@@ -233,6 +257,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     },
     end() {
       if (done) return;
+      flushGathered();
       finish();
       if (mode === 'small') {
         const body = small.length === 1 ? small[0] : Buffer.concat(small);
