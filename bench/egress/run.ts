@@ -22,6 +22,7 @@
  * dependency of cordon or of CI).
  *
  * Usage: node --import tsx bench/egress/run.ts [--mb 100] [--upload-mb 50] [--runs 5] [--requests 2000]
+ * (BENCH_CHILDREN=/other/checkout/bench/egress/children.ts measures another checkout's proxy.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,10 +50,13 @@ process.once('exit', () => {
 });
 
 // The children as shipped code: one esbuild bundle (under node_modules so its own require() finds packages).
-const BUNDLE = path.join(ROOT, 'node_modules', '.cache', 'cordon-bench-egress', 'children.mjs');
+// BENCH_CHILDREN: the children.ts of another checkout (an earlier commit), to measure it the same way.
+const CHILDREN = process.env.BENCH_CHILDREN ?? fileURLToPath(new URL('./children.ts', import.meta.url));
+const BUNDLE = path.join(ROOT, 'node_modules', '.cache', 'cordon-bench-egress', `children-${process.pid}.mjs`);
 mkdirSync(path.dirname(BUNDLE), { recursive: true });
+process.once('exit', () => rmSync(BUNDLE, { force: true }));
 await build({
-  entryPoints: [fileURLToPath(new URL('./children.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: BUNDLE, logLevel: 'warning',
+  entryPoints: [CHILDREN], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: BUNDLE, logLevel: 'warning',
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
 });
 

@@ -194,6 +194,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return;
     }
     sockets.add(socket);
+    // Replies go out whole (head and small bodies in one write): no Nagle delay behind an unacknowledged segment.
+    socket.setNoDelay(true);
     socket.once('close', () => sockets.delete(socket));
     socket.once('close', () => headArrived(socket));
     if (kind === 'http') {
