@@ -55,13 +55,22 @@ void describe('server-everything through the gateway (stdio, unsandboxed)', () =
     assert.match(textOf(r), /needs a person's approval.*no approval service.*cordon run/s);
   });
 
-  void it('records every decision in the audit log', () => {
+  void it('records every decision in the audit log', async () => {
     const logs = readdirSync(path.join(env.state, 'cordon')).filter((n) => n.endsWith('.jsonl'));
     assert.equal(logs.length, 1);
-    const lines = readFileSync(path.join(env.state, 'cordon', logs[0] ?? ''), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { subject: string; decision: string });
-    assert.ok(lines.some((l) => l.subject.startsWith('mcp__everything spawn') && l.decision === 'allow'));
-    assert.ok(lines.some((l) => l.subject.startsWith('mcp__everything__echo {"message":"hello"}') && l.decision === 'allow'));
-    assert.ok(lines.some((l) => l.subject.includes('forbidden') && l.decision === 'deny'));
+    const read = (): { subject: string; decision: string }[] => readFileSync(path.join(env.state, 'cordon', logs[0] ?? ''), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { subject: string; decision: string });
+    const recorded = (lines: { subject: string; decision: string }[]): boolean[] => [
+      lines.some((l) => l.subject.startsWith('mcp__everything spawn') && l.decision === 'allow'),
+      lines.some((l) => l.subject.startsWith('mcp__everything__echo {"message":"hello"}') && l.decision === 'allow'),
+      lines.some((l) => l.subject.includes('forbidden') && l.decision === 'deny'),
+    ];
+    // The gateway appends its records within 10 ms of each decision (off the reply's path): wait that long, boundedly.
+    let seen = recorded(read());
+    for (let i = 0; i < 50 && seen.includes(false); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = recorded(read());
+    }
+    assert.deepEqual(seen, [true, true, true]);
   });
 });
 

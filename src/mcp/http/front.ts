@@ -91,7 +91,8 @@ export class HttpFront {
     await Promise.all(all.map((s) => s.close()));
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      // A response ended just now (a held call refused on the way out) is corked until the next tick: cut after it went out.
+      setImmediate(() => this.server.closeAllConnections());
     });
   }
 
