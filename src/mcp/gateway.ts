@@ -100,7 +100,7 @@ export class McpGateway {
         this.#clientRequest(m);
         return;
       case 'notification':
-        ports.toServer(m.raw);
+        ports.toServer(m.raw, m);
         if (m.method === 'notifications/initialized') this.#refresh();
         return;
       case 'response': {
@@ -111,7 +111,9 @@ export class McpGateway {
           return;
         }
         this.#serverPending.delete(key);
-        ports.toServer(checkClientAnswer(this.ctx, method, m) ?? m.raw);
+        const instead = checkClientAnswer(this.ctx, method, m);
+        if (instead === null) ports.toServer(m.raw, m);
+        else ports.toServer(instead);
         return;
       }
     }
@@ -194,7 +196,7 @@ export class McpGateway {
         return;
       }
       this.#clientPending.set(key, pending);
-      ports.toServer(m.raw);
+      ports.toServer(m.raw, m);
     });
   }
 

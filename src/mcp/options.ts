@@ -56,5 +56,6 @@ export type ToClientInfo =
 /** Where the gateway writes: one JSON-RPC message per call, without the newline. */
 export interface GatewayPorts {
   toClient(line: string, info?: ToClientInfo): void;
-  toServer(line: string): void;
+  /** `message`: the line already parsed, when it is the client's message forwarded unchanged. */
+  toServer(line: string, message?: Message): void;
 }

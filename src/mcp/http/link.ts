@@ -57,7 +57,7 @@ export class ServerLink {
     this.#timeoutMs = timeoutMs;
     this.gateway = new McpGateway(opts, {
       toClient: (line, info) => this.#fromCore(line, info?.message),
-      toServer: (line) => upstream.send(line),
+      toServer: (line, m) => upstream.send(line, m),
     });
     upstream.sink = {
       message: (ev, origin) => {

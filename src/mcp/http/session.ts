@@ -61,7 +61,7 @@ export class GatewaySession implements FrontSession {
     this.#log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
     this.gateway = new McpGateway(opts, {
       toClient: (line, info) => this.#toClient(line, info),
-      toServer: (line) => upstream.send(line),
+      toServer: (line, m) => upstream.send(line, m),
     });
     upstream.sink = {
       message: (ev, origin) => {

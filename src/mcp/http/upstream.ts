@@ -12,7 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { LineFramer, type FrameEvent } from '../framing.js';
-import { idKey, isObject, type JsonRpcId } from '../jsonrpc.js';
+import { idKey, isObject, type JsonRpcId, type Message } from '../jsonrpc.js';
 import type { ServerProcess } from '../spawn.js';
 import { encodeHeaderValue, metaVersion, nameOf } from './protocol.js';
 import { SseParser } from './sse.js';
@@ -28,8 +28,8 @@ export interface UpstreamSink {
 
 export interface Upstream {
   sink: UpstreamSink;
-  /** Sends one JSON-RPC message (one line, no newline). */
-  send(line: string): void;
+  /** Sends one JSON-RPC message (one line, no newline); `message` is the line parsed, when the caller has it. */
+  send(line: string, message?: Message): void;
   /** The protocol version to announce in HTTP headers when a message carries none. */
   version: string | null;
   /** Opens the server's stream of unsolicited messages (HTTP GET), when it has one. */
@@ -45,7 +45,18 @@ interface Head {
   readonly params: unknown;
 }
 
-function head(line: string): Head {
+/** What the HTTP headers are derived from: from the parsed message when the caller has it, else parsed here. */
+function head(line: string, m: Message | undefined): Head {
+  switch (m?.kind) {
+    case 'request':
+      return { id: m.id, method: m.method, params: m.params };
+    case 'notification':
+      return { id: undefined, method: m.method, params: m.params };
+    case 'response':
+      return { id: m.id, method: undefined, params: undefined };
+    case 'invalid':
+    case undefined:
+  }
   try {
     const o: unknown = JSON.parse(line);
     if (!isObject(o)) return { id: undefined, method: undefined, params: undefined };
@@ -109,9 +120,9 @@ export class HttpUpstream implements Upstream {
     return out;
   }
 
-  send(line: string): void {
+  send(line: string, message?: Message): void {
     if (this.#closed) return;
-    const h = head(line);
+    const h = head(line, message);
     const isRequest = h.id !== undefined && h.method !== undefined;
     const fail = (why: string): void => {
       if (isRequest && h.id !== undefined) this.sink.failed(h.id, `the MCP server did not answer: ${why}`);
