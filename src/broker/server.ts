@@ -12,9 +12,9 @@
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { chmodSync } from 'node:fs';
-import { Agent as HttpAgent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, createServer, request, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as tlsRequest } from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { DecisionEvent } from '../audit/record.js';
 import { formatAuthority, formatHost, hostFromUrl } from '../egress/hostname.js';
@@ -78,6 +78,25 @@ function refuse(res: ServerResponse, status: number, reason: string): void {
   res.end(body);
 }
 
+/** `refuse` for a connection that asked to upgrade (no ServerResponse): the same answer, written raw, then closed. */
+function refuseSocket(socket: Socket, status: number, reason: string): void {
+  const body = Buffer.from(`cordon credential broker: ${reason}\nThis is a security policy, not a network fault; do not retry around it.\n`, 'utf8');
+  const text = STATUS_CODES[status] ?? 'Error';
+  if (socket.writable) socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nx-cordon-decision: deny\r\nx-cordon-rule: credential broker\r\nconnection: close\r\n\r\n`, 'latin1'), body]));
+  socket.destroySoon();
+}
+
+interface Prepared {
+  readonly dest: Destination;
+  readonly target: string;
+  readonly subject: string;
+  readonly rule: string;
+  readonly swapped: Extract<ReturnType<typeof swapCredentials>, { ok: true }>;
+  readonly addresses: { address: string; family: 4 | 6 }[];
+  /** The swapped headers, hop-by-hop removed, Host set. */
+  readonly headers: string[];
+}
+
 export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...o.limits };
   const ca = [...rootCertificates, ...(o.upstreamCa === undefined ? [] : [o.upstreamCa])];
@@ -90,8 +109,8 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     o.publish({ boundary: 'broker', subject, decision, rule, reason });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
+  /** The checks every brokered request and upgrade passes: target, the credentials' hosts, the swap, name resolution. Refusals are recorded. */
+  async function prepare(req: IncomingMessage, method: string): Promise<Prepared | { status: number; reason: string }> {
     let dest: Destination;
     let target: string;
     try {
@@ -103,32 +122,39 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       target = `${u.pathname}${u.search}`;
     } catch {
       record(`Http(${method} ?)`, 'deny', 'credential broker', 'The broker was sent a request without an absolute http(s) target; refused.');
-      refuse(res, 400, 'malformed request target');
-      return;
+      return { status: 400, reason: 'malformed request target' };
     }
     const authority = formatAuthority(dest.host, dest.port);
     const subject = `Http(${method} ${authority}${target.split('?')[0] ?? ''})`;
     const anyHost = creds.some((c) => hostMatches(c.hosts, dest.host, dest.port, dest.tls));
     if (!anyHost) {
       record(subject, 'deny', 'credential broker: hosts', `${authority} is not one of the hosts of any credential; the broker sends nothing there.`);
-      refuse(res, 403, `${authority} is not a credential host`);
-      return;
+      return { status: 403, reason: `${authority} is not a credential host` };
     }
     const swapped = swapCredentials(req.rawHeaders, dest, creds, o.aws, target);
     if (!swapped.ok) {
       record(subject, 'deny', 'credential broker', `${swapped.reason}; refused.`);
-      refuse(res, 403, swapped.reason);
-      return;
+      return { status: 403, reason: swapped.reason };
     }
     const rule = `credentials ${swapped.used.join(', ')}`;
     const addresses = await resolveChecked(dest.host, dest.tls).catch((e: unknown) => (e instanceof Error ? e.message : 'resolution failed'));
     if (typeof addresses === 'string') {
       record(subject, 'deny', rule, `${addresses}; refused.`);
-      refuse(res, 502, addresses);
-      return;
+      return { status: 502, reason: addresses };
     }
     const hostHeader = dest.port === (dest.tls ? 443 : 80) ? formatHost(dest.host) : authority;
-    let headers = forwardHeaders(swapped.headers, hostHeader);
+    return { dest, target, subject, rule, swapped, addresses, headers: forwardHeaders(swapped.headers, hostHeader) };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const p = await prepare(req, method);
+    if (!('dest' in p)) {
+      refuse(res, p.status, p.reason);
+      return;
+    }
+    const { dest, subject, rule, swapped, addresses } = p;
+    let { target, headers } = p;
     /** The request body: streamed, or held (SigV4 without a declared payload hash), or re-signed chunk by chunk. */
     let held: Buffer | undefined;
     let resigner: ChunkResigner | undefined;
@@ -257,8 +283,114 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     r.resigner?.on('error', (e) => fail(400, `the aws-chunked body cannot be re-signed: ${e.message}; the upload was aborted`));
   }
 
+  /**
+   * A WebSocket upgrade from the proxy: the same checks and swap as a request
+   * (SigV4 is not re-signed here: refused), the upgrade sent upstream, the
+   * upstream's 101 head written back and the two sockets piped. The proxy
+   * still scans every client frame before it reaches this socket.
+   */
+  async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      record(`Http(${method} ?)`, 'deny', 'credential broker', 'The broker was sent an upgrade that is not a WebSocket GET; refused.');
+      refuseSocket(socket, 400, 'only WebSocket upgrades are brokered');
+      return;
+    }
+    const p = await prepare(req, method);
+    if (!('dest' in p)) {
+      refuseSocket(socket, p.status, p.reason);
+      return;
+    }
+    if (p.swapped.sigv4 !== undefined || p.swapped.presigned !== undefined) {
+      record(p.subject, 'deny', p.rule, 'A SigV4-signed WebSocket upgrade is not re-signed by the broker; refused.');
+      refuseSocket(socket, 400, 'SigV4-signed WebSocket upgrades are not re-signed');
+      return;
+    }
+    const headers = [...p.headers, 'Connection', 'Upgrade', 'Upgrade', 'websocket'];
+    const first = p.addresses[0];
+    if (first === undefined) {
+      refuseSocket(socket, 502, 'no address');
+      return;
+    }
+    record(p.subject, 'allow', p.rule, `The placeholder${p.swapped.used.length === 1 ? '' : 's'} of ${p.swapped.used.join(', ')} replaced by the real value in a WebSocket upgrade to a host the credential is scoped to.`);
+    const common = { host: first.address, family: first.family, port: p.dest.port, method, path: p.target, headers, setHost: false, agent: false as const };
+    const servername = p.dest.host.type === 'dns' ? p.dest.host.name : undefined;
+    const up = p.dest.tls ? tlsRequest({ ...common, ca, ...(servername === undefined ? {} : { servername }) }) : request(common);
+    let done = false;
+    const fail = (status: number, why: string): void => {
+      if (done) return;
+      done = true;
+      up.destroy();
+      o.publish({ boundary: 'broker', subject: p.subject, decision: 'deny', rule: 'credential broker: upstream', reason: `${why}.` });
+      refuseSocket(socket, status, why);
+    };
+    up.setTimeout(limits.idleTimeoutMs, () => fail(504, `the upstream sent nothing for ${limits.idleTimeoutMs} ms`));
+    up.on('error', (e: NodeJS.ErrnoException) => fail(502, `the upstream connection failed (${e.code ?? 'error'})`));
+    socket.once('close', () => {
+      if (!done) {
+        done = true;
+        up.destroy();
+      }
+    });
+    const redact = (v: string): string => creds.reduce((acc, c) => acc.split(c.real).join(c.placeholder), v);
+    const headText = (code: number, message: string, raw: readonly string[]): string => {
+      let text = `HTTP/1.1 ${code} ${message.replace(/[^\x20-\x7e]/g, '')}\r\n`;
+      for (let i = 0; i + 1 < raw.length; i += 2) text += `${raw[i] ?? ''}: ${redact(raw[i + 1] ?? '')}\r\n`;
+      return text;
+    };
+    up.on('response', (upRes) => {
+      // Not upgraded: the (bounded, redacted) answer is passed back and the connection closed.
+      const chunks: Buffer[] = [];
+      let n = 0;
+      upRes.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n <= 64 * 1024) chunks.push(c);
+      });
+      upRes.on('error', () => fail(502, 'the upstream answer failed'));
+      upRes.on('end', () => {
+        if (done) return;
+        done = true;
+        const redactor = new ResponseRedactor(creds.map((c) => [c.real, c.placeholder] as const));
+        const body = Buffer.concat([redactor.push(Buffer.concat(chunks)), redactor.end()]);
+        const h = forwardHeaders(upRes.rawHeaders).filter((_, i, arr) => (arr[i - (i % 2)] ?? '').toLowerCase() !== 'content-length');
+        socket.end(Buffer.concat([Buffer.from(`${headText(upRes.statusCode ?? 502, upRes.statusMessage ?? '', h)}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`, 'latin1'), body]));
+      });
+    });
+    up.on('upgrade', (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
+      if (done || socket.destroyed) {
+        upSocket.destroy();
+        return;
+      }
+      done = true;
+      upSocket.setTimeout(0);
+      upSocket.on('error', () => socket.destroy());
+      socket.on('close', () => upSocket.destroy());
+      upSocket.on('close', () => socket.destroy());
+      socket.write(`${headText(101, upRes.statusMessage ?? 'Switching Protocols', upRes.rawHeaders)}\r\n`, 'latin1');
+      // Server frames are unmasked: a real value echoed within one read is replaced by its placeholder (same length, framing intact).
+      const pairs = creds.map((c) => [Buffer.from(c.real, 'utf8'), Buffer.from(c.placeholder, 'utf8')] as const).filter(([r, ph]) => r.length === ph.length && r.length > 0);
+      const scrub = (c: Buffer): Buffer => {
+        for (const [real, ph] of pairs) for (let at = c.indexOf(real); at >= 0; at = c.indexOf(real, at + real.length)) ph.copy(c, at);
+        return c;
+      };
+      if (upHead.length > 0) socket.write(scrub(Buffer.from(upHead)));
+      if (head.length > 0) upSocket.write(head);
+      upSocket.on('data', (c: Buffer) => {
+        if (!socket.write(scrub(c))) upSocket.pause();
+      });
+      socket.on('drain', () => upSocket.resume());
+      upSocket.on('end', () => socket.end());
+      socket.pipe(upSocket);
+    });
+    up.end();
+  }
+
   const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     handle(req, res).catch(() => refuse(res, 500, 'internal error (denied)'));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    handleUpgrade(req, socket, head).catch(() => refuseSocket(socket, 500, 'internal error (denied)'));
   });
   server.headersTimeout = 30_000;
   server.requestTimeout = 0;

@@ -6,11 +6,13 @@
  * inspected tunnels). Only the permessage-deflate extension is offered
  * upstream (the relay must be able to read every frame); an upstream that
  * accepts any other extension is refused. After the 101, `ws-relay.ts`
- * scans every client-to-server frame before forwarding it.
+ * scans every client-to-server frame before forwarding it. An upgrade the
+ * credential scanner routes (`brokerUpgrade`) is sent to the credential broker.
  */
 import { request, type IncomingMessage } from 'node:http';
 import { request as tlsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import { brokerUpgrade } from '../broker/proxy-route.js';
 import type { CanonicalHost } from '../policy/types.js';
 import type { ProxyContext } from './context.js';
 import { scan } from './context.js';
@@ -100,7 +102,8 @@ export async function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, soc
   if (a === undefined) return release();
   const common = { host: a.address, family: a.family, port: t.port, method, path: t.path, headers: out, setHost: false, agent: false as const, timeout: ctx.limits.connectTimeoutMs };
   const tlsOpts = ctx.tls === undefined ? undefined : { ca: ctx.tls.roots, minVersion: 'TLSv1.2' as const, ...(t.host.type === 'dns' ? { servername: t.host.name } : {}) };
-  const up = t.tls && tlsOpts !== undefined ? tlsRequest({ ...common, ...tlsOpts }) : request(common);
+  // A placeholder in its credential's header, to one of its hosts: the broker sends the upgrade (with the real value) instead.
+  const up = brokerUpgrade(ctx, sc, t.tls, t.path, out, ctx.limits.connectTimeoutMs) ?? (t.tls && tlsOpts !== undefined ? tlsRequest({ ...common, ...tlsOpts }) : request(common));
   const fail = (status: number, reason: string): void => {
     release();
     refuse(socket, { kind: 'upstream', status, subject: verdict.subject, rule: 'upstream', reason, mandatory: false });
