@@ -21,7 +21,7 @@ import { formatAuthority, formatHost, hostFromUrl } from '../egress/hostname.js'
 import { forwardHeaders } from '../egress/headers.js';
 import type { CanonicalHost } from '../policy/types.js';
 import { hostMatches } from './hosts.js';
-import { ResponseRedactor } from './redact-stream.js';
+import { ResponseRedactor, StreamScrubber } from './redact-stream.js';
 import { ChunkResigner } from './aws-chunked.js';
 import { headerValue, resign, resignPresigned } from './sigv4.js';
 import { swapCredentials, type AwsPair, type Destination, type HeldCredential } from './swap.js';
@@ -34,6 +34,9 @@ export interface BrokerLimits {
   readonly idleTimeoutMs: number;
   readonly totalTimeoutMs: number;
 }
+
+/** How long a WebSocket's server-side tail that could begin a real value waits for the next read before it is sent as is. */
+const SCRUB_HOLD_MS = 50;
 
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxRequestBody: 64 * 1024 * 1024, maxHeldBody: 16 * 1024 * 1024, maxResponseBody: 256 * 1024 * 1024, idleTimeoutMs: 120_000, totalTimeoutMs: 600_000,
@@ -368,19 +371,27 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       socket.on('close', () => upSocket.destroy());
       upSocket.on('close', () => socket.destroy());
       socket.write(`${headText(101, upRes.statusMessage ?? 'Switching Protocols', upRes.rawHeaders)}\r\n`, 'latin1');
-      // Server frames are unmasked: a real value echoed within one read is replaced by its placeholder (same length, framing intact).
-      const pairs = creds.map((c) => [Buffer.from(c.real, 'utf8'), Buffer.from(c.placeholder, 'utf8')] as const).filter(([r, ph]) => r.length === ph.length && r.length > 0);
-      const scrub = (c: Buffer): Buffer => {
-        for (const [real, ph] of pairs) for (let at = c.indexOf(real); at >= 0; at = c.indexOf(real, at + real.length)) ph.copy(c, at);
-        return c;
+      // Server frames are unmasked: a real value echoed in them is replaced by its placeholder (same length, framing intact);
+      // a tail that could begin one waits for the next read, at most SCRUB_HOLD_MS.
+      const scrubber = new StreamScrubber(creds.map((c) => [c.real, c.placeholder] as const));
+      let flushTimer: NodeJS.Timeout | undefined;
+      const toClient = (c: Buffer): boolean => {
+        clearTimeout(flushTimer);
+        const ok = socket.write(scrubber.push(c));
+        if (scrubber.pending > 0) flushTimer = setTimeout(() => socket.write(scrubber.flush()), SCRUB_HOLD_MS);
+        return ok;
       };
-      if (upHead.length > 0) socket.write(scrub(Buffer.from(upHead)));
+      if (upHead.length > 0) toClient(Buffer.from(upHead));
       if (head.length > 0) upSocket.write(head);
       upSocket.on('data', (c: Buffer) => {
-        if (!socket.write(scrub(c))) upSocket.pause();
+        if (!toClient(c)) upSocket.pause();
       });
       socket.on('drain', () => upSocket.resume());
-      upSocket.on('end', () => socket.end());
+      upSocket.on('end', () => {
+        clearTimeout(flushTimer);
+        socket.end(scrubber.flush());
+      });
+      socket.on('close', () => clearTimeout(flushTimer));
       socket.pipe(upSocket);
     });
     up.end();

@@ -63,6 +63,14 @@ function wsServer(pki: TestPki, seen: WsSeen): Server {
     }
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key'] ?? ''}${GUID}`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Echo-Auth: ${authorization}\r\n\r\n`);
+    if (req.url === '/split') {
+      // The credential echoed in a frame written in two parts, split inside the value, 10 ms apart.
+      const frame = encodeFrame({ opcode: OPCODE.text, payload: Buffer.from(`auth=${authorization} END`) });
+      const cut = frame.indexOf(authorization) + 12;
+      socket.write(frame.subarray(0, cut));
+      setTimeout(() => socket.write(frame.subarray(cut)), 10);
+      return;
+    }
     socket.write(encodeFrame({ opcode: OPCODE.text, payload: Buffer.from(`auth=${authorization}`) }));
     const r = new FrameReader({ masked: true, maxFrameBytes: 1 << 20, deflate: false });
     socket.on('data', (c: Buffer) => {
@@ -228,7 +236,7 @@ void describe('cordon run: WebSocket upgrades through the credential broker', { 
 });
 
 /** A raw upgrade request on the broker's socket: the whole answer up to the close, or the head of a 101 (then closed). */
-function upgradeOn(socketPath: string, target: string, authorization: string): Promise<string> {
+function upgradeOn(socketPath: string, target: string, authorization: string, readFrames = false): Promise<string> {
   return new Promise((ok) => {
     const s = connect(socketPath);
     let got = Buffer.alloc(0);
@@ -236,7 +244,7 @@ function upgradeOn(socketPath: string, target: string, authorization: string): P
     s.on('data', (c: Buffer) => {
       got = Buffer.concat([got, c]);
       const end = got.indexOf('\r\n\r\n');
-      if (end >= 0 && got.subarray(0, 13).toString('latin1') === 'HTTP/1.1 101 ') {
+      if (end >= 0 && got.subarray(0, 13).toString('latin1') === 'HTTP/1.1 101 ' && (!readFrames || got.includes(' END'))) {
         s.destroy();
         ok(got.toString('latin1'));
       }
@@ -291,6 +299,13 @@ void describe('broker server: WebSocket upgrades', () => {
     assert.equal(seen.upgrades.at(-1)?.authorization, `Bearer ${REAL_V}`);
     assert.equal(events.at(-1)?.decision, 'allow');
   });
+  void it('replaces a real value the upstream echoes in a frame, also split across two reads', async () => {
+    const s = await start('split', true, [`127.0.0.1:${port}`]);
+    const got = await upgradeOn(s, `https://127.0.0.1:${port}/split`, `Bearer ${PH}`, true);
+    assert.ok(got.includes(`auth=Bearer ${PH} END`), got);
+    assert.equal(got.includes(REAL_V), false);
+    assert.equal(got.includes(REAL_V.slice(0, 8)), false, 'not even the part before the split');
+  });
   void it('passes a non-101 answer back (redacted) and closes', async () => {
     const s = await start('refused', true, [`127.0.0.1:${port}`]);
     const answer = await upgradeOn(s, `https://127.0.0.1:${port}/refuse`, `Bearer ${PH}`);
@@ -312,7 +327,7 @@ void describe('broker server: WebSocket upgrades', () => {
     assert.match(other, /^HTTP\/1\.1 403 [^]*is not a credential host/);
     const noPh = await upgradeOn(dead, `https://127.0.0.1:${deadPort}/chat`, 'Bearer nothing');
     assert.match(noPh, /^HTTP\/1\.1 403 /, 'no placeholder: refused');
-    assert.equal(seen.upgrades.filter((u) => u.url === '/chat').length, 1, 'only the first test upgraded');
+    assert.equal(seen.upgrades.filter((u) => u.url === '/chat').length, 1, 'only the first test upgraded /chat');
     assert.equal(seen.connections, before, 'no TLS session completed (the unverified handshake was refused by the broker)');
     assert.ok(events.filter((e) => e.decision === 'deny').length >= 4);
   });
