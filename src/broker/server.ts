@@ -7,7 +7,10 @@
  * values (or re-signs SigV4), resolves the host itself, sends the request
  * upstream over TLS verified against the system store (plus the extra test
  * CA), and streams the response back with the real values' raw form replaced
- * by the placeholders (same length). Sizes and times are bounded.
+ * by the placeholders (same length). Sizes and times are bounded. WebSocket
+ * upgrades (the `upgrade` event) pass the same checks and swap; after the
+ * upstream's 101 the sockets are piped, the upstream's frames scrubbed of
+ * real values.
  */
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
@@ -369,7 +372,10 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
       upSocket.setTimeout(0);
       upSocket.on('error', () => socket.destroy());
       socket.on('close', () => upSocket.destroy());
-      upSocket.on('close', () => socket.destroy());
+      // After the upstream's end the scrubbed tail is still being written: only an abrupt close cuts the client at once.
+      upSocket.on('close', () => {
+        if (!socket.writableEnded) socket.destroy();
+      });
       socket.write(`${headText(101, upRes.statusMessage ?? 'Switching Protocols', upRes.rawHeaders)}\r\n`, 'latin1');
       // Server frames are unmasked: a real value echoed in them is replaced by its placeholder (same length, framing intact);
       // a tail that could begin one waits for the next read, at most SCRUB_HOLD_MS.
