@@ -18,7 +18,7 @@ import { chmodSync } from 'node:fs';
 import { Agent as HttpAgent, createServer, request, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as tlsRequest } from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { DecisionEvent } from '../audit/record.js';
 import { formatAuthority, formatHost, hostFromUrl } from '../egress/hostname.js';
 import { forwardHeaders } from '../egress/headers.js';
@@ -109,6 +109,9 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const tlsAgent = new HttpsAgent({ keepAlive: true, ca, maxSockets: 64 });
   const plainAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const resolve = o.resolve ?? systemResolve;
+  /** The verified-TLS context of upgrades (no agent: one connection each), made once: building it from the roots costs tens of ms. */
+  let upgradeContext: SecureContext | undefined;
+  const upgradeTls = (): SecureContext => (upgradeContext ??= createSecureContext({ ca }));
   const creds = o.credentials;
 
   function record(subject: string, decision: 'allow' | 'deny', rule: string, reason: string): void {
@@ -322,7 +325,9 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     record(p.subject, 'allow', p.rule, `The placeholder${p.swapped.used.length === 1 ? '' : 's'} of ${p.swapped.used.join(', ')} replaced by the real value in a WebSocket upgrade to a host the credential is scoped to.`);
     const common = { host: first.address, family: first.family, port: p.dest.port, method, path: p.target, headers, setHost: false, agent: false as const };
     const servername = p.dest.host.type === 'dns' ? p.dest.host.name : undefined;
-    const up = p.dest.tls ? tlsRequest({ ...common, ca, ...(servername === undefined ? {} : { servername }) }) : request(common);
+    // `secureContext` is passed on to tls.connect (not in https.RequestOptions' type, hence the variable).
+    const tlsOptions = { ...common, secureContext: upgradeTls(), ...(servername === undefined ? {} : { servername }) };
+    const up = p.dest.tls ? tlsRequest(tlsOptions) : request(common);
     let done = false;
     const fail = (status: number, why: string): void => {
       if (done) return;
