@@ -106,12 +106,16 @@ interface Prepared {
 export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...o.limits };
   const ca = [...rootCertificates, ...(o.upstreamCa === undefined ? [] : [o.upstreamCa])];
-  const tlsAgent = new HttpsAgent({ keepAlive: true, ca, maxSockets: 64 });
   const plainAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const resolve = o.resolve ?? systemResolve;
-  /** The verified-TLS context of upgrades (no agent: one connection each), made once: building it from the roots costs tens of ms. */
-  let upgradeContext: SecureContext | undefined;
-  const upgradeTls = (): SecureContext => (upgradeContext ??= createSecureContext({ ca }));
+  /**
+   * The verified-TLS context of every upstream connection, made once on first use: building it from the roots
+   * costs ~50 ms, which an agent given `ca` pays again for each new connection.
+   */
+  let verifiedContext: SecureContext | undefined;
+  const upgradeTls = (): SecureContext => (verifiedContext ??= createSecureContext({ ca }));
+  let tlsAgentMade: HttpsAgent | undefined;
+  const tlsAgent = (): HttpsAgent => (tlsAgentMade ??= new HttpsAgent({ keepAlive: true, maxSockets: 64, secureContext: upgradeTls() }));
   const creds = o.credentials;
 
   function record(subject: string, decision: 'allow' | 'deny', rule: string, reason: string): void {
@@ -221,7 +225,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     if (first === undefined) return;
     const common = { host: first.address, family: first.family, port: r.dest.port, method: r.method, path: r.target, headers: r.headers, setHost: false };
     const servername = r.dest.host.type === 'dns' ? r.dest.host.name : undefined;
-    const up = r.dest.tls ? tlsRequest({ ...common, agent: tlsAgent, ...(servername === undefined ? {} : { servername }) }) : request({ ...common, agent: plainAgent });
+    const up = r.dest.tls ? tlsRequest({ ...common, agent: tlsAgent(), ...(servername === undefined ? {} : { servername }) }) : request({ ...common, agent: plainAgent });
     let done = false;
     const total = setTimeout(() => fail(504, `the upstream took longer than ${limits.totalTimeoutMs} ms`), limits.totalTimeoutMs);
     function fail(status: number, why: string): void {
@@ -424,7 +428,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   return {
     server,
     close: () => new Promise<void>((ok) => {
-      tlsAgent.destroy();
+      tlsAgentMade?.destroy();
       plainAgent.destroy();
       server.close(() => ok());
       server.closeAllConnections();
