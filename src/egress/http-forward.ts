@@ -274,7 +274,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
   const broker = brokerUpstream(ctx, o);
   const upstream: BodySink = broker === undefined
     ? ctx.pool.request(
-      { address: o.address, port: o.port, ...(o.tls === undefined || ctx.tls === undefined ? {} : { tls: { servername: o.tls.servername, ca: ctx.tls.roots } }) },
+      { address: o.address, port: o.port, ...(o.tls === undefined || ctx.tls === undefined ? {} : { tls: { servername: o.tls.servername, context: ctx.tls.upstreamContext() } }) },
       { method: o.method, path: o.path, headers: o.headers, body },
       handlers,
     )

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { CordonError } from '../errors.js';
 import { hostMatches, parseNetPattern, type HostPattern } from '../policy/match/net.js';
 import type { CanonicalHost } from '../policy/types.js';
@@ -110,7 +110,9 @@ export function passthroughMatcher(entries: readonly string[]): (host: Canonical
 
 function inspection(o: TlsOptions, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
   const ca = `${o.roots ?? systemCaBundle()}${o.extraCa ?? ''}`;
-  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), roots: ca, serve };
+  let context: SecureContext | undefined;
+  const upstreamContext = (): SecureContext => (context ??= createSecureContext({ ca, minVersion: 'TLSv1.2' }));
+  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), roots: ca, upstreamContext, serve };
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {

@@ -13,7 +13,7 @@
  * or `end`: a request body that DLP refuses never opens it.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import { ChunkedDecoder } from './chunked.js';
 import { framing, parseResponseHead, reusable, ResponseHeadError, type Framing, type ResponseHead } from './response-head.js';
 
@@ -21,8 +21,8 @@ export interface UpstreamTarget {
   /** The checked address (never a name: no second lookup). */
   readonly address: string;
   readonly port: number;
-  /** TLS to the upstream, verified against `ca` for `servername` (absent: the address is checked). */
-  readonly tls?: { readonly servername: string | undefined; readonly ca: string };
+  /** TLS to the upstream, verified by `context` (the proxy's roots, made once) for `servername` (absent: the address is checked). */
+  readonly tls?: { readonly servername: string | undefined; readonly context: SecureContext };
 }
 
 export interface ExchangeHandlers {
@@ -111,7 +111,7 @@ class Connection {
     else {
       // No fixed buffer over TLS: one decrypting pass emits several reads into it without stopping when paused
       // (found by test/egress/upstream-client.test.ts), so TLS reads come as fresh buffers.
-      const opts: ConnectionOptions = { host: t.address, port: t.port, ca: t.tls.ca, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'], ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }), ...(session === undefined ? {} : { session }) };
+      const opts: ConnectionOptions = { host: t.address, port: t.port, secureContext: t.tls.context, ALPNProtocols: ['http/1.1'], ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }), ...(session === undefined ? {} : { session }) };
       s = tlsConnect(opts);
       s.on('data', (d: Buffer) => this.onRead(d, false));
     }

@@ -101,7 +101,7 @@ export async function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, soc
   const a = verdict.addresses[0];
   if (a === undefined) return release();
   const common = { host: a.address, family: a.family, port: t.port, method, path: t.path, headers: out, setHost: false, agent: false as const, timeout: ctx.limits.connectTimeoutMs };
-  const tlsOpts = ctx.tls === undefined ? undefined : { ca: ctx.tls.roots, minVersion: 'TLSv1.2' as const, ...(t.host.type === 'dns' ? { servername: t.host.name } : {}) };
+  const tlsOpts = ctx.tls === undefined ? undefined : { secureContext: ctx.tls.upstreamContext(), ...(t.host.type === 'dns' ? { servername: t.host.name } : {}) };
   // A placeholder in its credential's header, to one of its hosts: the broker sends the upgrade (with the real value) instead.
   const up = brokerUpgrade(ctx, sc, t.tls, t.path, out, ctx.limits.connectTimeoutMs) ?? (t.tls && tlsOpts !== undefined ? tlsRequest({ ...common, ...tlsOpts }) : request(common));
   const fail = (status: number, reason: string): void => {
