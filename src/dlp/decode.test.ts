@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { childLayers, escapeDecode, evenHexRuns, LayerBudget, spansAround } from './decode.js';
+import { base64Runs, childLayers, escapeDecode, evenHexRuns, LayerBudget, spansAround } from './decode.js';
 
 void describe('text-wide decodings in windows', () => {
   void it('decodes only the surroundings of each sequence, windows merged where they touch', () => {
@@ -73,6 +73,24 @@ void describe('evenHexRuns', () => {
       for (let i = 0; i < len; i++) s += alphabet.charAt(rnd(round % 2 === 0 ? 22 : alphabet.length));
       const expected = [...s.matchAll(/(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual([...evenHexRuns(s)].map((r) => `${r.index}:${r.run}`), expected, s);
+    }
+  });
+});
+
+void describe('base64Runs', () => {
+  void it('finds what the base64-run regex found, on random base64-dense text', () => {
+    let seed = 13;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = 'aZ09+/_-==  .\u00e9"';
+    for (let round = 0; round < 2000; round++) {
+      let s = '';
+      const len = rnd(160);
+      for (let i = 0; i < len; i++) s += alphabet.charAt(rnd(round % 3 === 0 ? 8 : round % 3 === 1 ? 10 : alphabet.length));
+      const expected = [...s.matchAll(/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(base64Runs(s).map((r) => `${r.index}:${r.run}`), expected, s);
     }
   });
 });

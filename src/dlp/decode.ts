@@ -37,7 +37,6 @@ export interface Layer {
 const WHOLE_SLICE = 1024 * 1024;
 const WHOLE_OVERLAP = 4096;
 
-const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
 /** Sticky: tested at each occurrence of their first character. */
 const PCT_AT = /%[0-9A-Fa-f]{2}/y;
@@ -240,6 +239,61 @@ export function evenHexRuns(text: string): { index: number; run: string }[] {
 }
 
 const IS_HEX: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (hexValue(c) >= 0 ? 1 : 0));
+const IS_B64: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (/[A-Za-z0-9+/_-]/.test(String.fromCharCode(c)) ? 1 : 0));
+
+/**
+ * Maximal runs of base64 characters (standard and URL-safe alphabets), 16 or
+ * more, with up to two `=` after them: what
+ * `/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g` finds, in one pass over
+ * the characters (the regex tried its look-behind at every position: the
+ * largest cost of the layers on prose).
+ */
+export function base64Runs(text: string): { index: number; run: string }[] {
+  const out: { index: number; run: string }[] = [];
+  const n = text.length;
+  const isB64 = (at: number): boolean => {
+    const c = text.charCodeAt(at);
+    return c < 128 && IS_B64[c] === 1;
+  };
+  // `i` is always where a run may start (0, or just after a character outside the alphabet). A run of 16
+  // starting in [i, i + 15] contains i + 15: when that character is outside the alphabet, skip all 16.
+  let i = 0;
+  while (i + 15 < n) {
+    if (!isB64(i + 15)) {
+      i += 16;
+      continue;
+    }
+    let k = i + 15;
+    while (k > i && isB64(k - 1)) k--;
+    let j = i + 16;
+    while (j < n && isB64(j)) j++;
+    if (j - k < 16) {
+      i = j + 1;
+      continue;
+    }
+    let e = j;
+    if (e < n && text.charCodeAt(e) === 0x3d) {
+      e++;
+      if (e < n && text.charCodeAt(e) === 0x3d) e++;
+    }
+    out.push({ index: k, run: text.slice(k, e) });
+    i = e === j ? j + 1 : e;
+  }
+  return out;
+}
+
+/**
+ * `evenHexRuns(text)` from the text's base64 runs: hex digits are base64
+ * characters, so every hex run of 20 or more lies inside one of them.
+ */
+function hexRunsWithin(b64: readonly { index: number; run: string }[]): { index: number; run: string }[] {
+  const out: { index: number; run: string }[] = [];
+  for (const r of b64) {
+    if (r.run.length < 20) continue;
+    for (const h of evenHexRuns(r.run)) out.push({ index: r.index + h.index, run: h.run });
+  }
+  return out;
+}
 
 /** Characters kept on each side of an encoded sequence when only its surroundings are decoded. */
 const WINDOW_RADIUS = 256;
@@ -309,7 +363,8 @@ export function childLayers(text: string, budget: LayerBudget): Layer[] {
     const s = usable(buf, budget.limits, names);
     if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
   };
-  const found: [string, Iterable<{ index: number; run: string }>][] = [['base64', regexRuns(text, B64_RUN)], ['hex', evenHexRuns(text)], ['hex', regexRuns(text, HEX_SEP_RUN)]];
+  const b64 = base64Runs(text);
+  const found: [string, Iterable<{ index: number; run: string }>][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', regexRuns(text, HEX_SEP_RUN)]];
   for (const [name, list] of found) {
     for (const { index, run } of list) {
       if (runs >= budget.limits.maxRunsPerText) break;
