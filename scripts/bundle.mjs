@@ -85,8 +85,9 @@ await build({
   target: 'node20',
   outdir,
   external: ['web-tree-sitter', 'tree-sitter-bash'],
-  define: { 'import.meta.url': '__cordonMetaUrl', 'import.meta.dirname': '__dirname', 'import.meta.resolve': '__cordonMetaResolve' },
-  banner: { js: "const __cordonMetaUrl = require('node:url').pathToFileURL(__filename).href; const __cordonMetaResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;" },
+  // import.meta.url is computed on use (a getter), not at every start: node:url's first use costs start-up time.
+  define: { 'import.meta.url': '__cordonMeta.url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.resolve': '__cordonMeta.resolve' },
+  banner: { js: "const __cordonMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; }, resolve: (s) => require('node:url').pathToFileURL(require.resolve(s)).href };" },
   logLevel: 'warning',
   legalComments: 'none',
 });
@@ -101,7 +102,7 @@ await build({
   platform: 'node',
   target: 'node20',
   outdir,
-  define: { 'import.meta.dirname': '__dirname' },
+  define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -1,15 +1,15 @@
 /** Where session logs live and how sessions are named. */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { nodeCrypto } from '../lazy-crypto.js';
-import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { homeDir } from '../host-dirs.js';
 import { SESSION_ID_PATTERN } from './record-constants.js';
 
 /**
  * `$XDG_STATE_HOME/cordon`, or `~/.local/state/cordon`. A relative
  * `XDG_STATE_HOME` is ignored, as the XDG specification requires.
  */
-export function stateDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+export function stateDir(env: NodeJS.ProcessEnv = process.env, home: string = homeDir()): string {
   const xdg = env['XDG_STATE_HOME'];
   if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'cordon');
   return join(home, '.local', 'state', 'cordon');

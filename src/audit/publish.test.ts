@@ -1,19 +1,35 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
-import { onDecision, publishDecision } from './publish.js';
+import { DECISION_CHANNEL, onDecision, publishDecision } from './publish.js';
 import type { DecisionEvent } from './record.js';
 
-const event: DecisionEvent = { boundary: 'hook', subject: 'Bash(ls)', decision: 'allow', rule: 'allow Bash(ls) (cli a.yaml:3:5)', reason: 'listed' };
+const event = (n: number): DecisionEvent => ({ boundary: 'supervisor', subject: `Run(t${n})`, decision: 'allow', rule: 'default', reason: 'test' });
 
-void test('publishing without a subscriber does nothing and says so', () => {
-  assert.equal(publishDecision(event), false);
-});
-
-void test('subscribers receive published decisions until they unsubscribe', () => {
+void test('publishDecision reaches onDecision subscribers and says whether anyone heard', () => {
+  assert.equal(publishDecision(event(0)), false, 'nobody subscribed yet');
   const seen: unknown[] = [];
   const off = onDecision((m) => seen.push(m));
-  assert.equal(publishDecision(event), true);
+  const off2 = onDecision((m) => seen.push(m));
+  assert.equal(publishDecision(event(1)), true);
+  assert.equal(seen.length, 2);
   off();
-  assert.equal(publishDecision(event), false);
-  assert.deepEqual(seen, [event]);
+  off2();
+  assert.equal(publishDecision(event(2)), false);
+  assert.equal(seen.length, 2);
+});
+
+void test('outside subscribers of the diagnostics channel receive decisions too', () => {
+  const seen: unknown[] = [];
+  const listener = (m: unknown): void => {
+    seen.push(m);
+  };
+  subscribe(DECISION_CHANNEL, listener);
+  try {
+    assert.equal(publishDecision(event(4)), true);
+    assert.deepEqual(seen, [event(4)]);
+  } finally {
+    unsubscribe(DECISION_CHANNEL, listener);
+  }
+  assert.equal(publishDecision(event(5)), false);
 });

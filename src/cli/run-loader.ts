@@ -16,7 +16,6 @@
  * the sixth parameter of the wrapper, which imports from here.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { stateDir } from '../audit/paths.js';
@@ -25,6 +24,15 @@ type CommonJsWrapper = (exports: object, require: NodeJS.Require, module: { expo
 
 const dir = import.meta.dirname;
 const bundle = path.join(dir, 'run.cjs');
+
+/**
+ * The require run.cjs gets: this file's own when it is the CommonJS bundle
+ * beside run.cjs (it resolves the same way; loading node:module for
+ * createRequire would cost about a millisecond), else one made for run.cjs.
+ */
+function bundleRequire(): NodeJS.Require {
+  return typeof require === 'function' ? require : process.getBuiltinModule('node:module').createRequire(bundle);
+}
 
 function cacheFile(): string | undefined {
   try {
@@ -65,4 +73,4 @@ if (file !== undefined && (cachedData === undefined || script.cachedDataRejected
     if (mod.exports.servedHere?.() === true) save(file, script.createCachedData());
   });
 }
-(script.runInThisContext() as CommonJsWrapper)(mod.exports, createRequire(bundle), mod, bundle, dir, (url) => import(url));
+(script.runInThisContext() as CommonJsWrapper)(mod.exports, bundleRequire(), mod, bundle, dir, (url) => import(url));

@@ -8,9 +8,9 @@
  * Nothing outside the sandbox trusts the session CA.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CordonError } from '../errors.js';
+import { tempDir } from '../host-dirs.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { SandboxSpec } from '../sandbox/spec.js';
 import { trustEnvironment } from '../sandbox/proxy-env.js';
@@ -34,7 +34,7 @@ export function inspectsTls(loaded: LoadedPolicy): boolean {
 /** A trust directory for one run, or undefined when the policy turns inspection off. */
 export function prepareSandboxTrust(loaded: LoadedPolicy): SandboxTrust | undefined {
   if (!inspectsTls(loaded)) return undefined;
-  const dir = mkdtempSync(path.join(tmpdir(), 'cordon-trust-'));
+  const dir = mkdtempSync(path.join(tempDir(), 'cordon-trust-'));
   const bundle = path.join(dir, 'ca-bundle.pem');
   const caOnly = path.join(dir, 'session-ca.pem');
   // Removed after the run, and in any case when the supervisor exits (an error path cannot leave it behind).

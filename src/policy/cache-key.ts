@@ -7,7 +7,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stateDir } from '../audit/paths.js';
 import { sha256Hex } from '../lazy-crypto.js';
 import { mandatoryEntries } from './mandatory.js';
@@ -18,7 +17,7 @@ export const CACHE_FORMAT = 1;
 
 function cordonVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '?';
+    return (JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version?: string }).version ?? '?';
   } catch {
     return '?';
   }
@@ -31,12 +30,12 @@ function cordonVersion(): string {
  */
 function codeIdentity(): string {
   try {
-    return `build:${readFileSync(new URL('./build-id', import.meta.url), 'utf8').trim()}`;
+    return `build:${readFileSync(path.join(import.meta.dirname, 'build-id'), 'utf8').trim()}`;
   } catch {
     // not a bundle
   }
   try {
-    const st = statSync(fileURLToPath(import.meta.url));
+    const st = statSync(import.meta.filename);
     return `${st.size}:${st.mtimeMs}`;
   } catch {
     return '?';
@@ -70,7 +69,7 @@ export function policyKeyMaterial(options: LoadOptions): Buffer | null {
   }
   // The built-in mandatory list is part of every policy: a changed list must never be served stale.
   text(JSON.stringify(mandatoryEntries()));
-  for (const name of BUILTIN_PROFILES) parts.push(readFileSync(new URL(`${name}.yaml`, PROFILE_DIR)));
+  for (const name of BUILTIN_PROFILES) parts.push(readFileSync(path.join(PROFILE_DIR, `${name}.yaml`)));
   return Buffer.concat(parts);
 }
 

@@ -163,7 +163,7 @@ export function loadPolicy(options: LoadOptions): LoadedPolicy {
   for (const name of profiles) {
     if (!BUILTIN_PROFILES.includes(name)) continue;
     const file = `profile:${name}`;
-    const text = readFileSync(new URL(`${name}.yaml`, PROFILE_DIR), 'utf8');
+    const text = readFileSync(path.join(PROFILE_DIR, `${name}.yaml`), 'utf8');
     const p = parseDocument('profile', file, text, problems);
     if (p) take(compileRuleLists(permissionLists(p.doc, false), p.source, 'profile', context));
   }

@@ -2,11 +2,12 @@
  * Where each scope's policy file is, without reading or parsing anything.
  * Shared by the loader and the compiled-policy cache.
  */
-import os from 'node:os';
 import path from 'node:path';
+import { homeDir } from '../host-dirs.js';
 import type { ScopeName } from './types.js';
 
-export const PROFILE_DIR = new URL('../../profiles/', import.meta.url);
+/** The directory of the built-in profiles (`profiles/` of the package; the same relative path from src/policy, dist/policy and dist/bin). */
+export const PROFILE_DIR = path.join(import.meta.dirname, '../../profiles');
 export const BUILTIN_PROFILES: readonly string[] = ['default', 'none'];
 
 export interface LoadOptions {
@@ -32,7 +33,7 @@ export interface ScopeFile {
 }
 
 export function resolveHome(options: LoadOptions): string {
-  return path.resolve(options.home ?? os.homedir());
+  return path.resolve(options.home ?? homeDir());
 }
 
 /** The policy files of every scope, strongest first. */

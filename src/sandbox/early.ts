@@ -21,9 +21,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
+import { tempDir } from '../host-dirs.js';
 import { RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
 
 /** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
@@ -66,7 +66,7 @@ const ARITY = new Map<string, number>([
 ]);
 
 export function makeRunDirs(): RunDirs {
-  const base = mkdtempSync(join(tmpdir(), 'cordon-'));
+  const base = mkdtempSync(join(tempDir(), 'cordon-'));
   const dirs = { base, home: join(base, 'home'), tmp: join(base, 'tmp') };
   mkdirSync(dirs.home, { mode: 0o700 });
   mkdirSync(dirs.tmp, { mode: 0o700 });

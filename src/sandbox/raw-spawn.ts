@@ -12,7 +12,7 @@
  * socket whose single write is the seccomp program, see early.ts).
  */
 import { EventEmitter } from 'node:events';
-import { constants } from 'node:os';
+import { signalNumber } from '../host-dirs.js';
 
 /** The part of a ChildProcess the runner uses; a ChildProcess is one too. */
 export interface SandboxChild {
@@ -93,7 +93,7 @@ export class RawChild extends EventEmitter implements SandboxChild {
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
     if (this.exitCode !== null || this.signalCode !== null) return false;
-    return this.#handle.kill(constants.signals[signal]) === 0;
+    return this.#handle.kill(signalNumber(signal)) === 0;
   }
 
   /** Writes `program` to the gate (one write) and closes it. A second call does nothing. */

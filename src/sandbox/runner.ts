@@ -7,9 +7,9 @@
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, lstatSync, readFileSync, readlinkSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CordonError } from '../errors.js';
+import { tempDir } from '../host-dirs.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
 import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
@@ -249,7 +249,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     let quarantineDir = opts.quarantineDir;
     const ctx = (): SweepContext => {
       if (quarantineDir === undefined) {
-        quarantineDir = mkdtempSync(join(tmpdir(), 'cordon-quarantine-'));
+        quarantineDir = mkdtempSync(join(tempDir(), 'cordon-quarantine-'));
         ownQuarantine = true;
       }
       return { workspace: spec.workspace, quarantineDir, allowedLinkRoots: spec.readOnly };
