@@ -13,28 +13,12 @@
 import { parseArgs } from 'node:util';
 import { createRequestScanner } from '../../src/dlp/proxy-scanner.js';
 import type { ScanContext } from '../../src/egress/scanner.js';
+import { uploadChunks } from './proxy-upload-body.js';
 
 const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '7' }, chunk: { type: 'string', default: String(1024 * 1024) } } });
 const MB = Number(opt.mb);
 const RUNS = Number(opt.runs);
 const CHUNK = Number(opt.chunk);
-
-/** The upload body of bench/egress (four 1 MiB pieces of seeded prose, sent in turn). */
-export function uploadChunks(): Buffer[] {
-  const words = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what up out can more about into than them only other time some could these two may first then do any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
-  let x = 12345;
-  const rnd = (n: number): number => {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    return x % n;
-  };
-  return Array.from({ length: 4 }, () => {
-    let s = '';
-    while (s.length < 1024 * 1024) {
-      s += `${words[rnd(words.length)] ?? 'word'}${rnd(12) === 0 ? '.\n' : ' '}`;
-    }
-    return Buffer.from(s.slice(0, 1024 * 1024));
-  });
-}
 
 const pieces = uploadChunks();
 const body = Buffer.concat(Array.from({ length: MB }, (_, i) => pieces[i % pieces.length] as Buffer));

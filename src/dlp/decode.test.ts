@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base64Runs, childLayers, escapeDecode, evenHexRuns, LayerBudget, spansAround } from './decode.js';
+import { base64Runs, charCodes, childLayers, escapeDecode, evenHexRuns, hexSepRuns, LayerBudget, spansAround } from './decode.js';
 
 void describe('text-wide decodings in windows', () => {
   void it('decodes only the surroundings of each sequence, windows merged where they touch', () => {
@@ -26,6 +26,28 @@ void describe('text-wide decodings in windows', () => {
     const text = `${'z'.repeat(600)}\\\\u0041${'z'.repeat(600)}\\q${'z'.repeat(600)}\\n`;
     const spans = spansAround(text, '\\', /\\(?:u[0-9A-Fa-f]{4}|[nrt"/\\])/y, 10);
     assert.deepEqual(spans, [{ start: 600 - 256, end: 602 + 256 }, { start: text.length - 2 - 256, end: text.length }]);
+  });
+});
+
+void describe('layers of a buffer read as latin1', () => {
+  void it('finds the spans and layers of its latin1 string, on random text dense in sequences and runs', () => {
+    let seed = 23;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pieces = ['%4', '1', '%2', '\\u{1F600}', '\\u0041', '\\x4', '\\', 'n', '&#x41;', '&amp', ';', '&#1114111;', '&#65', 'a', 'Z', '9', ' ', '=', ':', 'f0', '\u00e9', 'QUtJQUlPU0ZPRE5ON0VYQU1QTEU', '6b65793d', '6b65793d6b65793d6b65 ', '0a:1b:2c:3d:4e:', '5f:6a'];
+    for (let round = 0; round < 600; round++) {
+      let s = '';
+      const len = rnd(round % 10 === 0 ? 4000 : 300);
+      while (s.length < len) s += pieces[rnd(round % 2 === 0 ? 23 : pieces.length)] ?? '';
+      const buf = Buffer.from(s, 'latin1');
+      for (const [lead, seq] of [['%', /%[0-9A-Fa-f]{2}/y], ['\\', /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/y], ['&', /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/y]] as const) {
+        assert.deepEqual(spansAround(buf, lead, seq, 3), spansAround(s, lead, seq, 3), s);
+      }
+      const view = (ls: ReturnType<typeof childLayers>): string[] => ls.map((l) => `${l.start}-${l.end}:${l.layers.join('>')}:${l.text}`);
+      assert.deepEqual(view(childLayers(buf, new LayerBudget())), view(childLayers(s, new LayerBudget())), s);
+    }
   });
 });
 
@@ -91,6 +113,47 @@ void describe('base64Runs', () => {
       for (let i = 0; i < len; i++) s += alphabet.charAt(rnd(round % 3 === 0 ? 8 : round % 3 === 1 ? 10 : alphabet.length));
       const expected = [...s.matchAll(/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual(base64Runs(s).map((r) => `${r.index}:${r.run}`), expected, s);
+      // A buffer read as latin1 gives the same runs.
+      assert.deepEqual(base64Runs(Buffer.from(s, 'latin1')).map((r) => `${r.index}:${r.run}`), expected, s);
     }
+  });
+  void it('reads characters beyond latin1 as outside the alphabet (not by their low byte)', () => {
+    const s = `${'a'.repeat(10)}\u0141${'b'.repeat(10)} ${'c'.repeat(20)}`;
+    assert.deepEqual(base64Runs(s).map((r) => r.index), [22]);
+    assert.equal(charCodes('\u0141A')[0], 0x141);
+  });
+});
+
+void describe('hexSepRuns', () => {
+  const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
+  void it('finds what the separated-hex regex found, on random text dense in hex digits and separators', () => {
+    let seed = 17;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const hexChars = '0123456789abcdefABCDEF';
+    const seps = '-: ,';
+    for (let round = 0; round < 4000; round++) {
+      let s = '';
+      const kind = round % 4;
+      const len = rnd(200);
+      while (s.length < len) {
+        if (kind === 0) s += `${hexChars.charAt(rnd(22))}${hexChars.charAt(rnd(22))}${rnd(12) === 0 ? 'g' : rnd(15) === 0 ? hexChars.charAt(rnd(22)) : ''}${seps.charAt(rnd(4))}`;
+        else if (kind === 1) s += `${hexChars.charAt(rnd(22))}${hexChars.charAt(rnd(22))}${rnd(20) === 0 ? '' : ':'}`;
+        else if (kind === 2) s += '0a:1B-ff ,e9xq.\u00e9\u0141'.charAt(rnd(round % 8 < 4 ? 10 : 17));
+        else s += rnd(30) === 0 ? `${hexChars.charAt(rnd(22))}${hexChars.charAt(rnd(22))}${hexChars.charAt(rnd(22))}` : `${hexChars.charAt(rnd(22))}${hexChars.charAt(rnd(22))}${seps.charAt(rnd(4))}`;
+      }
+      const expected = [...s.matchAll(HEX_SEP_RUN)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(hexSepRuns(s).map((r) => `${r.index}:${r.run}`), expected, s);
+      if ([...s].every((c) => c.charCodeAt(0) < 256)) assert.deepEqual(hexSepRuns(Buffer.from(s, 'latin1')).map((r) => `${r.index}:${r.run}`), expected, s);
+    }
+  });
+  void it('finds ten pairs, not nine, and steps back from a pair followed by a hex digit', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `a${i}`).join(':');
+    assert.deepEqual(hexSepRuns(`x ${ten} y`).map((r) => r.run), [ten]);
+    assert.deepEqual(hexSepRuns(ten.slice(3)), []);
+    assert.deepEqual(hexSepRuns(`${ten}:bbc`).map((r) => r.run), [ten]);
+    assert.deepEqual(hexSepRuns(`${ten}c`), []);
   });
 });

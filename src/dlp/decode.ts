@@ -34,14 +34,51 @@ export interface Layer {
   readonly end: number;
 }
 
+/** An encoded run found in a text: where it starts and its characters. */
+export interface Run {
+  readonly index: number;
+  readonly run: string;
+}
+
+/**
+ * A text to look for layers in: a string, or a buffer read as latin1 (one
+ * character per byte), which is never decoded whole (a body's text is
+ * sliced only where a run or a window is found).
+ */
+export type LayerText = string | Buffer;
+
+/**
+ * A text's UTF-16 code units, for the scans that read character by character
+ * (`charCodeAt` on a long string, above all the external string of a
+ * decoded buffer, cost several times an indexed typed-array read here). A
+ * buffer read as latin1 is its own codes.
+ */
+export type Codes = Uint8Array | Uint16Array;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function charCodes(text: LayerText): Codes {
+  if (typeof text !== 'string') return text;
+  const u = new Uint16Array(text.length);
+  if (LITTLE_ENDIAN) Buffer.from(u.buffer, u.byteOffset, u.byteLength).write(text, 0, 'utf16le');
+  else for (let i = 0; i < text.length; i++) u[i] = text.charCodeAt(i);
+  return u;
+}
+
+/** Characters `start` to `end` of a layer text. */
+export function sliceText(text: LayerText, start: number, end: number): string {
+  return typeof text === 'string' ? text.slice(start, end) : text.toString('latin1', start, Math.min(end, text.length));
+}
+
 const WHOLE_SLICE = 1024 * 1024;
 const WHOLE_OVERLAP = 4096;
 
-const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
 /** Sticky: tested at each occurrence of their first character. */
 const PCT_AT = /%[0-9A-Fa-f]{2}/y;
 const ESC_AT = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/y;
 const ENTITY_AT = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/y;
+/** Longest sequence the three patterns above match (`\u{10FFFF}`, `&#1114111;`: 10), with room to spare. */
+const SEQ_MAX = 16;
 
 /** Fraction of characters that are printable ASCII or common whitespace. */
 export function printableRatio(s: string): number {
@@ -206,19 +243,13 @@ export class LayerBudget {
   }
 }
 
-function* regexRuns(text: string, re: RegExp): Generator<{ index: number; run: string }> {
-  re.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) yield { index: m.index, run: m[0] };
-}
-
 /**
  * Maximal runs of hex digits of even length, 20 or more: what
  * `/(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])/g` finds (an odd run
  * never matches), in one pass over the characters.
  */
-export function evenHexRuns(text: string): { index: number; run: string }[] {
-  const out: { index: number; run: string }[] = [];
+export function evenHexRuns(text: string): Run[] {
+  const out: Run[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -248,36 +279,123 @@ const IS_B64: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (/[A-Za-z0
  * the characters (the regex tried its look-behind at every position: the
  * largest cost of the layers on prose).
  */
-export function base64Runs(text: string): { index: number; run: string }[] {
-  const out: { index: number; run: string }[] = [];
-  const n = text.length;
-  const isB64 = (at: number): boolean => {
-    const c = text.charCodeAt(at);
-    return c < 128 && IS_B64[c] === 1;
-  };
+export function base64Runs(text: LayerText, codes: Codes = charCodes(text)): Run[] {
+  const out: Run[] = [];
+  const n = codes.length;
   // `i` is always where a run may start (0, or just after a character outside the alphabet). A run of 16
   // starting in [i, i + 15] contains i + 15: when that character is outside the alphabet, skip all 16.
+  // When it is inside, the last character outside the alphabet before it (if any) rules out every start up
+  // to itself.
   let i = 0;
   while (i + 15 < n) {
-    if (!isB64(i + 15)) {
+    let c = codes[i + 15]!;
+    if (c >= 128 || IS_B64[c] !== 1) {
       i += 16;
       continue;
     }
-    let k = i + 15;
-    while (k > i && isB64(k - 1)) k--;
-    let j = i + 16;
-    while (j < n && isB64(j)) j++;
-    if (j - k < 16) {
-      i = j + 1;
+    let m = i + 14;
+    for (; m >= i; m--) {
+      c = codes[m]!;
+      if (c >= 128 || IS_B64[c] !== 1) break;
+    }
+    if (m >= i) {
+      i = m + 1;
       continue;
     }
-    let e = j;
-    if (e < n && text.charCodeAt(e) === 0x3d) {
-      e++;
-      if (e < n && text.charCodeAt(e) === 0x3d) e++;
+    let j = i + 16;
+    for (; j < n; j++) {
+      c = codes[j]!;
+      if (c >= 128 || IS_B64[c] !== 1) break;
     }
-    out.push({ index: k, run: text.slice(k, e) });
+    let e = j;
+    if (e < n && codes[e] === 0x3d) {
+      e++;
+      if (e < n && codes[e] === 0x3d) e++;
+    }
+    out.push({ index: i, run: sliceText(text, i, e) });
     i = e === j ? j + 1 : e;
+  }
+  return out;
+}
+
+/** Hex digits and the separators `-`, `:`, space and comma: every character of a separated hex run. */
+const IS_HEX_SEP: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (hexValue(c) >= 0 || c === 0x2d || c === 0x3a || c === 0x20 || c === 0x2c ? 1 : 0));
+
+/** 1 for a hex digit, 8 for a separator, 64 for any other code unit (every UTF-16 value has an entry). */
+const HEX_SEP_WEIGHT: Uint8Array = Uint8Array.from({ length: 65536 }, (_, c) => (c < 128 && hexValue(c) >= 0 ? 1 : c === 0x2d || c === 0x3a || c === 0x20 || c === 0x2c ? 8 : 64));
+
+/**
+ * Hex bytes with separators, ten or more: what
+ * `/(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g`
+ * finds. A match is 29 characters or more, all hex digits or separators, so
+ * one character of any other kind rules out 29 starts (the regex tried its
+ * look-behind at every position: on prose, where `a`-`f` and spaces are
+ * common, the largest cost of the layers). Inside a run of such characters
+ * each start is tried as the regex tries it, greedy with one step back when
+ * a hex digit follows the last pair.
+ */
+export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text)): Run[] {
+  const out: Run[] = [];
+  const n = codes.length;
+  const inClass = (at: number): boolean => {
+    const c = codes[at]!;
+    return c < 128 && IS_HEX_SEP[c] === 1;
+  };
+  const isHex = (at: number): boolean => {
+    const c = codes[at];
+    return c !== undefined && c < 128 && IS_HEX[c] === 1;
+  };
+  const isSep = (at: number): boolean => {
+    const c = codes[at];
+    return c === 0x2d || c === 0x3a || c === 0x20 || c === 0x2c;
+  };
+  /** The end of the match starting at `p`, or -1. */
+  const matchAt = (p: number): number => {
+    if ((p > 0 && isHex(p - 1)) || !isHex(p) || !isHex(p + 1)) return -1;
+    let k = 0;
+    let q = p + 2;
+    while (isSep(q) && isHex(q + 1) && isHex(q + 2)) {
+      k++;
+      q += 3;
+    }
+    if (isHex(q)) {
+      k--;
+      q -= 3;
+    }
+    return k >= 9 ? q : -1;
+  };
+  // No match starts before `i`. Any three characters inside a match are two hex digits and one separator
+  // (weights 1, 1, 8: a sum of 10), and every match starting in [i, i + 26] covers i + 26 to i + 28, so any
+  // other sum rules out 27 starts (one branch, rarely taken on prose, where a-f and spaces are common).
+  let i = 0;
+  while (i + 28 < n) {
+    if (HEX_SEP_WEIGHT[codes[i + 26]!]! + HEX_SEP_WEIGHT[codes[i + 27]!]! + HEX_SEP_WEIGHT[codes[i + 28]!]! !== 10) {
+      i += 27;
+      continue;
+    }
+    if (!inClass(i + 28)) {
+      i += 29;
+      continue;
+    }
+    let m = i + 27;
+    while (m >= i && inClass(m)) m--;
+    if (m >= i) {
+      i = m + 1;
+      continue;
+    }
+    let b = i + 29;
+    while (b < n && inClass(b)) b++;
+    // Every match starting in [i, b - 29] lies in [i, b).
+    let p = i;
+    while (p + 29 <= b) {
+      const e = matchAt(p);
+      if (e < 0) p++;
+      else {
+        out.push({ index: p, run: sliceText(text, p, e) });
+        p = e;
+      }
+    }
+    i = b + 1;
   }
   return out;
 }
@@ -286,8 +404,8 @@ export function base64Runs(text: string): { index: number; run: string }[] {
  * `evenHexRuns(text)` from the text's base64 runs: hex digits are base64
  * characters, so every hex run of 20 or more lies inside one of them.
  */
-function hexRunsWithin(b64: readonly { index: number; run: string }[]): { index: number; run: string }[] {
-  const out: { index: number; run: string }[] = [];
+function hexRunsWithin(b64: readonly Run[]): Run[] {
+  const out: Run[] = [];
   for (const r of b64) {
     if (r.run.length < 20) continue;
     for (const h of evenHexRuns(r.run)) out.push({ index: r.index + h.index, run: h.run });
@@ -306,16 +424,27 @@ const WINDOW_RADIUS = 256;
  * covered and the count stays bounded). Matches are taken left to right
  * without overlap, as a global regex would.
  */
-export function spansAround(text: string, lead: string, seq: RegExp, maxSpans: number): { start: number; end: number }[] {
+export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
-  let p = text.indexOf(lead);
+  const bytes = typeof text === 'string' ? undefined : text;
+  const leadByte = lead.charCodeAt(0);
+  const find = (from: number): number => (bytes === undefined ? (text as string).indexOf(lead, from) : bytes.indexOf(leadByte, from));
+  /** End of the sequence at `p`, or -1. In a buffer, it is tested on the next SEQ_MAX characters only. */
+  const test = (p: number): number => {
+    if (bytes === undefined) {
+      seq.lastIndex = p;
+      return seq.test(text as string) ? seq.lastIndex : -1;
+    }
+    seq.lastIndex = 0;
+    return seq.test(bytes.toString('latin1', p, Math.min(bytes.length, p + SEQ_MAX))) ? p + seq.lastIndex : -1;
+  };
+  let p = find(0);
   while (p >= 0) {
-    seq.lastIndex = p;
-    if (!seq.test(text)) {
-      p = text.indexOf(lead, p + 1);
+    const after = test(p);
+    if (after < 0) {
+      p = find(p + 1);
       continue;
     }
-    const after = seq.lastIndex;
     const start = Math.max(0, p - WINDOW_RADIUS);
     const end = Math.min(text.length, after + WINDOW_RADIUS);
     const last = out[out.length - 1];
@@ -325,7 +454,7 @@ export function spansAround(text: string, lead: string, seq: RegExp, maxSpans: n
       if (last !== undefined) last.end = text.length;
       break;
     }
-    p = text.indexOf(lead, after);
+    p = find(after);
   }
   return out;
 }
@@ -336,7 +465,8 @@ export function spansAround(text: string, lead: string, seq: RegExp, maxSpans: n
  * lies further from any sequence reads the same decoded and was scanned
  * already. Then each embedded base64 or hex run.
  */
-export function childLayers(text: string, budget: LayerBudget): Layer[] {
+export function childLayers(text: LayerText, budget: LayerBudget): Layer[] {
+  const codes = charCodes(text);
   const out: Layer[] = [];
   const decoders: [string, string, RegExp, (s: string) => string][] = [
     ['percent', '%', PCT_AT, (s) => percentDecode(s.includes('+') && !s.includes(' ') ? s.replace(/\+/g, ' ') : s)],
@@ -349,7 +479,7 @@ export function childLayers(text: string, budget: LayerBudget): Layer[] {
       // replace builds an unbounded match list.
       for (let from = span.start; from < span.end; from += WHOLE_SLICE - WHOLE_OVERLAP) {
         const to = Math.min(span.end, from + WHOLE_SLICE);
-        const part = text.slice(from, to);
+        const part = sliceText(text, from, to);
         const decoded = decode(part);
         if (decoded !== part && budget.take(decoded.length)) out.push({ text: decoded, layers: [name], start: from, end: to });
         if (to >= span.end) break;
@@ -363,8 +493,8 @@ export function childLayers(text: string, budget: LayerBudget): Layer[] {
     const s = usable(buf, budget.limits, names);
     if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
   };
-  const b64 = base64Runs(text);
-  const found: [string, Iterable<{ index: number; run: string }>][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', regexRuns(text, HEX_SEP_RUN)]];
+  const b64 = base64Runs(text, codes);
+  const found: [string, readonly Run[]][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', hexSepRuns(text, codes)]];
   for (const [name, list] of found) {
     for (const { index, run } of list) {
       if (runs >= budget.limits.maxRunsPerText) break;

@@ -4,7 +4,8 @@
  * the scanned text, the detector, a confidence and a redacted sample.
  */
 import { redactSample } from '../audit/redact.js';
-import { childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, type DecodeLimits } from './decode.js';
+import { isAscii } from 'node:buffer';
+import { charCodes, childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, sliceText, type DecodeLimits, type LayerText } from './decode.js';
 import { ByteSource, DetectionEngine, type EngineOptions, type RawMatch, type TextSource } from './engine.js';
 import type { FingerprintMatcher } from './fingerprint.js';
 import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
@@ -27,7 +28,66 @@ interface Origin {
   readonly end: number;
 }
 
-const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
+/** A whole run of digits that is a payment card number (Visa, Mastercard, Amex, Discover), before its Luhn check. */
+const CARD_NUMBER = /^(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})$/;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Card numbers: what
+ * `/(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g`
+ * finds. Its look-behind and look-ahead make every match a whole run of
+ * digits, so the maximal runs of 13 to 16 digits are found by a scan that
+ * skips 13 characters past any non-digit (the regex was tried at every
+ * position) and each is tested whole.
+ */
+export function cardNumbers(text: LayerText): { index: number; digits: string }[] {
+  const out: { index: number; digits: string }[] = [];
+  const codes = charCodes(text);
+  const n = codes.length;
+  // `i` is 0 or just after a non-digit: where a run may start.
+  let i = 0;
+  while (i + 12 < n) {
+    if (!isDigit(codes[i + 12]!)) {
+      i += 13;
+      continue;
+    }
+    let m = i + 11;
+    while (m >= i && isDigit(codes[m]!)) m--;
+    if (m >= i) {
+      i = m + 1;
+      continue;
+    }
+    let j = i + 13;
+    while (j < n && isDigit(codes[j]!)) j++;
+    if (j - i <= 16) {
+      const digits = sliceText(text, i, j);
+      if (CARD_NUMBER.test(digits)) out.push({ index: i, digits });
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+/**
+ * Mixed-script words in a UTF-8 buffer, at byte offsets. A buffer's latin1
+ * reading (what the other checks read) holds no Cyrillic or Greek letter, so
+ * the words are sought in its UTF-8 reading, and only when it has a byte
+ * outside ASCII.
+ */
+function mixedScriptWordsInBytes(buf: Buffer): { index: number; word: string; bytes: number }[] {
+  if (isAscii(buf)) return [];
+  const text = buf.toString('utf8');
+  const out: { index: number; word: string; bytes: number }[] = [];
+  let at = 0;
+  let offset = 0;
+  for (const w of findMixedScriptWords(text)) {
+    offset += Buffer.byteLength(text.slice(at, w.index), 'utf8');
+    at = w.index;
+    out.push({ index: offset, word: w.word, bytes: Buffer.byteLength(w.word, 'utf8') });
+  }
+  return out;
+}
 /** Token characters: `A-Za-z0-9+/_=-`. */
 const TOKEN_CHAR: Uint8Array = (() => {
   const t = new Uint8Array(128);
@@ -86,7 +146,7 @@ export class DlpScanner {
 
   /** Scans bytes (a file, a body): offsets and lines are in bytes. */
   scanBytes(buf: Buffer, where: string): DlpFinding[] {
-    // The whole buffer is decoded to a string only when a check needs all of it (traffic checks, decoding layers).
+    // The buffer is never decoded whole: detectors, traffic checks and layers read latin1 windows of it.
     return this.#scanRoot(new ByteSource(buf), where, buf);
   }
 
@@ -131,21 +191,23 @@ export class DlpScanner {
         fromMatch(norm.text, m, origin, ['unicode']);
       }
     }
-    if (this.#traffic) this.#trafficChecks(fullText(), add);
-    if (this.#decode) this.#layers(fullText(), undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add);
+    // A buffer is read as latin1 where a run or a window is found, never decoded whole.
+    if (this.#traffic) this.#trafficChecks(bytes ?? fullText(), add);
+    if (this.#decode) this.#layers(bytes ?? fullText(), undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add);
     return dedupe(out);
   }
 
-  #trafficChecks(text: string, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
-    for (const m of text.matchAll(CARD)) {
-      if (luhn(m[0])) add('payment-card-number', 'PCI', 'medium', { start: m.index, end: m.index + m[0].length }, m[0], [], 'A payment card number (Luhn checksum valid).');
+  #trafficChecks(text: LayerText, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
+    for (const m of cardNumbers(text)) {
+      if (luhn(m.digits)) add('payment-card-number', 'PCI', 'medium', { start: m.index, end: m.index + m.digits.length }, m.digits, [], 'A payment card number (Luhn checksum valid).');
     }
-    for (const w of findMixedScriptWords(text)) {
-      add('mixed-script-word', 'Unicode', 'medium', { start: w.index, end: w.index + w.word.length }, w.word, [], 'A word mixing Latin with Cyrillic or Greek letters (homoglyph disguise).');
+    const mixed = typeof text === 'string' ? findMixedScriptWords(text).map((w) => ({ ...w, bytes: w.word.length })) : mixedScriptWordsInBytes(text);
+    for (const w of mixed) {
+      add('mixed-script-word', 'Unicode', 'medium', { start: w.index, end: w.index + w.bytes }, w.word, [], 'A word mixing Latin with Cyrillic or Greek letters (homoglyph disguise).');
     }
   }
 
-  #layers(text: string, origin: Origin | undefined, layers: readonly string[], depth: number, budget: LayerBudget,
+  #layers(text: LayerText, origin: Origin | undefined, layers: readonly string[], depth: number, budget: LayerBudget,
     fromMatch: (t: string | TextSource, m: RawMatch, o: Origin | undefined, l: readonly string[]) => void,
     add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
     if (depth > this.#limits.maxDepth) return;
