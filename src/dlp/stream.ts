@@ -75,12 +75,27 @@ export class StreamScanner {
     this.#label = options.chunkLabel;
   }
 
+  /**
+   * Where the carry and the next chunk are put together, reused from push to
+   * push (a fresh 1 MiB buffer per push cost more in allocation and garbage
+   * collection than the copy): only `#scan` reads it, and nothing it returns
+   * refers to it (findings hold strings, redacted output is a copy).
+   */
+  #work: Buffer = Buffer.alloc(0);
+
   push(chunk: Buffer): PushResult {
     this.#chunks++;
-    return this.#scan(Buffer.concat([this.#carry, chunk]), false);
+    if (this.#carry.length === 0) return this.#scan(chunk, false);
+    const need = this.#carry.length + chunk.length;
+    // Not kept far larger than the pushes (a WebSocket connection's one large frame).
+    if (this.#work.length < need || this.#work.length > 4 * need + 65536) this.#work = Buffer.allocUnsafeSlow(need);
+    this.#carry.copy(this.#work, 0);
+    chunk.copy(this.#work, this.#carry.length);
+    return this.#scan(this.#work.subarray(0, need), false);
   }
 
   end(): PushResult {
+    this.#work = Buffer.alloc(0);
     return this.#scan(this.#carry, true);
   }
 

@@ -33,6 +33,24 @@ void describe('streaming', () => {
     assert.ok(out.includes('[REDACTED:stripe-secret-key]'));
     assert.equal(out.replace('[REDACTED:stripe-secret-key]', token), body);
   });
+  void it('finds every secret of a body pushed in chunks of changing sizes, at the offsets of a whole scan (the joining buffer is reused)', () => {
+    const tokens = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? fake.github() : fake.stripe()));
+    const body = Buffer.from(tokens.map((t, i) => `${rand(700 + 900 * (i % 5), 'ab c')} key=${t}`).join('\n'));
+    const whole = scanner.scanBytes(body, 'body').map((f) => `${f.detector}@${f.location.offset}`);
+    const copy = Buffer.from(body);
+    const s = new StreamScanner(scanner, { where: 'body', overlap: 512 });
+    const found: string[] = [];
+    const sizes = [50, 3000, 200, 9000, 700, 1, 40_000, 333];
+    for (let at = 0, k = 0; at < body.length; k++) {
+      const n = sizes[k % sizes.length] ?? 100;
+      found.push(...s.push(body.subarray(at, at + n)).findings.map((f) => `${f.detector}@${f.location.offset}`));
+      at += n;
+    }
+    found.push(...s.end().findings.map((f) => `${f.detector}@${f.location.offset}`));
+    assert.deepEqual(found.sort(), whole.sort());
+    assert.ok(whole.length >= 12);
+    assert.deepEqual(body, copy, 'the pushed chunks are left as they were');
+  });
   void it('redactText replaces every secret', () => {
     const a = fake.github();
     const b = fake.awsId();
