@@ -120,7 +120,9 @@ export function buildProgram(): Command {
     .option('--listen <host:port>', 'HTTP/CONNECT listener on loopback', '127.0.0.1:3128')
     .option('--socks <host:port|off>', 'SOCKS5 listener on loopback, or off', '127.0.0.1:1080')
     .option('--report-only', 'log would-deny decisions and forward anyway (mandatory denies still apply)')
-    .action(async (opts: { policy?: string[]; profile?: string; workspace?: string; listen: string; socks: string; reportOnly?: boolean }) => {
+    .option('--ca-out <file>', 'write the session CA certificate (PEM, 0644) here for clients to trust (needed with TLS inspection)')
+    .option('--no-inspect', 'keep CONNECT tunnels opaque (no TLS inspection; Http deny/ask rules refuse whole tunnels)')
+    .action(async (opts: { policy?: string[]; profile?: string; workspace?: string; listen: string; socks: string; reportOnly?: boolean; caOut?: string; inspect: boolean }) => {
       family = 'other';
       const { proxyCommand } = await import('./proxy-cmd.js');
       process.exitCode = await proxyCommand(opts);
