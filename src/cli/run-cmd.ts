@@ -20,6 +20,7 @@ import { nodeCrypto, sha256Hex } from '../lazy-crypto.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { LoadOptions } from '../policy/scopes.js';
+import { memoListing } from '../sandbox/dir-listing.js';
 import { looksLikeCredential } from '../sandbox/env.js';
 import { realizePlan, type SandboxPlan } from '../sandbox/plan.js';
 import { readPlan, writePlan } from '../sandbox/plan-cache.js';
@@ -181,7 +182,10 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   const { plan, policy } = prepared === undefined
     ? await planAndKey(options)
     : { plan: prepared.plan, policy: new LazyPolicy(options, prepared.key) };
+  // Without network or MCP servers the sandbox starts right after this: the scan before it reuses this walk's listings.
+  const listDir = plan.allowsNetwork || opts.reportOnly === true || plan.mcpServers.length > 0 ? undefined : memoListing();
   const compiled = realizePlan(plan, {
+    ...(listDir === undefined ? {} : { listDir }),
     cwd: process.cwd(),
     env: process.env,
     ...(opts.keepEnv === undefined ? {} : { keepEnv: opts.keepEnv }),
@@ -246,13 +250,14 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     const ask = sessionApprovals === undefined ? undefined : (a: Parameters<SessionApprovals['ask']>[0]) => sessionApprovals.ask(a);
     const mcp = plan.mcpServers.length === 0
       ? undefined
-      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd(), ask));
+      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd(), ask, () => writer.healthy));
     const withPlaceholders = broker === undefined ? spec : { ...spec, env: { ...spec.env, ...broker.placeholders } };
     const runSpec = egress?.trust?.apply(withPlaceholders) ?? withPlaceholders;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
     let violations: Promise<void> = Promise.resolve();
     const withMcp = mcp?.apply(runSpec) ?? runSpec;
     const res = await runSandboxed(askEndpoint?.apply(withMcp) ?? withMcp, cmd, {
+      ...(listDir === undefined ? {} : { listDir }),
       onViolation: (v) => {
         violations = violations.then(async () => violationRecord((await policy.get()).engine, v)).catch((e: unknown) => {
           process.stderr.write(`cordon: could not record a sandbox violation: ${String(e)}\n`);

@@ -84,6 +84,22 @@ export function compileGlob(relative: string, base: string, anyDepth: boolean, p
   return new RegExp(`^${root}${depth}${body}${inside ? '(?:/.*)?' : ''}$`, 'su');
 }
 
+/**
+ * For a pattern that matches at any depth (`compileGlob(relative, base, true,
+ * ...)`) and is one segment (no `**`): the regex that tests a path's last
+ * segment alone. A walk that tests each entry and does not descend into a
+ * matching directory may test `p = parent/name` (p strictly below `base`)
+ * with this on `name`: the parent's segments were tested when it was visited,
+ * so the full regex matches p exactly when this matches name. Null otherwise.
+ */
+export function compileSegmentName(relative: string, pattern: string): RegExp | null {
+  const segments = relative.split('/').filter((s, i, all) => s !== '' || i === all.length - 1);
+  while (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+  const seg = segments[0];
+  if (segments.length !== 1 || seg === undefined || seg === '**') return null;
+  return new RegExp(`^${segmentToRegex(seg, pattern)}$`, 'su');
+}
+
 /** True when the text has glob metacharacters. */
 export function hasGlob(text: string): boolean {
   return /[*?[]/.test(text);

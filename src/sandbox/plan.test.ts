@@ -1,6 +1,6 @@
 /** Sandbox plans: a plan survives JSON unchanged in meaning, files created after planning are still hidden, bad cache entries are misses. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -26,6 +26,34 @@ void describe('sandbox plan', () => {
     assert.ok(direct.spec.hidden.includes(path.join(workspace, 'private')));
     assert.ok(!direct.spec.hidden.includes(path.join(workspace, 'secrets', 'a.txt')));
     assert.ok(direct.spec.readOnly.includes('/var/lib'));
+  });
+
+  void it('any-depth rules tested on names (joined per base) hide exactly what their full regexes match', () => {
+    for (const extra of ['', ', "Read(**)"']) {
+    const { policy, workspace } = policyFrom(`version: 1\npermissions:\n  deny: ["Read(*.pem)", "Read(id_*)", "Read(secrets/)", "Read(./sub/**/x.key)"${extra}]\n`);
+    const plan = planFromPolicy(policy.loaded, policy.engine);
+    assert.ok(plan.hideAnyDepth.some((h) => h.name !== undefined), 'some rules have a name test');
+    const files = ['a.pem', 'd/b.pem', 'd/e/id_rsa', 'd/secrets/k', 'sub/x.key', 'sub/d/x.key', 'x.key', 'd/ok.txt', 'pem', 'd/.env', 'n/id_/x'];
+    for (const f of files) {
+      mkdirSync(path.dirname(path.join(workspace, f)), { recursive: true });
+      writeFileSync(path.join(workspace, f), 'x');
+    }
+    const hidden = new Set(realizePlan(plan, { cwd: workspace, env: {} }).spec.hidden.filter((p) => p.startsWith(`${workspace}/`)));
+    // The same walk with every rule's full regex: the reference.
+    const full = plan.hideAnyDepth.map((h) => new RegExp(h.regex.source, h.regex.flags));
+    const expected = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (full.some((re) => re.test(p))) expected.add(p);
+        else if (e.isDirectory()) walk(p);
+      }
+    };
+    walk(workspace);
+    assert.deepEqual([...hidden].sort(), [...expected].sort());
+    const want = extra === '' ? ['a.pem', 'd/b.pem', 'd/e/id_rsa', 'd/secrets', 'sub/d/x.key', 'n/id_'] : ['a.pem', 'd', 'n', 'sub'];
+    for (const f of want) assert.ok(hidden.has(path.join(workspace, f)), f);
+    }
   });
 
   void it('hides denied files created after the plan was made (the walk runs at every start)', () => {
@@ -69,7 +97,7 @@ void describe('sandbox plan', () => {
     assert.deepEqual(readPlan(material, dir), { policyKey, plan: JSON.parse(JSON.stringify(plan)) as unknown });
     assert.equal(readPlan(Buffer.from('policy inputs, byte for bytE'), dir), null);
     const file = path.join(dir, `plan-${fastNameHash(material)}.json`);
-    const good = { format: 4, material: material.toString('base64'), policyKey, plan };
+    const good = { format: 5, material: material.toString('base64'), policyKey, plan };
     // A file under the right name whose material differs (a hash collision, or a planted entry) is a miss.
     const other = { ...good, material: Buffer.from('other inputs').toString('base64') };
     for (const bad of ['{', '[]', JSON.stringify(other), JSON.stringify({ ...good, plan: { ...plan, readOnly: 'x' } }), JSON.stringify({ ...good, format: 99 }),
@@ -81,5 +109,8 @@ void describe('sandbox plan', () => {
     assert.notEqual(readPlan(material, dir), null, 'the well-formed entry is read (the cases above fail for their own reason)');
     assert.equal(isSandboxPlan({ ...plan, workspace: 'relative' }), false);
     assert.equal(isSandboxPlan({ ...plan, hideAnyDepth: [{ source: 1, flags: '' }] }), false);
+    assert.equal(isSandboxPlan({ ...plan, hideAnyDepth: [{ regex: { source: 'a', flags: '' } }] }), false, 'an any-depth rule without its base');
+    assert.equal(isSandboxPlan({ ...plan, hideAnyDepth: [{ regex: { source: 'a', flags: '' }, base: '/w', name: 'a' }] }), false, 'a name test that is no regex');
+    assert.equal(isSandboxPlan({ ...plan, hideAnyDepth: [{ regex: { source: 'a', flags: '' }, base: '/w', name: { source: '^a$', flags: 'su' } }] }), true);
   });
 });

@@ -13,10 +13,12 @@
  */
 import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
+import { compileSegmentName } from '../policy/glob.js';
 import type { PathMatcher } from '../policy/match/compile.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Matcher } from '../policy/types.js';
+import { type ListDir, readDirEntries } from './dir-listing.js';
 import { scrubEnvironment } from './env.js';
 import { defaultReadOnly } from './spec-defaults.js';
 import type { SandboxSpec } from './spec.js';
@@ -25,6 +27,15 @@ import type { SandboxSpec } from './spec.js';
 export interface StoredRegex {
   readonly source: string;
   readonly flags: string;
+}
+
+/** A Read deny rule that matches at any depth below `base` (within the workspace). */
+export interface AnyDepthHide {
+  /** The rule's full regex over absolute paths. */
+  readonly regex: StoredRegex;
+  readonly base: string;
+  /** When the rule is one segment: the regex of the last segment alone (see compileSegmentName), so a walk need not run `regex` on every path. */
+  readonly name?: StoredRegex;
 }
 
 export interface SandboxPlan {
@@ -40,7 +51,7 @@ export interface SandboxPlan {
   /** Directories whose direct entries matching `regex` are hidden. */
   readonly hideInDir: readonly { readonly dir: string; readonly regex: StoredRegex }[];
   /** Patterns matched at any depth of the workspace (a bounded walk finds the files). */
-  readonly hideAnyDepth: readonly StoredRegex[];
+  readonly hideAnyDepth: readonly AnyDepthHide[];
   readonly protectedNames: readonly string[];
   /** True when some rule allows network (the sandbox then gets the egress proxy). */
   readonly allowsNetwork: boolean;
@@ -57,6 +68,8 @@ export interface RealizeOptions {
   readonly keepEnv?: readonly string[];
   /** Bound on the workspace walk that finds denied files to hide. */
   readonly maxWalkEntries?: number;
+  /** How directories are listed (a memo shared with the protected-path scan; default: read each). */
+  readonly listDir?: ListDir;
   /** Give the sandbox the proxy even when no rule allows network (report-only runs). */
   readonly forceProxy?: boolean;
 }
@@ -135,16 +148,21 @@ export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): Sand
   // No DNS inside the sandbox: the proxy resolves names (only those policy allows).
   const hideLiteral = [...NO_DNS_FILES];
   const hideInDir: { dir: string; regex: StoredRegex }[] = [];
-  const hideAnyDepth: StoredRegex[] = [];
+  const hideAnyDepth: AnyDepthHide[] = [];
   for (const m of policy.matchers) {
     if (!isPathMatcher(m) || m.spec.kind !== 'Read' || m.spec.effect !== 'deny' || m.pattern === null) continue;
     if (m.pattern.anyDepth) {
-      if (within(m.pattern.base, [ws])) hideAnyDepth.push(stored(m.pattern.regex));
+      if (within(m.pattern.base, [ws])) {
+        const name = compileSegmentName(m.pattern.rest, m.pattern.display);
+        hideAnyDepth.push({ regex: stored(m.pattern.regex), base: m.pattern.base, ...(name === null ? {} : { name: stored(name) }) });
+      }
       continue;
     }
     const { prefix, remainder } = literalPrefix(m.pattern.base, m.pattern.rest);
     if (remainder === '') hideLiteral.push(prefix);
     else if (!remainder.includes('/')) hideInDir.push({ dir: prefix, regex: stored(m.pattern.regex) });
+    // A glob across directories (`./config/**/*.key`, `./a/*/b`) inside the workspace: tested on every entry of the workspace walk.
+    else if (within(prefix, [ws])) hideAnyDepth.push({ regex: stored(m.pattern.regex), base: prefix });
   }
   const auditDir = policy.settings.audit?.dir;
   return {
@@ -162,16 +180,20 @@ export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): Sand
   };
 }
 
-/** Bounded walk of the workspace for files that deny rules matching at any depth would hide. */
-function walkDenied(root: string, denied: (p: string) => boolean, limit: number): { hits: string[]; truncated: boolean } {
+/**
+ * Bounded walk of the workspace for files that deny rules matching at any
+ * depth would hide. A matching directory is not descended (its whole subtree
+ * is hidden), which is what lets a rule test an entry's name alone.
+ */
+function walkDenied(root: string, denied: (p: string, name: string) => boolean, limit: number, list: ListDir): { hits: string[]; truncated: boolean } {
   const hits: string[] = [];
   const queue = [root];
   let seen = 0;
-  while (queue.length > 0) {
-    const dir = queue.shift() ?? root;
+  for (let next = 0; next < queue.length; next++) {
+    const dir = queue[next] ?? root;
     let entries: Dirent[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = list(dir);
     } catch {
       continue;
     }
@@ -179,7 +201,7 @@ function walkDenied(root: string, denied: (p: string) => boolean, limit: number)
     for (const e of entries) {
       if (++seen > limit) return { hits, truncated: true };
       const p = prefix + e.name;
-      if (denied(p)) {
+      if (denied(p, e.name)) {
         hits.push(p);
         continue;
       }
@@ -187,6 +209,31 @@ function walkDenied(root: string, denied: (p: string) => boolean, limit: number)
     }
   }
   return { hits, truncated: false };
+}
+
+/**
+ * The hide rules as one test of a walked entry (`p` = its parent's path + `/`
+ * + `name`; see walkDenied). The name tests of rules with the same base are
+ * joined into one alternation: the walk runs before any JIT, over every entry
+ * of the workspace, so one regex per entry instead of one per rule counts.
+ */
+function anyDepthTest(hides: readonly AnyDepthHide[]): (p: string, name: string) => boolean {
+  const full: RegExp[] = [];
+  const byBase = new Map<string, string[]>();
+  for (const h of hides) {
+    if (h.name === undefined || h.name.flags !== 'su' || !h.name.source.startsWith('^') || !h.name.source.endsWith('$')) {
+      full.push(new RegExp(h.regex.source, h.regex.flags));
+      continue;
+    }
+    const below = h.base.endsWith('/') ? h.base : `${h.base}/`;
+    byBase.set(below, [...(byBase.get(below) ?? []), h.name.source.slice(1, -1)]);
+  }
+  const named = [...byBase].map(([below, parts]) => ({ below, re: new RegExp(`^(?:${parts.join('|')})$`, 'su') }));
+  return (p, name) => {
+    for (const g of named) if (p.startsWith(g.below) && g.re.test(name)) return true;
+    for (const re of full) if (re.test(p)) return true;
+    return false;
+  };
 }
 
 /** The spec for one run: the plan applied to what exists now. */
@@ -222,10 +269,9 @@ export function realizePlan(plan: SandboxPlan, opts: RealizeOptions): CompiledSp
       if (res.some((re) => re.test(p)) && visible(p)) hidden.add(p);
     }
   }
-  const anyDepth = plan.hideAnyDepth.map((r) => new RegExp(r.source, r.flags));
-  const walk = anyDepth.length === 0
+  const walk = plan.hideAnyDepth.length === 0
     ? { hits: [], truncated: false }
-    : walkDenied(ws, (p) => anyDepth.some((re) => re.test(p)), opts.maxWalkEntries ?? 20_000);
+    : walkDenied(ws, anyDepthTest(plan.hideAnyDepth), opts.maxWalkEntries ?? 20_000, opts.listDir ?? readDirEntries);
   for (const p of walk.hits) hidden.add(p);
 
   const { env, removed } = scrubEnvironment(opts.env, { ...(opts.keepEnv ? { allow: opts.keepEnv } : {}) });
@@ -261,7 +307,9 @@ export function isSandboxPlan(v: unknown): v is SandboxPlan {
     && strings(o['hideLiteral']) && strings(o['protectedNames'])
     && Array.isArray(o['hideInDir']) && o['hideInDir'].every((h: unknown) => typeof h === 'object' && h !== null
       && typeof (h as { dir?: unknown }).dir === 'string' && regex((h as { regex?: unknown }).regex))
-    && Array.isArray(o['hideAnyDepth']) && o['hideAnyDepth'].every(regex)
+    && Array.isArray(o['hideAnyDepth']) && o['hideAnyDepth'].every((h: unknown) => typeof h === 'object' && h !== null
+      && regex((h as { regex?: unknown }).regex) && typeof (h as { base?: unknown }).base === 'string'
+      && ((h as { name?: unknown }).name === undefined || regex((h as { name?: unknown }).name)))
     && typeof o['allowsNetwork'] === 'boolean' && strings(o['mcpServers'])
     && (o['auditDir'] === undefined || typeof o['auditDir'] === 'string');
 }

@@ -5,8 +5,9 @@
  * and after it (to find what was created). Breadth-first so that a huge tree
  * truncates deep directories first; `node_modules` is not descended.
  */
-import { type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type Dirent, lstatSync, readlinkSync } from 'node:fs';
 import { join, normalize } from 'node:path';
+import { type ListDir, readDirEntries } from './dir-listing.js';
 
 export interface ScanLimits {
   /** Maximum number of directories read. */
@@ -73,6 +74,7 @@ export function scanWorkspace(
   root: string,
   names: readonly string[],
   limits: ScanLimits = DEFAULT_SCAN_LIMITS,
+  list: ListDir = readDirEntries,
 ): WorkspaceScan {
   const workspace = normalize(root); // then prefix + name below is what path.join would give
   const single = new Set<string>();
@@ -104,7 +106,7 @@ export function scanWorkspace(
       }
       let entries: Dirent[];
       try {
-        entries = readdirSync(dir, { withFileTypes: true });
+        entries = list(dir);
       } catch {
         continue;
       }

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CordonError } from '../errors.js';
 import { tempDir } from '../host-dirs.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
+import type { ListDir } from './dir-listing.js';
 import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
@@ -37,6 +38,8 @@ export interface RunOptions {
   /** Inotify watcher during the run (default true). The final sweep always runs. */
   readonly watch?: boolean;
   readonly scanLimits?: ScanLimits;
+  /** How the scan before the run lists directories (a memo shared with realizePlan's walk; default: read each). */
+  readonly listDir?: ListDir;
   /** Skip the seccomp filter (tests and diagnosis only). */
   readonly seccomp?: boolean;
   /**
@@ -184,7 +187,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       resolveSandboxCommand(spec, [home, tmp], argv[0] ?? '');
       await opts.beforeStart?.();
     }
-    const before = scanWorkspace(spec.workspace, spec.protectedNames, opts.scanLimits ?? DEFAULT_SCAN_LIMITS);
+    const before = scanWorkspace(spec.workspace, spec.protectedNames, opts.scanLimits ?? DEFAULT_SCAN_LIMITS, opts.listDir);
     const proxied = spec.network.mode === 'proxy';
     const sink = opts.onNetworkListeners;
     if (proxied && sink === undefined) throw new CordonError('CORDON_INTERNAL', 'network mode proxy needs RunOptions.onNetworkListeners');
