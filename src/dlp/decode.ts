@@ -6,6 +6,7 @@
  * decompression size and ratio.
  */
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { nextRunStart } from './run-starts.js';
 
 export interface DecodeLimits {
   /** Nesting depth of layers (an encoding inside an encoding...). */
@@ -279,32 +280,39 @@ const IS_B64: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (/[A-Za-z0
  * the characters (the regex tried its look-behind at every position: the
  * largest cost of the layers on prose).
  */
-export function base64Runs(text: LayerText, codes: Codes = charCodes(text)): Run[] {
+export function base64Runs(text: LayerText, codes: Codes = charCodes(text), starts?: Int32Array): Run[] {
   const out: Run[] = [];
   const n = codes.length;
-  // `i` is always where a run may start (0, or just after a character outside the alphabet). A run of 16
-  // starting in [i, i + 15] contains i + 15: when that character is outside the alphabet, skip all 16.
-  // When it is inside, the last character outside the alphabet before it (if any) rules out every start up
-  // to itself.
-  let i = 0;
-  while (i + 15 < n) {
-    let c = codes[i + 15]!;
-    if (c >= 128 || IS_B64[c] !== 1) {
-      i += 16;
-      continue;
-    }
-    let m = i + 14;
-    for (; m >= i; m--) {
-      c = codes[m]!;
-      if (c >= 128 || IS_B64[c] !== 1) break;
-    }
-    if (m >= i) {
+  /**
+   * The first p >= i where 16 characters of the alphabet start. `i` is always where a run may start (0, or
+   * just after a character outside the alphabet), so p is a run's first character: when p > i, p - 1 is
+   * outside (else p - 1 would have been found). With `starts` (`runStarts` of the same buffer) it is read
+   * from SIMD masks; else a run of 16 starting in [i, i + 15] contains i + 15: when that character is
+   * outside the alphabet, skip all 16; when it is inside, the last character outside before it (if any)
+   * rules out every start up to itself.
+   */
+  const next = (i: number): number => {
+    if (starts !== undefined) return nextRunStart(starts, i, n, 0);
+    while (i + 15 < n) {
+      let c = codes[i + 15]!;
+      if (c >= 128 || IS_B64[c] !== 1) {
+        i += 16;
+        continue;
+      }
+      let m = i + 14;
+      for (; m >= i; m--) {
+        c = codes[m]!;
+        if (c >= 128 || IS_B64[c] !== 1) break;
+      }
+      if (m < i) return i;
       i = m + 1;
-      continue;
     }
-    let j = i + 16;
+    return -1;
+  };
+  for (let p = next(0); p >= 0;) {
+    let j = p + 16;
     for (; j < n; j++) {
-      c = codes[j]!;
+      const c = codes[j]!;
       if (c >= 128 || IS_B64[c] !== 1) break;
     }
     let e = j;
@@ -312,8 +320,8 @@ export function base64Runs(text: LayerText, codes: Codes = charCodes(text)): Run
       e++;
       if (e < n && codes[e] === 0x3d) e++;
     }
-    out.push({ index: i, run: sliceText(text, i, e) });
-    i = e === j ? j + 1 : e;
+    out.push({ index: p, run: sliceText(text, p, e) });
+    p = next(e === j ? j + 1 : e);
   }
   return out;
 }
@@ -463,9 +471,10 @@ export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans
  * The layers directly under `text` (one level). Text-wide encodings (percent,
  * escapes, entities) are decoded only in windows around their sequences: what
  * lies further from any sequence reads the same decoded and was scanned
- * already. Then each embedded base64 or hex run.
+ * already. Then each embedded base64 or hex run. `starts`: `runStarts` of
+ * the buffer `text` is (never of a string).
  */
-export function childLayers(text: LayerText, budget: LayerBudget): Layer[] {
+export function childLayers(text: LayerText, budget: LayerBudget, starts?: Int32Array): Layer[] {
   const codes = charCodes(text);
   const out: Layer[] = [];
   const decoders: [string, string, RegExp, (s: string) => string][] = [
@@ -493,7 +502,7 @@ export function childLayers(text: LayerText, budget: LayerBudget): Layer[] {
     const s = usable(buf, budget.limits, names);
     if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
   };
-  const b64 = base64Runs(text, codes);
+  const b64 = base64Runs(text, codes, starts);
   const found: [string, readonly Run[]][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', hexSepRuns(text, codes)]];
   for (const [name, list] of found) {
     for (const { index, run } of list) {

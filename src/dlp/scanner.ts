@@ -8,6 +8,7 @@ import { isAscii } from 'node:buffer';
 import { charCodes, childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, sliceText, type DecodeLimits, type LayerText } from './decode.js';
 import { ByteSource, DetectionEngine, type EngineOptions, type RawMatch, type TextSource } from './engine.js';
 import type { FingerprintMatcher } from './fingerprint.js';
+import { nextRunStart, runStarts } from './run-starts.js';
 import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
 import { judgeRandomness } from './randomness.js';
 import { luhn } from './checks.js';
@@ -33,38 +34,48 @@ const CARD_NUMBER = /^(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
+/** Buffers from this size have their run starts found with SIMD (below it, copying into WebAssembly costs more). */
+const RUN_STARTS_MIN = 4096;
+
 /**
  * Card numbers: what
  * `/(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g`
  * finds. Its look-behind and look-ahead make every match a whole run of
  * digits, so the maximal runs of 13 to 16 digits are found by a scan that
  * skips 13 characters past any non-digit (the regex was tried at every
- * position) and each is tested whole.
+ * position) and each is tested whole. `starts`: `runStarts` of the buffer
+ * `text` is (never of a string).
  */
-export function cardNumbers(text: LayerText): { index: number; digits: string }[] {
+export function cardNumbers(text: LayerText, starts?: Int32Array): { index: number; digits: string }[] {
   const out: { index: number; digits: string }[] = [];
   const codes = charCodes(text);
   const n = codes.length;
-  // `i` is 0 or just after a non-digit: where a run may start.
-  let i = 0;
-  while (i + 12 < n) {
-    if (!isDigit(codes[i + 12]!)) {
-      i += 13;
-      continue;
-    }
-    let m = i + 11;
-    while (m >= i && isDigit(codes[m]!)) m--;
-    if (m >= i) {
+  /**
+   * The first p >= i where 13 digits start; `i` is 0 or just after a non-digit, so p starts a run of digits
+   * (as in `base64Runs`). With `starts` (`runStarts` of the same buffer) it is read from SIMD masks.
+   */
+  const next = (i: number): number => {
+    if (starts !== undefined) return nextRunStart(starts, i, n, 16);
+    while (i + 12 < n) {
+      if (!isDigit(codes[i + 12]!)) {
+        i += 13;
+        continue;
+      }
+      let m = i + 11;
+      while (m >= i && isDigit(codes[m]!)) m--;
+      if (m < i) return i;
       i = m + 1;
-      continue;
     }
-    let j = i + 13;
+    return -1;
+  };
+  for (let p = next(0); p >= 0;) {
+    let j = p + 13;
     while (j < n && isDigit(codes[j]!)) j++;
-    if (j - i <= 16) {
-      const digits = sliceText(text, i, j);
-      if (CARD_NUMBER.test(digits)) out.push({ index: i, digits });
+    if (j - p <= 16) {
+      const digits = sliceText(text, p, j);
+      if (CARD_NUMBER.test(digits)) out.push({ index: p, digits });
     }
-    i = j + 1;
+    p = next(j + 1);
   }
   return out;
 }
@@ -191,14 +202,16 @@ export class DlpScanner {
         fromMatch(norm.text, m, origin, ['unicode']);
       }
     }
-    // A buffer is read as latin1 where a run or a window is found, never decoded whole.
-    if (this.#traffic) this.#trafficChecks(bytes ?? fullText(), add);
-    if (this.#decode) this.#layers(bytes ?? fullText(), undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add);
+    // A buffer is read as latin1 where a run or a window is found, never decoded whole; where runs of base64
+    // characters and digits may start is found 16 bytes at a time (`runStarts`, valid until its next call).
+    const starts = bytes !== undefined && bytes.length >= RUN_STARTS_MIN && (this.#traffic || this.#decode) ? runStarts(bytes) : undefined;
+    if (this.#traffic) this.#trafficChecks(bytes ?? fullText(), add, starts);
+    if (this.#decode) this.#layers(bytes ?? fullText(), undefined, [], 1, new LayerBudget(this.#limits), fromMatch, add, starts);
     return dedupe(out);
   }
 
-  #trafficChecks(text: LayerText, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
-    for (const m of cardNumbers(text)) {
+  #trafficChecks(text: LayerText, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void, starts: Int32Array | undefined): void {
+    for (const m of cardNumbers(text, starts)) {
       if (luhn(m.digits)) add('payment-card-number', 'PCI', 'medium', { start: m.index, end: m.index + m.digits.length }, m.digits, [], 'A payment card number (Luhn checksum valid).');
     }
     const mixed = typeof text === 'string' ? findMixedScriptWords(text).map((w) => ({ ...w, bytes: w.word.length })) : mixedScriptWordsInBytes(text);
@@ -209,9 +222,9 @@ export class DlpScanner {
 
   #layers(text: LayerText, origin: Origin | undefined, layers: readonly string[], depth: number, budget: LayerBudget,
     fromMatch: (t: string | TextSource, m: RawMatch, o: Origin | undefined, l: readonly string[]) => void,
-    add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void): void {
+    add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void, starts?: Int32Array): void {
     if (depth > this.#limits.maxDepth) return;
-    for (const child of childLayers(text, budget)) {
+    for (const child of childLayers(text, budget, starts)) {
       const o = origin ?? { start: child.start, end: child.end };
       const names = [...layers, ...child.layers];
       for (const m of this.engine.matches(child.text)) fromMatch(child.text, m, o, names);

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { base64Runs } from './decode.js';
+import { nextRunStart, runStarts, runStartsAvailable } from './run-starts.js';
+import { cardNumbers } from './scanner.js';
+
+let seed = 29;
+const rnd = (n: number): number => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed % n;
+};
+
+/** Random latin1 text of runs of base64 characters, digits and breaks, of lengths around 13 and 16. */
+function dense(len: number): Buffer {
+  const alphabets = ['aZ09+/_-', '0123456789', 'AZaz', '=', ' .\u00e9\u00ff"\u0080@[`{:', '\u00c1\u00da\u00fa'];
+  const out: number[] = [];
+  while (out.length < len) {
+    const a = alphabets[rnd(alphabets.length)] ?? '';
+    const run = rnd(4) === 0 ? 1 + rnd(40) : 11 + rnd(8);
+    for (let i = 0; i < run; i++) out.push(a.charCodeAt(rnd(a.length)));
+  }
+  return Buffer.from(out.slice(0, len));
+}
+
+void describe('runStarts', () => {
+  if (!runStartsAvailable()) {
+    void it('is unavailable here (no WebAssembly SIMD): callers step through the text', { skip: 'WebAssembly SIMD unavailable in this process' }, () => undefined);
+    return;
+  }
+  void it('marks every position where 16 base64 characters or 13 digits start, and no other, on random dense bytes', () => {
+    const isB64 = (c: number): boolean => /[A-Za-z0-9+/_-]/.test(String.fromCharCode(c));
+    const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+    for (let round = 0; round < 300; round++) {
+      const buf = dense(rnd(round % 50 === 0 ? 150_000 : 700));
+      const starts = runStarts(buf);
+      assert.ok(starts !== undefined);
+      for (const [shift, need, is] of [[0, 16, isB64], [16, 13, isDigit]] as const) {
+        const expected: number[] = [];
+        let ok = 0;
+        for (let i = buf.length - 1; i >= 0; i--) {
+          ok = is(buf[i] ?? 0) ? ok + 1 : 0;
+          if (ok >= need) expected.push(i);
+        }
+        expected.reverse();
+        const got: number[] = [];
+        for (let p = nextRunStart(starts, 0, buf.length, shift); p >= 0; p = nextRunStart(starts, p + 1, buf.length, shift)) got.push(p);
+        assert.deepEqual(got, expected, `round ${round}, shift ${shift}`);
+      }
+    }
+  });
+  void it('gives base64 runs and card numbers equal to the regexes they replace, across 64 KiB segments', () => {
+    const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
+    const B64 = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
+    for (let round = 0; round < 60; round++) {
+      const buf = dense(round % 10 === 0 ? 200_000 + rnd(1000) : rnd(5000));
+      // Plant card-like runs (Luhn is checked later, not here).
+      for (let k = 0; k < 20 && buf.length > 40; k++) {
+        const at = rnd(buf.length - 20);
+        const digits = `${['4', '51', '37', '6011', '65'][rnd(5)] ?? ''}${String(rnd(1e9))}${String(rnd(1e9))}`.slice(0, 13 + rnd(4));
+        buf.write(` ${digits} `, at, 'latin1');
+      }
+      const text = buf.toString('latin1');
+      const starts = runStarts(buf);
+      assert.ok(starts !== undefined);
+      const b64 = [...text.matchAll(B64)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(base64Runs(buf, buf, starts).map((r) => `${r.index}:${r.run}`), b64, `round ${round}`);
+      const cards = [...text.matchAll(CARD)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(cardNumbers(buf, starts).map((c) => `${c.index}:${c.digits}`), cards, `round ${round}`);
+      assert.ok(round % 10 !== 0 || cards.length > 0);
+    }
+  });
+});
