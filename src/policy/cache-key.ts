@@ -54,7 +54,10 @@ export function policyKeyMaterial(options: LoadOptions): Buffer | null {
   const text = (s: string): void => {
     parts.push(Buffer.from(s, 'utf8'));
   };
-  text(JSON.stringify({ format: CACHE_FORMAT, version: cordonVersion(), code: codeIdentity(), workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
+  const code = codeIdentity();
+  // A bundle's build id names its code, the mandatory list and version included (a new build, a new id); otherwise they are read.
+  const built = code.startsWith('build:');
+  text(JSON.stringify({ format: CACHE_FORMAT, version: built ? null : cordonVersion(), code, workspace: path.resolve(options.workspace), home: resolveHome(options), profile: options.profile ?? null }));
   for (const { scope, file } of scopeFiles(options)) {
     let bytes: Buffer | null;
     try {
@@ -68,7 +71,7 @@ export function policyKeyMaterial(options: LoadOptions): Buffer | null {
     if (bytes !== null) parts.push(bytes);
   }
   // The built-in mandatory list is part of every policy: a changed list must never be served stale.
-  text(JSON.stringify(mandatoryEntries()));
+  if (!built) text(JSON.stringify(mandatoryEntries()));
   for (const name of BUILTIN_PROFILES) parts.push(readFileSync(path.join(PROFILE_DIR, `${name}.yaml`)));
   return Buffer.concat(parts);
 }
