@@ -5,7 +5,8 @@
  * approval service.
  *
  * Its first act, before the rest of the file is even evaluated, is to spawn
- * the sandbox of the last run of this very command line (src/sandbox/early.ts):
+ * the sandbox of the last run of this very command line (src/sandbox/early.ts;
+ * run-loader.ts does it even before loading this bundle and hands it over):
  * bubblewrap builds it while cordon loads and computes this run's sandbox, and
  * the command starts only if the two are identical. The rest (run-hot.ts)
  * serves the common run and hands anything else (help, an unusual argument, a
@@ -14,7 +15,11 @@
  */
 import { speculate, type Speculation, speculationFile } from '../sandbox/early.js';
 
+/** Set by run-loader.ts (the seventh parameter of its wrapper), which spawns the early sandbox before loading this bundle; undeclared otherwise. */
+declare const __cordonSpeculation: Speculation | null | undefined;
+
 function early(): Speculation | undefined {
+  if (typeof __cordonSpeculation !== 'undefined') return __cordonSpeculation ?? undefined;
   try {
     return process.argv[2] === 'run' ? speculate(speculationFile(process.cwd(), process.argv.slice(2))) : undefined;
   } catch {

@@ -19,8 +19,30 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import vm from 'node:vm';
 import { stateDir } from '../audit/paths.js';
+import { speculate, type Speculation, speculationFile } from '../sandbox/early.js';
 
-type CommonJsWrapper = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, cordonImport: (url: string) => Promise<unknown>) => void;
+type CommonJsWrapper = (
+  exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string,
+  cordonImport: (url: string) => Promise<unknown>, speculation: Speculation | null,
+) => void;
+
+/**
+ * The early sandbox (src/sandbox/early.ts) is spawned here, first of all,
+ * before the bundle is read and compiled: bubblewrap then builds the sandbox
+ * while the bundle loads, and the fork costs less in a process that has not
+ * grown yet. run-entry.ts receives it as `__cordonSpeculation` (null: not a
+ * run, or the attempt failed; it then runs without one).
+ */
+function early(): Speculation | null {
+  if (process.argv[2] !== 'run') return null;
+  try {
+    return speculate(speculationFile(process.cwd(), process.argv.slice(2)));
+  } catch {
+    return null; // no working directory any more, say: the run reports it as usual
+  }
+}
+
+const speculation = early();
 
 const dir = import.meta.dirname;
 const bundle = path.join(dir, 'run.cjs');
@@ -64,7 +86,7 @@ try {
 } catch {
   cachedData = undefined;
 }
-const source = `(function (exports, require, module, __filename, __dirname, __cordonImport) { ${readFileSync(bundle, 'utf8')}\n})`;
+const source = `(function (exports, require, module, __filename, __dirname, __cordonImport, __cordonSpeculation) { ${readFileSync(bundle, 'utf8')}\n})`;
 const script = new vm.Script(source, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
 const mod: { exports: { servedHere?: () => boolean } } = { exports: {} };
 // Made at the end of a run this bundle served, so it holds the functions such a run compiles (not those of a hand-over to main.js).
@@ -73,4 +95,4 @@ if (file !== undefined && (cachedData === undefined || script.cachedDataRejected
     if (mod.exports.servedHere?.() === true) save(file, script.createCachedData());
   });
 }
-(script.runInThisContext() as CommonJsWrapper)(mod.exports, bundleRequire(), mod, bundle, dir, (url) => import(url));
+(script.runInThisContext() as CommonJsWrapper)(mod.exports, bundleRequire(), mod, bundle, dir, (url) => import(url), speculation);

@@ -24,7 +24,7 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, re
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { tempDir } from '../host-dirs.js';
-import { RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
+import { type RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
 
 /** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
 export const SECCOMP_FD = 4;
@@ -247,8 +247,9 @@ const KILL_ALL = Buffer.from([0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]); 
  */
 export function openGate(child: SandboxChild, program: Buffer): void {
   settled.add(child);
-  if (child instanceof RawChild) {
-    child.gate(program);
+  // Not instanceof: run-loader.cjs and run.cjs each hold a copy of raw-spawn.ts, and the early child comes from the loader's.
+  if (typeof (child as Partial<RawChild>).gate === 'function') {
+    (child as RawChild).gate(program);
     return;
   }
   const s = (child as unknown as ChildProcess).stdio[SECCOMP_FD] as (NodeJS.WritableStream & { on: (e: 'error', f: () => void) => unknown; destroy: () => void }) | null | undefined;
