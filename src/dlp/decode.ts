@@ -6,7 +6,7 @@
  * decompression size and ratio.
  */
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import { nextRunStart } from './run-starts.js';
+import { nextRunStart, type RunStarts } from './run-starts.js';
 
 export interface DecodeLimits {
   /** Nesting depth of layers (an encoding inside an encoding...). */
@@ -280,7 +280,7 @@ const IS_B64: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (/[A-Za-z0
  * the characters (the regex tried its look-behind at every position: the
  * largest cost of the layers on prose).
  */
-export function base64Runs(text: LayerText, codes: Codes = charCodes(text), starts?: Int32Array): Run[] {
+export function base64Runs(text: LayerText, codes: Codes = charCodes(text), starts?: RunStarts): Run[] {
   const out: Run[] = [];
   const n = codes.length;
   /**
@@ -292,7 +292,7 @@ export function base64Runs(text: LayerText, codes: Codes = charCodes(text), star
    * rules out every start up to itself.
    */
   const next = (i: number): number => {
-    if (starts !== undefined) return nextRunStart(starts, i, n, 0);
+    if (starts !== undefined) return nextRunStart(starts, i, 'base64');
     while (i + 15 < n) {
       let c = codes[i + 15]!;
       if (c >= 128 || IS_B64[c] !== 1) {
@@ -342,7 +342,7 @@ const HEX_SEP_WEIGHT: Uint8Array = Uint8Array.from({ length: 65536 }, (_, c) => 
  * each start is tried as the regex tries it, greedy with one step back when
  * a hex digit follows the last pair.
  */
-export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text)): Run[] {
+export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text), starts?: RunStarts): Run[] {
   const out: Run[] = [];
   const n = codes.length;
   const inClass = (at: number): boolean => {
@@ -372,6 +372,16 @@ export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text)): Run
     }
     return k >= 9 ? q : -1;
   };
+  if (starts !== undefined) {
+    // Every match starts 16 hex digits or separators in a row: try the starts `runStarts` found, left to
+    // right, from the end of the last match.
+    for (let p = nextRunStart(starts, 0, 'hex-sep'); p >= 0;) {
+      const e = matchAt(p);
+      if (e >= 0) out.push({ index: p, run: sliceText(text, p, e) });
+      p = nextRunStart(starts, e >= 0 ? e : p + 1, 'hex-sep');
+    }
+    return out;
+  }
   // No match starts before `i`. Any three characters inside a match are two hex digits and one separator
   // (weights 1, 1, 8: a sum of 10), and every match starting in [i, i + 26] covers i + 26 to i + 28, so any
   // other sum rules out 27 starts (one branch, rarely taken on prose, where a-f and spaces are common).
@@ -474,7 +484,7 @@ export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans
  * already. Then each embedded base64 or hex run. `starts`: `runStarts` of
  * the buffer `text` is (never of a string).
  */
-export function childLayers(text: LayerText, budget: LayerBudget, starts?: Int32Array): Layer[] {
+export function childLayers(text: LayerText, budget: LayerBudget, starts?: RunStarts): Layer[] {
   const codes = charCodes(text);
   const out: Layer[] = [];
   const decoders: [string, string, RegExp, (s: string) => string][] = [
@@ -503,7 +513,7 @@ export function childLayers(text: LayerText, budget: LayerBudget, starts?: Int32
     if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
   };
   const b64 = base64Runs(text, codes, starts);
-  const found: [string, readonly Run[]][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', hexSepRuns(text, codes)]];
+  const found: [string, readonly Run[]][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', hexSepRuns(text, codes, starts)]];
   for (const [name, list] of found) {
     for (const { index, run } of list) {
       if (runs >= budget.limits.maxRunsPerText) break;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base64Runs } from './decode.js';
+import { base64Runs, hexSepRuns } from './decode.js';
 import { nextRunStart, runStarts, runStartsAvailable } from './run-starts.js';
 import { cardNumbers } from './scanner.js';
 
@@ -12,7 +12,7 @@ const rnd = (n: number): number => {
 
 /** Random latin1 text of runs of base64 characters, digits and breaks, of lengths around 13 and 16. */
 function dense(len: number): Buffer {
-  const alphabets = ['aZ09+/_-', '0123456789', 'AZaz', '=', ' .\u00e9\u00ff"\u0080@[`{:', '\u00c1\u00da\u00fa'];
+  const alphabets = ['aZ09+/_-', '0123456789', 'AZaz', '=', ' .\u00e9\u00ff"\u0080@[`{:', '\u00c1\u00da\u00fa', '0a:1b-2c 3d,4e:5f', 'AbCdEf09 ', 'gG'];
   const out: number[] = [];
   while (out.length < len) {
     const a = alphabets[rnd(alphabets.length)] ?? '';
@@ -27,14 +27,15 @@ void describe('runStarts', () => {
     void it('is unavailable here (no WebAssembly SIMD): callers step through the text', { skip: 'WebAssembly SIMD unavailable in this process' }, () => undefined);
     return;
   }
-  void it('marks every position where 16 base64 characters or 13 digits start, and no other, on random dense bytes', () => {
+  void it('marks every position where 16 base64 characters, 13 digits or 16 hex digits and separators start, and no other, on random dense bytes', () => {
     const isB64 = (c: number): boolean => /[A-Za-z0-9+/_-]/.test(String.fromCharCode(c));
     const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+    const isHexSep = (c: number): boolean => /[0-9A-Fa-f:, -]/.test(String.fromCharCode(c));
     for (let round = 0; round < 300; round++) {
       const buf = dense(rnd(round % 50 === 0 ? 150_000 : 700));
       const starts = runStarts(buf);
       assert.ok(starts !== undefined);
-      for (const [shift, need, is] of [[0, 16, isB64], [16, 13, isDigit]] as const) {
+      for (const [kind, need, is] of [['base64', 16, isB64], ['digits', 13, isDigit], ['hex-sep', 16, isHexSep]] as const) {
         const expected: number[] = [];
         let ok = 0;
         for (let i = buf.length - 1; i >= 0; i--) {
@@ -43,12 +44,13 @@ void describe('runStarts', () => {
         }
         expected.reverse();
         const got: number[] = [];
-        for (let p = nextRunStart(starts, 0, buf.length, shift); p >= 0; p = nextRunStart(starts, p + 1, buf.length, shift)) got.push(p);
-        assert.deepEqual(got, expected, `round ${round}, shift ${shift}`);
+        for (let p = nextRunStart(starts, 0, kind); p >= 0; p = nextRunStart(starts, p + 1, kind)) got.push(p);
+        assert.deepEqual(got, expected, `round ${round}, ${kind}`);
       }
     }
   });
-  void it('gives base64 runs and card numbers equal to the regexes they replace, across 64 KiB segments', () => {
+  void it('gives base64 runs, separated-hex runs and card numbers equal to the regexes they replace, across 64 KiB segments', () => {
+    const HEX_SEP_RUN = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[-: ,][0-9A-Fa-f]{2}){9,}(?![0-9A-Fa-f])/g;
     const CARD = /(?<![0-9])(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|3[47][0-9]{13}|6(?:011|5[0-9]{2})[0-9]{12})(?![0-9])/g;
     const B64 = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
     for (let round = 0; round < 60; round++) {
@@ -59,6 +61,11 @@ void describe('runStarts', () => {
         const digits = `${['4', '51', '37', '6011', '65'][rnd(5)] ?? ''}${String(rnd(1e9))}${String(rnd(1e9))}`.slice(0, 13 + rnd(4));
         buf.write(` ${digits} `, at, 'latin1');
       }
+      // And separated hex bytes, ten or more (or fewer), sometimes with a hex digit after the last pair.
+      for (let k = 0; k < 10 && buf.length > 80; k++) {
+        const pairs = Array.from({ length: 8 + rnd(6) }, () => (rnd(256) + 256).toString(16).slice(1)).join('-: ,'.charAt(rnd(4)));
+        buf.write(` ${pairs}${rnd(3) === 0 ? 'a' : ''} `, rnd(buf.length - 60), 'latin1');
+      }
       const text = buf.toString('latin1');
       const starts = runStarts(buf);
       assert.ok(starts !== undefined);
@@ -66,7 +73,9 @@ void describe('runStarts', () => {
       assert.deepEqual(base64Runs(buf, buf, starts).map((r) => `${r.index}:${r.run}`), b64, `round ${round}`);
       const cards = [...text.matchAll(CARD)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual(cardNumbers(buf, starts).map((c) => `${c.index}:${c.digits}`), cards, `round ${round}`);
-      assert.ok(round % 10 !== 0 || cards.length > 0);
+      const hex = [...text.matchAll(HEX_SEP_RUN)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(hexSepRuns(buf, buf, starts).map((r) => `${r.index}:${r.run}`), hex, `round ${round}`);
+      assert.ok(round % 10 !== 0 || (cards.length > 0 && hex.length > 0 && b64.length > 0));
     }
   });
 });

@@ -1,16 +1,19 @@
 /**
- * Where runs of base64 characters (16 or more) and of digits (13 or more)
- * may start in a buffer, 16 positions at a time with WebAssembly SIMD: the
- * decoding layers' base64 runs and the card-number check look only there
- * instead of stepping through the text character by character (on prose,
- * where nearly every character is a letter, that stepping was the largest
- * cost of the proxy's body scan after the prefilter).
+ * Where runs of base64 characters (16 or more), of digits (13 or more) and
+ * of hex digits and separators (16 or more) may start in a buffer, 16
+ * positions at a time with WebAssembly SIMD: the decoding layers' base64
+ * and separated-hex runs and the card-number check look only there instead
+ * of stepping through the text character by character (on prose, where
+ * nearly every character is a letter, that stepping was the largest cost of
+ * the proxy's body scan after the prefilter).
  *
- * `runStarts(buf)` gives one 32-bit word per 16 bytes: bit `i` (0-15) of
- * word `k` is set when bytes `16k + i` to `16k + i + 15` are all in the
- * base64 alphabets (`A-Za-z0-9+/_-`), bit `16 + i` when bytes `16k + i` to
- * `16k + i + 12` are all ASCII digits. Positions past the end count as
- * neither. `nextRunStart` finds the first such position from a given one.
+ * `runStarts(buf)` gives two 32-bit words per 16 bytes: in word 0 of block
+ * `k`, bit `i` (0-15) is set when bytes `16k + i` to `16k + i + 15` are all
+ * in the base64 alphabets (`A-Za-z0-9+/_-`), bit `16 + i` when bytes `16k + i`
+ * to `16k + i + 12` are all ASCII digits; in word 1, bit `i` when bytes
+ * `16k + i` to `16k + i + 15` are all hex digits or `-`, `:`, space, comma.
+ * Positions past the end count as none of them. It also lists the blocks
+ * with any bit set, so `nextRunStart` skips the rest (on prose, nearly all).
  * The module is assembled from this source (`wasm-asm.ts`) on first use;
  * without WebAssembly (`--jitless`) `runStarts` returns undefined and the
  * callers step through the text as before.
@@ -21,60 +24,72 @@ import { assembleModule, op, type WasmFunction } from './wasm-asm.js';
 const SEG_BLOCKS = 4096;
 /** Input area: a segment, the block after it, and zeros. */
 const INPUT_BYTES = (SEG_BLOCKS + 1) * 16;
+/** Two words per block, then the list of blocks with any bit set. */
 const OUT = INPUT_BYTES;
-const MEMORY_BYTES = OUT + SEG_BLOCKS * 4;
-
-/** Base64 characters: at least this many in a row make a run the layers decode. */
-export const BASE64_RUN = 16;
-/** Digits: at least this many in a row may be a card number. */
-export const DIGIT_RUN = 13;
+const LIST = OUT + SEG_BLOCKS * 8;
+const MEMORY_BYTES = LIST + SEG_BLOCKS * 4;
 
 function splat(b: number): number[] {
   return op.v128Const(Array<number>(16).fill(b));
 }
 
 function runStartsFunction(): WasmFunction {
-  // params: 0 inp, 1 nblocks, 2 out; i32 locals: 3 k, 4 prev, 5 cur, 6 w, 7 r; v128 locals: 8 v, 9 digits
-  const [INP, NB, OUTP, K, PREV, CUR, W, R, V, D] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  /** The block at inp + 16k + offset as (base64 mask) | (digit mask) << 16. */
-  const classify = (offset: number): number[][] => [
+  // params: 0 inp, 1 nblocks, 2 out, 3 list; i32 locals: 4 k, 5 prev, 6 cur, 7 w, 8 r, 9 prevHex, 10 curHex, 11 n, 12 word;
+  // v128 locals: 13 v, 14 digits, 15 hex-or-separator
+  const [INP, NB, OUTP, LISTP, K, PREV, CUR, W, R, PREVH, CURH, N, WORD, V, D, H] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  /** Leaves the block at inp + 16k + offset as (base64 mask) | (digit mask) << 16; sets `into` to its hex-or-separator mask. */
+  const classify = (offset: number, into: number): number[][] => [
     op.get(INP), op.get(K), op.const(4), op.shl(), op.add(), op.v128Load(offset), op.set(V),
-    // Letters: (v | 0x20) - 'a' <= 25 unsigned (bytes of 0x80 and up land above 25).
+    op.get(V), splat(0x30), op.i8x16Sub(), splat(9), op.i8x16LeU(), op.set(D),
+    // Hex digits and the separators `-`, `:`, space, comma.
+    op.get(V), splat(0x20), op.v128Or(), splat(0x61), op.i8x16Sub(), splat(5), op.i8x16LeU(), op.get(D), op.v128Or(),
+    op.get(V), splat(0x20), op.i8x16Eq(), op.v128Or(),
+    op.get(V), splat(0x3a), op.i8x16Eq(), op.v128Or(),
+    op.get(V), splat(0x2c), op.i8x16Eq(), op.v128Or(),
+    op.get(V), splat(0x2d), op.i8x16Eq(), op.tee(H), op.v128Or(), op.i8x16Bitmask(), op.set(into),
+    // Letters: (v | 0x20) - 'a' <= 25 unsigned (bytes of 0x80 and up land above 25); `H` holds v == '-' here.
     op.get(V), splat(0x20), op.v128Or(), splat(0x61), op.i8x16Sub(), splat(25), op.i8x16LeU(),
-    op.get(V), splat(0x30), op.i8x16Sub(), splat(9), op.i8x16LeU(), op.tee(D), op.v128Or(),
+    op.get(D), op.v128Or(), op.get(H), op.v128Or(),
     op.get(V), splat(0x2b), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x2f), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x5f), op.i8x16Eq(), op.v128Or(),
-    op.get(V), splat(0x2d), op.i8x16Eq(), op.v128Or(),
     op.i8x16Bitmask(),
     op.get(D), op.i8x16Bitmask(), op.const(16), op.shl(), op.or(),
   ];
-  /** r = bits of `w` (on the stack) that start `need` set bits in a row, low 16 only. */
+  /** The bits of `w` (on the stack) that start runs of set bits as long as the shifts add up to, low 16 only. */
   const runs = (last: number): number[][] => [
     op.tee(W), op.get(W), op.const(1), op.shrU(), op.and(), op.set(R),
     op.get(R), op.get(R), op.const(2), op.shrU(), op.and(), op.set(R),
     op.get(R), op.get(R), op.const(4), op.shrU(), op.and(), op.set(R),
     op.get(R), op.get(R), op.const(last), op.shrU(), op.and(), op.const(0xffff), op.and(),
   ];
+  /** The address of this block's two words. */
+  const word = (): number[][] => [op.get(OUTP), op.get(K), op.const(3), op.shl(), op.add()];
   return {
-    name: 'runStarts', params: 3, locals: 5, vectors: 2,
+    name: 'runStarts', params: 4, locals: 9, vectors: 3,
     body: [
-      ...classify(0), op.set(PREV),
+      ...classify(0, PREVH), op.set(PREV),
       op.block(), op.loop(),
       op.get(K), op.get(NB), op.geU(), op.brIf(1),
-      ...classify(16), op.set(CUR),
-      op.get(OUTP), op.get(K), op.const(2), op.shl(), op.add(),
-      // base64: 16 in a row (1 + 1 + 2 + 4 + 8) over this block's mask and the next's.
+      ...classify(16, CURH), op.set(CUR),
+      // Word 0: base64, 16 in a row (1 + 1 + 2 + 4 + 8) over this block's mask and the next's; digits, 13 (1 + 1 + 2 + 4 + 5).
+      ...word(),
       op.get(PREV), op.const(0xffff), op.and(), op.get(CUR), op.const(16), op.shl(), op.or(), ...runs(8),
-      // digits: 13 in a row (1 + 1 + 2 + 4 + 5).
       op.get(PREV), op.const(16), op.shrU(), op.get(CUR), op.const(0xffff0000), op.and(), op.or(), ...runs(5),
-      op.const(16), op.shl(), op.or(),
+      op.const(16), op.shl(), op.or(), op.tee(WORD),
       op.store(),
-      op.get(CUR), op.set(PREV),
+      // Word 1: hex digits or separators, 16 in a row (every separated-hex match of 29 or more starts one).
+      ...word(),
+      op.get(PREVH), op.get(CURH), op.const(16), op.shl(), op.or(), ...runs(8), op.tee(R),
+      op.store(4),
+      // The block joins the list when either word has a bit (branch-free: the slot is always written).
+      op.get(LISTP), op.get(N), op.const(2), op.shl(), op.add(), op.get(K), op.store(),
+      op.get(N), op.get(WORD), op.get(R), op.or(), op.eqz(), op.eqz(), op.add(), op.set(N),
+      op.get(CUR), op.set(PREV), op.get(CURH), op.set(PREVH),
       op.get(K), op.const(1), op.add(), op.set(K),
       op.br(0),
       op.end(), op.end(),
-      op.get(K),
+      op.get(N),
     ],
   };
 }
@@ -87,9 +102,10 @@ interface WasmApi {
 }
 
 interface Classifier {
-  readonly run: (inp: number, nblocks: number, out: number) => number;
+  readonly run: (inp: number, nblocks: number, out: number, list: number) => number;
   readonly bytes: Uint8Array;
   readonly out: Int32Array;
+  readonly list: Int32Array;
 }
 
 let classifier: Classifier | null | undefined;
@@ -103,7 +119,7 @@ function getClassifier(): Classifier | undefined {
         const memory = new api.Memory({ initial: Math.ceil(MEMORY_BYTES / 65536) });
         const instance = new api.Instance(new api.Module(assembleModule([runStartsFunction()])), { env: { mem: memory } });
         const run = (instance.exports as { runStarts: Classifier['run'] }).runStarts;
-        classifier = { run, bytes: new Uint8Array(memory.buffer), out: new Int32Array(memory.buffer, OUT, SEG_BLOCKS) };
+        classifier = { run, bytes: new Uint8Array(memory.buffer), out: new Int32Array(memory.buffer, OUT, SEG_BLOCKS * 2), list: new Int32Array(memory.buffer, LIST, SEG_BLOCKS) };
       }
     } catch {
       classifier = null; // no WebAssembly or no SIMD here: callers step through the text
@@ -117,46 +133,67 @@ export function runStartsAvailable(): boolean {
   return getClassifier() !== undefined;
 }
 
+/** Run starts of one buffer: two words per block of 16 bytes, and the blocks where either has a bit set. */
+export interface RunStarts {
+  readonly length: number;
+  readonly words: Int32Array;
+  readonly blocks: Int32Array;
+  readonly count: number;
+}
+
+/** What a run is made of: 16 base64 characters, 13 digits, or 16 hex digits and separators. */
+export type RunKind = 'base64' | 'digits' | 'hex-sep';
+
 let words = new Int32Array(0);
+let blocks = new Int32Array(0);
 
 /**
- * The run-start words of `buf` (one per 16 bytes, then a zero), or undefined
- * without WebAssembly. The array is reused: it holds this result only until
- * the next call.
+ * The run starts of `buf`, or undefined without WebAssembly. The arrays
+ * are reused: they hold this result only until the next call.
  */
-export function runStarts(buf: Uint8Array): Int32Array | undefined {
+export function runStarts(buf: Uint8Array): RunStarts | undefined {
   const c = getClassifier();
   if (c === undefined) return undefined;
   const n = buf.length;
   const nb = (n + 15) >>> 4;
-  if (words.length < nb + 1) words = new Int32Array(nb + 1 + (nb >>> 2));
+  if (words.length < 2 * nb) {
+    words = new Int32Array(2 * nb + (nb >>> 1));
+    blocks = new Int32Array(nb + (nb >>> 2));
+  }
+  let count = 0;
   for (let b0 = 0; b0 < nb; b0 += SEG_BLOCKS) {
-    const count = Math.min(SEG_BLOCKS, nb - b0);
+    const seg = Math.min(SEG_BLOCKS, nb - b0);
     const from = b0 * 16;
     // The segment and the block after it (its first bytes decide runs that start near the segment's end).
-    const to = Math.min(n, from + (count + 1) * 16);
+    const to = Math.min(n, from + (seg + 1) * 16);
     c.bytes.set(buf.subarray(from, to), 0);
-    c.bytes.fill(0, to - from, (count + 1) * 16);
-    c.run(0, count, OUT);
-    words.set(count === SEG_BLOCKS ? c.out : c.out.subarray(0, count), b0);
+    c.bytes.fill(0, to - from, (seg + 1) * 16);
+    const listed = c.run(0, seg, OUT, LIST);
+    words.set(seg === SEG_BLOCKS ? c.out : c.out.subarray(0, 2 * seg), 2 * b0);
+    for (let i = 0; i < listed; i++) blocks[count++] = b0 + c.list[i]!;
   }
-  words[nb] = 0;
-  return words.subarray(0, nb + 1);
+  return { length: n, words, blocks, count };
 }
 
-/**
- * The first position p >= from (below `length`) where a run starts: bits 0-15
- * of the words for base64 (`shift` 0), 16-31 for digits (`shift` 16); -1 if none.
- */
-export function nextRunStart(starts: Int32Array, from: number, length: number, shift: 0 | 16): number {
-  const nb = (length + 15) >>> 4;
-  let k = from >>> 4;
-  if (k >= nb) return -1;
-  let r = ((starts[k]! >>> shift) & 0xffff) & (0xffff << (from & 15));
-  while (r === 0) {
-    k++;
-    if (k >= nb) return -1;
-    r = (starts[k]! >>> shift) & 0xffff;
+/** The first position p >= from where a run of `kind` starts, or -1. */
+export function nextRunStart(starts: RunStarts, from: number, kind: RunKind): number {
+  const { words: w, blocks: list, count } = starts;
+  const first = from >>> 4;
+  // The first listed block at or after `first`.
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < first) lo = mid + 1;
+    else hi = mid;
   }
-  return (k << 4) + 31 - Math.clz32(r & -r);
+  const slot = kind === 'hex-sep' ? 1 : 0;
+  const shift = kind === 'digits' ? 16 : 0;
+  for (let i = lo; i < count; i++) {
+    const k = list[i]!;
+    let r = (w[2 * k + slot]! >>> shift) & 0xffff;
+    if (k === first) r &= 0xffff << (from & 15);
+    if (r !== 0) return (k << 4) + 31 - Math.clz32(r & -r);
+  }
+  return -1;
 }

@@ -8,7 +8,7 @@ import { isAscii } from 'node:buffer';
 import { charCodes, childLayers, DEFAULT_DECODE_LIMITS, LayerBudget, sliceText, type DecodeLimits, type LayerText } from './decode.js';
 import { ByteSource, DetectionEngine, type EngineOptions, type RawMatch, type TextSource } from './engine.js';
 import type { FingerprintMatcher } from './fingerprint.js';
-import { nextRunStart, runStarts } from './run-starts.js';
+import { nextRunStart, runStarts, type RunStarts } from './run-starts.js';
 import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
 import { judgeRandomness } from './randomness.js';
 import { luhn } from './checks.js';
@@ -46,7 +46,7 @@ const RUN_STARTS_MIN = 4096;
  * position) and each is tested whole. `starts`: `runStarts` of the buffer
  * `text` is (never of a string).
  */
-export function cardNumbers(text: LayerText, starts?: Int32Array): { index: number; digits: string }[] {
+export function cardNumbers(text: LayerText, starts?: RunStarts): { index: number; digits: string }[] {
   const out: { index: number; digits: string }[] = [];
   const codes = charCodes(text);
   const n = codes.length;
@@ -55,7 +55,7 @@ export function cardNumbers(text: LayerText, starts?: Int32Array): { index: numb
    * (as in `base64Runs`). With `starts` (`runStarts` of the same buffer) it is read from SIMD masks.
    */
   const next = (i: number): number => {
-    if (starts !== undefined) return nextRunStart(starts, i, n, 16);
+    if (starts !== undefined) return nextRunStart(starts, i, 'digits');
     while (i + 12 < n) {
       if (!isDigit(codes[i + 12]!)) {
         i += 13;
@@ -210,7 +210,7 @@ export class DlpScanner {
     return dedupe(out);
   }
 
-  #trafficChecks(text: LayerText, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void, starts: Int32Array | undefined): void {
+  #trafficChecks(text: LayerText, add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void, starts: RunStarts | undefined): void {
     for (const m of cardNumbers(text, starts)) {
       if (luhn(m.digits)) add('payment-card-number', 'PCI', 'medium', { start: m.index, end: m.index + m.digits.length }, m.digits, [], 'A payment card number (Luhn checksum valid).');
     }
@@ -222,7 +222,7 @@ export class DlpScanner {
 
   #layers(text: LayerText, origin: Origin | undefined, layers: readonly string[], depth: number, budget: LayerBudget,
     fromMatch: (t: string | TextSource, m: RawMatch, o: Origin | undefined, l: readonly string[]) => void,
-    add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void, starts?: Int32Array): void {
+    add: (d: string, p: string, c: Confidence, o: Origin, s: string, l: readonly string[], e: string) => void, starts?: RunStarts): void {
     if (depth > this.#limits.maxDepth) return;
     for (const child of childLayers(text, budget, starts)) {
       const o = origin ?? { start: child.start, end: child.end };
