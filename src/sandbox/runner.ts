@@ -6,16 +6,16 @@
  * the sandboxed process group, then the final sweep.
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { closeSync, lstatSync, readFileSync, readlinkSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, readFileSync, readlinkSync, openSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CordonError } from '../errors.js';
-import { tempDir } from '../host-dirs.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
 import type { ListDir } from './dir-listing.js';
 import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
 import { sweep, type SweepContext, type Violation } from './protect-sweep.js';
+import { newQuarantineDir } from './quarantine-dir.js';
 import { findBwrap, resolveSandboxCommand } from './resolve.js';
 import { buildSeccompFilter } from './seccomp.js';
 import type { SandboxSpec } from './spec.js';
@@ -31,7 +31,7 @@ export interface RunOptions {
   readonly onViolation?: (v: Violation) => void;
   /** Explicit bwrap path (default: found on PATH). */
   readonly bwrapPath?: string;
-  /** Where quarantined entries go (default: a new 0700 dir under the system temp dir). */
+  /** Where quarantined entries go (default: a new 0700 dir under `<state dir>/quarantine`, kept 30 days; see quarantine-dir.ts). */
   readonly quarantineDir?: string;
   /** Set false to keep the sandbox in the caller's terminal session (TIOCSTI stays blocked by seccomp). */
   readonly newSession?: boolean;
@@ -252,7 +252,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     let quarantineDir = opts.quarantineDir;
     const ctx = (): SweepContext => {
       if (quarantineDir === undefined) {
-        quarantineDir = mkdtempSync(join(tempDir(), 'cordon-quarantine-'));
+        quarantineDir = newQuarantineDir();
         ownQuarantine = true;
       }
       return { workspace: spec.workspace, quarantineDir, allowedLinkRoots: spec.readOnly };
