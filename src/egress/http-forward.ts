@@ -182,22 +182,36 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
       upstream.resume();
     }
   };
+  // Fresh memory: gathered while one write of it is on its way to the client, then written as one buffer
+  // (no writev of many pieces, which the TLS socket would copy into one); the upstream is paused only when
+  // GATHER_MAX bytes wait behind that write.
   let gathered: Buffer[] = [];
   let gatheredBytes = 0;
   let flushQueued = false;
-  const flushGathered = (): void => {
-    flushQueued = false;
-    const sock = res.socket;
-    if (gatheredBytes === 0 || sock === null || done) return;
+  let writing = false;
+  const take = (): Buffer | undefined => {
     const chunk = gathered.length === 1 ? gathered[0] : Buffer.concat(gathered, gatheredBytes);
     gathered = [];
     gatheredBytes = 0;
-    if (chunk !== undefined && !sock.write(chunk) && !paused) {
-      paused = true;
-      upstream.pause();
-      sock.once('drain', onResDrain);
-    }
+    return chunk;
   };
+  const flushGathered = (): void => {
+    flushQueued = false;
+    const sock = res.socket;
+    if (gatheredBytes === 0 || sock === null || done || writing) return;
+    const chunk = take();
+    if (chunk === undefined) return;
+    writing = true;
+    sock.write(chunk, afterGathered);
+  };
+  function afterGathered(): void {
+    writing = false;
+    flushGathered();
+    if (paused && gatheredBytes < GATHER_MAX) {
+      paused = false;
+      upstream.resume();
+    }
+  }
   const onResDrain = (): void => {
     if (!paused) return;
     paused = false;
@@ -238,10 +252,19 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
             upstream.pause();
           }
         } else {
-          // Fresh buffers (TLS upstreams: 16 KiB each) are gathered per tick and written as one (one TLS record run, one syscall).
-          gathered.push(slice);
+          // Fresh memory (TLS upstreams: 16 KiB records) is gathered per tick and written as one (one TLS record run, one syscall);
+          // records decrypted one after another into the same chunk are joined without a copy.
+          const last = gathered.length === 0 ? undefined : gathered[gathered.length - 1];
+          if (last !== undefined && last.buffer === slice.buffer && last.byteOffset + last.length === slice.byteOffset) {
+            gathered[gathered.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + slice.length);
+          } else gathered.push(slice);
           gatheredBytes += slice.length;
-          if (gatheredBytes >= GATHER_MAX) flushGathered();
+          if (writing) {
+            if (gatheredBytes >= GATHER_MAX && !paused) {
+              paused = true;
+              upstream.pause();
+            }
+          } else if (gatheredBytes >= GATHER_MAX) flushGathered();
           else if (!flushQueued) {
             flushQueued = true;
             process.nextTick(flushGathered);
@@ -257,7 +280,9 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     },
     end() {
       if (done) return;
-      flushGathered();
+      // What is still gathered goes now, queued behind a write on its way (the socket keeps the order).
+      const rest = gatheredBytes > 0 ? take() : undefined;
+      if (rest !== undefined) res.socket?.write(rest);
       finish();
       if (mode === 'small') {
         const body = small.length === 1 ? small[0] : Buffer.concat(small);

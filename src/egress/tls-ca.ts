@@ -18,6 +18,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type * as X509 from '@peculiar/x509';
 import type { CanonicalHost } from '../policy/types.js';
 import { installReflectMetadata } from './reflect-shim.js';
+import { PREFERRED_CIPHERS } from './tls-ciphers.js';
 
 type X509Module = typeof X509;
 let loaded: Promise<X509Module> | undefined;
@@ -124,7 +125,7 @@ export class SessionCa {
       this.#leaves.set(key, hit);
       return hit.context;
     }
-    const context = this.#issue(host, now).then((certPem) => createSecureContext({ key: this.#leafKeyPem, cert: certPem + this.certPem }));
+    const context = this.#issue(host, now).then((certPem) => createSecureContext({ key: this.#leafKeyPem, cert: certPem + this.certPem, ciphers: PREFERRED_CIPHERS, honorCipherOrder: true }));
     context.catch(() => this.#leaves.delete(key));
     this.#leaves.set(key, { context, issuedAt: now });
     while (this.#leaves.size > this.#max) {
