@@ -21,10 +21,11 @@ import { DestinationGate, type DecidingPolicy } from './destination.js';
 import { handleHttpRequest, sendRefusal } from './http-forward.js';
 import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
 import { refusalResponse, type Refusal } from './refusal.js';
-import { systemResolver, type Resolver } from './resolver.js';
+import { cachingResolver, systemResolver, type Resolver } from './resolver.js';
 import { NOOP_SCANNER, type RequestScanner } from './scanner.js';
 import { handleSocks } from './socks5.js';
 import type { SessionCa } from './tls-ca.js';
+import { PREFERRED_CIPHERS } from './tls-ciphers.js';
 import { systemCaBundle } from './trust.js';
 import { UpstreamPool } from './upstream-http.js';
 
@@ -51,6 +52,7 @@ export interface TlsOptions {
 export interface ProxyOptions {
   readonly tls?: TlsOptions;
   readonly policy: DecidingPolicy;
+  /** Name resolution (default: the system resolver); answers with a TTL are cached, see `cachingResolver`. */
   readonly resolver?: Resolver;
   readonly scanner?: RequestScanner;
   readonly limits?: Partial<ProxyLimits>;
@@ -111,7 +113,7 @@ export function passthroughMatcher(entries: readonly string[]): (host: Canonical
 function inspection(o: TlsOptions, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
   const ca = `${o.roots ?? systemCaBundle()}${o.extraCa ?? ''}`;
   let context: SecureContext | undefined;
-  const upstreamContext = (): SecureContext => (context ??= createSecureContext({ ca, minVersion: 'TLSv1.2' }));
+  const upstreamContext = (): SecureContext => (context ??= createSecureContext({ ca, minVersion: 'TLSv1.2', ciphers: PREFERRED_CIPHERS }));
   return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), roots: ca, upstreamContext, serve };
 }
 
@@ -120,7 +122,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const log = options.log ?? ((line: string) => void process.stderr.write(`cordon proxy: ${line}\n`));
   const gate = new DestinationGate({
     policy: options.policy,
-    resolver: options.resolver ?? systemResolver,
+    // Answers are kept for their TTL (capped at 60 s; answers without one are not kept); every use is checked again.
+    resolver: cachingResolver(options.resolver ?? systemResolver),
     reportOnly: options.reportOnly === true,
     dnsTimeoutMs: limits.connectTimeoutMs,
     ...(options.publish === undefined ? {} : { publish: options.publish }),
