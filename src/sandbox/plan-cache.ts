@@ -13,7 +13,7 @@ import { stateDir } from '../audit/paths.js';
 import { fastNameHash } from '../policy/cache-key.js';
 import { isSandboxPlan, type SandboxPlan } from './plan.js';
 
-const FORMAT = 5;
+const FORMAT = 6;
 const MAX_ENTRIES = 64;
 
 function planFile(material: Buffer, dir: string): string {

@@ -56,6 +56,25 @@ void describe('sandbox plan', () => {
     }
   });
 
+  void it('a deny rule crossing directories below an allowed directory outside the workspace hides its matches there', () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'cordon-data-'));
+    for (const f of ['a/b/x.key', 'a/y.key', 'a/ok.txt', 'x.key']) {
+      mkdirSync(path.dirname(path.join(outside, f)), { recursive: true });
+      writeFileSync(path.join(outside, f), 'k');
+    }
+    const { policy, workspace } = policyFrom(`version: 1\npermissions:\n  allow: ["Read(/${outside}/**)"]\n  deny: ["Read(/${outside}/a/**/*.key)"]\n`);
+    const plan = planFromPolicy(policy.loaded, policy.engine);
+    assert.ok(plan.extraReadOnly.includes(outside), 'the allowed directory is bound');
+    const hidden = realizePlan(plan, { cwd: workspace, env: {} }).spec.hidden;
+    assert.ok(hidden.includes(path.join(outside, 'a/b/x.key')));
+    assert.ok(hidden.includes(path.join(outside, 'a/y.key')));
+    assert.ok(!hidden.includes(path.join(outside, 'a/ok.txt')));
+    assert.ok(!hidden.includes(path.join(outside, 'x.key')), 'outside the rule\'s prefix');
+    // Not bound: nothing to hide, nothing walked.
+    const { policy: p2, workspace: w2 } = policyFrom(`version: 1\npermissions:\n  deny: ["Read(/${outside}/a/**/*.key)"]\n`);
+    assert.equal(realizePlan(planFromPolicy(p2.loaded, p2.engine), { cwd: w2, env: {} }).spec.hidden.filter((h) => h.startsWith(outside)).length, 0);
+  });
+
   void it('hides denied files created after the plan was made (the walk runs at every start)', () => {
     const { policy, workspace } = policyFrom('version: 1\n');
     const plan = planFromPolicy(policy.loaded, policy.engine);
@@ -97,7 +116,7 @@ void describe('sandbox plan', () => {
     assert.deepEqual(readPlan(material, dir), { policyKey, plan: JSON.parse(JSON.stringify(plan)) as unknown });
     assert.equal(readPlan(Buffer.from('policy inputs, byte for bytE'), dir), null);
     const file = path.join(dir, `plan-${fastNameHash(material)}.json`);
-    const good = { format: 5, material: material.toString('base64'), policyKey, plan };
+    const good = { format: 6, material: material.toString('base64'), policyKey, plan };
     // A file under the right name whose material differs (a hash collision, or a planted entry) is a miss.
     const other = { ...good, material: Buffer.from('other inputs').toString('base64') };
     for (const bad of ['{', '[]', JSON.stringify(other), JSON.stringify({ ...good, plan: { ...plan, readOnly: 'x' } }), JSON.stringify({ ...good, format: 99 }),

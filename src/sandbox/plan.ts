@@ -52,6 +52,12 @@ export interface SandboxPlan {
   readonly hideInDir: readonly { readonly dir: string; readonly regex: StoredRegex }[];
   /** Patterns matched at any depth of the workspace (a bounded walk finds the files). */
   readonly hideAnyDepth: readonly AnyDepthHide[];
+  /**
+   * Read deny rules that cross directories below a literal prefix outside the
+   * workspace (a double star below `~/data`, say): the prefix is walked at every start
+   * when it lies inside a directory the sandbox binds.
+   */
+  readonly hideBelow: readonly { readonly base: string; readonly regex: StoredRegex }[];
   readonly protectedNames: readonly string[];
   /** True when some rule allows network (the sandbox then gets the egress proxy). */
   readonly allowsNetwork: boolean;
@@ -149,6 +155,7 @@ export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): Sand
   const hideLiteral = [...NO_DNS_FILES];
   const hideInDir: { dir: string; regex: StoredRegex }[] = [];
   const hideAnyDepth: AnyDepthHide[] = [];
+  const hideBelow: { base: string; regex: StoredRegex }[] = [];
   for (const m of policy.matchers) {
     if (!isPathMatcher(m) || m.spec.kind !== 'Read' || m.spec.effect !== 'deny' || m.pattern === null) continue;
     if (m.pattern.anyDepth) {
@@ -163,6 +170,7 @@ export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): Sand
     else if (!remainder.includes('/')) hideInDir.push({ dir: prefix, regex: stored(m.pattern.regex) });
     // A glob across directories (`./config/**/*.key`, `./a/*/b`) inside the workspace: tested on every entry of the workspace walk.
     else if (within(prefix, [ws])) hideAnyDepth.push({ regex: stored(m.pattern.regex), base: prefix });
+    else hideBelow.push({ base: prefix, regex: stored(m.pattern.regex) });
   }
   const auditDir = policy.settings.audit?.dir;
   return {
@@ -173,6 +181,7 @@ export function planFromPolicy(policy: LoadedPolicy, engine: PolicyEngine): Sand
     hideLiteral,
     hideInDir,
     hideAnyDepth,
+    hideBelow,
     protectedNames: [...policy.protectedNames],
     allowsNetwork: policyAllowsNetwork(policy),
     mcpServers: Object.keys(policy.settings.mcp?.servers ?? {}),
@@ -273,6 +282,19 @@ export function realizePlan(plan: SandboxPlan, opts: RealizeOptions): CompiledSp
     ? { hits: [], truncated: false }
     : walkDenied(ws, anyDepthTest(plan.hideAnyDepth), opts.maxWalkEntries ?? 20_000, opts.listDir ?? readDirEntries);
   for (const p of walk.hits) hidden.add(p);
+  // Outside the workspace, only a prefix inside a bound directory is walked (one that merely holds bound
+  // directories, such as `/`, would be the whole file system; see the README's limits).
+  let truncated = walk.truncated;
+  const below = new Map<string, RegExp[]>();
+  for (const { base, regex } of plan.hideBelow) {
+    if (!within(base, bound) || within(base, [ws])) continue;
+    below.set(base, [...(below.get(base) ?? []), new RegExp(regex.source, regex.flags)]);
+  }
+  for (const [base, res] of below) {
+    const w = walkDenied(base, (p) => res.some((re) => re.test(p)), opts.maxWalkEntries ?? 20_000, opts.listDir ?? readDirEntries);
+    for (const p of w.hits) hidden.add(p);
+    truncated ||= w.truncated;
+  }
 
   const { env, removed } = scrubEnvironment(opts.env, { ...(opts.keepEnv ? { allow: opts.keepEnv } : {}) });
   const cwd = within(path.resolve(opts.cwd), [ws]) ? path.resolve(opts.cwd) : ws;
@@ -291,7 +313,7 @@ export function realizePlan(plan: SandboxPlan, opts: RealizeOptions): CompiledSp
     },
     removedEnv: removed,
     hiddenCount: walk.hits.length,
-    walkTruncated: walk.truncated,
+    walkTruncated: truncated,
   };
 }
 
@@ -307,6 +329,8 @@ export function isSandboxPlan(v: unknown): v is SandboxPlan {
     && strings(o['hideLiteral']) && strings(o['protectedNames'])
     && Array.isArray(o['hideInDir']) && o['hideInDir'].every((h: unknown) => typeof h === 'object' && h !== null
       && typeof (h as { dir?: unknown }).dir === 'string' && regex((h as { regex?: unknown }).regex))
+    && Array.isArray(o['hideBelow']) && o['hideBelow'].every((h: unknown) => typeof h === 'object' && h !== null
+      && typeof (h as { base?: unknown }).base === 'string' && regex((h as { regex?: unknown }).regex))
     && Array.isArray(o['hideAnyDepth']) && o['hideAnyDepth'].every((h: unknown) => typeof h === 'object' && h !== null
       && regex((h as { regex?: unknown }).regex) && typeof (h as { base?: unknown }).base === 'string'
       && ((h as { name?: unknown }).name === undefined || regex((h as { name?: unknown }).name)))
