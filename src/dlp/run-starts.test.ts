@@ -78,4 +78,15 @@ void describe('runStarts', () => {
       assert.ok(round % 10 !== 0 || (cards.length > 0 && hex.length > 0 && b64.length > 0));
     }
   });
+  void it('gives what the character scans give on an input above 2 MiB (arrays of its own), and on the reused arrays after it', () => {
+    const big = dense(2 * 1024 * 1024 + 4321);
+    for (const buf of [big, dense(9000)]) {
+      const starts = runStarts(buf);
+      assert.ok(starts !== undefined);
+      const text = buf.toString('latin1');
+      assert.deepEqual(base64Runs(buf, buf, starts), base64Runs(text));
+      assert.deepEqual(hexSepRuns(buf, buf, starts), hexSepRuns(text));
+      assert.deepEqual(cardNumbers(buf, starts), cardNumbers(text));
+    }
+  });
 });

@@ -144,21 +144,29 @@ export interface RunStarts {
 /** What a run is made of: 16 base64 characters, 13 digits, or 16 hex digits and separators. */
 export type RunKind = 'base64' | 'digits' | 'hex-sep';
 
-let words = new Int32Array(0);
-let blocks = new Int32Array(0);
+/** Blocks whose arrays are kept for the next call (inputs up to 2 MiB: the proxy's body batches); larger ones get their own. */
+const KEPT_BLOCKS = 2 * 65536;
+let keptWords = new Int32Array(0);
+let keptBlocks = new Int32Array(0);
 
 /**
- * The run starts of `buf`, or undefined without WebAssembly. The arrays
- * are reused: they hold this result only until the next call.
+ * The run starts of `buf`, or undefined without WebAssembly. For inputs up
+ * to 2 MiB the arrays are reused: they hold this result only until the
+ * next call.
  */
 export function runStarts(buf: Uint8Array): RunStarts | undefined {
   const c = getClassifier();
   if (c === undefined) return undefined;
   const n = buf.length;
   const nb = (n + 15) >>> 4;
-  if (words.length < 2 * nb) {
-    words = new Int32Array(2 * nb + (nb >>> 1));
-    blocks = new Int32Array(nb + (nb >>> 2));
+  let words = keptWords;
+  let blocks = keptBlocks;
+  if (nb > KEPT_BLOCKS) {
+    words = new Int32Array(2 * nb);
+    blocks = new Int32Array(nb);
+  } else if (words.length < 2 * nb) {
+    keptWords = words = new Int32Array(2 * Math.min(KEPT_BLOCKS, nb + (nb >>> 1)));
+    keptBlocks = blocks = new Int32Array(Math.min(KEPT_BLOCKS, nb + (nb >>> 1)));
   }
   let count = 0;
   for (let b0 = 0; b0 < nb; b0 += SEG_BLOCKS) {
