@@ -6,10 +6,12 @@
  * a pending approval when the decider has an approver (the gateway of
  * `cordon run`, whose supervisor runs the approval service) and is refused
  * otherwise (standalone `cordon mcp wrap`/`serve`). Tool annotations are
- * never read.
+ * never read. A `Policy` none of whose rules looks at MCP arguments decides
+ * by server and tool alone, so its verdicts are kept per tool (bounded).
  */
 import type { AskInput } from '../approval/request.js';
 import { describeOrigin } from '../policy/engine.js';
+import { Policy } from '../policy/policy.js';
 import type { Decision, Subject } from '../policy/types.js';
 import { isObject } from './jsonrpc.js';
 
@@ -77,7 +79,40 @@ export interface CallVerdict {
   readonly ruleReason?: string;
 }
 
+/** Tools whose verdicts are kept per policy (beyond that, decided each time). */
+const MAX_CACHED_TOOLS = 1024;
+/** Per policy: verdicts by `server\0tool`, or null when its decisions can depend on the arguments. */
+const cached = new WeakMap<CallDecider, Map<string, CallVerdict> | null>();
+
+/**
+ * The verdict table of a policy whose decision for an MCP call cannot depend
+ * on the arguments: a plain `Policy` (its own `decide`, not a wrapper or a
+ * subclass) none of whose MCP rules has argument matchers. Rules of other
+ * kinds never match an MCP subject, and the reason, rule and mandatory flag
+ * of a decision come from the matching rule alone.
+ */
+function verdicts(policy: CallDecider): Map<string, CallVerdict> | null {
+  let table = cached.get(policy);
+  if (table !== undefined) return table;
+  const plain = policy instanceof Policy && Object.getPrototypeOf(policy) === Policy.prototype && !Object.hasOwn(policy, 'decide');
+  table = plain && policy.loaded.matchers.every((m) => m.spec.kind !== 'Mcp' || (m.spec.args?.length ?? 0) === 0) ? new Map() : null;
+  cached.set(policy, table);
+  return table;
+}
+
 export function decideCall(policy: CallDecider, server: string, target: CallTarget): CallVerdict {
+  const table = verdicts(policy);
+  if (table === null) return decideNow(policy, server, target);
+  const key = `${server}\0${target.tool}`;
+  let v = table.get(key);
+  if (v === undefined) {
+    v = decideNow(policy, server, target);
+    if (table.size < MAX_CACHED_TOOLS && v.rule !== 'gateway error') table.set(key, v);
+  }
+  return v;
+}
+
+function decideNow(policy: CallDecider, server: string, target: CallTarget): CallVerdict {
   let d: Decision;
   try {
     d = policy.decide({ kind: 'Mcp', server, tool: target.tool, args: target.args });

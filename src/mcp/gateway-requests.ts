@@ -6,7 +6,8 @@
  * refused call is answered by the gateway itself:
  * `tools/call` with an `isError` result, the others with a policy error. An
  * allowed call is forwarded first and recorded right after, in the same
- * turn, so the server starts on it while the audit record is written.
+ * turn, so the server starts on it while the audit record is written (its
+ * subject, with the arguments as JSON, is built only then too).
  */
 import type { Finding } from '../audit/record.js';
 import { mcpEvent } from './audit.js';
@@ -19,8 +20,8 @@ import { errorLine, isObject, resultLine, RPC, type JsonRpcId, type Message } fr
 export interface Pending {
   readonly id: JsonRpcId;
   readonly method: string;
-  /** `mcp__server__tool {args}` for policy methods. */
-  readonly subject?: string;
+  /** `mcp__server__tool {args}` for policy methods (set right after the call is forwarded). */
+  subject?: string;
   /** The resource URI of `resources/read`. */
   readonly uri?: string;
 }
@@ -63,12 +64,13 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
     refuse(ctx, m.id, m.method, subject, 'gateway protocol', `the ${m.method} parameters are malformed`);
     return;
   }
-  const subject = subjectOf(server, target);
+  let subjectText: string | undefined;
+  const subject = (): string => (subjectText ??= subjectOf(server, target));
   if (m.method === 'tools/call') {
     const why = ctx.tools.refusal(target.tool);
     if (why !== null) {
-      ctx.audit(mcpEvent(subject, 'deny', 'pin', why));
-      refuse(ctx, m.id, m.method, subject, 'pin', why);
+      ctx.audit(mcpEvent(subject(), 'deny', 'pin', why));
+      refuse(ctx, m.id, m.method, subject(), 'pin', why);
       return;
     }
   }
@@ -76,19 +78,19 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
   // `ask` with an approval service (cordon run): held for a person's answer about exactly this call.
   const approve = v.effect === 'ask' ? ctx.o.policy.approve : undefined;
   if (!v.allow && approve === undefined) {
-    ctx.audit(mcpEvent(subject, v.effect, v.rule, v.reason, { mandatory: v.mandatory }));
-    refuse(ctx, m.id, m.method, subject, v.rule, v.reason);
+    ctx.audit(mcpEvent(subject(), v.effect, v.rule, v.reason, { mandatory: v.mandatory }));
+    refuse(ctx, m.id, m.method, subject(), v.rule, v.reason);
     return;
   }
   const scan = scanArguments(ctx, target, m.params);
   if (scan.error !== null) {
-    ctx.audit(mcpEvent(subject, 'deny', 'argument scan', `${scan.error}; refused rather than sent unscanned`));
-    refuse(ctx, m.id, m.method, subject, 'argument scan', `${scan.error}; refused rather than sent unscanned`);
+    ctx.audit(mcpEvent(subject(), 'deny', 'argument scan', `${scan.error}; refused rather than sent unscanned`));
+    refuse(ctx, m.id, m.method, subject(), 'argument scan', `${scan.error}; refused rather than sent unscanned`);
     return;
   }
   // The arguments carry a secret: records name the call and the arguments' hash, never the arguments.
   const bare = scan.findings.length === 0 ? undefined : `mcp__${server}__${target.tool} [arguments withheld, sha256 ${sha256(JSON.stringify(target.args) ?? '')}]`;
-  const found = `the arguments carry ${scan.findings.length === 1 ? 'a finding' : `${scan.findings.length} findings`} (${[...new Set(scan.findings.map((f) => f.detector))].join(', ')})`;
+  const found = bare === undefined ? '' : `the arguments carry ${scan.findings.length === 1 ? 'a finding' : `${scan.findings.length} findings`} (${[...new Set(scan.findings.map((f) => f.detector))].join(', ')})`;
   if (bare !== undefined && ctx.o.argumentAction === 'block') {
     ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${found}; not sent`, { findings: scan.findings }));
     refuse(ctx, m.id, m.method, bare, 'argument scan', `${found}; the call was not sent`);
@@ -100,14 +102,16 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
       ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${found}; sent anyway (report mode)`, { findings: scan.findings, reportOnly: true }));
       return;
     }
-    forward({ id: m.id, method: m.method, subject, ...(target.tool === 'resources/read' ? { uri: (target.args as { uri: string }).uri } : {}) });
-    ctx.audit(mcpEvent(subject, 'allow', rule, reason, { mandatory: v.mandatory }));
+    const pending: Pending = target.tool === 'resources/read' ? { id: m.id, method: m.method, uri: (target.args as { uri: string }).uri } : { id: m.id, method: m.method };
+    forward(pending);
+    pending.subject = subject();
+    ctx.audit(mcpEvent(pending.subject, 'allow', rule, reason, { mandatory: v.mandatory }));
   };
   if (approve !== undefined) {
-    holdForApproval(approve, { server, target, subject: bare ?? subject, verdict: v }, {
+    holdForApproval(approve, { server, target, subject: bare ?? subject(), verdict: v }, {
       audit: ctx.audit,
       approved: (reason) => send(v.rule, reason),
-      refused: (reason) => refuse(ctx, m.id, m.method, bare ?? subject, v.rule, reason),
+      refused: (reason) => refuse(ctx, m.id, m.method, bare ?? subject(), v.rule, reason),
     });
     return;
   }

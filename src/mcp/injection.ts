@@ -2,7 +2,8 @@
  * Runs the injection rules (`injection-rules.ts`) over text and over every
  * string inside a JSON value. Linear in the input: one pass of the keyword
  * automaton finds every rule keyword and trigger character (no lowercase
- * copy), then each rule's regex runs only over the merged windows around its
+ * copy; a short text its leading-triple filter clears goes no further), then
+ * each rule's regex runs only over the merged windows around its
  * own keywords, and the character rules only when a trigger character is
  * present.
  */
@@ -36,6 +37,8 @@ interface Compiled {
 }
 
 const SAMPLE_CHARS = 120;
+/** Texts up to this long are checked with the automaton's leading-triple filter first (most short texts hold no keyword). */
+const FILTER_MAX = 1024;
 
 function hex(cp: number): string {
   return `\\u{${cp.toString(16)}}`;
@@ -61,6 +64,16 @@ function windows(starts: readonly number[], back: number, ahead: number, length:
 interface PathNode {
   readonly parent: PathNode | null;
   readonly key: string | number;
+}
+
+const KIND_TEXT = 0;
+const KIND_VALUE = 1;
+const KIND_KEY = 2;
+
+function placeOf(root: string, node: PathNode | null, kind: number): string {
+  if (kind === KIND_TEXT) return root;
+  const p = pathOf(root, node);
+  return kind === KIND_KEY ? `${p}(key)` : p === '' ? 'text' : p;
 }
 
 function pathOf(root: string, node: PathNode | null): string {
@@ -109,11 +122,17 @@ export class InjectionScanner {
   /** Findings in one string. */
   scanText(text: string, where = 'text'): InjectionFinding[] {
     const out: InjectionFinding[] = [];
-    this.#scan(text, () => where, out);
+    this.#scan(text, where, null, KIND_TEXT, out);
     return out;
   }
 
-  #scan(text: string, where: () => string, out: InjectionFinding[]): void {
+  /**
+   * Findings of one string appended to `out`. The place is built only for a
+   * finding: `root` itself (KIND_TEXT), the JSON path of `node` under `root`
+   * (KIND_VALUE: `text` when empty) or of a key (KIND_KEY).
+   */
+  #scan(text: string, root: string, node: PathNode | null, kind: number, out: InjectionFinding[]): void {
+    if (text.length <= FILTER_MAX && !this.#automaton.mayHit(text)) return;
     const hits = this.#hits;
     hits.length = 0;
     const anyChars = this.#automaton.scan(text, hits);
@@ -151,7 +170,7 @@ export class InjectionScanner {
             continue;
           }
           const start = from + m.index;
-          place ??= where();
+          place ??= placeOf(root, node, kind);
           out.push({ rule: rule.id, severity: rule.severity, where: place, start, end: start + m[0].length, sample: m[0].slice(0, SAMPLE_CHARS), explain: rule.explain });
         }
       }
@@ -160,42 +179,47 @@ export class InjectionScanner {
 
   /** Findings in every string (keys too) of a JSON value. */
   scanValue(value: unknown, where = ''): InjectionReport {
-    const findings: InjectionFinding[] = [];
-    let chars = 0;
-    let truncated = false;
-    const walk = (v: unknown, node: PathNode | null, depth: number): void => {
-      if (truncated) return;
-      if (depth > this.#maxDepth || chars > this.#maxChars) {
-        truncated = true;
+    const walk: Walk = { root: where, findings: [], chars: 0, truncated: false };
+    this.#walk(walk, value, null, 0);
+    return walk.findings.length === 0 && !walk.truncated ? CLEAN : summarize(walk.findings, walk.truncated);
+  }
+
+  #walk(w: Walk, v: unknown, node: PathNode | null, depth: number): void {
+    if (w.truncated) return;
+    if (depth > this.#maxDepth || w.chars > this.#maxChars) {
+      w.truncated = true;
+      return;
+    }
+    if (typeof v === 'string') {
+      w.chars += v.length;
+      if (w.chars > this.#maxChars) {
+        w.truncated = true;
         return;
       }
-      if (typeof v === 'string') {
-        chars += v.length;
-        if (chars > this.#maxChars) {
-          truncated = true;
-          return;
-        }
-        if (v.length > 0) {
-          this.#scan(v, () => {
-            const p = pathOf(where, node);
-            return p === '' ? 'text' : p;
-          }, findings);
-        }
-      } else if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) walk(v[i], { parent: node, key: i }, depth + 1);
-      } else if (typeof v === 'object' && v !== null) {
-        for (const k of Object.keys(v)) {
-          chars += k.length;
-          const child: PathNode = { parent: node, key: k };
-          if (k.length > 0) this.#scan(k, () => `${pathOf(where, child)}(key)`, findings);
-          walk((v as Record<string, unknown>)[k], child, depth + 1);
-        }
+      if (v.length > 0) this.#scan(v, w.root, node, KIND_VALUE, w.findings);
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) this.#walk(w, v[i], { parent: node, key: i }, depth + 1);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const k of Object.keys(v)) {
+        w.chars += k.length;
+        const child: PathNode = { parent: node, key: k };
+        if (k.length > 0) this.#scan(k, w.root, child, KIND_KEY, w.findings);
+        this.#walk(w, (v as Record<string, unknown>)[k], child, depth + 1);
       }
-    };
-    walk(value, null, 0);
-    return summarize(findings, truncated);
+    }
   }
 }
+
+/** One scanValue's state. */
+interface Walk {
+  readonly root: string;
+  readonly findings: InjectionFinding[];
+  chars: number;
+  truncated: boolean;
+}
+
+/** What a value with no finding reports (shared: reports are read-only). */
+const CLEAN: InjectionReport = Object.freeze({ findings: Object.freeze<InjectionFinding[]>([]), score: 0, flagged: false, truncated: false });
 
 export function summarize(findings: readonly InjectionFinding[], truncated = false): InjectionReport {
   const best = new Map<string, number>();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { INJECTION_RULES } from './injection-rules.js';
 import { KeywordAutomaton } from './keyword-automaton.js';
 
 /** Every (keyword, start) by indexOf over a lowercase copy: the reference the automaton must equal. */
@@ -57,6 +58,44 @@ void describe('KeywordAutomaton', () => {
     assert.deepEqual(found(a, wide).hits, naive(KEYWORDS, wide));
     assert.equal(found(a, wide).trigger, false);
     assert.equal(found(a, `${text}\u200C`).trigger, true);
+  });
+
+  void it('clears with mayHit only texts that hold no keyword and no trigger (random short texts, the real rules)', () => {
+    const words = [...new Set(INJECTION_RULES.flatMap((r) => (r.kind === 'pattern' ? r.keywords : [])))];
+    const ranges = INJECTION_RULES.flatMap((r) => (r.kind === 'chars' ? r.ranges : []));
+    const real = new KeywordAutomaton(words, ranges);
+    const two = new KeywordAutomaton(['ab', 'xyz'], []);
+    let seed = 7;
+    const pick = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?<>/[]{}()$=|-_~\'"\n';
+    let cleared = 0;
+    let hitting = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const n = 1 + pick(40);
+      let text = '';
+      for (let j = 0; j < n; j++) {
+        const r = pick(100);
+        // Now and then a keyword (in a random case) or a code unit past ASCII.
+        if (r < 3) {
+          const k = words[pick(words.length)] ?? '';
+          text += r === 0 ? k.toUpperCase() : k;
+        } else if (r === 3) text += String.fromCharCode(0x80 + pick(0x3000));
+        else text += alphabet[pick(alphabet.length)];
+      }
+      for (const [auto, kws] of [[real, words], [two, ['ab', 'xyz']]] as const) {
+        if (auto.mayHit(text)) continue;
+        cleared++;
+        assert.deepEqual(naive(kws, text), [], `mayHit cleared ${JSON.stringify(text)}, which holds a keyword`);
+        assert.equal(found(auto, text).trigger, false, `mayHit cleared ${JSON.stringify(text)}, which holds a trigger`);
+      }
+      if (naive(words, text).length > 0) hitting++;
+    }
+    // Both outcomes were exercised.
+    assert.ok(cleared > 5000 && hitting > 5000, `cleared ${cleared}, hitting ${hitting}`);
+    assert.equal(real.mayHit('Echo: hello 42'), false);
+    assert.equal(real.mayHit('please IGNORE that'), true);
+    assert.equal(real.mayHit('caf\u00e9'), true);
+    assert.equal(new KeywordAutomaton(['a', 'bcd']).mayHit('zzz'), true, 'a one-character keyword: no filtering');
   });
 
   void it('refuses keywords it cannot fold', () => {

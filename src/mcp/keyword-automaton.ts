@@ -8,12 +8,18 @@
  * code units (the character rules' ranges; for astral ranges, their high
  * surrogates) share one class that leads to an output state of its own.
  * Texts of 4 KiB and more run as four interleaved automata (one automaton is
- * bound by the latency of its table load; four overlap it).
+ * bound by the latency of its table load; four overlap it). Short texts are
+ * first checked against a 2 KiB table of the keywords' leading pairs and
+ * triples (`mayHit`): a text none of whose positions starts one, and with no
+ * code unit past ASCII, holds no keyword and no trigger, and the automaton's
+ * tables (cold in a process that slept between messages) are not touched.
  */
 
 /** Inputs at least this long are scanned as four interleaved streams. */
 const INTERLEAVE_MIN = 4096;
 const KELVIN = 0x212a;
+/** Bits of the leading-triple filter (hashed; a collision only sends a text to the automaton). */
+const TRIPLE_BITS = 8192;
 /** Output id of the trigger-character class. */
 const TRIGGER = -1;
 
@@ -29,6 +35,12 @@ export class KeywordAutomaton {
   readonly #outputs: (readonly number[])[];
   readonly #lengths: Int32Array;
   readonly #longest: number;
+  /** Bit per folded ASCII pair `a * 128 + b` that is a whole keyword. */
+  readonly #pairs = new Uint8Array(2048);
+  /** Bit per hashed folded ASCII triple that begins a keyword. */
+  readonly #triples = new Uint8Array(TRIPLE_BITS / 8);
+  /** A one-character keyword: the leading-pair filter cannot rule anything out. */
+  #single = false;
 
   constructor(keywords: readonly string[], triggers: readonly CodePointRange[] = []) {
     this.keywords = keywords;
@@ -69,6 +81,40 @@ export class KeywordAutomaton {
     this.#threshold = threshold;
     this.#lengths = Int32Array.from(keywords, (k) => k.length);
     this.#longest = Math.max(1, ...keywords.map((k) => k.length));
+    for (const k of keywords) {
+      // Keywords are lowercase printable ASCII, so the folded text spells them exactly.
+      if (k.length === 1) this.#single = true;
+      else if (k.length === 2) setBit(this.#pairs, k.charCodeAt(0) * 128 + k.charCodeAt(1));
+      else setBit(this.#triples, triple(k.charCodeAt(0), k.charCodeAt(1), k.charCodeAt(2)));
+    }
+  }
+
+  /**
+   * False only when `text` holds no keyword (in any ASCII case) and no
+   * trigger code unit: every code unit is ASCII and no position starts a
+   * keyword's folded first two (two-character keywords) or three characters.
+   * True means "run the automaton". Linear; meant for short texts.
+   */
+  mayHit(text: string): boolean {
+    if (this.#single) return true;
+    const n = text.length;
+    const pairs = this.#pairs;
+    const triples = this.#triples;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 0x80) return true;
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (i >= 1 && (pairs[(b * 128 + c) >> 3]! & (1 << ((b * 128 + c) & 7))) !== 0) return true;
+      if (i >= 2) {
+        const t = triple(a, b, c);
+        if ((triples[t >> 3]! & (1 << (t & 7))) !== 0) return true;
+      }
+      a = b;
+      b = c;
+    }
+    return false;
   }
 
   /**
@@ -143,6 +189,15 @@ export class KeywordAutomaton {
     }
     return trig;
   }
+}
+
+function setBit(bits: Uint8Array, i: number): void {
+  bits[i >> 3] = (bits[i >> 3] ?? 0) | (1 << (i & 7));
+}
+
+/** Hash of three ASCII code units into the triple filter. */
+function triple(a: number, b: number, c: number): number {
+  return ((a * 16381 + b * 127 + c) * 2654435761 >>> 0) % TRIPLE_BITS;
 }
 
 /** Aho-Corasick over class sequences, as a dense DFA with output states numbered last and states premultiplied by `width`. */
