@@ -34,21 +34,27 @@ function splat(b: number): number[] {
 }
 
 function runStartsFunction(): WasmFunction {
-  // params: 0 inp, 1 nblocks, 2 out, 3 list; i32 locals: 4 k, 5 prev, 6 cur, 7 w, 8 r, 9 prevHex, 10 curHex, 11 n, 12 word;
-  // v128 locals: 13 v, 14 digits, 15 hex-or-separator
-  const [INP, NB, OUTP, LISTP, K, PREV, CUR, W, R, PREVH, CURH, N, WORD, V, D, H] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-  /** Leaves the block at inp + 16k + offset as (base64 mask) | (digit mask) << 16; sets `into` to its hex-or-separator mask. */
+  // params: 0 inp, 1 nblocks, 2 out, 3 list; i32 locals: 4 k, 5 prev, 6 cur, 7 w, 8 r, 9 prevHex, 10 curHex, 11 n, 12 word,
+  // 13 digit runs; v128 locals: 14 v, 15 digits, 16 '-', 17 letters shifted
+  const [INP, NB, OUTP, LISTP, K, PREV, CUR, W, R, PREVH, CURH, N, WORD, DR, V, D, H, L] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  /**
+   * Leaves the block at inp + 16k + offset as (base64 mask) | (digit mask) << 16; sets `into` to its
+   * hex-or-separator mask. Ranges are tested with one signed comparison: a byte plus (0x80 - low) wraps
+   * into [-128, -128 + size) exactly when it lies in [low, low + size).
+   */
   const classify = (offset: number, into: number): number[][] => [
     op.get(INP), op.get(K), op.const(4), op.shl(), op.add(), op.v128Load(offset), op.set(V),
-    op.get(V), splat(0x30), op.i8x16Sub(), splat(9), op.i8x16LeU(), op.set(D),
+    op.get(V), splat(0x80 - 0x30), op.i8x16Add(), splat(0x80 + 10), op.i8x16LtS(), op.set(D),
+    // Letters of either case: (v | 0x20) + (0x80 - 'a').
+    op.get(V), splat(0x20), op.v128Or(), splat(0x80 - 0x61), op.i8x16Add(), op.set(L),
     // Hex digits and the separators `-`, `:`, space, comma.
-    op.get(V), splat(0x20), op.v128Or(), splat(0x61), op.i8x16Sub(), splat(5), op.i8x16LeU(), op.get(D), op.v128Or(),
+    op.get(L), splat(0x80 + 6), op.i8x16LtS(), op.get(D), op.v128Or(),
     op.get(V), splat(0x20), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x3a), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x2c), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x2d), op.i8x16Eq(), op.tee(H), op.v128Or(), op.i8x16Bitmask(), op.set(into),
-    // Letters: (v | 0x20) - 'a' <= 25 unsigned (bytes of 0x80 and up land above 25); `H` holds v == '-' here.
-    op.get(V), splat(0x20), op.v128Or(), splat(0x61), op.i8x16Sub(), splat(25), op.i8x16LeU(),
+    // Base64 alphabets: letters, digits, `-` (in `H`), `+`, `/`, `_`.
+    op.get(L), splat(0x80 + 26), op.i8x16LtS(),
     op.get(D), op.v128Or(), op.get(H), op.v128Or(),
     op.get(V), splat(0x2b), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x2f), op.i8x16Eq(), op.v128Or(),
@@ -66,7 +72,7 @@ function runStartsFunction(): WasmFunction {
   /** The address of this block's two words. */
   const word = (): number[][] => [op.get(OUTP), op.get(K), op.const(3), op.shl(), op.add()];
   return {
-    name: 'runStarts', params: 4, locals: 9, vectors: 3,
+    name: 'runStarts', params: 4, locals: 10, vectors: 4,
     body: [
       ...classify(0, PREVH), op.set(PREV),
       op.block(), op.loop(),
@@ -75,8 +81,13 @@ function runStartsFunction(): WasmFunction {
       // Word 0: base64, 16 in a row (1 + 1 + 2 + 4 + 8) over this block's mask and the next's; digits, 13 (1 + 1 + 2 + 4 + 5).
       ...word(),
       op.get(PREV), op.const(0xffff), op.and(), op.get(CUR), op.const(16), op.shl(), op.or(), ...runs(8),
-      op.get(PREV), op.const(16), op.shrU(), op.get(CUR), op.const(0xffff0000), op.and(), op.or(), ...runs(5),
-      op.const(16), op.shl(), op.or(), op.tee(WORD),
+      // Digit runs only where either block has a digit (none, on most text).
+      op.const(0), op.set(DR),
+      op.get(PREV), op.get(CUR), op.or(), op.const(0xffff0000), op.and(),
+      op.if(),
+      op.get(PREV), op.const(16), op.shrU(), op.get(CUR), op.const(0xffff0000), op.and(), op.or(), ...runs(5), op.set(DR),
+      op.end(),
+      op.get(DR), op.const(16), op.shl(), op.or(), op.tee(WORD),
       op.store(),
       // Word 1: hex digits or separators, 16 in a row (every separated-hex match of 29 or more starts one).
       ...word(),
