@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { findMixedScriptWords } from './normalize.js';
 import { cardNumbers, DlpScanner } from './scanner.js';
 
 void describe('cardNumbers', () => {
@@ -50,5 +51,33 @@ void describe('traffic checks on bytes', () => {
   void it('finds no mixed-script word in ASCII or in single-script text', () => {
     assert.deepEqual(scanner.scanBytes(Buffer.from('plain ascii words only'), 'body'), []);
     assert.deepEqual(scanner.scanBytes(Buffer.from('\u043f\u0440\u0438\u0432\u0435\u0442 hello \u03ba\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1', 'utf8'), 'body'), []);
+  });
+});
+
+void describe('findMixedScriptWords', () => {
+  void it('finds what it found before its search for a Cyrillic or Greek character, on random text of several scripts', () => {
+    const MIXED = /(?=[\p{L}]{0,40}\p{Script=Latin})(?=[\p{L}]{0,40}[\p{Script=Cyrillic}\p{Script=Greek}])[\p{L}]{2,40}/gu;
+    const reference = (text: string): { index: number; word: string }[] => {
+      if (![...text].some((c) => c.charCodeAt(0) > 0x7e)) return [];
+      const out: { index: number; word: string }[] = [];
+      for (const m of text.matchAll(MIXED)) {
+        if (/\p{Script=Latin}/u.test(m[0]) && /[\p{Script=Cyrillic}\p{Script=Greek}]/u.test(m[0])) out.push({ index: m.index, word: m[0] });
+        if (out.length >= 16) break;
+      }
+      return out;
+    };
+    let seed = 31;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pieces = ['a', 'Z', 'e\u0301', '\u00e9', '\u0430', '\u0435', '\u03b1', '\u03a9', '\u0375', '\u4e2d', '\u{1F600}', '\u{1D400}', ' ', '.', '-', '7', '\u2126', '\u1f00'];
+    for (let round = 0; round < 3000; round++) {
+      let text = '';
+      const len = rnd(round % 100 === 0 ? 3000 : 60);
+      const kinds = round % 3 === 0 ? 6 : pieces.length;
+      while (text.length < len) text += pieces[rnd(kinds)] ?? '';
+      assert.deepEqual(findMixedScriptWords(text), reference(text), JSON.stringify(text));
+    }
   });
 });
