@@ -7,7 +7,9 @@
  * sandbox, and sends every decision to the supervisor, which owns the audit
  * log. A call the policy asks about is sent to the supervisor's approval
  * service (`ask`) and held until its `verdict`. If the supervisor goes away,
- * held calls are denied, and it stops its servers and exits.
+ * held calls are denied, and it stops its servers and exits. If the
+ * supervisor's audit log cannot be written (`audit-failed`), held calls are
+ * denied and every later call is refused, never forwarded (fail closed).
  */
 import type { Server } from 'node:net';
 import { onDecision } from '../../audit/publish.js';
@@ -36,6 +38,8 @@ if (typeof process.send !== 'function') {
 }
 
 let gateway: RunningGateway | undefined;
+/** False once the supervisor said its audit log cannot be written: calls are refused from then on, never forwarded unrecorded. */
+let auditOk = true;
 
 /** Calls held for a person's answer, by sequence number; a gone supervisor denies them all. */
 const held = new Map<number, (o: { approved: boolean; id: string; reason: string }) => void>();
@@ -86,7 +90,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
           const known = m.known === undefined ? undefined : FingerprintMatcher.fromJSON(m.known);
           gateway = await startHttpGateway(loaded, {
             target: { kind: 'all' }, token: m.token, publicPort: m.port, argumentScanners: [dlpArgumentScanner(known)],
-            audit: publishSink, log: (l) => process.stderr.write(`${l}\n`), cwd: m.cwd, env: process.env, pinDir: m.pinDir,
+            audit: publishSink, auditReady: () => auditOk, log: (l) => process.stderr.write(`${l}\n`), cwd: m.cwd, env: process.env, pinDir: m.pinDir,
             ...(m.approvals === true ? { approve } : {}),
           });
           send({ type: 'ready', servers: [...gateway.servers] });
@@ -99,6 +103,13 @@ process.on('message', (raw: unknown, handle: unknown) => {
       if (typeof handle !== 'object' || handle === null || !('listen' in handle)) fatal('listener message without a server handle');
       gateway.front.adopt(handle as Server);
       send({ type: 'attached' });
+      break;
+    }
+    case 'audit-failed': {
+      if (auditOk) process.stderr.write('cordon mcp: the audit log cannot be written any more; every call is refused from now on\n');
+      auditOk = false;
+      // A call held for approval would be forwarded unrecorded once answered: refused now.
+      denyHeld('cordon cannot record decisions any more (the audit log could not be written); an ask is a deny.');
       break;
     }
     case 'verdict': {

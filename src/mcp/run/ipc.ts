@@ -43,6 +43,8 @@ export const ToGatewaySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('listener') }),
   /** A person's answer (or the service's deny) to the gateway's `ask` with this sequence number. */
   z.strictObject({ type: z.literal('verdict'), seq: z.number().int().positive(), approved: z.boolean(), id: z.string().max(64), reason: z.string().max(4096) }),
+  /** The supervisor's audit log cannot be written any more: from now on every call is refused (fail closed). */
+  z.strictObject({ type: z.literal('audit-failed') }),
 ]);
 export type ToGateway = z.infer<typeof ToGatewaySchema>;
 

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { AskInput } from '../../approval/request.js';
-import { publishDecision } from '../../audit/publish.js';
+import { onDecision, publishDecision } from '../../audit/publish.js';
 import { CordonError } from '../../errors.js';
 import { proxyLoadOptions } from '../../egress/proxy-client.js';
 import type { LoadedPolicy } from '../../policy/load.js';
@@ -75,7 +75,14 @@ export interface RunMcp {
 /** The supervisor's approval service, as the gateway needs it. */
 export type RunApprover = (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
 
-export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string, approve?: RunApprover): RunMcp {
+/**
+ * `auditReady`: false once the supervisor's audit log cannot be written (the
+ * writer's `healthy`). It is checked after every decision published in the
+ * supervisor (the writer appends synchronously as each is published, so a
+ * failed append is seen right after it, whichever boundary's it was), and
+ * the gateway is told at once: it refuses every call from then on.
+ */
+export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string, approve?: RunApprover, auditReady?: () => boolean): RunMcp {
   const token = newToken();
   const url = `http://127.0.0.1:${SANDBOX_MCP_PORT}/mcp`;
   const { file, execArgv } = processEntry('mcp/run/gateway-process', 'CORDON_MCP_SERVER', 'MCP gateway');
@@ -100,7 +107,7 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
     const m = r.data;
     switch (m.type) {
       case 'decision':
-        publishDecision(m.event);
+        if (!publishDecision(m.event)) checkAudit();
         break;
       case 'ready':
         readyResolve(m.servers);
@@ -119,7 +126,16 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
       }
     }
   });
+  let auditFailed = false;
+  const checkAudit = (): void => {
+    if (auditFailed || auditReady === undefined || auditReady()) return;
+    auditFailed = true;
+    send({ type: 'audit-failed' });
+  };
+  // Subscribed after the run's writer (which subscribed when the run began): called after each decision's append.
+  const offDecision = onDecision(checkAudit);
   void exited.then((why) => {
+    offDecision();
     if (!stopping) process.stderr.write(`cordon: the MCP gateway stopped (${why}); MCP tools are unavailable from now on\n`);
   });
   const send = (m: ToGateway, handle?: Server): void => {
@@ -155,13 +171,14 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
     apply: (spec) => ({ ...spec, env: { ...spec.env, CORDON_MCP_URL: url, CORDON_MCP_TOKEN: token, CORDON_MCP_CONFIG: JSON.stringify(clientConfig(url, token)) } }),
     stop: () => {
       stopping = true;
+      offDecision();
       child.kill('SIGTERM');
     },
   };
 }
 
 /** The gateway for a run, when the policy configures MCP servers (`options`: the run's policy load options, for the cheap pre-check). */
-export function mcpForRun(options: LoadOptions, load: () => Promise<LoadedPolicy>, profile: string | undefined, cwd: string, approve?: RunApprover): Promise<RunMcp | undefined> {
+export function mcpForRun(options: LoadOptions, load: () => Promise<LoadedPolicy>, profile: string | undefined, cwd: string, approve?: RunApprover, auditReady?: () => boolean): Promise<RunMcp | undefined> {
   if (!mayConfigureMcpServers(options)) return Promise.resolve(undefined);
-  return load().then((loaded) => (Object.keys(loaded.settings.mcp?.servers ?? {}).length === 0 ? undefined : startRunMcp(loaded, profile, cwd, approve)));
+  return load().then((loaded) => (Object.keys(loaded.settings.mcp?.servers ?? {}).length === 0 ? undefined : startRunMcp(loaded, profile, cwd, approve, auditReady)));
 }
