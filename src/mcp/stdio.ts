@@ -3,11 +3,12 @@
  * were the server; cordon talks to the real server over its pipes. Both
  * directions are framed with the bounded framer and respect backpressure
  * (a slow reader pauses the writer's source), so no queue grows without
- * bound.
+ * bound. A message forwarded unchanged is written as the bytes it came in.
  */
 import type { Readable, Writable } from 'node:stream';
 import { LineFramer } from './framing.js';
 import { McpGateway } from './gateway.js';
+import { bytesOf } from './jsonrpc.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { GatewayOptions } from './options.js';
 import type { ServerProcess } from './spawn.js';
@@ -18,23 +19,26 @@ export interface StdioBridge {
   readonly done: Promise<number>;
 }
 
-function writer(out: Writable, source: Readable): (line: string) => void {
+/** Writes a line: its original bytes when the message is forwarded unchanged, else the text and a newline. */
+function writer(out: Writable, source: Readable): (line: string, bytes: Buffer | undefined) => void {
   let broken = false;
   out.on('error', () => {
     broken = true;
   });
   out.on('drain', () => source.resume());
-  return (line) => {
+  return (line, bytes) => {
     if (broken || out.destroyed || out.writableEnded) return;
-    if (!out.write(`${line}\n`)) source.pause();
+    if (!out.write(bytes ?? `${line}\n`)) source.pause();
   };
 }
 
 export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientIn: Readable, clientOut: Writable): StdioBridge {
   const max = opts.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
+  const toClient = writer(clientOut, server.stdout);
+  const toServer = writer(server.stdin, clientIn);
   const gateway = new McpGateway(opts, {
-    toClient: writer(clientOut, server.stdout),
-    toServer: writer(server.stdin, clientIn),
+    toClient: (line, info) => toClient(line, bytesOf(line, info?.message)),
+    toServer: (line, message) => toServer(line, bytesOf(line, message)),
   });
   const fromClient = new LineFramer(max);
   const fromServer = new LineFramer(max);
