@@ -173,7 +173,21 @@ function lookup(bits: bigint, v6: boolean): AddressRange | undefined {
   return t().compiled.find((c) => c.v6 === v6 && (bits & c.mask) === c.network)?.range;
 }
 
+/** Classes of addresses seen (the proxy asks about the same few on every request); cleared when full. */
+const classified = new Map<string, AddressClass>();
+const MAX_CLASSIFIED = 4096;
+
 function classifyCanonical(host: CanonicalHost): AddressClass {
+  const key = `${host.type}:${host.name}`;
+  const hit = classified.get(key);
+  if (hit !== undefined) return hit;
+  const c = Object.freeze(classifyBits(host));
+  if (classified.size >= MAX_CLASSIFIED) classified.clear();
+  classified.set(key, c);
+  return c;
+}
+
+function classifyBits(host: CanonicalHost): AddressClass {
   const bits = toBits(host);
   const v6 = host.type === 'ipv6';
   const range = lookup(bits, v6);

@@ -148,17 +148,32 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   // The http server never listens itself (connections are handed to it), so
   // its own headersTimeout tracking is inactive: a per-connection timer bounds
   // the time to a complete head, re-armed after each response (keep-alive).
-  const headTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  // One timer per connection, re-armed with refresh() (a new timer per request costs timer-list churn on
+  // the keep-alive path); it acts only while a head is awaited.
+  const headTimers = new WeakMap<Socket, { readonly timer: NodeJS.Timeout; waiting: boolean }>();
   const armHead = (socket: Socket): void => {
-    clearTimeout(headTimers.get(socket));
-    const t = setTimeout(() => {
-      if (socket.writable) socket.end(refusalResponse({ kind: 'malformed', status: 408, subject: 'Http(?)', rule: 'proxy protocol', reason: 'The request head did not arrive in time.', mandatory: false }));
-      socket.destroySoon();
-    }, limits.headersTimeoutMs);
-    t.unref();
-    headTimers.set(socket, t);
+    const h = headTimers.get(socket);
+    if (h !== undefined) {
+      h.waiting = true;
+      h.timer.refresh();
+      return;
+    }
+    const armed = {
+      waiting: true,
+      timer: setTimeout(() => {
+        if (!armed.waiting) return;
+        if (socket.writable) socket.end(refusalResponse({ kind: 'malformed', status: 408, subject: 'Http(?)', rule: 'proxy protocol', reason: 'The request head did not arrive in time.', mandatory: false }));
+        socket.destroySoon();
+      }, limits.headersTimeoutMs),
+    };
+    armed.timer.unref();
+    headTimers.set(socket, armed);
   };
-  const headArrived = (socket: Socket): void => clearTimeout(headTimers.get(socket));
+  const headArrived = (socket: Socket): void => {
+    const h = headTimers.get(socket);
+    if (h !== undefined) h.waiting = false;
+  };
+  const headDone = (socket: Socket): void => clearTimeout(headTimers.get(socket)?.timer);
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
     headArrived(req.socket);
     res.once('finish', () => {
@@ -202,7 +217,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     // Replies go out whole (head and small bodies in one write): no Nagle delay behind an unacknowledged segment.
     socket.setNoDelay(true);
     socket.once('close', () => sockets.delete(socket));
-    socket.once('close', () => headArrived(socket));
+    socket.once('close', () => headDone(socket));
     if (kind === 'http') {
       armHead(socket);
       http.emit('connection', socket);
