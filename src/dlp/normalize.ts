@@ -42,15 +42,28 @@ const MIXED = /(?=[\p{L}]{0,40}\p{Script=Latin})(?=[\p{L}]{0,40}[\p{Script=Cyril
 
 /** Any character of the scripts `MIXED` looks for: without one, its second look-ahead never holds. */
 const CYRILLIC_OR_GREEK = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
+const LATIN = /\p{Script=Latin}/u;
+const LETTER_RUN = /\p{L}+/gu;
 
+/**
+ * Words of `MIXED`, at most 16. Every match lies inside one run of letters
+ * (its look-aheads and its body read letters only) and holds a Latin and a
+ * Cyrillic or Greek character, so only the runs with both are searched, each
+ * on its own (what the search over the whole text finds in it): `MIXED`
+ * tries two look-aheads of up to 40 letters at every position, which cost
+ * ~0.5 s per MiB of text beyond latin1, and as much again on Russian or
+ * Greek prose.
+ */
 export function findMixedScriptWords(text: string): { index: number; word: string }[] {
-  // One search for a Cyrillic or Greek character first: `MIXED` tries two look-aheads of up to 40 letters at
-  // every position, which cost ~0.5 s per MiB of text with any character beyond latin1 (source code, JSON).
-  if (!CYRILLIC_OR_GREEK.test(text)) return [];
+  if (!CYRILLIC_OR_GREEK.test(text) || !LATIN.test(text)) return [];
   const out: { index: number; word: string }[] = [];
-  for (const m of text.matchAll(MIXED)) {
-    if (/\p{Script=Latin}/u.test(m[0]) && /[\p{Script=Cyrillic}\p{Script=Greek}]/u.test(m[0])) out.push({ index: m.index, word: m[0] });
-    if (out.length >= 16) break;
+  for (const run of text.matchAll(LETTER_RUN)) {
+    const letters = run[0];
+    if (letters.length < 2 || !LATIN.test(letters) || !CYRILLIC_OR_GREEK.test(letters)) continue;
+    for (const m of letters.matchAll(MIXED)) {
+      if (LATIN.test(m[0]) && CYRILLIC_OR_GREEK.test(m[0])) out.push({ index: run.index + m.index, word: m[0] });
+      if (out.length >= 16) return out;
+    }
   }
   return out;
 }

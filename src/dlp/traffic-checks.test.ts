@@ -71,7 +71,7 @@ void describe('findMixedScriptWords', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed % n;
     };
-    const pieces = ['a', 'Z', 'e\u0301', '\u00e9', '\u0430', '\u0435', '\u03b1', '\u03a9', '\u0375', '\u4e2d', '\u{1F600}', '\u{1D400}', ' ', '.', '-', '7', '\u2126', '\u1f00'];
+    const pieces = ['a', 'Z', 'e\u0301', '\u00e9', '\u0430', '\u0435', '\u03b1', '\u03a9', '\u0375', '\u4e2d', '\u{1F600}', '\u{1D400}', ' ', '.', '-', '7', '\u2126', '\u1f00', '\u2160', '\u0482', '\u0384'];
     for (let round = 0; round < 3000; round++) {
       let text = '';
       const len = rnd(round % 100 === 0 ? 3000 : 60);
