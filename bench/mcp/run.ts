@@ -15,6 +15,9 @@
  *      of keyword hits, so the rule regexes run in many windows). Wall time is
  *      the figure; the process's CPU time is printed beside it, since on a
  *      shared machine the wall time also counts time spent waiting for a core.
+ *   BENCH_BASELINE=/path/to/other/dist/bin/main.js adds that build of cordon
+ *   (another checkout's, or a copy of dist/ kept from before a change) to the
+ *   stdio calls, alternating with the others: a before/after in one run.
  * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http] [--src]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,6 +42,8 @@ const RELAY = path.join(ROOT, 'bench/mcp/relay.mjs');
 const TSX = import.meta.resolve('tsx');
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
 const HTTP = !process.argv.includes('--no-http');
+/** Another build of cordon measured beside this one (BENCH_BASELINE: its dist/bin/main.js). */
+const BASELINE = process.env['BENCH_BASELINE'];
 
 /** Newest modification time of the TypeScript sources (ms). */
 function newestSource(dir: string): number {
@@ -53,7 +58,9 @@ function newestSource(dir: string): number {
 
 /** The cordon command line: the built CLI when it is newer than every source file, else the sources through tsx. */
 const BUILT_FRESH = !process.argv.includes('--src') && existsSync(BUILT) && statSync(BUILT).mtimeMs > newestSource(path.join(ROOT, 'src'));
-const CORDON = BUILT_FRESH ? [BUILT] : ['--import', TSX, CLI];
+/** BENCH_NODE_ARGS: extra node flags for the cordon process under test (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
+const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+const CORDON = [...NODE_ARGS, ...(BUILT_FRESH ? [BUILT] : ['--import', TSX, CLI])];
 const WARMUP = 100;
 /** Targets of the gateway issue ("Figures to reach"). */
 const ADDED_P50_TARGET_MS = 0.3;
@@ -137,6 +144,15 @@ async function echoFigures(): Promise<void> {
     }));
     clients.push(wrapped);
     const stdio = [direct, relayed, wrapped];
+    if (BASELINE !== undefined) {
+      const old = await connect(new StdioClientTransport({
+        command: process.execPath,
+        args: [BASELINE, 'mcp', 'wrap', '--name', 'everything', '--no-sandbox', '--', process.execPath, EVERYTHING, 'stdio'],
+        cwd: ws, env, stderr: 'ignore',
+      }));
+      clients.push(old);
+      stdio.push(old);
+    }
     let http: Client[] = [];
     if (HTTP) {
       const port = await freePort();
@@ -154,10 +170,11 @@ async function echoFigures(): Promise<void> {
       clients.push(served);
       http = [directHttp, served];
     }
-    const [d, r, g] = await alternate(stdio);
+    const [d, r, g, b] = await alternate(stdio);
     console.log(`echo tools/call round trip, ${N} calls each, alternating direct, byte relay and through cordon (ms); cordon: ${BUILT_FRESH ? 'built CLI (dist/bin/main.js)' : 'sources through tsx (dist is missing, older than a source file, or --src)'}`);
     console.log(row('stdio: direct to server-everything', d ?? []));
     console.log(row('stdio: through a byte relay (hop floor)', r ?? [], d ?? []));
+    if (b !== undefined) console.log(row('stdio: through the baseline (BENCH_BASELINE)', b, d ?? [], ADDED_P50_TARGET_MS));
     console.log(row('stdio: through cordon mcp wrap', g ?? [], d ?? [], ADDED_P50_TARGET_MS));
     if (http.length === 2) {
       const [hd, hg] = await alternate(http);
