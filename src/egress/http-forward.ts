@@ -182,27 +182,26 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
       upstream.resume();
     }
   };
-  // Fresh memory: gathered while one write of it is on its way to the client, then written as one buffer
-  // (no writev of many pieces, which the TLS socket would copy into one); the upstream is paused only when
-  // GATHER_MAX bytes wait behind that write.
+  // Fresh memory: gathered while one write of it is on its way to the client, then written (the upstream is
+  // paused only when GATHER_MAX bytes wait behind that write). Records decrypted into one chunk are one piece;
+  // pieces are written one by one, not concatenated (a copy) or corked (a writev, which the TLS socket copies).
   let gathered: Buffer[] = [];
   let gatheredBytes = 0;
   let flushQueued = false;
   let writing = false;
-  const take = (): Buffer | undefined => {
-    const chunk = gathered.length === 1 ? gathered[0] : Buffer.concat(gathered, gatheredBytes);
+  /** Writes what is gathered; `then` runs when the last piece was written. */
+  const writeGathered = (sock: NonNullable<ServerResponse['socket']>, then?: () => void): void => {
+    const pieces = gathered;
     gathered = [];
     gatheredBytes = 0;
-    return chunk;
+    for (let i = 0; i < pieces.length; i += 1) sock.write(pieces[i] ?? Buffer.alloc(0), i === pieces.length - 1 ? then : undefined);
   };
   const flushGathered = (): void => {
     flushQueued = false;
     const sock = res.socket;
     if (gatheredBytes === 0 || sock === null || done || writing) return;
-    const chunk = take();
-    if (chunk === undefined) return;
     writing = true;
-    sock.write(chunk, afterGathered);
+    writeGathered(sock, afterGathered);
   };
   function afterGathered(): void {
     writing = false;
@@ -281,8 +280,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     end() {
       if (done) return;
       // What is still gathered goes now, queued behind a write on its way (the socket keeps the order).
-      const rest = gatheredBytes > 0 ? take() : undefined;
-      if (rest !== undefined) res.socket?.write(rest);
+      if (gatheredBytes > 0 && res.socket !== null) writeGathered(res.socket);
       finish();
       if (mode === 'small') {
         const body = small.length === 1 ? small[0] : Buffer.concat(small);
