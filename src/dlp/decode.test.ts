@@ -46,6 +46,13 @@ void describe('layers of a buffer read as latin1', () => {
         assert.deepEqual(spansAround(buf, lead, seq, 3), spansAround(s, lead, seq, 3), s);
       }
       const view = (ls: ReturnType<typeof childLayers>): string[] => ls.map((l) => `${l.start}-${l.end}:${l.layers.join('>')}:${l.text}`);
+      // With few runs allowed per text, the lists found only up to the limit give the layers the whole lists gave.
+      const few = { ...new LayerBudget().limits, maxRunsPerText: 1 + (round % 7) };
+      assert.deepEqual(view(childLayers(buf, new LayerBudget(few))), view(childLayers(s, new LayerBudget(few))), s);
+      // Lists cut at a limit are the first items of the whole lists (what childLayers would have used of them).
+      const k = few.maxRunsPerText;
+      assert.deepEqual(base64Runs(s, undefined, undefined, k), base64Runs(s).slice(0, k));
+      assert.deepEqual(hexSepRuns(s, undefined, undefined, k), hexSepRuns(s).slice(0, k));
       assert.deepEqual(view(childLayers(buf, new LayerBudget())), view(childLayers(s, new LayerBudget())), s);
     }
   });

@@ -80,6 +80,7 @@ const ESC_AT = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"
 const ENTITY_AT = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/y;
 /** Longest sequence the three patterns above match (`\u{10FFFF}`, `&#1114111;`: 10), with room to spare. */
 const SEQ_MAX = 16;
+const SEQ_PIECE = 4096;
 
 /** Fraction of characters that are printable ASCII or common whitespace. */
 export function printableRatio(s: string): number {
@@ -278,9 +279,9 @@ const IS_B64: Uint8Array = Uint8Array.from({ length: 128 }, (_, c) => (/[A-Za-z0
  * more, with up to two `=` after them: what
  * `/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g` finds, in one pass over
  * the characters (the regex tried its look-behind at every position: the
- * largest cost of the layers on prose).
+ * largest cost of the layers on prose). The first `limit` only, when given.
  */
-export function base64Runs(text: LayerText, codes: Codes = charCodes(text), starts?: RunStarts): Run[] {
+export function base64Runs(text: LayerText, codes: Codes = charCodes(text), starts?: RunStarts, limit = Number.POSITIVE_INFINITY): Run[] {
   const out: Run[] = [];
   const n = codes.length;
   /**
@@ -309,7 +310,7 @@ export function base64Runs(text: LayerText, codes: Codes = charCodes(text), star
     }
     return -1;
   };
-  for (let p = next(0); p >= 0;) {
+  for (let p = next(0); p >= 0 && out.length < limit;) {
     let j = p + 16;
     for (; j < n; j++) {
       const c = codes[j]!;
@@ -340,45 +341,56 @@ const HEX_SEP_WEIGHT: Uint8Array = Uint8Array.from({ length: 65536 }, (_, c) => 
  * look-behind at every position: on prose, where `a`-`f` and spaces are
  * common, the largest cost of the layers). Inside a run of such characters
  * each start is tried as the regex tries it, greedy with one step back when
- * a hex digit follows the last pair.
+ * a hex digit follows the last pair. With `starts` (`runStarts` of the same
+ * buffer), only the starts it marks are tried. The first `limit` only, when
+ * given.
  */
-export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text), starts?: RunStarts): Run[] {
+export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text), starts?: RunStarts, limit = Number.POSITIVE_INFINITY): Run[] {
   const out: Run[] = [];
   const n = codes.length;
   const inClass = (at: number): boolean => {
     const c = codes[at]!;
     return c < 128 && IS_HEX_SEP[c] === 1;
   };
-  const isHex = (at: number): boolean => {
-    const c = codes[at];
-    return c !== undefined && c < 128 && IS_HEX[c] === 1;
-  };
-  const isSep = (at: number): boolean => {
-    const c = codes[at];
-    return c === 0x2d || c === 0x3a || c === 0x20 || c === 0x2c;
-  };
+  const isHex = (c: number): boolean => c < 128 && IS_HEX[c] === 1;
   /** The end of the match starting at `p`, or -1. */
   const matchAt = (p: number): number => {
-    if ((p > 0 && isHex(p - 1)) || !isHex(p) || !isHex(p + 1)) return -1;
+    if (p + 1 >= n || (p > 0 && isHex(codes[p - 1]!)) || !isHex(codes[p]!) || !isHex(codes[p + 1]!)) return -1;
     let k = 0;
     let q = p + 2;
-    while (isSep(q) && isHex(q + 1) && isHex(q + 2)) {
+    while (q + 2 < n) {
+      const s = codes[q]!;
+      if ((s !== 0x2d && s !== 0x3a && s !== 0x20 && s !== 0x2c) || !isHex(codes[q + 1]!) || !isHex(codes[q + 2]!)) break;
       k++;
       q += 3;
     }
-    if (isHex(q)) {
+    if (q < n && isHex(codes[q]!)) {
       k--;
       q -= 3;
     }
     return k >= 9 ? q : -1;
   };
   if (starts !== undefined) {
-    // Every match starts 16 hex digits or separators in a row: try the starts `runStarts` found, left to
-    // right, from the end of the last match.
-    for (let p = nextRunStart(starts, 0, 'hex-sep'); p >= 0;) {
-      const e = matchAt(p);
-      if (e >= 0) out.push({ index: p, run: sliceText(text, p, e) });
-      p = nextRunStart(starts, e >= 0 ? e : p + 1, 'hex-sep');
+    // Every match begins with the 15 characters `runStarts` marks: try those starts, left to right, from the
+    // end of the last match (as the global regex resumes).
+    const { words, blocks, count } = starts;
+    let from = 0;
+    for (let li = 0; li < count; li++) {
+      const k = blocks[li]!;
+      const base = k << 4;
+      if (base + 15 < from) continue;
+      let r = words[2 * k + 1]! & 0xffff;
+      if (base < from) r &= 0xffff << (from - base);
+      while (r !== 0) {
+        const p = base + 31 - Math.clz32(r & -r);
+        r &= r - 1;
+        const e = matchAt(p);
+        if (e < 0) continue;
+        out.push({ index: p, run: sliceText(text, p, e) });
+        if (out.length >= limit) return out;
+        from = e;
+        r = from - base >= 16 ? 0 : r & (0xffff << (from - base));
+      }
     }
     return out;
   }
@@ -410,6 +422,7 @@ export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text), star
       if (e < 0) p++;
       else {
         out.push({ index: p, run: sliceText(text, p, e) });
+        if (out.length >= limit) return out;
         p = e;
       }
     }
@@ -419,14 +432,18 @@ export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text), star
 }
 
 /**
- * `evenHexRuns(text)` from the text's base64 runs: hex digits are base64
- * characters, so every hex run of 20 or more lies inside one of them.
+ * `evenHexRuns(text)` from the text's base64 runs (the first `limit`): hex
+ * digits are base64 characters, so every hex run of 20 or more lies inside
+ * one of them.
  */
-function hexRunsWithin(b64: readonly Run[]): Run[] {
+function hexRunsWithin(b64: readonly Run[], limit: number): Run[] {
   const out: Run[] = [];
   for (const r of b64) {
     if (r.run.length < 20) continue;
-    for (const h of evenHexRuns(r.run)) out.push({ index: r.index + h.index, run: h.run });
+    for (const h of evenHexRuns(r.run)) {
+      if (out.length >= limit) return out;
+      out.push({ index: r.index + h.index, run: h.run });
+    }
   }
   return out;
 }
@@ -447,14 +464,26 @@ export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans
   const bytes = typeof text === 'string' ? undefined : text;
   const leadByte = lead.charCodeAt(0);
   const find = (from: number): number => (bytes === undefined ? (text as string).indexOf(lead, from) : bytes.indexOf(leadByte, from));
-  /** End of the sequence at `p`, or -1. In a buffer, it is tested on the next SEQ_MAX characters only. */
+  /**
+   * End of the sequence at `p`, or -1. In a buffer, it is tested in a latin1 piece of it that holds at
+   * least the next SEQ_MAX characters (a piece of SEQ_PIECE is read when the last one falls short: one
+   * string per sequence cost more than the rest of the scan on text dense in escapes).
+   */
+  let piece = '';
+  let pieceStart = 0;
+  let pieceEnd = 0;
   const test = (p: number): number => {
     if (bytes === undefined) {
       seq.lastIndex = p;
       return seq.test(text as string) ? seq.lastIndex : -1;
     }
-    seq.lastIndex = 0;
-    return seq.test(bytes.toString('latin1', p, Math.min(bytes.length, p + SEQ_MAX))) ? p + seq.lastIndex : -1;
+    if (p < pieceStart || (p + SEQ_MAX > pieceEnd && pieceEnd < bytes.length)) {
+      pieceStart = p;
+      pieceEnd = Math.min(bytes.length, p + SEQ_PIECE);
+      piece = bytes.toString('latin1', pieceStart, pieceEnd);
+    }
+    seq.lastIndex = p - pieceStart;
+    return seq.test(piece) ? pieceStart + seq.lastIndex : -1;
   };
   let p = find(0);
   while (p >= 0) {
@@ -512,11 +541,15 @@ export function childLayers(text: LayerText, budget: LayerBudget, starts?: RunSt
     const s = usable(buf, budget.limits, names);
     if (s !== undefined && budget.take(s.length)) out.push({ text: s, layers: names, start: index, end: index + len });
   };
-  const b64 = base64Runs(text, codes, starts);
-  const found: [string, readonly Run[]][] = [['base64', b64], ['hex', hexRunsWithin(b64)], ['hex', hexSepRuns(text, codes, starts)]];
+  // Runs are decoded in this order up to the limit; each list is found only while the limit is not reached,
+  // and no longer than it can still be used (a body of base64 lines has thousands).
+  const max = budget.limits.maxRunsPerText;
+  const b64 = base64Runs(text, codes, starts, max);
+  const found: [string, () => readonly Run[]][] = [['base64', () => b64], ['hex', () => hexRunsWithin(b64, max - runs)], ['hex', () => hexSepRuns(text, codes, starts, max - runs)]];
   for (const [name, list] of found) {
-    for (const { index, run } of list) {
-      if (runs >= budget.limits.maxRunsPerText) break;
+    if (runs >= max) break;
+    for (const { index, run } of list()) {
+      if (runs >= max) break;
       runs++;
       if (name === 'base64') {
         if (/^[0-9A-Fa-f]+$/.test(run)) continue; // hex is handled below

@@ -27,15 +27,26 @@ void describe('runStarts', () => {
     void it('is unavailable here (no WebAssembly SIMD): callers step through the text', { skip: 'WebAssembly SIMD unavailable in this process' }, () => undefined);
     return;
   }
-  void it('marks every position where 16 base64 characters, 13 digits or 16 hex digits and separators start, and no other, on random dense bytes', () => {
+  void it('marks every position where 16 base64 characters, 13 digits or five hex pairs each with a separator start, and no other, on random dense bytes', () => {
     const isB64 = (c: number): boolean => /[A-Za-z0-9+/_-]/.test(String.fromCharCode(c));
     const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-    const isHexSep = (c: number): boolean => /[0-9A-Fa-f:, -]/.test(String.fromCharCode(c));
+    const isHex = (c: number): boolean => /[0-9A-Fa-f]/.test(String.fromCharCode(c));
+    const isSep = (c: number): boolean => /[:, -]/.test(String.fromCharCode(c));
     for (let round = 0; round < 300; round++) {
       const buf = dense(rnd(round % 50 === 0 ? 150_000 : 700));
+      for (let k = 0; k < 3 && buf.length > 60; k++) buf.write(Array.from({ length: 3 + rnd(8) }, () => (rnd(256) + 256).toString(16).slice(1)).join('-: ,'.charAt(rnd(4))), rnd(buf.length - 40), 'latin1');
       const starts = runStarts(buf);
       assert.ok(starts !== undefined);
-      for (const [kind, need, is] of [['base64', 16, isB64], ['digits', 13, isDigit], ['hex-sep', 16, isHexSep]] as const) {
+      const pattern: number[] = [];
+      for (let i = 0; i + 15 <= buf.length; i++) {
+        let ok = true;
+        for (let t = 0; t < 15 && ok; t++) ok = t % 3 === 2 ? isSep(buf[i + t] ?? 0) : isHex(buf[i + t] ?? 0);
+        if (ok) pattern.push(i);
+      }
+      const got: number[] = [];
+      for (let p = nextRunStart(starts, 0, 'hex-sep'); p >= 0; p = nextRunStart(starts, p + 1, 'hex-sep')) got.push(p);
+      assert.deepEqual(got, pattern, `round ${round}, hex-sep`);
+      for (const [kind, need, is] of [['base64', 16, isB64], ['digits', 13, isDigit]] as const) {
         const expected: number[] = [];
         let ok = 0;
         for (let i = buf.length - 1; i >= 0; i--) {
@@ -75,6 +86,8 @@ void describe('runStarts', () => {
       assert.deepEqual(cardNumbers(buf, starts).map((c) => `${c.index}:${c.digits}`), cards, `round ${round}`);
       const hex = [...text.matchAll(HEX_SEP_RUN)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual(hexSepRuns(buf, buf, starts).map((r) => `${r.index}:${r.run}`), hex, `round ${round}`);
+      assert.deepEqual(hexSepRuns(buf, buf, starts, 3).map((r) => `${r.index}:${r.run}`), hex.slice(0, 3), `round ${round}`);
+      assert.deepEqual(base64Runs(buf, buf, starts, 3).map((r) => `${r.index}:${r.run}`), b64.slice(0, 3), `round ${round}`);
       assert.ok(round % 10 !== 0 || (cards.length > 0 && hex.length > 0 && b64.length > 0));
     }
   });

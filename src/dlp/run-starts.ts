@@ -1,6 +1,6 @@
 /**
  * Where runs of base64 characters (16 or more), of digits (13 or more) and
- * of hex digits and separators (16 or more) may start in a buffer, 16
+ * of separated hex bytes may start in a buffer, 16
  * positions at a time with WebAssembly SIMD: the decoding layers' base64
  * and separated-hex runs and the card-number check look only there instead
  * of stepping through the text character by character (on prose, where
@@ -11,7 +11,8 @@
  * `k`, bit `i` (0-15) is set when bytes `16k + i` to `16k + i + 15` are all
  * in the base64 alphabets (`A-Za-z0-9+/_-`), bit `16 + i` when bytes `16k + i`
  * to `16k + i + 12` are all ASCII digits; in word 1, bit `i` when bytes
- * `16k + i` to `16k + i + 15` are all hex digits or `-`, `:`, space, comma.
+ * `16k + i` to `16k + i + 14` are two hex digits and a separator (`-`, `:`,
+ * space, comma) five times over: how every separated-hex match begins.
  * Positions past the end count as none of them. It also lists the blocks
  * with any bit set, so `nextRunStart` skips the rest (on prose, nearly all).
  * The module is assembled from this source (`wasm-asm.ts`) on first use;
@@ -35,11 +36,11 @@ function splat(b: number): number[] {
 
 function runStartsFunction(): WasmFunction {
   // params: 0 inp, 1 nblocks, 2 out, 3 list; i32 locals: 4 k, 5 prev, 6 cur, 7 w, 8 r, 9 prevHex, 10 curHex, 11 n, 12 word,
-  // 13 digit runs; v128 locals: 14 v, 15 digits, 16 '-', 17 letters shifted
-  const [INP, NB, OUTP, LISTP, K, PREV, CUR, W, R, PREVH, CURH, N, WORD, DR, V, D, H, L] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  // 13 digit runs, 14 separators, 15 hex-hex-separator; v128 locals: 16 v, 17 digits, 18 '-', 19 letters shifted
+  const [INP, NB, OUTP, LISTP, K, PREV, CUR, W, R, PREVH, CURH, N, WORD, DR, WS, B3, V, D, H, L] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
   /**
-   * Leaves the block at inp + 16k + offset as (base64 mask) | (digit mask) << 16; sets `into` to its
-   * hex-or-separator mask. Ranges are tested with one signed comparison: a byte plus (0x80 - low) wraps
+   * Leaves the block at inp + 16k + offset as (base64 mask) | (digit mask) << 16; sets `into` to
+   * (hex digit mask) | (separator mask) << 16. Ranges are tested with one signed comparison: a byte plus (0x80 - low) wraps
    * into [-128, -128 + size) exactly when it lies in [low, low + size).
    */
   const classify = (offset: number, into: number): number[][] => [
@@ -47,12 +48,12 @@ function runStartsFunction(): WasmFunction {
     op.get(V), splat(0x80 - 0x30), op.i8x16Add(), splat(0x80 + 10), op.i8x16LtS(), op.set(D),
     // Letters of either case: (v | 0x20) + (0x80 - 'a').
     op.get(V), splat(0x20), op.v128Or(), splat(0x80 - 0x61), op.i8x16Add(), op.set(L),
-    // Hex digits and the separators `-`, `:`, space, comma.
-    op.get(L), splat(0x80 + 6), op.i8x16LtS(), op.get(D), op.v128Or(),
-    op.get(V), splat(0x20), op.i8x16Eq(), op.v128Or(),
+    // Hex digits, and (high half) the separators `-`, `:`, space, comma.
+    op.get(L), splat(0x80 + 6), op.i8x16LtS(), op.get(D), op.v128Or(), op.i8x16Bitmask(),
+    op.get(V), splat(0x20), op.i8x16Eq(),
     op.get(V), splat(0x3a), op.i8x16Eq(), op.v128Or(),
     op.get(V), splat(0x2c), op.i8x16Eq(), op.v128Or(),
-    op.get(V), splat(0x2d), op.i8x16Eq(), op.tee(H), op.v128Or(), op.i8x16Bitmask(), op.set(into),
+    op.get(V), splat(0x2d), op.i8x16Eq(), op.tee(H), op.v128Or(), op.i8x16Bitmask(), op.const(16), op.shl(), op.or(), op.set(into),
     // Base64 alphabets: letters, digits, `-` (in `H`), `+`, `/`, `_`.
     op.get(L), splat(0x80 + 26), op.i8x16LtS(),
     op.get(D), op.v128Or(), op.get(H), op.v128Or(),
@@ -72,7 +73,7 @@ function runStartsFunction(): WasmFunction {
   /** The address of this block's two words. */
   const word = (): number[][] => [op.get(OUTP), op.get(K), op.const(3), op.shl(), op.add()];
   return {
-    name: 'runStarts', params: 4, locals: 10, vectors: 4,
+    name: 'runStarts', params: 4, locals: 12, vectors: 4,
     body: [
       ...classify(0, PREVH), op.set(PREV),
       op.block(), op.loop(),
@@ -89,9 +90,14 @@ function runStartsFunction(): WasmFunction {
       op.end(),
       op.get(DR), op.const(16), op.shl(), op.or(), op.tee(WORD),
       op.store(),
-      // Word 1: hex digits or separators, 16 in a row (every separated-hex match of 29 or more starts one).
+      // Word 1: two hex digits and a separator, five times (15 bytes: how every separated-hex match begins).
       ...word(),
-      op.get(PREVH), op.get(CURH), op.const(16), op.shl(), op.or(), ...runs(8), op.tee(R),
+      op.get(PREVH), op.const(0xffff), op.and(), op.get(CURH), op.const(16), op.shl(), op.or(), op.set(W),
+      op.get(PREVH), op.const(16), op.shrU(), op.get(CURH), op.const(0xffff0000), op.and(), op.or(), op.set(WS),
+      // b: hex, hex, separator at i; then 6, 12 and 15 bytes of the pattern.
+      op.get(W), op.get(W), op.const(1), op.shrU(), op.and(), op.get(WS), op.const(2), op.shrU(), op.and(), op.set(B3),
+      op.get(B3), op.get(B3), op.const(3), op.shrU(), op.and(), op.set(R),
+      op.get(R), op.get(R), op.const(6), op.shrU(), op.and(), op.get(B3), op.const(12), op.shrU(), op.and(), op.const(0xffff), op.and(), op.tee(R),
       op.store(4),
       // The block joins the list when either word has a bit (branch-free: the slot is always written).
       op.get(LISTP), op.get(N), op.const(2), op.shl(), op.add(), op.get(K), op.store(),
@@ -152,7 +158,7 @@ export interface RunStarts {
   readonly count: number;
 }
 
-/** What a run is made of: 16 base64 characters, 13 digits, or 16 hex digits and separators. */
+/** What a run is made of: 16 base64 characters, 13 digits, or the first 15 characters of separated hex. */
 export type RunKind = 'base64' | 'digits' | 'hex-sep';
 
 /** Blocks whose arrays are kept for the next call (inputs up to 2 MiB: the proxy's body batches); larger ones get their own. */
