@@ -5,23 +5,12 @@
  * can neither exhaust memory nor stall the stream. Chunks are kept as they
  * came (views, not copies: a caller must not reuse a buffer it pushed) and a
  * line is decoded once, straight from its chunk when it lies within one (a
- * long ASCII line as Latin-1: the same string, without the UTF-8 decoder),
- * and then comes with its bytes when they are valid UTF-8, so it can be
- * forwarded as they are.
+ * long ASCII line as Latin-1: the same string, without the UTF-8 decoder).
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isAscii } from 'node:buffer';
 
 export type FrameEvent =
-  | {
-    readonly kind: 'line';
-    readonly text: string;
-    /**
-     * The line's own bytes with their newline (a view of the chunk), when the
-     * line lay within one chunk and ended in a bare newline: what a transport
-     * writes to forward it unchanged, without encoding the text again.
-     */
-    readonly bytes?: Buffer;
-  }
+  | { readonly kind: 'line'; readonly text: string }
   | { readonly kind: 'oversized'; readonly bytes: number; readonly head: string };
 
 const NL = 0x0a;
@@ -33,15 +22,6 @@ const ASCII_CHECK_BYTES = 4096;
 function decode(b: Buffer, start: number, end: number): string {
   if (end - start >= ASCII_CHECK_BYTES && isAscii(b.subarray(start, end))) return b.toString('latin1', start, end);
   return b.toString('utf8', start, end);
-}
-
-/**
- * The line's bytes with their newline, when they are exactly the UTF-8 of its
- * text (valid UTF-8: nothing the decoder replaced, which another decoder could
- * read differently from what was scanned); else undefined.
- */
-function exactBytes(b: Buffer, start: number, nl: number): Buffer | undefined {
-  return isUtf8(b.subarray(start, nl)) ? b.subarray(start, nl + 1) : undefined;
 }
 
 export class LineFramer {
@@ -66,9 +46,8 @@ export class LineFramer {
         this.#take(chunk.subarray(start));
         break;
       }
-      if (this.#size === 0 && this.#skipping < 0 && nl - start <= this.#max) {
-        this.#line(decode(chunk, start, nl), out, exactBytes(chunk, start, nl));
-      } else {
+      if (this.#size === 0 && this.#skipping < 0 && nl - start <= this.#max) this.#line(decode(chunk, start, nl), out);
+      else {
         this.#take(chunk.subarray(start, nl));
         this.#finish(out);
       }
@@ -115,12 +94,8 @@ export class LineFramer {
     this.#line(decode(buf, 0, buf.length), out);
   }
 
-  #line(text: string, out: FrameEvent[], bytes?: Buffer): void {
-    if (text.endsWith('\r')) {
-      text = text.slice(0, -1);
-      bytes = undefined;
-    }
-    if (text.trim() === '') return;
-    out.push(bytes === undefined ? { kind: 'line', text } : { kind: 'line', text, bytes });
+  #line(text: string, out: FrameEvent[]): void {
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() !== '') out.push({ kind: 'line', text });
   }
 }

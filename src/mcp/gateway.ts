@@ -76,7 +76,7 @@ export class McpGateway {
       this.ctx.ports.toClient(errorLine(id, RPC.invalidRequest, `message of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not sent`), { kind: 'response', id: id });
       return;
     }
-    this.fromClientMessage(classify(ev.text, ev.bytes));
+    this.fromClientMessage(classify(ev.text));
   }
 
   /** A client message the transport has already classified (the HTTP front parses each body once). */
@@ -127,7 +127,7 @@ export class McpGateway {
       if (id !== null) this.#failClientRequest(id, `the server's response of ${ev.bytes} bytes is over cordon's limit of ${this.ctx.limits.maxMessageBytes} bytes; it was not forwarded`);
       return;
     }
-    this.fromServerMessage(classify(ev.text, ev.bytes));
+    this.fromServerMessage(classify(ev.text));
   }
 
   /** The transport says the server will not answer request `id` (HTTP error, stream ended): its client gets an error, if still waiting. */

@@ -7,11 +7,10 @@
 export type JsonRpcId = string | number;
 export type JsonObject = Record<string, unknown>;
 
-/** `bytes`: the framed line's own bytes with the newline, when the transport has them (see `FrameEvent`). */
 export type Message =
-  | { readonly kind: 'request'; readonly id: JsonRpcId; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject; readonly bytes?: Buffer | undefined }
-  | { readonly kind: 'notification'; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject; readonly bytes?: Buffer | undefined }
-  | { readonly kind: 'response'; readonly id: JsonRpcId; readonly ok: boolean; readonly result: unknown; readonly raw: string; readonly obj: JsonObject; readonly bytes?: Buffer | undefined }
+  | { readonly kind: 'request'; readonly id: JsonRpcId; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject }
+  | { readonly kind: 'notification'; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject }
+  | { readonly kind: 'response'; readonly id: JsonRpcId; readonly ok: boolean; readonly result: unknown; readonly raw: string; readonly obj: JsonObject }
   | { readonly kind: 'invalid'; readonly id: JsonRpcId | null; readonly reason: string };
 
 /** JSON-RPC error codes the gateway sends (peer-facing family, STYLE.md item 5). */
@@ -39,7 +38,7 @@ export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n:${id}` : `s:${id}`;
 }
 
-export function classify(raw: string, bytes?: Buffer): Message {
+export function classify(raw: string): Message {
   let obj: unknown;
   try {
     obj = JSON.parse(raw);
@@ -53,20 +52,15 @@ export function classify(raw: string, bytes?: Buffer): Message {
   const method = obj['method'];
   if (method !== undefined) {
     if (typeof method !== 'string' || method === '' || method.length > 256) return { kind: 'invalid', id: idOk ? id : null, reason: 'method must be a short string' };
-    if (id === undefined) return { kind: 'notification', method, params: obj['params'], raw, obj, bytes };
+    if (id === undefined) return { kind: 'notification', method, params: obj['params'], raw, obj };
     if (!idOk) return { kind: 'invalid', id: null, reason: 'id must be a string or a number' };
-    return { kind: 'request', id, method, params: obj['params'], raw, obj, bytes };
+    return { kind: 'request', id, method, params: obj['params'], raw, obj };
   }
   if (!idOk) return { kind: 'invalid', id: null, reason: 'a response needs a string or number id' };
   const hasResult = Object.hasOwn(obj, 'result');
   const hasError = Object.hasOwn(obj, 'error');
   if (hasResult === hasError) return { kind: 'invalid', id, reason: 'a response has exactly one of result and error' };
-  return { kind: 'response', id, ok: hasResult, result: obj['result'], raw, obj, bytes };
-}
-
-/** The original bytes of `line` when it is `m` forwarded unchanged and they are known. */
-export function bytesOf(line: string, m: Message | undefined): Buffer | undefined {
-  return m !== undefined && m.kind !== 'invalid' && m.bytes !== undefined && m.raw === line ? m.bytes : undefined;
+  return { kind: 'response', id, ok: hasResult, result: obj['result'], raw, obj };
 }
 
 /** Finds a request id in the first bytes of an oversized line, so the sender still gets an answer. */

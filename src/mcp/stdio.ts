@@ -3,12 +3,11 @@
  * were the server; cordon talks to the real server over its pipes. Both
  * directions are framed with the bounded framer and respect backpressure
  * (a slow reader pauses the writer's source), so no queue grows without
- * bound. A message forwarded unchanged is written as the bytes it came in.
+ * bound.
  */
 import type { Readable, Writable } from 'node:stream';
 import { LineFramer } from './framing.js';
 import { McpGateway } from './gateway.js';
-import { bytesOf } from './jsonrpc.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { GatewayOptions } from './options.js';
 import type { ServerProcess } from './spawn.js';
@@ -19,26 +18,23 @@ export interface StdioBridge {
   readonly done: Promise<number>;
 }
 
-/** Writes a line: its original bytes when the message is forwarded unchanged, else the text and a newline. */
-function writer(out: Writable, source: Readable): (line: string, bytes: Buffer | undefined) => void {
+function writer(out: Writable, source: Readable): (line: string) => void {
   let broken = false;
   out.on('error', () => {
     broken = true;
   });
   out.on('drain', () => source.resume());
-  return (line, bytes) => {
+  return (line) => {
     if (broken || out.destroyed || out.writableEnded) return;
-    if (!out.write(bytes ?? `${line}\n`)) source.pause();
+    if (!out.write(`${line}\n`)) source.pause();
   };
 }
 
 export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientIn: Readable, clientOut: Writable): StdioBridge {
   const max = opts.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
-  const toClient = writer(clientOut, server.stdout);
-  const toServer = writer(server.stdin, clientIn);
   const gateway = new McpGateway(opts, {
-    toClient: (line, info) => toClient(line, bytesOf(line, info?.message)),
-    toServer: (line, message) => toServer(line, bytesOf(line, message)),
+    toClient: writer(clientOut, server.stdout),
+    toServer: writer(server.stdin, clientIn),
   });
   const fromClient = new LineFramer(max);
   const fromServer = new LineFramer(max);
