@@ -17,7 +17,9 @@
  *      shared machine the wall time also counts time spent waiting for a core.
  *   BENCH_BASELINE=/path/to/other/dist/bin/main.js adds that build of cordon
  *   (another checkout's, or a copy of dist/ kept from before a change) to the
- *   stdio calls, alternating with the others: a before/after in one run.
+ *   stdio calls, alternating with the others: a before/after in one run;
+ *   BENCH_CORDON=/path/to/main.js measures that build as cordon (dist/ goes
+ *   stale whenever anyone edits a source file on a shared checkout).
  * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http] [--src]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -60,7 +62,9 @@ function newestSource(dir: string): number {
 const BUILT_FRESH = !process.argv.includes('--src') && existsSync(BUILT) && statSync(BUILT).mtimeMs > newestSource(path.join(ROOT, 'src'));
 /** BENCH_NODE_ARGS: extra node flags for the cordon process under test (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-const CORDON = [...NODE_ARGS, ...(BUILT_FRESH ? [BUILT] : ['--import', TSX, CLI])];
+/** BENCH_CORDON: the main.js to measure as cordon (a bundle of the tree made apart, when others' edits keep dist/ stale). */
+const PINNED = process.env['BENCH_CORDON'];
+const CORDON = [...NODE_ARGS, ...(PINNED !== undefined ? [PINNED] : BUILT_FRESH ? [BUILT] : ['--import', TSX, CLI])];
 const WARMUP = 100;
 /** Targets of the gateway issue ("Figures to reach"). */
 const ADDED_P50_TARGET_MS = 0.3;
@@ -80,11 +84,14 @@ async function connect(transport: Transport): Promise<Client> {
   return client;
 }
 
-/** Alternating echo calls on each client; returns the round-trip times (ms) per client. */
+/** Alternating echo calls on each client (rounds in order, then reversed); returns the round-trip times (ms) per client. */
 async function alternate(clients: readonly Client[]): Promise<number[][]> {
   const times = clients.map((): number[] => []);
+  // Every other round in reverse order: a client's place in the round changes its figure (by up to 0.1 ms here).
+  const order = [...clients.keys()];
   for (let i = 0; i < N + WARMUP; i++) {
-    for (const [k, client] of clients.entries()) {
+    for (const k of i % 2 === 0 ? order : [...order].reverse()) {
+      const client = clients[k]!;
       const t0 = process.hrtime.bigint();
       await client.callTool({ name: 'echo', arguments: { message: `hello ${i}` } });
       if (i >= WARMUP) times[k]?.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -171,7 +178,7 @@ async function echoFigures(): Promise<void> {
       http = [directHttp, served];
     }
     const [d, r, g, b] = await alternate(stdio);
-    console.log(`echo tools/call round trip, ${N} calls each, alternating direct, byte relay and through cordon (ms); cordon: ${BUILT_FRESH ? 'built CLI (dist/bin/main.js)' : 'sources through tsx (dist is missing, older than a source file, or --src)'}`);
+    console.log(`echo tools/call round trip, ${N} calls each, alternating direct, byte relay and through cordon (ms); cordon: ${PINNED !== undefined ? `BENCH_CORDON ${PINNED}` : BUILT_FRESH ? 'built CLI (dist/bin/main.js)' : 'sources through tsx (dist is missing, older than a source file, or --src)'}`);
     console.log(row('stdio: direct to server-everything', d ?? []));
     console.log(row('stdio: through a byte relay (hop floor)', r ?? [], d ?? []));
     if (b !== undefined) console.log(row('stdio: through the baseline (BENCH_BASELINE)', b, d ?? [], ADDED_P50_TARGET_MS));
