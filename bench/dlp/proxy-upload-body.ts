@@ -14,3 +14,26 @@ export function uploadChunks(): Buffer[] {
     return Buffer.from(s.slice(0, 1024 * 1024));
   });
 }
+
+/** One 1 MiB piece of a body dense in what the layers and traffic checks look for (seeded, so the same bytes every run). */
+export function bodyPieces(kind: string): Buffer {
+  let x = 3;
+  const rnd = (): number => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x;
+  };
+  const hex = (n: number): string => Array.from({ length: n }, () => (rnd() % 256).toString(16).padStart(2, '0')).join('');
+  const make: Record<string, () => string> = {
+    csv: () => `${rnd() % 100000}, `,
+    digits: () => String(rnd()),
+    hexdump: () => `${hex(16).replace(/(..)(?!$)/g, '$1:')}\n`,
+    base64: () => `${Buffer.from(hex(57), 'hex').toString('base64')}\n`,
+    escaped: () => `{\\"k\\":\\"v${rnd() % 1000}\\",\\n`,
+    percent: () => `%${(rnd() % 256).toString(16).padStart(2, '0')}`,
+  };
+  const f = make[kind];
+  if (f === undefined) throw new Error(`--body: one of prose, ${Object.keys(make).join(', ')}`);
+  let s = '';
+  while (s.length < 1024 * 1024) s += f();
+  return Buffer.from(s.slice(0, 1024 * 1024));
+}
