@@ -80,8 +80,10 @@ void describe('escapeDecode', () => {
     const alphabet = '\\\\\\uxnrt"/{}0aF9gq10ffff ';
     for (let round = 0; round < 3000; round++) {
       let s = '';
-      const len = rnd(40);
-      for (let i = 0; i < len; i++) s += alphabet.charAt(rnd(alphabet.length));
+      // Every tenth text long and sparse in escapes (gaps of more than 32 characters are copied as blocks).
+      const sparse = round % 10 === 0;
+      const len = rnd(sparse ? 400 : 40);
+      for (let i = 0; i < len; i++) s += sparse && rnd(20) !== 0 ? 'plain text \u00e9\u4e2d'.charAt(rnd(13)) : alphabet.charAt(rnd(alphabet.length));
       assert.equal(escapeDecode(s), reference(s), JSON.stringify(s));
     }
     for (const s of ['\\u0041KIA', '\\u{1F600}', '\\u{110000}', '\\u{1234567}', '\\x41\\x4', 'a\\\\nb', '\\', 'end\\']) assert.equal(escapeDecode(s), reference(s), s);
