@@ -247,7 +247,7 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     }
     // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
     const sessionApprovals = approvals;
-    const ask = sessionApprovals === undefined ? undefined : (a: Parameters<SessionApprovals['ask']>[0]) => sessionApprovals.ask(a);
+    const ask = sessionApprovals === undefined ? undefined : (a: Parameters<SessionApprovals['ask']>[0], signal?: AbortSignal) => sessionApprovals.ask(a, signal);
     const mcp = plan.mcpServers.length === 0
       ? undefined
       : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd(), ask, () => writer.healthy));

@@ -5,6 +5,8 @@
  * waits. Only an approval of that exact request forwards it (the original
  * bytes, so what runs is what was approved); a deny, a timeout, a failure or
  * a gone supervisor answers the refusal naming what came of the approval.
+ * A held call can be withdrawn (its client went away or cancelled it): the
+ * approval is withdrawn with it (the approver's signal) and the call refused.
  */
 import { APPROVAL_LIMITS, canonicalJson, type AskInput } from '../approval/request.js';
 import { mcpEvent, type AuditSink } from './audit.js';
@@ -46,7 +48,14 @@ export function mcpAsk(call: HeldCall): AskInput | string {
   };
 }
 
-export function holdForApproval(approve: McpApprover, call: HeldCall, out: HoldOutcome): void {
+/** Why a call held for approval was withdrawn when its client cancelled it (`notifications/cancelled`). */
+export const CLIENT_CANCELLED = 'The client cancelled the call while it waited for approval; the approval was withdrawn and the call not sent.';
+
+/** Withdraws a held call: its approval is withdrawn and the call refused with this reason (nothing once it was answered). */
+export type Withdraw = (why: string) => void;
+
+/** Holds the call for a person; returns how to withdraw it, or undefined when it was refused at once. */
+export function holdForApproval(approve: McpApprover, call: HeldCall, out: HoldOutcome): Withdraw | undefined {
   const { subject, verdict } = call;
   const ruleReason = verdict.ruleReason ?? verdict.reason;
   const deny = (why: string): void => {
@@ -57,7 +66,7 @@ export function holdForApproval(approve: McpApprover, call: HeldCall, out: HoldO
   const ask = mcpAsk(call);
   if (typeof ask === 'string') {
     deny(`This call needs a person's approval, but ${ask}; refused.`);
-    return;
+    return undefined;
   }
   out.audit(mcpEvent(subject, 'ask', verdict.rule, `${ruleReason} Held for a person's approval of exactly this call.`, { mandatory: verdict.mandatory }));
   let settled = false;
@@ -67,8 +76,14 @@ export function holdForApproval(approve: McpApprover, call: HeldCall, out: HoldO
     if (approved) out.approved(`${ruleReason} ${why}`);
     else deny(why);
   };
-  approve(ask).then(
+  const withdrawn = new AbortController();
+  approve(ask, withdrawn.signal).then(
     (o) => settle(o.approved, `${o.reason} (${o.id})`),
     (e: unknown) => settle(false, `The approval service failed (${e instanceof Error ? e.message : 'error'}); an ask is a deny.`),
   );
+  return (why) => {
+    if (settled) return;
+    settle(false, why);
+    withdrawn.abort();
+  };
 }

@@ -29,7 +29,8 @@ export interface CallTarget {
 }
 
 /** A person's answer about one exact call (never rejects; a rejection is treated as a deny too). */
-export type McpApprover = (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
+/** `signal`: the call was withdrawn (its client went away or cancelled it); the approval is withdrawn too. */
+export type McpApprover = (ask: AskInput, signal?: AbortSignal) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
 
 /** The decision-maker the gateway needs: `Policy` satisfies it. `approve`: where an `ask` goes (absent: refused). */
 export interface CallDecider {

@@ -11,7 +11,7 @@
  */
 import type { Finding } from '../audit/record.js';
 import { mcpEvent } from './audit.js';
-import { holdForApproval } from './call-approval.js';
+import { holdForApproval, type Withdraw } from './call-approval.js';
 import { callTarget, decideCall, isPolicyMethod, refusalResult, type CallTarget } from './call-policy.js';
 import type { GatewayContext } from './gateway.js';
 import { sha256 } from './tool-hash.js';
@@ -50,8 +50,12 @@ function scanArguments(ctx: GatewayContext, t: CallTarget, params: unknown): { f
   return { findings, error: null };
 }
 
-/** Calls `forward` with what to remember until the response, unless the gateway answered the request itself. */
-export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: 'request' }>, forward: (p: Pending) => void): void {
+/**
+ * Calls `forward` with what to remember until the response, unless the
+ * gateway answered the request itself. A call held for approval returns how
+ * to withdraw it; `settled` is called when its hold ends (forwarded or refused).
+ */
+export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: 'request' }>, forward: (p: Pending) => void, settled?: () => void): Withdraw | undefined {
   const { server } = ctx.o;
   if (!isPolicyMethod(m.method)) {
     forward({ id: m.id, method: m.method });
@@ -108,12 +112,18 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
     ctx.audit(mcpEvent(pending.subject, 'allow', rule, reason, { mandatory: v.mandatory }));
   };
   if (approve !== undefined) {
-    holdForApproval(approve, { server, target, subject: bare ?? subject(), verdict: v }, {
+    return holdForApproval(approve, { server, target, subject: bare ?? subject(), verdict: v }, {
       audit: ctx.audit,
-      approved: (reason) => send(v.rule, reason),
-      refused: (reason) => refuse(ctx, m.id, m.method, bare ?? subject(), v.rule, reason),
+      approved: (reason) => {
+        settled?.();
+        send(v.rule, reason);
+      },
+      refused: (reason) => {
+        settled?.();
+        refuse(ctx, m.id, m.method, bare ?? subject(), v.rule, reason);
+      },
     });
-    return;
   }
   send(v.rule, v.reason);
+  return undefined;
 }

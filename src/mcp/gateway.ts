@@ -14,6 +14,7 @@ import type { GatewayOptions, GatewayPorts } from './options.js';
 import { publishSink, mcpEvent } from './audit.js';
 import { ToolGate } from './tool-gate.js';
 import { isPolicyMethod } from './call-policy.js';
+import { CLIENT_CANCELLED, type Withdraw } from './call-approval.js';
 import { handleRequest, type Pending } from './gateway-requests.js';
 import { handleResponse } from './gateway-responses.js';
 import { checkClientAnswer, handleServerRequest } from './gateway-server-requests.js';
@@ -37,6 +38,8 @@ export class McpGateway {
   readonly ctx: GatewayContext;
   /** Client requests awaiting the server's response. */
   readonly #clientPending = new Map<string, Pending>();
+  /** Calls held for a person's approval (not sent yet), by id key: how to withdraw each. */
+  readonly #held = new Map<string, Withdraw>();
   /** Server requests awaiting the client's response. */
   readonly #serverPending = new Map<string, string>();
   /** The gateway's own requests (tools/list re-checks), with the cursor chain state. */
@@ -100,6 +103,11 @@ export class McpGateway {
         this.#clientRequest(m);
         return;
       case 'notification':
+        // A cancelled call still held for approval: withdrawn here; the server never saw it, so it hears nothing of it.
+        if (m.method === 'notifications/cancelled' && isObject(m.params) && this.#held.size > 0) {
+          const id = m.params['requestId'];
+          if ((typeof id === 'string' || typeof id === 'number') && this.withdraw(id, CLIENT_CANCELLED)) return;
+        }
         ports.toServer(m.raw, m);
         if (m.method === 'notifications/initialized') this.#refresh();
         return;
@@ -164,8 +172,27 @@ export class McpGateway {
   }
 
   /** The server is gone: every request still waiting gets an error, so the client never hangs. */
+  /**
+   * Withdraws the call with this id if it is still held for approval: the
+   * approval is withdrawn, the call refused with `why` (and recorded), never
+   * sent. False when no such call is held (sent, answered or unknown).
+   */
+  withdraw(id: JsonRpcId, why: string): boolean {
+    const key = idKey(id);
+    const w = this.#held.get(key);
+    if (w === undefined) return false;
+    this.#held.delete(key);
+    w(why);
+    return true;
+  }
+
   serverClosed(reason: string): void {
     if (this.#closed) return;
+    for (const key of [...this.#held.keys()]) {
+      const w = this.#held.get(key);
+      this.#held.delete(key);
+      w?.(`The session ended (${reason}) while the call waited for approval; the approval was withdrawn and the call not sent.`);
+    }
     this.#closed = true;
     for (const m of this.#deferred.splice(0)) this.ctx.ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`), { kind: 'response', id: m.id });
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
@@ -176,7 +203,7 @@ export class McpGateway {
   #clientRequest(m: Extract<Message, { kind: 'request' }>): void {
     const { ports } = this.ctx;
     const key = idKey(m.id);
-    if (this.#clientPending.has(key) || this.#own.has(key)) {
+    if (this.#clientPending.has(key) || this.#own.has(key) || this.#held.has(key)) {
       ports.toClient(errorLine(m.id, RPC.invalidRequest, 'a request with this id is already in flight'), { kind: 'response', id: m.id });
       return;
     }
@@ -189,7 +216,7 @@ export class McpGateway {
       ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, 'cordon cannot record decisions any more (the audit log could not be written); the call was not sent'), { kind: 'response', id: m.id });
       return;
     }
-    handleRequest(this.ctx, m, (pending) => {
+    const withdraw = handleRequest(this.ctx, m, (pending) => {
       // A call held for approval is forwarded later: the server may have gone, or the id been reused, meanwhile.
       if (this.#closed || this.#clientPending.has(key)) {
         ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, this.#closed ? `the MCP server ${this.ctx.o.server} stopped; the call was not sent` : 'a request with this id is already in flight; the call was not sent'), { kind: 'response', id: m.id });
@@ -197,7 +224,10 @@ export class McpGateway {
       }
       this.#clientPending.set(key, pending);
       ports.toServer(m.raw, m);
+    }, () => {
+      if (this.#held.get(key) === withdraw) this.#held.delete(key);
     });
+    if (withdraw !== undefined) this.#held.set(key, withdraw);
   }
 
   #serverResponse(m: Extract<Message, { kind: 'response' }>): void {

@@ -20,6 +20,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import { mcpEvent, type AuditSink } from '../audit.js';
+import { CLIENT_CANCELLED } from '../call-approval.js';
+
+const SESSION_ENDED = 'The client\'s session ended while the call waited for approval; the approval was withdrawn and the call not sent.';
 import { errorLine, idKey, isObject, resultLine, RPC, type JsonObject, type JsonRpcId, type Message } from '../jsonrpc.js';
 import { ClientChannel } from './channel.js';
 import { errorMessage, type RequestOwner, type Response, type ServerLink } from './link.js';
@@ -271,6 +274,8 @@ export class AggregateSession implements FrontSession {
   readonly #agg: Aggregator;
   readonly #channel = new ClientChannel();
   #closed = false;
+  /** Requests of this client not answered yet, by id key: aborting one withdraws it if a server's core holds it for approval. */
+  readonly #inflight = new Map<string, AbortController>();
   /** The client's capabilities from its `initialize`; null before it (or for a stateless-era client, which sends none). */
   #capabilities: JsonObject | null = null;
 
@@ -299,6 +304,9 @@ export class AggregateSession implements FrontSession {
 
   async close(): Promise<void> {
     this.#closed = true;
+    // Calls of this session still held for approval in a server's core are withdrawn (the links outlive the session).
+    for (const c of this.#inflight.values()) c.abort(SESSION_ENDED);
+    this.#inflight.clear();
     this.#channel.close();
     this.#agg.forget(this);
     await Promise.resolve();
@@ -315,21 +323,37 @@ export class AggregateSession implements FrontSession {
     }
     if (m.kind === 'notification') {
       if (m.method === 'notifications/roots/list_changed') this.#agg.notifyAll(m.method);
+      // The client cancelled a request: withdrawn if it is still held for approval (a sent one runs to its end).
+      const cancelled = m.method === 'notifications/cancelled' && isObject(m.params) ? m.params['requestId'] : undefined;
+      if (typeof cancelled === 'string' || typeof cancelled === 'number') this.#inflight.get(idKey(cancelled))?.abort(CLIENT_CANCELLED);
       ex.res.writeHead(202, ex.headers).end();
       return;
     }
-    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version))) {
+    // A call held for approval in a server's core is withdrawn when its client goes away.
+    const gone = new AbortController();
+    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version), () => gone.abort())) {
       refuse(ex, m.id, 'a request with this id is already in flight');
       return;
     }
     const params = isObject(m.params) ? m.params : {};
-    this.#answer(m.id, m.method, params).then(
-      (line) => this.#channel.respond(m.id, line),
-      (e: unknown) => this.#channel.respond(m.id, errorLine(m.id, RPC.gatewayUnavailable, `cordon's gateway failed: ${e instanceof Error ? e.message : String(e)}`)),
+    const key = idKey(m.id);
+    this.#inflight.set(key, gone);
+    const done = (): void => {
+      if (this.#inflight.get(key) === gone) this.#inflight.delete(key);
+    };
+    this.#answer(m.id, m.method, params, gone.signal).then(
+      (line) => {
+        done();
+        this.#channel.respond(m.id, line);
+      },
+      (e: unknown) => {
+        done();
+        this.#channel.respond(m.id, errorLine(m.id, RPC.gatewayUnavailable, `cordon's gateway failed: ${e instanceof Error ? e.message : String(e)}`));
+      },
     );
   }
 
-  async #answer(id: JsonRpcId, method: string, params: JsonObject): Promise<string> {
+  async #answer(id: JsonRpcId, method: string, params: JsonObject, gone: AbortSignal): Promise<string> {
     const agg = this.#agg;
     const meta = linkMeta(params);
     switch (method) {
@@ -365,7 +389,7 @@ export class AggregateSession implements FrontSession {
           if (method === 'tools/call') return resultLine(id, { content: [{ type: 'text', text: `Blocked by cordon: ${JSON.stringify(full.slice(0, 200))} is not a tool cordon's gateway offers (names are server${SEP}tool; list the tools first).` }], isError: true });
           return errorLine(id, RPC.invalidParams, `unknown prompt ${JSON.stringify(full.slice(0, 200))}; names are server${SEP}prompt`);
         }
-        return this.#forward(id, link, method, { ...params, name: route.name }, meta);
+        return this.#forward(id, link, method, { ...params, name: route.name }, meta, gone);
       }
       case 'resources/read':
       case 'resources/subscribe':
@@ -374,14 +398,14 @@ export class AggregateSession implements FrontSession {
         const owner = agg.resourceOwner(uri);
         const link = owner === null ? undefined : agg.links.get(owner);
         if (link === undefined) return errorLine(id, RPC.invalidParams, 'unknown resource; list the resources first (each is read from the server that listed it)');
-        return this.#forward(id, link, method, params, meta);
+        return this.#forward(id, link, method, params, meta, gone);
       }
       default:
         return errorLine(id, RPC.methodNotFound, `method ${method.slice(0, 100)} is not offered by cordon's aggregating gateway`);
     }
   }
 
-  async #forward(id: JsonRpcId, link: ServerLink, method: string, params: JsonObject, meta: JsonObject | undefined): Promise<string> {
+  async #forward(id: JsonRpcId, link: ServerLink, method: string, params: JsonObject, meta: JsonObject | undefined, gone: AbortSignal): Promise<string> {
     const m = { ...meta };
     let progressKey: string | undefined;
     if (meta !== undefined && meta['progressToken'] !== undefined) {
@@ -389,7 +413,7 @@ export class AggregateSession implements FrontSession {
       m['progressToken'] = progressKey;
     }
     const { _meta: _dropped, ...rest } = params;
-    const r: Response = await link.request(method, { ...rest, ...(Object.keys(m).length === 0 ? {} : { _meta: m }) }, { session: this, origin: idKey(id) });
+    const r: Response = await link.request(method, { ...rest, ...(Object.keys(m).length === 0 ? {} : { _meta: m }) }, { session: this, origin: idKey(id) }, gone);
     if (progressKey !== undefined) this.#agg.releaseProgress(progressKey);
     return JSON.stringify({ ...r.obj, id });
   }

@@ -20,6 +20,14 @@
  * without a connection (dropped, or a POST's finished) the 16 most recent
  * stay resumable. An id older than what is kept resumes with what is left,
  * and the caller is told events were lost.
+ *
+ * A POST whose response can no longer reach its client is reported
+ * (`open`'s `gone`), so a call still held for approval is withdrawn: its
+ * connection closed before any event stream, or with one but from a client
+ * that does not resume (in the 2026-07-28 era closing a request's stream is
+ * its cancellation), or its event stream was not resumed within
+ * RESUME_GRACE_MS, or was dropped from the kept streams. (When the session
+ * ends, its owner withdraws what it holds itself, with that reason.)
  */
 import type { ServerResponse } from 'node:http';
 import { idKey, type JsonRpcId } from '../jsonrpc.js';
@@ -34,6 +42,8 @@ export const REPLAY_BYTES = 1024 * 1024;
 export const KEPT_STREAMS = 16;
 /** A POST of a client that can resume switches to a primed event stream when its response takes longer. */
 const PRIME_AFTER_MS = 100;
+/** A POST's event stream without a connection for this long counts as given up (its `gone` is called). */
+export const RESUME_GRACE_MS = 10_000;
 
 const SSE_HEAD = { 'content-type': 'text/event-stream', 'cache-control': 'no-store' };
 
@@ -44,6 +54,10 @@ class Stream {
   res: ServerResponse | null = null;
   /** A POST's stream that carried its response: nothing more will be written. */
   finished = false;
+  /** A POST's stream still waiting for its response: tells the POST's owner the client gave it up. */
+  abandon: (() => void) | null = null;
+  /** Runs `abandon` when the client does not come back in time. */
+  grace: NodeJS.Timeout | undefined;
   #seq = 0;
   readonly #kept: { seq: number; text: string }[] = [];
   #bytes = 0;
@@ -74,6 +88,8 @@ class Stream {
 }
 
 interface Exchange {
+  /** Called once when the response can no longer reach the client (see the file comment). */
+  gone: (() => void) | undefined;
   res: ServerResponse;
   readonly sse: boolean;
   readonly headers: Readonly<Record<string, string>>;
@@ -97,10 +113,10 @@ export class ClientChannel {
    * Registers a POST waiting for the response to `id`; false when a request
    * with that id is already open. `prime`: the client can resume (see above).
    */
-  open(id: JsonRpcId, res: ServerResponse, sse: boolean, headers: Readonly<Record<string, string>> = {}, prime = false): boolean {
+  open(id: JsonRpcId, res: ServerResponse, sse: boolean, headers: Readonly<Record<string, string>> = {}, prime = false, gone?: () => void): boolean {
     const key = idKey(id);
     if (this.#exchanges.has(key)) return false;
-    const ex: Exchange = { res, sse, headers, stream: null };
+    const ex: Exchange = { gone, res, sse, headers, stream: null };
     this.#exchanges.set(key, ex);
     const timer = sse && prime
       ? setTimeout(() => {
@@ -114,8 +130,14 @@ export class ClientChannel {
       clearTimeout(timer);
       if (this.#exchanges.get(key) !== ex) return;
       // A POST whose event stream started may be resumed: its events (and response) are still collected.
-      if (ex.stream === null) this.#exchanges.delete(key);
-      else this.#detached(ex.stream, res);
+      if (ex.stream === null) {
+        this.#exchanges.delete(key);
+        gone?.();
+      } else {
+        this.#detached(ex.stream, res);
+        // A client that does not resume (a stateless-era one: closing the stream is cancelling the request) gave it up now.
+        if (!prime) this.#abandon(ex.stream);
+      }
     });
     return true;
   }
@@ -134,6 +156,8 @@ export class ClientChannel {
     if (stream !== null) {
       stream.send(line);
       stream.finished = true;
+      stream.abandon = null;
+      clearTimeout(stream.grace);
       if (stream.live) stream.res?.end();
       this.#idleNow(stream);
       return true;
@@ -204,6 +228,7 @@ export class ClientChannel {
     ex.res.writeHead(200, { ...ex.headers, ...SSE_HEAD });
     const s = this.#stream('p');
     s.res = ex.res;
+    s.abandon = ex.gone ?? null;
     ex.stream = s;
     return s;
   }
@@ -217,6 +242,8 @@ export class ClientChannel {
   #attach(s: Stream, res: ServerResponse): void {
     const i = this.#idle.indexOf(s);
     if (i >= 0) this.#idle.splice(i, 1);
+    clearTimeout(s.grace);
+    s.grace = undefined;
     s.res = res;
     res.once('close', () => this.#detached(s, res));
   }
@@ -225,7 +252,20 @@ export class ClientChannel {
   #detached(s: Stream, res: ServerResponse): void {
     if (s.res !== res) return;
     s.res = null;
+    if (s.abandon !== null) {
+      s.grace = setTimeout(() => this.#abandon(s), RESUME_GRACE_MS);
+      s.grace.unref();
+    }
     this.#idleNow(s);
+  }
+
+  /** The client gave up the POST of stream `s`: its owner is told once. */
+  #abandon(s: Stream): void {
+    clearTimeout(s.grace);
+    s.grace = undefined;
+    const abandon = s.abandon;
+    s.abandon = null;
+    abandon?.();
   }
 
   #idleNow(s: Stream): void {
@@ -236,6 +276,7 @@ export class ClientChannel {
       if (gone === undefined) break;
       this.#resumable.delete(gone.id);
       this.#gets.delete(gone.id);
+      this.#abandon(gone);
     }
   }
 }

@@ -11,6 +11,7 @@
 import { classify, errorLine, isObject, RPC, type JsonObject, type Message } from '../jsonrpc.js';
 import { McpGateway } from '../gateway.js';
 import type { GatewayOptions } from '../options.js';
+import { CLIENT_GONE } from './session.js';
 import type { Upstream } from './upstream.js';
 
 export type Response = Extract<Message, { kind: 'response' }>;
@@ -88,8 +89,12 @@ export class ServerLink {
     this.gateway.fromClientMessage(classify(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })));
   }
 
-  /** Sends one request through the core; resolves with its (checked) response, or an error response. */
-  request(method: string, params?: JsonObject, owner?: RequestOwner): Promise<Response> {
+  /**
+   * Sends one request through the core; resolves with its (checked) response,
+   * or an error response. `gone`: the client went away; a call the core still
+   * holds for approval is withdrawn (one already sent runs to its end).
+   */
+  request(method: string, params?: JsonObject, owner?: RequestOwner, gone?: AbortSignal): Promise<Response> {
     const id = `agg-${++this.#seq}`;
     const obj: JsonObject = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) };
     // Built here, so it is not parsed again: the core gets the message as classify() would give it.
@@ -101,8 +106,17 @@ export class ServerLink {
       }
       const timer = setTimeout(() => this.gateway.upstreamFailed(id, `no answer within ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
       timer.unref();
-      this.#pending.set(id, { resolve, timer, owner });
+      const withdraw = (): void => void this.gateway.withdraw(id, typeof gone?.reason === 'string' ? gone.reason : CLIENT_GONE);
+      gone?.addEventListener('abort', withdraw, { once: true });
+      this.#pending.set(id, {
+        resolve: (r) => {
+          gone?.removeEventListener('abort', withdraw);
+          resolve(r);
+        },
+        timer, owner,
+      });
       this.gateway.fromClientMessage(m);
+      if (gone?.aborted === true) withdraw();
     });
   }
 

@@ -18,6 +18,10 @@ import type { Upstream } from './upstream.js';
 
 export type ClientMessage = Exclude<Message, { kind: 'invalid' }>;
 
+/** Why a call held for approval was withdrawn when its client went away. */
+export const CLIENT_GONE = 'The client went away while the call waited for approval (its connection closed and its response was not resumed); the approval was withdrawn and the call not sent.';
+
+
 export interface Exchange {
   readonly res: ServerResponse;
   /** The client accepts an event stream for this POST. */
@@ -103,7 +107,8 @@ export class GatewaySession implements FrontSession {
   handle(m: ClientMessage, ex: Exchange): void {
     if (ex.version !== null) this.#upstream.version = ex.version;
     if (m.kind === 'request') {
-      if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version))) {
+      const id = m.id;
+      if (!this.#channel.open(id, ex.res, ex.sse, ex.headers, canResume(ex.version), () => this.gateway.withdraw(id, CLIENT_GONE))) {
         refuse(ex, m.id, 'a request with this id is already in flight');
         return;
       }

@@ -44,7 +44,7 @@ let auditOk = true;
 /** Calls held for a person's answer, by sequence number; a gone supervisor denies them all. */
 const held = new Map<number, (o: { approved: boolean; id: string; reason: string }) => void>();
 let seq = 0;
-const approve: McpApprover = (ask) => new Promise((resolve) => {
+const approve: McpApprover = (ask, signal) => new Promise((resolve) => {
   if (!process.connected) {
     resolve({ approved: false, id: 'none', reason: 'The supervisor is gone; an ask is a deny.' });
     return;
@@ -53,6 +53,8 @@ const approve: McpApprover = (ask) => new Promise((resolve) => {
   held.set(n, resolve);
   try {
     send({ type: 'ask', seq: n, ask });
+    // Withdrawn: the supervisor withdraws the approval (its verdict, a deny, then settles this).
+    signal?.addEventListener('abort', () => send({ type: 'withdraw', seq: n }), { once: true });
   } catch (e) {
     held.delete(n);
     resolve({ approved: false, id: 'none', reason: `The call could not be sent for approval (${e instanceof Error ? e.message.slice(0, 200) : 'error'}); an ask is a deny.` });
@@ -74,7 +76,8 @@ const stop = (): void => {
 };
 process.on('disconnect', () => {
   denyHeld('The supervisor went away before an answer; an ask is a deny.');
-  stop();
+  // After those refusals went out (the held calls settle in microtasks): stopping first would withdraw them with another reason.
+  setImmediate(stop);
 });
 process.on('SIGTERM', stop);
 process.on('message', (raw: unknown, handle: unknown) => {

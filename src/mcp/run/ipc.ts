@@ -56,5 +56,7 @@ export const FromGatewaySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('fatal'), message: z.string().max(2000) }),
   /** A call the policy asks about, held in the gateway until the `verdict` with the same sequence number. */
   z.strictObject({ type: z.literal('ask'), seq: z.number().int().positive(), ask: AskInputSchema }),
+  /** The held call of that `ask` was withdrawn (its client went away or cancelled it): withdraw the approval. */
+  z.strictObject({ type: z.literal('withdraw'), seq: z.number().int().positive() }),
 ]);
 export type FromGateway = z.infer<typeof FromGatewaySchema>;

@@ -73,7 +73,7 @@ export interface RunMcp {
 }
 
 /** The supervisor's approval service, as the gateway needs it. */
-export type RunApprover = (ask: AskInput) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
+export type RunApprover = (ask: AskInput, signal?: AbortSignal) => Promise<{ readonly approved: boolean; readonly id: string; readonly reason: string }>;
 
 /**
  * `auditReady`: false once the supervisor's audit log cannot be written (the
@@ -89,6 +89,8 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
   const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: gatewayEnv(loaded) });
   let stopping = false;
   let fatal: string | undefined;
+  /** Asks of the gateway not answered yet, by sequence number: aborted when the gateway withdraws the call. */
+  const asks = new Map<number, AbortController>();
   let readyResolve: (servers: string[]) => void = () => undefined;
   let attached: () => void = () => undefined;
   const ready = new Promise<string[]>((r) => {
@@ -119,11 +121,22 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
         fatal = m.message;
         break;
       case 'ask': {
-        const answer = (o: { approved: boolean; id: string; reason: string }): void => send({ type: 'verdict', seq: m.seq, approved: o.approved, id: o.id.slice(0, 64), reason: o.reason.slice(0, 4096) });
-        if (approve === undefined) answer({ approved: false, id: 'none', reason: 'No approval service runs in this session; an ask is a deny.' });
-        else approve({ ...m.ask, boundary: 'mcp' }).then(answer, (e: unknown) => answer({ approved: false, id: 'none', reason: `The approval service failed (${e instanceof Error ? e.message : 'error'}); an ask is a deny.` }));
+        const answer = (o: { approved: boolean; id: string; reason: string }): void => {
+          asks.delete(m.seq);
+          send({ type: 'verdict', seq: m.seq, approved: o.approved, id: o.id.slice(0, 64), reason: o.reason.slice(0, 4096) });
+        };
+        if (approve === undefined || asks.has(m.seq)) {
+          answer({ approved: false, id: 'none', reason: approve === undefined ? 'No approval service runs in this session; an ask is a deny.' : 'An ask with this sequence number is already waiting; denied.' });
+          break;
+        }
+        const withdrawn = new AbortController();
+        asks.set(m.seq, withdrawn);
+        approve({ ...m.ask, boundary: 'mcp' }, withdrawn.signal).then(answer, (e: unknown) => answer({ approved: false, id: 'none', reason: `The approval service failed (${e instanceof Error ? e.message : 'error'}); an ask is a deny.` }));
         break;
       }
+      case 'withdraw':
+        asks.get(m.seq)?.abort();
+        break;
     }
   });
   let auditFailed = false;
