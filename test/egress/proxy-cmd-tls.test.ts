@@ -262,6 +262,23 @@ void describe('cordon proxy (standalone): --no-inspect and --ca-out checks', () 
     }
   });
 
+  void it('egress.tls.passthrough applies as in run: a passthrough host\'s tunnel is not inspected (the upstream\'s own certificate)', async () => {
+    const pws = path.join(root, 'pws');
+    mkdirSync(pws);
+    writeFileSync(path.join(pws, 'cordon.yaml'), `version: 1\npermissions:\n  allow: ["Net(127.0.0.1:${tlsUp.port})"]\negress:\n  tls:\n    passthrough: ["127.0.0.1"]\n`);
+    const caOut = path.join(root, 'passthrough-ca.pem');
+    const cli = await startCli(['--ca-out', caOut], pws, { XDG_STATE_HOME: path.join(root, 'state') });
+    try {
+      assert.match(cli.stderr(), /TLS inspected, DLP on/);
+      const target = `127.0.0.1:${tlsUp.port}`;
+      const r = await viaTunnel(cli.port, target, pki.ca, `GET /pinned HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
+      assert.equal(r.tlsError, undefined, 'the client trusting only the upstream\'s CA verifies: nothing in between');
+      assert.match(r.response ?? '', /upstream got GET \/pinned/);
+    } finally {
+      await cli.stop();
+    }
+  });
+
   const env = (): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: path.join(root, 'state') });
   const args = (out: string): string[] => ['proxy', '--listen', '127.0.0.1:1',  '--socks', 'off', '--workspace', ws, '--ca-out', out];
 
