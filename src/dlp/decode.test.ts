@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base64Runs, charCodes, childLayers, escapeDecode, evenHexRuns, hexSepRuns, LayerBudget, spansAround } from './decode.js';
+import { base64Runs, charCodes, childLayers, escapeDecode, evenHexRuns, hexSepRuns, LayerBudget, percentDecode, spansAround } from './decode.js';
 
 void describe('text-wide decodings in windows', () => {
   void it('decodes only the surroundings of each sequence, windows merged where they touch', () => {
@@ -87,6 +87,26 @@ void describe('escapeDecode', () => {
       assert.equal(escapeDecode(s), reference(s), JSON.stringify(s));
     }
     for (const s of ['\\u0041KIA', '\\u{1F600}', '\\u{110000}', '\\u{1234567}', '\\x41\\x4', 'a\\\\nb', '\\', 'end\\']) assert.equal(escapeDecode(s), reference(s), s);
+  });
+});
+
+void describe('percentDecode', () => {
+  void it('decodes as the regex replace did, on random text dense in percent signs and hex digits', () => {
+    let seed = 37;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const reference = (s: string): string => s.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+    const alphabet = '%%%0aF9g +\u00e9\u4e2d';
+    for (let round = 0; round < 3000; round++) {
+      let s = '';
+      const sparse = round % 10 === 0;
+      const len = rnd(sparse ? 400 : 40);
+      for (let i = 0; i < len; i++) s += sparse && rnd(20) !== 0 ? 'plain text'.charAt(rnd(10)) : alphabet.charAt(rnd(alphabet.length));
+      assert.equal(percentDecode(s), reference(s), JSON.stringify(s));
+    }
+    for (const s of ['%', '%4', '%41', '%%41', '%41%', 'a%zz%41b', '%E9%4e']) assert.equal(percentDecode(s), reference(s), s);
   });
 });
 

@@ -93,8 +93,35 @@ export function printableRatio(s: string): number {
   return p / s.length;
 }
 
+/**
+ * `%XX` decoded left to right as `s.replace(/%([0-9A-Fa-f]{2})/g, ...)`
+ * would, into one array of code units read as a string once (a replace
+ * callback per sequence cost ~0.5 s per MiB of percent-encoded data here).
+ */
 export function percentDecode(s: string): string {
-  return s.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  let i = s.indexOf('%');
+  if (i < 0) return s;
+  const inp = charCodes(s) as Uint16Array;
+  const out = new Uint16Array(s.length);
+  let o = 0;
+  let last = 0;
+  while (i >= 0) {
+    const v = hexCodesAt(inp, i + 1, 2);
+    if (v < 0) {
+      i = s.indexOf('%', i + 1);
+      continue;
+    }
+    if (i - last > 32) {
+      out.set(inp.subarray(last, i), o);
+      o += i - last;
+    } else for (let k = last; k < i; k++) out[o++] = inp[k]!;
+    out[o++] = v;
+    last = i + 3;
+    i = s.indexOf('%', last);
+  }
+  out.set(inp.subarray(last), o);
+  o += s.length - last;
+  return unitsToString(out, o);
 }
 
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', equals: '=', plus: '+', lowbar: '_', period: '.', comma: ',', num: '#', percnt: '%', excl: '!', dollar: '$', hyphen: '-', dash: '-' };
