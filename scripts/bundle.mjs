@@ -43,7 +43,9 @@ await build({
   outdir,
   chunkNames: 'chunk-[hash]',
   // Packages that read files next to themselves stay external (resolved from node_modules at run time).
-  external: ['web-tree-sitter', 'tree-sitter-bash'],
+  // @peculiar/x509 too: bundled, its dynamic import (src/egress/tls-ca.ts) gave a namespace without the named exports
+  // (`cordon proxy`'s TLS inspection failed: "reading 'createSelfSigned'"); node's own import gets them.
+  external: ['web-tree-sitter', 'tree-sitter-bash', '@peculiar/x509'],
   banner: { js: "import { createRequire as __cordonRequire } from 'node:module'; const require = __cordonRequire(import.meta.url);" },
   logLevel: 'warning',
   legalComments: 'none',

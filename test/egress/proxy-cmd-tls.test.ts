@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { cordon, cordonAsync, type CliResult } from '../cli-helpers.js';
+import { cordon, cordonAsync, DIST_BIN, distBuilt, type CliResult } from '../cli-helpers.js';
 import { makePki, type TestPki } from './tls-fixture.js';
 
 const SECRET = ['AKIA', 'Q3EGRTX7', 'WZ5KDN2M'].join('');
@@ -281,6 +281,25 @@ void describe('cordon proxy (standalone): --no-inspect and --ca-out checks', () 
 
   const env = (): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: path.join(root, 'state') });
   const args = (out: string): string[] => ['proxy', '--listen', '127.0.0.1:1',  '--socks', 'off', '--workspace', ws, '--ca-out', out];
+
+  void it('the built CLI (dist/bin, esbuild) starts with inspection and writes the CA certificate', { skip: distBuilt() ? false : 'dist/ is not built (npm run build)' }, async () => {
+    const caOut = path.join(root, 'dist-ca.pem');
+    const child = spawn(process.execPath, [DIST_BIN, 'proxy', '--listen', `127.0.0.1:${await freePort()}`, '--socks', 'off', '--ca-out', caOut], {
+      cwd: ws, env: { ...process.env, XDG_STATE_HOME: path.join(root, 'state'), CORDON_MANAGED_POLICY: '/nonexistent/m.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    const status = await new Promise<string>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/cordon proxy: HTTP /.test(err)) resolve('listening');
+      });
+      child.on('close', (code) => resolve(`exited ${String(code)}`));
+    });
+    child.kill('SIGTERM');
+    assert.equal(status, 'listening', err);
+    assert.match(err, /TLS inspected/);
+    assert.equal(new X509Certificate(readFileSync(caOut, 'utf8')).ca, true);
+  });
 
   void it('inspection without --ca-out is a usage error', () => {
     const r = cordon(['proxy', '--listen', '127.0.0.1:1', '--socks', 'off', '--workspace', ws], { cwd: ws, env: env() });
