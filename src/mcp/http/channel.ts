@@ -45,7 +45,8 @@ const PRIME_AFTER_MS = 100;
 /** A POST's event stream without a connection for this long counts as given up (its `gone` is called). */
 export const RESUME_GRACE_MS = 10_000;
 
-const SSE_HEAD = { 'content-type': 'text/event-stream', 'cache-control': 'no-store' };
+/** `x-accel-buffering: no`: a reverse proxy in front must not hold events back (2026-07-28 asks for it; harmless before). */
+const SSE_HEAD = { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
 
 /** One event stream, its events numbered and the recent ones kept for a client that resumes it. */
 class Stream {
