@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base64Runs, charCodes, childLayers, escapeDecode, evenHexRuns, hexSepRuns, LayerBudget, percentDecode, spansAround } from './decode.js';
+import { base64Runs, charCodes, childLayers, entityAt, escapeAt, escapeDecode, evenHexRuns, hexSepRuns, LayerBudget, percentAt, percentDecode, spansAround } from './decode.js';
 
 void describe('text-wide decodings in windows', () => {
   void it('decodes only the surroundings of each sequence, windows merged where they touch', () => {
@@ -54,6 +54,35 @@ void describe('layers of a buffer read as latin1', () => {
       assert.deepEqual(base64Runs(s, undefined, undefined, k), base64Runs(s).slice(0, k));
       assert.deepEqual(hexSepRuns(s, undefined, undefined, k), hexSepRuns(s).slice(0, k));
       assert.deepEqual(view(childLayers(buf, new LayerBudget())), view(childLayers(s, new LayerBudget())), s);
+    }
+  });
+});
+
+void describe('sequence matchers on bytes', () => {
+  void it('end each sequence where the sticky regex ends it, at every position of random dense text', () => {
+    let seed = 41;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >>> 16) % n; // the high bits: the low ones of this generator repeat with a short period
+    };
+    // Pieces of each pattern, the lead first, so that whole and broken sequences of every length occur.
+    const cases = [
+      [percentAt, /%[0-9A-Fa-f]{2}/y, ['%', '0', 'aF', '9', 'g', ' ']],
+      [escapeAt, /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/y, ['\\', 'u', 'u{', 'x', '}', '0', 'aF', '9', 'Bc1', '0a', 'F9', 'g', 'n', '"', 'q', 'u{1F6}', 'u{10FFFF}', 'u{1234567}', 'u{}']],
+      [entityAt, /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/y, ['&', '&#', '&#x', '#', ';', ';', '0', '12', '9', 'aF', 'zZq', 'x', '_', '\u00e9']],
+    ] as const;
+    for (const [at, re, pieces] of cases) {
+      for (let round = 0; round < 8000; round++) {
+        let s = '';
+        const len = rnd(60);
+        while (s.length < len) s += pieces[rnd(pieces.length)] ?? '';
+        const b = Buffer.from(s, 'latin1');
+        for (let p = 0; p < s.length; p++) {
+          if (s.charAt(p) !== pieces[0]) continue;
+          re.lastIndex = p;
+          assert.equal(at(b, p), re.test(s) ? re.lastIndex : -1, `${JSON.stringify(s)} at ${p}`);
+        }
+      }
     }
   });
 });

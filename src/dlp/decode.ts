@@ -78,6 +78,43 @@ const WHOLE_OVERLAP = 4096;
 const PCT_AT = /%[0-9A-Fa-f]{2}/y;
 const ESC_AT = /\\(?:u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrt"/\\])/y;
 const ENTITY_AT = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[a-zA-Z]{2,8});/y;
+/** The end of the sequence at `p` of a buffer (whose byte at `p` is its first character), or -1. */
+export type SeqMatcher = (b: Uint8Array, p: number) => number;
+
+const hexByte = (c: number | undefined): boolean => c !== undefined && c < 128 && IS_HEX[c] === 1;
+const digitByte = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+const letterByte = (c: number | undefined): boolean => c !== undefined && ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
+
+/** Where `test` holds for `min` to `max` bytes from `at` followed by `end`: the index after `end`, or -1 (a greedy bounded repeat then a fixed character, as the regexes match it). */
+function boundedThen(b: Uint8Array, at: number, test: (c: number | undefined) => boolean, min: number, max: number, end: number): number {
+  let j = at;
+  while (j - at < max && test(b[j])) j++;
+  return j - at >= min && b[j] === end ? j + 1 : -1;
+}
+
+/** `PCT_AT` on bytes. */
+export const percentAt: SeqMatcher = (b, p) => (hexByte(b[p + 1]) && hexByte(b[p + 2]) ? p + 3 : -1);
+
+/** `ESC_AT` on bytes. */
+export const escapeAt: SeqMatcher = (b, p) => {
+  const c = b[p + 1];
+  if (c === 0x75) { // u
+    if (hexByte(b[p + 2]) && hexByte(b[p + 3]) && hexByte(b[p + 4]) && hexByte(b[p + 5])) return p + 6;
+    return b[p + 2] === 0x7b ? boundedThen(b, p + 3, hexByte, 1, 6, 0x7d) : -1;
+  }
+  if (c === 0x78) return hexByte(b[p + 2]) && hexByte(b[p + 3]) ? p + 4 : -1; // x
+  return c === 0x6e || c === 0x72 || c === 0x74 || c === 0x22 || c === 0x2f || c === 0x5c ? p + 2 : -1;
+};
+
+/** `ENTITY_AT` on bytes. */
+export const entityAt: SeqMatcher = (b, p) => {
+  if (b[p + 1] === 0x23) { // #
+    if (b[p + 2] === 0x78) return boundedThen(b, p + 3, hexByte, 1, 6, 0x3b); // #x
+    return boundedThen(b, p + 2, digitByte, 1, 7, 0x3b);
+  }
+  return boundedThen(b, p + 1, letterByte, 2, 8, 0x3b);
+};
+
 /** Longest sequence the three patterns above match (`\u{10FFFF}`, `&#1114111;`: 10), with room to spare. */
 const SEQ_MAX = 16;
 const SEQ_PIECE = 4096;
@@ -514,7 +551,7 @@ const WINDOW_RADIUS = 256;
  * covered and the count stays bounded). Matches are taken left to right
  * without overlap, as a global regex would.
  */
-export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans: number): { start: number; end: number }[] {
+export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans: number, atBytes?: SeqMatcher): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
   const bytes = typeof text === 'string' ? undefined : text;
   const leadByte = lead.charCodeAt(0);
@@ -532,6 +569,7 @@ export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans
       seq.lastIndex = p;
       return seq.test(text as string) ? seq.lastIndex : -1;
     }
+    if (atBytes !== undefined) return atBytes(bytes, p);
     if (p < pieceStart || (p + SEQ_MAX > pieceEnd && pieceEnd < bytes.length)) {
       pieceStart = p;
       pieceEnd = Math.min(bytes.length, p + SEQ_PIECE);
@@ -571,13 +609,13 @@ export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans
 export function childLayers(text: LayerText, budget: LayerBudget, starts?: RunStarts): Layer[] {
   const codes = charCodes(text);
   const out: Layer[] = [];
-  const decoders: [string, string, RegExp, (s: string) => string][] = [
-    ['percent', '%', PCT_AT, (s) => percentDecode(s.includes('+') && !s.includes(' ') ? s.replace(/\+/g, ' ') : s)],
-    ['escape', '\\', ESC_AT, escapeDecode],
-    ['html-entity', '&', ENTITY_AT, htmlEntityDecode],
+  const decoders: [string, string, RegExp, SeqMatcher, (s: string) => string][] = [
+    ['percent', '%', PCT_AT, percentAt, (s) => percentDecode(s.includes('+') && !s.includes(' ') ? s.replace(/\+/g, ' ') : s)],
+    ['escape', '\\', ESC_AT, escapeAt, escapeDecode],
+    ['html-entity', '&', ENTITY_AT, entityAt, htmlEntityDecode],
   ];
-  for (const [name, lead, seq, decode] of decoders) {
-    for (const span of spansAround(text, lead, seq, budget.limits.maxRunsPerText)) {
+  for (const [name, lead, seq, atBytes, decode] of decoders) {
+    for (const span of spansAround(text, lead, seq, budget.limits.maxRunsPerText, atBytes)) {
       // A long span is decoded in slices of at most WHOLE_SLICE characters (overlapping), so no single
       // replace builds an unbounded match list.
       for (let from = span.start; from < span.end; from += WHOLE_SLICE - WHOLE_OVERLAP) {
