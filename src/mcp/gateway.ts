@@ -186,6 +186,21 @@ export class McpGateway {
     return true;
   }
 
+  /**
+   * A call already sent whose client gave it up (in the 2026-07-28 era,
+   * closing a request's stream is its cancellation): the server gets
+   * `notifications/cancelled` for it and its answer, if one comes, is
+   * dropped. False when no such call is in flight.
+   */
+  cancelSent(id: JsonRpcId, reason: string): boolean {
+    const key = idKey(id);
+    if (this.#closed || !this.#clientPending.has(key)) return false;
+    this.#clientPending.delete(key);
+    const line = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+    this.ctx.ports.toServer(line, classify(line));
+    return true;
+  }
+
   serverClosed(reason: string): void {
     if (this.#closed) return;
     for (const key of [...this.#held.keys()]) {

@@ -102,3 +102,54 @@ void describe('Streamable HTTP: a held call is withdrawn when its client goes aw
   void it('a stateless-era client (2026-07-28: closing the request\'s stream is its cancellation): withdrawn as its connection closes', { timeout: 180_000 }, () => withdrawnAfterDisconnect('2026-07-28'));
   void it('a client that cancels the call (notifications/cancelled): withdrawn at once, the client gets the refusal', { timeout: 180_000 }, () => withdrawnAfterDisconnect('2025-11-25', true));
 });
+
+/** A call already sent (allowed) whose client drops its connection: cancelled at the server in the 2026-07-28 era only. */
+async function sentCallDropped(version: string): Promise<{ stderr: string; cancelled: boolean }> {
+  const env = makeEnv(`version: 1
+permissions:
+  allow: [mcp__slow__wait]
+mcp:
+  servers:
+    slow: { command: [node, ./slow-server.mjs], sandbox: false }
+`);
+  try {
+    copyFileSync(fixture('slow-server.mjs'), path.join(env.workspace, 'slow-server.mjs'));
+    copyFileSync(fixture('withdraw-agent.mjs'), path.join(env.workspace, 'agent.mjs'));
+    const run = cordonAsync(['run', '--', 'node', 'agent.mjs', version, 'drop', 'slow__wait'], env.workspace, { XDG_STATE_HOME: env.state, HOME: env.base });
+    let stderr = '';
+    run.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const until = async (re: RegExp, ms: number): Promise<boolean> => {
+      const end = Date.now() + ms;
+      while (!re.test(stderr) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      return re.test(stderr);
+    };
+    let cancelled = false;
+    try {
+      assert.ok(await until(/^CALL /m, 90_000), `the call reached the server:\n${stderr}`);
+      writeFileSync(path.join(env.workspace, 'abort-now'), '');
+      cancelled = await until(/^CANCELLED /m, version >= '2026-07-28' ? 20_000 : 3_000);
+    } finally {
+      writeFileSync(path.join(env.workspace, 'abort-now'), '');
+      writeFileSync(path.join(env.workspace, 'finish'), '');
+    }
+    const r = await run.done;
+    assert.equal(r.status, 0, r.stderr);
+    return { stderr: r.stderr, cancelled };
+  } finally {
+    env.cleanup();
+  }
+}
+
+void describe('Streamable HTTP: a sent call whose client closes its stream', { skip: hasBwrap ? false : 'bubblewrap is not installed' }, () => {
+  void it('2026-07-28 (closing the stream is the cancellation): the server gets notifications/cancelled for it', { timeout: 180_000 }, async () => {
+    const r = await sentCallDropped('2026-07-28');
+    assert.ok(r.cancelled, r.stderr);
+    // The id the server saw is the one it is told to cancel.
+    const called = /^CALL (.+)$/m.exec(r.stderr)?.[1];
+    assert.match(r.stderr, new RegExp(`^CANCELLED ${(called ?? 'none').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  });
+  void it('2025-06-18 (a disconnection is not a cancellation): the server is not told', { timeout: 180_000 }, async () => {
+    const r = await sentCallDropped('2025-06-18');
+    assert.equal(r.cancelled, false, r.stderr);
+  });
+});

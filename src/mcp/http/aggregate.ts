@@ -26,7 +26,8 @@ const SESSION_ENDED = 'The client\'s session ended while the call waited for app
 import { errorLine, idKey, isObject, resultLine, RPC, type JsonObject, type JsonRpcId, type Message } from '../jsonrpc.js';
 import { ClientChannel } from './channel.js';
 import { errorMessage, type RequestOwner, type Response, type ServerLink } from './link.js';
-import { canResume, openStream, refuse, type ClientMessage, type Exchange, type FrontSession, type StreamRequest } from './session.js';
+import { eraOf } from './protocol.js';
+import { canResume, openStream, refuse, STREAM_CLOSED, type ClientMessage, type Exchange, type FrontSession, type StreamRequest } from './session.js';
 
 export const SEP = '__';
 const PAGES = 50;
@@ -331,7 +332,9 @@ export class AggregateSession implements FrontSession {
     }
     // A call held for approval in a server's core is withdrawn when its client goes away.
     const gone = new AbortController();
-    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version), () => gone.abort())) {
+    // In the 2026-07-28 era closing the stream is cancelling the request: a call already sent is cancelled upstream too.
+    const closedIs = eraOf(ex.version) === 'stateless' ? STREAM_CLOSED : undefined;
+    if (!this.#channel.open(m.id, ex.res, ex.sse, ex.headers, canResume(ex.version), () => gone.abort(closedIs))) {
       refuse(ex, m.id, 'a request with this id is already in flight');
       return;
     }

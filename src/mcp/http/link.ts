@@ -11,7 +11,7 @@
 import { classify, errorLine, isObject, RPC, type JsonObject, type Message } from '../jsonrpc.js';
 import { McpGateway } from '../gateway.js';
 import type { GatewayOptions } from '../options.js';
-import { CLIENT_GONE } from './session.js';
+import { CLIENT_GONE, STREAM_CLOSED } from './session.js';
 import type { Upstream } from './upstream.js';
 
 export type Response = Extract<Message, { kind: 'response' }>;
@@ -106,7 +106,17 @@ export class ServerLink {
       }
       const timer = setTimeout(() => this.gateway.upstreamFailed(id, `no answer within ${this.#timeoutMs / 1000} s`), this.#timeoutMs);
       timer.unref();
-      const withdraw = (): void => void this.gateway.withdraw(id, typeof gone?.reason === 'string' ? gone.reason : CLIENT_GONE);
+      const withdraw = (): void => {
+        const reason: unknown = gone?.reason;
+        if (this.gateway.withdraw(id, typeof reason === 'string' && reason !== STREAM_CLOSED ? reason : CLIENT_GONE)) return;
+        // Sent already: a stateless-era client's closed stream cancels it at the server; nobody waits for its answer.
+        const p = this.#pending.get(id);
+        if (reason === STREAM_CLOSED && p !== undefined && this.gateway.cancelSent(id, 'the client cancelled the request')) {
+          clearTimeout(p.timer);
+          this.#pending.delete(id);
+          p.resolve(errorResponse(id, 'the client cancelled the request'));
+        }
+      };
       gone?.addEventListener('abort', withdraw, { once: true });
       this.#pending.set(id, {
         resolve: (r) => {

@@ -20,6 +20,8 @@ export type ClientMessage = Exclude<Message, { kind: 'invalid' }>;
 
 /** Why a call held for approval was withdrawn when its client went away. */
 export const CLIENT_GONE = 'The client went away while the call waited for approval (its connection closed and its response was not resumed); the approval was withdrawn and the call not sent.';
+/** The abort reason of a stateless-era client's closed request stream: that is its cancellation, so a sent call is cancelled upstream too. */
+export const STREAM_CLOSED = 'The client closed the request\'s stream (2026-07-28: its cancellation).';
 
 
 export interface Exchange {
