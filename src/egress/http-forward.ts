@@ -176,8 +176,12 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
   let small: Buffer[] = [];
   let bytes = 0;
   let paused = false;
+  // Slices of the upstream's read buffer written and not yet flushed: the upstream reads again when none is left
+  // (counted, not `writableLength`, which also holds the response's own bytes and may never be seen at 0 here).
+  let slicesOut = 0;
   const resumeAfterWrite = (): void => {
-    if (paused && (res.socket?.writableLength ?? 0) === 0) {
+    slicesOut -= 1;
+    if (paused && slicesOut === 0) {
       paused = false;
       upstream.resume();
     }
@@ -245,6 +249,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
       if (mode === 'direct' && sock !== null) {
         if (reused) {
           // The slice is the upstream's read buffer: not read into again until the client socket took it.
+          slicesOut += 1;
           sock.write(slice, resumeAfterWrite);
           if (sock.writableLength > 0 && !paused) {
             paused = true;
@@ -287,6 +292,12 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
         small = [];
         res.end(body);
       } else res.end();
+      // Paused for a 'drain' of the response: once it is ending no 'drain' comes, and the upstream connection would
+      // stay unreleased until its idle timeout. Through the response every byte was copied: release it now.
+      if (paused && mode !== 'direct') {
+        paused = false;
+        upstream.resume();
+      }
     },
     drain: () => onDrain(),
     error: (e) => fail(upstreamRefusal(o, e.code === 'CORDON_EGRESS_PROXY' ? `The upstream's response could not be forwarded: ${e.message}.` : `The upstream connection failed (${e.code ?? e.message}).`, 502)),

@@ -91,7 +91,8 @@ void describe('egress proxy: its upstream HTTP client', () => {
   async function setup(answer: Parameters<typeof scripted>[0]): Promise<{ up: Scripted; p: TestProxy; url: (path: string) => string }> {
     const up = await scripted(answer);
     const p = await proxyFor({ allow: [`Net(127.0.0.1:${up.port})`] });
-    cleanup.push(() => up.close(), () => p.proxy.close());
+    // The proxy first: its pooled idle connections would hold the upstream's close until they time out.
+    cleanup.push(() => p.proxy.close(), () => up.close());
     return { up, p, url: (path) => `http://127.0.0.1:${up.port}${path}` };
   }
 
@@ -111,9 +112,9 @@ void describe('egress proxy: its upstream HTTP client', () => {
     assert.equal(h.body, '');
   });
 
-  void it('streams a body many times its read buffer intact, with Content-Length and chunked', async () => {
+  void it('streams a body many times its read buffer intact, with Content-Length and chunked; the upstream connection is reused after each', async () => {
     const big = pattern(5 * 1024 * 1024 + 17);
-    const { p, url } = await setup((head, socket) => {
+    const { up, p, url } = await setup((head, socket) => {
       if (head.startsWith('GET /cl')) {
         socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`);
         for (let i = 0; i < big.length; i += 100_000) socket.write(big.subarray(i, i + 100_000));
@@ -135,6 +136,8 @@ void describe('egress proxy: its upstream HTTP client', () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.length, big.length, path);
       assert.equal(createHash('sha256').update(r.body).digest('hex'), want, path);
+      // Released to the pool after a stalled client too (a response ending while paused for 'drain' once kept it until the idle timeout).
+      assert.equal(up.connections, 1, `${path} stall ${stall}: one upstream connection`);
     }
     agent.destroy();
   });
