@@ -69,21 +69,46 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
   };
   const limit = (what: string): Out[] => [{ detector: 'dlp-limit', where: 'body', sample: `…(${what})` }];
   /** One piece of body data (after any aws-chunked framing), by its remaining content coding. */
-  const plainOrCompressed = (s: RequestState, chunk: Buffer, enc: string | undefined): Out[] => {
+  const plainOrCompressed = (s: RequestState, chunk: Buffer | readonly Buffer[], enc: string | undefined): Out[] => {
+    const pieces: readonly Buffer[] = Buffer.isBuffer(chunk) ? [chunk] : chunk;
+    let size = 0;
+    for (const p of pieces) size += p.length;
     if (enc !== undefined && enc !== '' && enc !== 'identity') {
       s.encoding = enc;
-      s.compressedSize += chunk.length;
+      s.compressedSize += size;
       if (s.compressedSize > maxCompressed) return limit('compressed body over the inspection limit');
-      s.compressed.push(chunk);
-    } else if (s.structuredSize + chunk.length <= maxStructured) {
-      s.structured.push(chunk);
-      s.structuredSize += chunk.length;
+      s.compressed.push(...pieces);
+    } else if (s.structuredSize + size <= maxStructured) {
+      s.structured.push(...pieces);
+      s.structuredSize += size;
     } else {
       s.structured = [];
       s.structuredSize = Number.POSITIVE_INFINITY;
     }
     s.stream ??= new StreamScanner(scanner, { where: 'body', overlap });
     return s.stream.push(chunk).findings.map(toAudit);
+  };
+
+  const bodyChunk: RequestScanner['bodyChunk'] = (ctx, chunk, contentEncoding) => {
+    const s = state(ctx);
+    let enc = contentEncoding?.trim().toLowerCase();
+    if (enc?.includes('aws-chunked') === true) {
+      const split = splitAwsChunked(enc);
+      enc = split.rest;
+      s.deframer ??= new AwsChunkedDeframer();
+      let parts;
+      try {
+        parts = s.deframer.push(chunk);
+      } catch (e) {
+        if (e instanceof AwsChunkedError) return limit(e.message);
+        throw e;
+      }
+      const out: Out[] = [];
+      for (const m of parts.meta) out.push(...scanFields(scanner, [{ name: 'aws-chunked', value: m }], () => 'body.aws-chunked').map(toAudit));
+      for (const d of parts.data) out.push(...plainOrCompressed(s, d, enc));
+      return out;
+    }
+    return plainOrCompressed(s, chunk, enc);
   };
 
   return {
@@ -93,26 +118,12 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
       for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] ?? '').toLowerCase() === 'content-type') s.contentType = raw[i + 1] ?? '';
       return scanHeaders(scanner, raw).map(toAudit);
     },
-    bodyChunk: (ctx, chunk, contentEncoding) => {
-      const s = state(ctx);
-      let enc = contentEncoding?.trim().toLowerCase();
-      if (enc?.includes('aws-chunked') === true) {
-        const split = splitAwsChunked(enc);
-        enc = split.rest;
-        s.deframer ??= new AwsChunkedDeframer();
-        let parts;
-        try {
-          parts = s.deframer.push(chunk);
-        } catch (e) {
-          if (e instanceof AwsChunkedError) return limit(e.message);
-          throw e;
-        }
-        const out: Out[] = [];
-        for (const m of parts.meta) out.push(...scanFields(scanner, [{ name: 'aws-chunked', value: m }], () => 'body.aws-chunked').map(toAudit));
-        for (const d of parts.data) out.push(...plainOrCompressed(s, d, enc));
-        return out;
-      }
-      return plainOrCompressed(s, chunk, enc);
+    bodyChunk,
+    // The proxy's batches: the stream scanner copies the pieces into its work buffer once (no join before it).
+    bodyChunks: (ctx, chunks, contentEncoding) => {
+      const enc = contentEncoding?.trim().toLowerCase();
+      if (enc?.includes('aws-chunked') === true) return bodyChunk(ctx, Buffer.concat(chunks), contentEncoding);
+      return plainOrCompressed(state(ctx), chunks, enc);
     },
     bodyEnd: (ctx) => {
       const s = state(ctx);

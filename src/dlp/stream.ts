@@ -83,14 +83,17 @@ export class StreamScanner {
    */
   #work: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): PushResult {
+  /** Scans the next bytes of the stream: one buffer, or pieces that follow one another (copied once, into the work buffer). */
+  push(chunk: Buffer | readonly Buffer[]): PushResult {
     this.#chunks++;
-    if (this.#carry.length === 0) return this.#scan(chunk, false);
-    const need = this.#carry.length + chunk.length;
+    const pieces: readonly Buffer[] = Buffer.isBuffer(chunk) ? [chunk] : chunk;
+    if (this.#carry.length === 0 && pieces.length === 1 && pieces[0] !== undefined) return this.#scan(pieces[0], false);
+    let need = this.#carry.length;
+    for (const p of pieces) need += p.length;
     // Not kept far larger than the pushes (a WebSocket connection's one large frame).
     if (this.#work.length < need || this.#work.length > 4 * need + 65536) this.#work = Buffer.allocUnsafeSlow(need);
-    this.#carry.copy(this.#work, 0);
-    chunk.copy(this.#work, this.#carry.length);
+    let at = this.#carry.copy(this.#work, 0);
+    for (const p of pieces) at += p.copy(this.#work, at);
     return this.#scan(this.#work.subarray(0, need), false);
   }
 

@@ -405,12 +405,16 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
   });
   // Chunks are scanned in batches of about SCAN_BATCH bytes (fewer scanner calls and chunk overlaps), in order.
   const scanPending = (then: () => void): void => {
-    const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    const pieces = pending;
+    const size = pendingBytes;
     pending = [];
     pendingBytes = 0;
     chain = chain.then(async () => {
       if (failed) return;
-      const r = batch === undefined || batch.length === 0 ? undefined : await scan(ctx, o.sc, (s) => s.bodyChunk(o.sc, batch, encoding));
+      // A scanner that takes the pieces copies them once; otherwise they are joined here.
+      const r = size === 0 ? undefined : await scan(ctx, o.sc, (s) => (s.bodyChunks !== undefined && pieces.length > 1
+        ? s.bodyChunks(o.sc, pieces, encoding)
+        : s.bodyChunk(o.sc, pieces.length === 1 && pieces[0] !== undefined ? pieces[0] : Buffer.concat(pieces), encoding)));
       if (r !== undefined) return refuse(r);
       then();
     });

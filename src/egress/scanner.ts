@@ -36,6 +36,11 @@ export interface RequestScanner {
   headers(ctx: ScanContext, rawHeaders: readonly string[]): ScanResult | Promise<ScanResult>;
   /** One chunk of the request body as received (content-encoding not decoded by the proxy). */
   bodyChunk(ctx: ScanContext, chunk: Buffer, contentEncoding: string | undefined): ScanResult | Promise<ScanResult>;
+  /**
+   * Optional: the same as `bodyChunk` on the pieces joined, without the proxy
+   * joining them first (a scanner that copies anyway saves a copy per batch).
+   */
+  bodyChunks?(ctx: ScanContext, chunks: readonly Buffer[], contentEncoding: string | undefined): ScanResult | Promise<ScanResult>;
   bodyEnd(ctx: ScanContext): ScanResult | Promise<ScanResult>;
   websocketFrame(ctx: ScanContext, direction: 'up' | 'down', payload: Buffer): ScanResult | Promise<ScanResult>;
 }

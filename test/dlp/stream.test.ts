@@ -51,6 +51,49 @@ void describe('streaming', () => {
     assert.ok(whole.length >= 12);
     assert.deepEqual(body, copy, 'the pushed chunks are left as they were');
   });
+  void it('pushing pieces finds what pushing them joined finds, and the request scanner\'s bodyChunks what bodyChunk finds', async () => {
+    const tokens = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? fake.github() : fake.stripe()));
+    const body = Buffer.from(tokens.map((t, i) => `${rand(500 + 700 * (i % 4), 'ab c')} key=${t}`).join('\n'));
+    // Batches of uneven pieces (a secret split across pieces and across batches).
+    const batches: Buffer[][] = [];
+    const sizes = [7, 1500, 64, 9000, 3, 2200];
+    for (let at = 0, k = 0; at < body.length; ) {
+      const batch: Buffer[] = [];
+      for (let j = 0; j < 3 && at < body.length; j++, k++) {
+        const n = sizes[k % sizes.length] ?? 10;
+        batch.push(body.subarray(at, at + n));
+        at += n;
+      }
+      batches.push(batch);
+    }
+    const key = (f: { detector: string; location: { offset: number } }): string => `${f.detector}@${f.location.offset}`;
+    const joined = new StreamScanner(scanner, { where: 'body', overlap: 512 });
+    const pieces = new StreamScanner(scanner, { where: 'body', overlap: 512 });
+    const a: string[] = [];
+    const b: string[] = [];
+    for (const batch of batches) {
+      a.push(...joined.push(Buffer.concat(batch)).findings.map(key));
+      b.push(...pieces.push(batch).findings.map(key));
+    }
+    a.push(...joined.end().findings.map(key));
+    b.push(...pieces.end().findings.map(key));
+    assert.deepEqual(b.sort(), a.sort());
+    assert.ok(a.length >= 8);
+    const rs1 = createRequestScanner();
+    const rs2 = createRequestScanner();
+    const c1 = ctx();
+    const c2 = ctx();
+    const one: string[] = [];
+    const many: string[] = [];
+    for (const batch of batches) {
+      one.push(...(await rs1.bodyChunk(c1, Buffer.concat(batch), undefined)).map((f) => f.detector));
+      many.push(...(await (rs2.bodyChunks?.(c2, batch, undefined) ?? [])).map((f) => f.detector));
+    }
+    one.push(...(await rs1.bodyEnd(c1)).map((f) => f.detector));
+    many.push(...(await rs2.bodyEnd(c2)).map((f) => f.detector));
+    assert.deepEqual(many.sort(), one.sort());
+    assert.ok(one.length > 0);
+  });
   void it('redactText replaces every secret', () => {
     const a = fake.github();
     const b = fake.awsId();
