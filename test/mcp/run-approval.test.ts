@@ -114,8 +114,12 @@ const mcp = startRunMcp(policy.loaded, undefined, process.cwd(), (ask) => {
 const server = createServer();
 server.listen(0, '127.0.0.1', () => {
   void mcp.listener.sink(server).then(() => {
+    // As cordon run does once the gateway took it: this process's copy of the listener would accept connections too
+    // (and leave them unanswered), so it is closed.
+    const port = server.address().port;
+    server.close();
     const vars = mcp.apply({ env: {} }).env;
-    process.stdout.write('READY ' + JSON.stringify({ port: server.address().port, token: vars.CORDON_MCP_TOKEN }) + '\\n');
+    process.stdout.write('READY ' + JSON.stringify({ port, token: vars.CORDON_MCP_TOKEN }) + '\\n');
   });
 });
 `);
@@ -157,6 +161,9 @@ server.listen(0, '127.0.0.1', () => {
           sid ??= typeof res.headers['mcp-session-id'] === 'string' ? res.headers['mcp-session-id'] : undefined;
           let text = '';
           res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          // A response cut before its end fails the test with what came, never hangs it.
+          res.on('aborted', () => reject(new Error(`the ${method} response was cut before its end: ${text.slice(0, 500)}`)));
+          res.on('error', reject);
           res.on('end', () => {
             const raw = text.startsWith('{') ? text : text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).pop();
             resolve({ status: res.statusCode ?? 0, json: raw === undefined || raw === '' ? undefined : JSON.parse(raw) as { result?: ToolResult } });

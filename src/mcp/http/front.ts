@@ -51,12 +51,21 @@ export class HttpFront {
   #stateless: Promise<FrontSession> | null = null;
   #port = 0;
   readonly #log: (line: string) => void;
+  /** POST responses not yet finished (a GET event stream is long-lived by design and not counted). */
+  #inFlight = 0;
+  #idle: (() => void) | null = null;
 
   constructor(o: HttpFrontOptions) {
     this.#o = o;
     this.#log = o.log ?? ((l) => process.stderr.write(`${l}\n`));
     this.#guard = new Guard({ token: o.token, port: () => o.publicPort ?? this.#port, ...(o.origins === undefined ? {} : { origins: o.origins }) });
     this.server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
+      if (req.method === 'POST') {
+        this.#inFlight++;
+        res.once('close', () => {
+          if (--this.#inFlight === 0) this.#idle?.();
+        });
+      }
       this.#route(req, res).catch((e: unknown) => {
         this.#log(`cordon mcp: internal error on an HTTP request: ${e instanceof Error ? e.message : String(e)}`);
         if (!res.headersSent) refuse({ res, headers: {} }, null, 'cordon\'s MCP gateway failed on this request; nothing was forwarded', RPC.gatewayUnavailable, 500);
@@ -84,15 +93,35 @@ export class HttpFront {
     return this.#o.publicPort ?? this.#port;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops: no new connections; the POST responses under way (a held call
+   * just refused, say) are given up to `graceMs` to go out whole; then the
+   * sessions close and every connection is cut.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    this.server.close();
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.#idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#idle = null;
+    }
     const all = [...this.#sessions.values()];
     this.#sessions.clear();
     if (this.#stateless !== null) all.push(await this.#stateless);
     await Promise.all(all.map((s) => s.close()));
     await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
       // A response ended just now (a held call refused on the way out) is corked until the next tick: cut after it went out.
-      setImmediate(() => this.server.closeAllConnections());
+      setImmediate(() => {
+        this.server.closeAllConnections();
+        resolve();
+      });
     });
   }
 
