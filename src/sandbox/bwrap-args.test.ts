@@ -47,3 +47,15 @@ void test('a read-only path that is a link on the host is made as the same link,
   assert.ok(!s.includes('--ro-bind-try /bin /bin'));
   assert.ok(s.includes('--ro-bind-try /usr /usr'));
 });
+void test('small /etc files the layout names are copied (--file from fd 6 on, mode 0444), the other read-only paths bound', () => {
+  const s = buildBwrapArgs(
+    { ...spec, readOnly: ['/usr', '/etc/passwd', '/etc/ssl', '/etc/group'] },
+    { home: '/h', tmp: '/t', layout: { copiedFiles: ['/etc/passwd', '/etc/group'] } },
+    ['true'],
+  ).join(' ');
+  assert.ok(s.includes('--perms 0444 --file 6 /etc/passwd'), s);
+  assert.ok(s.includes('--perms 0444 --file 7 /etc/group'), s);
+  assert.ok(!s.includes('--ro-bind-try /etc/passwd'));
+  assert.ok(s.includes('--ro-bind-try /etc/ssl /etc/ssl'));
+  assert.ok(s.indexOf('--file 7 /etc/group') < s.indexOf('--remount-ro /'), 'the copies are made before the root is made read-only');
+});

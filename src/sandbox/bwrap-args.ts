@@ -25,7 +25,17 @@ export interface BwrapLayout {
    * (no mount) instead of being bound (a mount per path: each costs bwrap ~0.2-0.5 ms).
    */
   readonly readOnlyLinks?: ReadonlyMap<string, string>;
+  /**
+   * Read-only paths that are small regular files of the system's configuration (`/etc/passwd`,
+   * `/etc/ld.so.cache`): given to bwrap as copies (`--file FD`, fd `COPIED_FILE_FD + index`, opened by the
+   * spawner), made in the sandbox's read-only root instead of being bound: a bind costs bwrap a mount and a
+   * read of the mount table each, a copy a small write to its tmpfs.
+   */
+  readonly copiedFiles?: readonly string[];
 }
+
+/** The fd (in bwrap's table) of the first copied file; the others follow it (0-2 stdio, 3 status, 4 gate, 5 the helper's channel). */
+export const COPIED_FILE_FD = 6;
 
 export interface BwrapOptions {
   /** Private home directory (host path, bound at the same path inside). */
@@ -90,10 +100,13 @@ export function buildBwrapArgs(spec: SandboxSpec, opts: BwrapOptions, argv: read
   a.push('--proc', '/proc', '--dev', '/dev');
   // /tmp is a fresh tmpfs first, so binds below it (workspace, private dirs) land on top.
   a.push('--tmpfs', '/tmp');
+  const copied = layout.copiedFiles ?? [];
   for (const p of spec.readOnly) {
     const link = layout.readOnlyLinks?.get(p);
-    if (link === undefined) a.push('--ro-bind-try', p, p);
-    else a.push('--symlink', link, p);
+    const copy = copied.indexOf(p);
+    if (link !== undefined) a.push('--symlink', link, p);
+    else if (copy >= 0) a.push('--perms', '0444', '--file', String(COPIED_FILE_FD + copy), p);
+    else a.push('--ro-bind-try', p, p);
   }
   for (const p of spec.readWrite) a.push('--bind-try', p, p);
   a.push('--bind', spec.workspace, spec.workspace);

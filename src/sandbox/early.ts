@@ -24,6 +24,8 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, re
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { tempDir } from '../host-dirs.js';
+import { COPIED_FILE_FD } from './bwrap-args.js';
+import { closeCopies, openCopies } from './copied-files.js';
 import { type RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
 
 /** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
@@ -63,6 +65,7 @@ const ARITY = new Map<string, number>([
   ['--hostname', 1], ['--proc', 1], ['--dev', 1], ['--tmpfs', 1], ['--remount-ro', 1], ['--seccomp', 1],
   ['--json-status-fd', 1], ['--chdir', 1],
   ['--ro-bind-try', 2], ['--bind-try', 2], ['--bind', 2], ['--ro-bind', 2], ['--setenv', 2], ['--symlink', 2],
+  ['--perms', 1], ['--file', 2],
 ]);
 
 export function makeRunDirs(): RunDirs {
@@ -130,6 +133,7 @@ function linkText(p: string): string | undefined {
  */
 export function qualifies(args: readonly string[]): boolean {
   let gate = 0;
+  let copies = 0;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -164,12 +168,31 @@ export function qualifies(args: readonly string[]): boolean {
         // Only the link the host has at that very path: bwrap then creates nothing new, wherever the path is.
         if (linkText(y) !== x) return false;
         break;
+      case '--perms':
+        if (x !== '0444') return false;
+        break;
+      case '--file':
+        // A copy of the host file at that very path (opened by `speculate`), the copies numbered in order from COPIED_FILE_FD.
+        if (x !== String(COPIED_FILE_FD + copies) || kind(y) !== 'other') return false;
+        copies++;
+        break;
       default:
         break;
     }
     i += n;
   }
   return gate === 1 && i < args.length - 1 && args.includes('--die-with-parent');
+}
+
+/** The paths of a qualified argv's `--file` options, in order (their fds are COPIED_FILE_FD onwards). */
+function copiedPaths(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+    const a = args[i] ?? '';
+    if (a === '--file') out.push(args[i + 2] ?? '');
+    i += ARITY.get(a) ?? 0;
+  }
+  return out;
 }
 
 function readRemembered(file: string): { bwrap: string; args: string[] } | null {
@@ -202,12 +225,18 @@ export function speculate(file: string): Speculation {
     const statusFile = join(base, 'status.json');
     const statusFd = openSync(statusFile, 'wx', 0o600);
     let child: SandboxChild;
+    let copies: number[] = [];
     try {
+      copies = openCopies(copiedPaths(args));
       // Without node:child_process where Node's process handle is available (see raw-spawn.ts).
-      child = spawnRaw(remembered.bwrap, [remembered.bwrap, ...args], [0, 1, 2, statusFd])
-        ?? process.getBuiltinModule('node:child_process').spawn(remembered.bwrap, args, { stdio: ['inherit', 'inherit', 'inherit', statusFd, 'pipe'], env: {} });
+      child = spawnRaw(remembered.bwrap, [remembered.bwrap, ...args], [0, 1, 2, statusFd], copies)
+        ?? process.getBuiltinModule('node:child_process').spawn(remembered.bwrap, args, {
+          stdio: ['inherit', 'inherit', 'inherit', statusFd, 'pipe', ...(copies.length > 0 ? ['ignore' as const] : []), ...copies],
+          env: {},
+        });
     } finally {
       closeSync(statusFd);
+      closeCopies(copies);
     }
     child.on('error', () => undefined); // reported by the runner when it adopts this child; otherwise irrelevant
     return { file, early: { child, bwrap: remembered.bwrap, args, dirs, statusFile } };

@@ -117,10 +117,11 @@ export class RawChild extends EventEmitter implements SandboxChild {
 
 /**
  * Spawns `file` with `args` (argv[0] included), an empty environment, fds 0-3
- * from `fds` and fd 4 the gate; null when Node's process handle is not
- * available here. Throws when the spawn itself fails (ENOENT...).
+ * from `fds`, fd 4 the gate, and `more` (if any) from fd 6 on (fd 5 closed);
+ * null when Node's process handle is not available here. Throws when the
+ * spawn itself fails (ENOENT...).
  */
-export function spawnRaw(file: string, args: readonly string[], fds: readonly [number, number, number, number]): RawChild | null {
+export function spawnRaw(file: string, args: readonly string[], fds: readonly [number, number, number, number], more: readonly number[] = []): RawChild | null {
   const b = load();
   if (b === null) return null;
   const gate = new b.Pipe(b.pipeSocket);
@@ -129,7 +130,11 @@ export function spawnRaw(file: string, args: readonly string[], fds: readonly [n
     file,
     args: [...args],
     envPairs: [],
-    stdio: [...fds.map((fd) => ({ type: 'fd', fd })), { type: 'pipe', handle: gate }],
+    stdio: [
+      ...fds.map((fd) => ({ type: 'fd', fd })),
+      { type: 'pipe', handle: gate },
+      ...(more.length > 0 ? [{ type: 'ignore' }, ...more.map((fd) => ({ type: 'fd', fd }))] : []),
+    ],
   });
   if (err !== 0) {
     handle.close();

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
 import type { ListDir } from './dir-listing.js';
+import { closeCopies, openCopies } from './copied-files.js';
 import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
@@ -117,12 +118,23 @@ function within(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
-/** Read-only paths that are links on the host into another (non-link) read-only path: made as links, not mounts. */
-function readOnlyLinks(spec: SandboxSpec): Map<string, string> {
+/** System configuration files at most this big are copied into the sandbox rather than bound (see `BwrapLayout.copiedFiles`). */
+const MAX_COPIED_BYTES = 256 * 1024;
+
+/**
+ * One look at each read-only path: links on the host into another (non-link) read-only path are made as links,
+ * not mounts; small regular files under /etc are copied (see `BwrapLayout.copiedFiles`). Files the user's policy
+ * grants are always bound, so what the command reads there stays live.
+ */
+function readOnlyLayout(spec: SandboxSpec): { readOnlyLinks: Map<string, string>; copiedFiles: string[] } {
   const links = new Map<string, string>();
+  const copiedFiles: string[] = [];
   for (const p of spec.readOnly) {
     try {
-      if (lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() === true) links.set(p, readlinkSync(p));
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (st === undefined) continue;
+      if (st.isSymbolicLink()) links.set(p, readlinkSync(p));
+      else if (st.isFile() && st.size <= MAX_COPIED_BYTES && p.startsWith('/etc/')) copiedFiles.push(p);
     } catch {
       // unreadable: bound as before (bwrap skips what it cannot bind)
     }
@@ -131,7 +143,7 @@ function readOnlyLinks(spec: SandboxSpec): Map<string, string> {
     const to = resolve(dirname(p), text);
     if (!spec.readOnly.some((r) => r !== p && !links.has(r) && within(to, r))) links.delete(p);
   }
-  return links;
+  return { readOnlyLinks: links, copiedFiles };
 }
 
 function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
@@ -146,7 +158,7 @@ function layoutFrom(scan: WorkspaceScan, spec: SandboxSpec): BwrapLayout {
   }
   for (const g of scan.gitDirs) pins.add(g);
   const pinnedDirs = [...pins].sort((a, b) => a.length - b.length).slice(0, MAX_PINS);
-  return { protectedPaths, pinnedDirs, hiddenEntries: hiddenEntries(spec), readOnlyLinks: readOnlyLinks(spec) };
+  return { protectedPaths, pinnedDirs, hiddenEntries: hiddenEntries(spec), ...readOnlyLayout(spec) };
 }
 
 /** Resolves once `child` has exited (at once if it has). */
@@ -192,9 +204,10 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
     const sink = opts.onNetworkListeners;
     if (proxied && sink === undefined) throw new CordonError('CORDON_INTERNAL', 'network mode proxy needs RunOptions.onNetworkListeners');
     const helper = proxied || opts.mcp !== undefined;
+    const layout = layoutFrom(before, spec);
     const args = buildBwrapArgs(
       spec,
-      { home, tmp, statusFd: STATUS_FD, ...(gated ? { seccompFd: SECCOMP_FD } : {}), newSession: opts.newSession !== false, layout: layoutFrom(before, spec), nodePath: process.execPath, ...(opts.mcp === undefined ? {} : { mcpPort: opts.mcp.port }) },
+      { home, tmp, statusFd: STATUS_FD, ...(gated ? { seccompFd: SECCOMP_FD } : {}), newSession: opts.newSession !== false, layout, nodePath: process.execPath, ...(opts.mcp === undefined ? {} : { mcpPort: opts.mcp.port }) },
       argv,
     );
     const io = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
@@ -214,14 +227,19 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       if (early !== null) void abandon(early, false);
       early = null;
       const statusFd = openSync(statusFile, 'wx', 0o600);
-      // fd 4 is the gate (the seccomp program, written below); with a helper, fd 5 is the IPC channel it hands its listeners over (NET_IPC_FD).
-      const stdio: StdioOptions = [...io, statusFd, gated ? 'pipe' : 'ignore', ...(helper ? ['ipc' as const] : [])];
+      let copies: number[] = [];
       try {
+        copies = openCopies(layout.copiedFiles ?? []);
+        // fd 4 is the gate (the seccomp program, written below); with a helper, fd 5 is the IPC channel it hands its listeners
+        // over (NET_IPC_FD); the copied files follow from COPIED_FILE_FD.
+        const fd5: ('ipc' | 'ignore')[] = helper ? ['ipc'] : copies.length > 0 ? ['ignore'] : [];
+        const stdio: StdioOptions = [...io, statusFd, gated ? 'pipe' : 'ignore', ...fd5, ...copies];
         // Loaded here, not with this module: a run served by the early sandbox never needs node:child_process.
         fresh = process.getBuiltinModule('node:child_process').spawn(bwrap, args, { stdio, env: {} });
         child = fresh;
       } finally {
         closeSync(statusFd);
+        closeCopies(copies);
       }
     }
     if (fresh !== undefined) opts.onSpawn?.(fresh);

@@ -51,6 +51,21 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
     assert.equal(lines(join(ws, 'runs.log')), 2);
   });
 
+  void it('an adopted early sandbox has the copied /etc files, identical to the host\'s and read-only', async () => {
+    const argv = ['sh', '-c', 'cat /etc/passwd > passwd.seen; stat -c %a /etc/passwd > mode.seen; echo x >> /etc/passwd && echo WROTE > wrote.seen; true'];
+    const { ws, file } = await remembered(argv);
+    const sp = speculate(file);
+    assert.ok(sp.early !== null, 'an argv with copies qualifies');
+    assert.ok(sp.early.args.includes('--file'), 'the default read-only set has copied files');
+    let spawned: ChildProcess | undefined;
+    const r = await runSandboxed(specFor(ws), argv, { speculation: sp, onSpawn: (c) => (spawned = c) });
+    assert.equal(r.exitCode, 0, r.error?.message);
+    assert.equal(spawned, undefined, 'adopted');
+    assert.equal(readFileSync(join(ws, 'passwd.seen'), 'utf8'), readFileSync('/etc/passwd', 'utf8'));
+    assert.equal(readFileSync(join(ws, 'mode.seen'), 'utf8').trim(), '444');
+    assert.ok(!existsSync(join(ws, 'wrote.seen')), 'the copy cannot be written');
+  });
+
   void it('abandons a stale guess: a .env created since is hidden, and only the fresh sandbox runs the command', async () => {
     const argv = ['sh', '-c', 'echo ran >> runs.log; cat .env 2>/dev/null; true'];
     const { ws, file } = await remembered(argv);
@@ -102,5 +117,12 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
     assert.equal(qualifies(['--unshare-all', '--die-with-parent', '--seccomp', '4', '--', 'true']), true);
     assert.equal(qualifies(['--unshare-all', '--seccomp', '4', '--', 'true']), false, '--die-with-parent is required');
     assert.equal(qualifies(['--die-with-parent', '--seccomp', '4', '--seccomp', '4', '--', 'true']), false, 'one gate');
+    // Copies: fds numbered in order from 6, of regular files that exist now, read-only.
+    const gate = ['--die-with-parent', '--seccomp', '4'];
+    assert.equal(qualifies([...gate, '--perms', '0444', '--file', '6', '/etc/passwd', '--perms', '0444', '--file', '7', '/etc/group', '--', 'true']), true);
+    assert.equal(qualifies([...gate, '--file', '7', '/etc/passwd', '--', 'true']), false, 'out of order');
+    assert.equal(qualifies([...gate, '--file', '6', join(fx.root, 'no-such-file'), '--', 'true']), false, 'a file that is not there');
+    assert.equal(qualifies([...gate, '--file', '6', '/etc', '--', 'true']), false, 'a directory');
+    assert.equal(qualifies([...gate, '--perms', '0666', '--file', '6', '/etc/passwd', '--', 'true']), false, 'writable');
   });
 });
