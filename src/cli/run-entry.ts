@@ -13,21 +13,12 @@
  * changed policy, a run with network) to the full program (main.js) before
  * anything has been started, so the two bundles never share a run.
  */
-import { speculate, type Speculation, speculationFile } from '../sandbox/early.js';
+import { type Speculation, speculateRun } from '../sandbox/early.js';
 
 /** Set by run-loader.ts (the seventh parameter of its wrapper), which spawns the early sandbox before loading this bundle; undeclared otherwise. */
 declare const __cordonSpeculation: Speculation | null | undefined;
 
-function early(): Speculation | undefined {
-  if (typeof __cordonSpeculation !== 'undefined') return __cordonSpeculation ?? undefined;
-  try {
-    return process.argv[2] === 'run' ? speculate(speculationFile(process.cwd(), process.argv.slice(2))) : undefined;
-  } catch {
-    return undefined; // no working directory any more, say: the run reports it as usual
-  }
-}
-
-const speculation = early();
+const speculation = (typeof __cordonSpeculation !== 'undefined' ? __cordonSpeculation : speculateRun()) ?? undefined;
 
 let served = false;
 

@@ -19,7 +19,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import vm from 'node:vm';
 import { stateDir } from '../audit/paths.js';
-import { speculate, type Speculation, speculationFile } from '../sandbox/early.js';
+import { type Speculation, speculateRun } from '../sandbox/early.js';
 
 type CommonJsWrapper = (
   exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string,
@@ -33,16 +33,7 @@ type CommonJsWrapper = (
  * grown yet. run-entry.ts receives it as `__cordonSpeculation` (null: not a
  * run, or the attempt failed; it then runs without one).
  */
-function early(): Speculation | null {
-  if (process.argv[2] !== 'run') return null;
-  try {
-    return speculate(speculationFile(process.cwd(), process.argv.slice(2)));
-  } catch {
-    return null; // no working directory any more, say: the run reports it as usual
-  }
-}
-
-const speculation = early();
+const speculation = speculateRun();
 
 const dir = import.meta.dirname;
 const bundle = path.join(dir, 'run.cjs');

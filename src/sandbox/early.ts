@@ -246,6 +246,21 @@ export function speculate(file: string): Speculation {
   }
 }
 
+/**
+ * The early sandbox for this process's own command line, when it is `cordon run`
+ * (`argv` is what follows the script): null when it is not a run, there is no
+ * guess, or the attempt failed (no working directory any more, say: the run
+ * reports that as usual).
+ */
+export function speculateRun(argv: readonly string[] = process.argv.slice(2)): Speculation | null {
+  if (argv[0] !== 'run') return null;
+  try {
+    return speculate(speculationFile(process.cwd(), argv));
+  } catch {
+    return null;
+  }
+}
+
 /** At most this many remembered command lines; beyond it the others are dropped (as the plan cache does). */
 const MAX_REMEMBERED = 64;
 
