@@ -16,6 +16,7 @@
  *
  * Memory is imported, so one compiled module serves every prefilter.
  */
+import { setFlagsFromString } from 'node:v8';
 import { assembleModule, op, type WasmFunction } from './wasm-asm.js';
 
 export interface PrefilterExports {
@@ -134,21 +135,45 @@ let compiled: { readonly module: object; readonly relaxed: boolean } | null | un
 /**
  * The compiled module, or undefined where WebAssembly is unavailable
  * (`--jitless`). The relaxed-SIMD lookup is used where the engine accepts it
- * (V8 12 and later, so Node 22; Node 20 only behind a flag), else the plain one.
+ * (V8 12 and later, so Node 22; Node 20 once its flag is turned on, see
+ * `enableRelaxedSimd`), else the plain one.
  */
 function prefilterModule(): { readonly module: object; readonly relaxed: boolean } | undefined {
   if (compiled === undefined) {
     compiled = null;
-    for (const relaxed of [true, false]) {
+    for (const relaxed of [true, true, false]) {
       try {
         if (wasmApi !== undefined) compiled = { module: new wasmApi.Module(assembleModule([teddyFunction(relaxed), verifyFunction()])), relaxed };
         break;
       } catch {
-        // not supported here: try the next variant
+        // not supported here: try the next variant (after the first failure, with relaxed SIMD turned on where it is behind a flag)
+        if (relaxed) enableRelaxedSimd();
       }
     }
   }
   return compiled ?? undefined;
+}
+
+let flagTried = false;
+
+/**
+ * V8 11 (Node 20) has relaxed SIMD complete but behind
+ * `--experimental-wasm-relaxed-simd` (V8 12, Node 22, ships it): the flag is
+ * turned on for this process, once, before the module is compiled again. It
+ * only lets modules validate with the relaxed opcodes; the filter uses one,
+ * `i8x16.relaxed_swizzle`, on indices below 16, where it is defined and equal
+ * to `i8x16.swizzle` (tested in both forms). The filter is ~25% faster with it
+ * (a proxy's upload scan: ~1.0 -> ~0.77 ms per MiB here).
+ */
+function enableRelaxedSimd(): void {
+  if (flagTried) return;
+  flagTried = true;
+  if (!/^11\./.test(process.versions.v8)) return;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // not settable here: the plain lookup is used
+  }
 }
 
 /** Whether WebAssembly runs here (compiles the module once). */

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ALL_DETECTORS } from './engine.js';
 import { Prefilter } from './prefilter.js';
+import { prefilterUsesRelaxedSimd } from './prefilter-wasm.js';
 
 void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
   void it('reports every occurrence, overlapping keywords included, with start offsets', () => {
@@ -51,6 +52,9 @@ void describe('Prefilter (SIMD filter and keyword trie over bytes)', () => {
     assert.equal(out.relaxed, true, 'this Node accepts relaxed SIMD behind the flag');
     assert.ok(out.hits > 1000);
     assert.equal(out.same, true);
+  });
+  void it('uses the relaxed-SIMD lookup in this process without a command-line flag (Node 20: turned on before compiling)', () => {
+    assert.equal(prefilterUsesRelaxedSimd(), true);
   });
   void it('gives the engine\'s keyword set the same hits in both backends on real source code (TypeScript\'s compiler)', () => {
     const source = readFileSync(createRequire(import.meta.url).resolve('typescript/lib/typescript.js')).subarray(0, 2_000_000);
