@@ -46,6 +46,21 @@ interface Relayed {
 
 type Kind = 'tools' | 'prompts';
 
+/** 2026-07-28 `subscriptions/listen`: the `_meta` key that tags every message of a subscription's stream. */
+const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+/** The list changes a subscription can ask for, by notification: what the aggregating gateway honours (it has no resource or task events to give). */
+const LIST_FLAGS: Readonly<Record<string, string>> = {
+  'notifications/tools/list_changed': 'toolsListChanged',
+  'notifications/prompts/list_changed': 'promptsListChanged',
+  'notifications/resources/list_changed': 'resourcesListChanged',
+};
+
+interface Subscription {
+  readonly id: JsonRpcId;
+  /** The filter flags honoured (a subset of LIST_FLAGS' values, as the client asked). */
+  readonly honored: Readonly<Record<string, true>>;
+}
+
 interface Route {
   readonly server: string;
   readonly name: string;
@@ -162,8 +177,11 @@ export class Aggregator {
       if (p !== undefined) p.session.push(JSON.stringify({ ...obj, params: { ...params, progressToken: p.token } }), p.origin);
       return;
     }
-    if (method === 'notifications/tools/list_changed' || method === 'notifications/prompts/list_changed' || method === 'notifications/resources/list_changed') {
-      for (const s of this.#sessions) s.push(JSON.stringify({ jsonrpc: '2.0', method }), null);
+    if (LIST_FLAGS[method] !== undefined) {
+      for (const s of this.#sessions) {
+        s.push(JSON.stringify({ jsonrpc: '2.0', method }), null); // a session-era client's GET stream
+        s.listChanged(method); // a stateless-era client's subscriptions
+      }
       return;
     }
     if (method === 'notifications/message') {
@@ -279,6 +297,8 @@ export class AggregateSession implements FrontSession {
   readonly #inflight = new Map<string, AbortController>();
   /** The client's capabilities from its `initialize`; null before it (or for a stateless-era client, which sends none). */
   #capabilities: JsonObject | null = null;
+  /** Open `subscriptions/listen` requests (2026-07-28), by id key. */
+  readonly #subs = new Map<string, Subscription>();
 
   constructor(agg: Aggregator) {
     this.#agg = agg;
@@ -303,8 +323,44 @@ export class AggregateSession implements FrontSession {
     openStream(this.#channel, res, from);
   }
 
+  /** A list changed on some server: told to the subscriptions that asked for it, on their own streams. */
+  listChanged(method: string): void {
+    const flag = LIST_FLAGS[method];
+    if (flag === undefined) return;
+    for (const [key, sub] of this.#subs) {
+      if (sub.honored[flag] === true) this.#channel.push(JSON.stringify({ jsonrpc: '2.0', method, params: { _meta: { [SUBSCRIPTION_ID]: sub.id } } }), key);
+    }
+  }
+
+  /**
+   * 2026-07-28 `subscriptions/listen`: the response is an event stream that
+   * starts with the acknowledgement (the filter honoured: list changes of
+   * tools, prompts and resources) and carries the list changes of every
+   * server until the client closes it, or the gateway ends it with the
+   * request's result.
+   */
+  #subscribe(m: Extract<ClientMessage, { kind: 'request' }>, ex: Exchange): void {
+    if (!ex.sse) {
+      refuse(ex, m.id, 'subscriptions/listen is answered with an event stream: send Accept: text/event-stream');
+      return;
+    }
+    const asked = isObject(m.params) && isObject(m.params['notifications']) ? m.params['notifications'] : {};
+    const honored: Record<string, true> = {};
+    for (const flag of Object.values(LIST_FLAGS)) if (asked[flag] === true) honored[flag] = true;
+    const key = idKey(m.id);
+    if (!this.#channel.open(m.id, ex.res, true, ex.headers, false, () => this.#subs.delete(key))) {
+      refuse(ex, m.id, 'a request with this id is already in flight');
+      return;
+    }
+    this.#subs.set(key, { id: m.id, honored });
+    this.#channel.push(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { _meta: { [SUBSCRIPTION_ID]: m.id }, notifications: honored } }), key);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    // Subscriptions end gracefully: their requests are answered.
+    for (const sub of this.#subs.values()) this.#channel.respond(sub.id, resultLine(sub.id, { resultType: 'complete', _meta: { [SUBSCRIPTION_ID]: sub.id } }));
+    this.#subs.clear();
     // Calls of this session still held for approval in a server's core are withdrawn (the links outlive the session).
     for (const c of this.#inflight.values()) c.abort(SESSION_ENDED);
     this.#inflight.clear();
@@ -328,6 +384,10 @@ export class AggregateSession implements FrontSession {
       const cancelled = m.method === 'notifications/cancelled' && isObject(m.params) ? m.params['requestId'] : undefined;
       if (typeof cancelled === 'string' || typeof cancelled === 'number') this.#inflight.get(idKey(cancelled))?.abort(CLIENT_CANCELLED);
       ex.res.writeHead(202, ex.headers).end();
+      return;
+    }
+    if (m.method === 'subscriptions/listen' && eraOf(ex.version) === 'stateless') {
+      this.#subscribe(m, ex);
       return;
     }
     // A call held for approval in a server's core is withdrawn when its client goes away.

@@ -110,7 +110,15 @@ export class GatewaySession implements FrontSession {
     if (ex.version !== null) this.#upstream.version = ex.version;
     if (m.kind === 'request') {
       const id = m.id;
-      if (!this.#channel.open(id, ex.res, ex.sse, ex.headers, canResume(ex.version), () => this.gateway.withdraw(id, CLIENT_GONE))) {
+      const stateless = eraOf(ex.version) === 'stateless';
+      const gone = (): void => {
+        if (this.gateway.withdraw(id, CLIENT_GONE)) return;
+        // 2026-07-28: closing the request's stream is cancelling it, so a request already sent is cancelled at the
+        // server too (an HTTP upstream closes its stream, a stdio one gets notifications/cancelled): a subscription
+        // or a long call the client gave up does not run on, or hold a connection, for nobody.
+        if (stateless) this.gateway.cancelSent(id, STREAM_CLOSED);
+      };
+      if (!this.#channel.open(id, ex.res, ex.sse, ex.headers, canResume(ex.version), gone)) {
         refuse(ex, m.id, 'a request with this id is already in flight');
         return;
       }

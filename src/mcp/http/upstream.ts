@@ -14,7 +14,7 @@ import https from 'node:https';
 import { LineFramer, type FrameEvent } from '../framing.js';
 import { idKey, isObject, type JsonRpcId, type Message } from '../jsonrpc.js';
 import type { ServerProcess } from '../spawn.js';
-import { encodeHeaderValue, metaVersion, nameOf } from './protocol.js';
+import { encodeHeaderValue, eraOf, metaVersion, nameOf } from './protocol.js';
 import { SseParser } from './sse.js';
 
 export interface UpstreamSink {
@@ -92,6 +92,8 @@ export class HttpUpstream implements Upstream {
   #closed = false;
   #listening: http.ClientRequest | null = null;
   readonly #inflight = new Set<http.ClientRequest>();
+  /** POSTs of stateless-era (2026-07-28) requests still open, by id key: cancelled by closing them. */
+  readonly #stateless = new Map<string, http.ClientRequest>();
 
   constructor(o: HttpUpstreamOptions) {
     if (o.url.protocol !== 'http:' && o.url.protocol !== 'https:') throw new TypeError(`MCP server URL must be http or https, not ${o.url.protocol}`);
@@ -123,15 +125,26 @@ export class HttpUpstream implements Upstream {
   send(line: string, message?: Message): void {
     if (this.#closed) return;
     const h = head(line, message);
+    if (h.method === 'notifications/cancelled' && this.#cancelByClosing(h.params)) return;
     const isRequest = h.id !== undefined && h.method !== undefined;
     const fail = (why: string): void => {
       if (isRequest && h.id !== undefined) this.sink.failed(h.id, `the MCP server did not answer: ${why}`);
       else this.#o.log(`cordon mcp: a message to the server was not delivered: ${why}`);
     };
-    const req = this.#request('POST', this.#headers(h));
+    const headers = this.#headers(h);
+    const req = this.#request('POST', headers);
+    if (isRequest && h.id !== undefined && eraOf(headers['mcp-protocol-version'] ?? null) === 'stateless') {
+      const key = idKey(h.id);
+      this.#stateless.set(key, req);
+      req.once('close', () => {
+        if (this.#stateless.get(key) === req) this.#stateless.delete(key);
+      });
+    }
     req.once('error', (e) => fail(e.message));
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
+      // A subscription's stream lives as long as the client keeps it: no idle limit once it is answered.
+      if (h.method === 'subscriptions/listen') req.setTimeout(0);
       const sid = res.headers['mcp-session-id'];
       if (h.method === 'initialize' && status < 300 && typeof sid === 'string' && /^[\x21-\x7e]{1,256}$/.test(sid)) this.#session = sid;
       const ctype = (res.headers['content-type'] ?? '').toLowerCase();
@@ -162,6 +175,21 @@ export class HttpUpstream implements Upstream {
       fail(`HTTP ${status} with content type ${JSON.stringify(ctype.slice(0, 60))}`);
     });
     req.end(line);
+  }
+
+  /**
+   * In the 2026-07-28 era a request is cancelled by closing its stream (the
+   * era has no `notifications/cancelled` over HTTP): true when `params` names
+   * such a request still open, which is closed here.
+   */
+  #cancelByClosing(params: unknown): boolean {
+    const id = isObject(params) ? params['requestId'] : undefined;
+    if (typeof id !== 'string' && typeof id !== 'number') return false;
+    const req = this.#stateless.get(idKey(id));
+    if (req === undefined) return false;
+    this.#stateless.delete(idKey(id));
+    req.destroy();
+    return true;
   }
 
   #readJson(res: http.IncomingMessage, done: (text: string | null) => void, origin: string | null): void {
