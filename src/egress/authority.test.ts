@@ -142,3 +142,14 @@ void describe('hostFromUrl', () => {
     rejects(() => hostFromUrl(`https://example.com/${'a'.repeat(20_000)}`), /longer than/);
   });
 });
+
+void describe('hostFromUrl memo', () => {
+  void it('gives the same frozen result for a repeated URL and never keeps a refusal', () => {
+    const a = hostFromUrl('http://Example.COM:8080/a/../b?q=1');
+    const b = hostFromUrl('http://Example.COM:8080/a/../b?q=1');
+    assert.equal(a, b);
+    assert.ok(Object.isFrozen(a));
+    assert.deepEqual({ ...a, host: { ...a.host } }, { host: { name: 'example.com', type: 'dns' }, port: 8080, scheme: 'http', path: '/b?q=1' });
+    for (let i = 0; i < 2; i += 1) assert.throws(() => hostFromUrl('http://user:pw@example.com/'), /credentials/);
+  });
+});

@@ -106,6 +106,25 @@ void describe('egress decision path: hostname and IP spellings', () => {
     assert.ok(events.length >= TABLE.filter(([, w]) => w !== 'invalid').length, 'every decision is published');
   });
 
+  void it('decides the same way from kept decisions: the table twice on one gate, every use published; other deciders asked every time', async () => {
+    const events: DecisionEvent[] = [];
+    const gate = new DestinationGate({ policy, resolver, publish: (e) => events.push(e) });
+    const first: Want[] = [];
+    for (const [authority] of TABLE) first.push(await outcome(gate, authority));
+    const published = events.length;
+    const second: Want[] = [];
+    for (const [authority] of TABLE) second.push(await outcome(gate, authority));
+    assert.deepEqual(second, first);
+    assert.equal(events.length, 2 * published, 'a kept decision is published on every use');
+    // A decider that is not a loaded Policy may answer differently over time: asked for every request.
+    let calls = 0;
+    const counting = { decide: (s: Parameters<typeof policy.decide>[0]) => (calls++, policy.decide(s)) };
+    const other = new DestinationGate({ policy: counting, resolver, publish: () => undefined });
+    await outcome(other, '127.0.0.1:8080');
+    await outcome(other, '127.0.0.1:8080');
+    assert.equal(calls, 2);
+  });
+
   void it('never resolves a name that policy does not allow (no DNS query carries a denied name)', async () => {
     asked.length = 0;
     const gate = new DestinationGate({ policy, resolver, publish: () => undefined });

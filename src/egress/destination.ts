@@ -15,6 +15,8 @@ import { publishDecision } from '../audit/publish.js';
 import type { DecisionEvent } from '../audit/record.js';
 import { isCordonError } from '../errors.js';
 import { describeOrigin } from '../policy/engine.js';
+import { Policy } from '../policy/policy.js';
+import { formatSubject } from '../policy/subject-format.js';
 import { parseHttpPattern } from '../policy/match/http.js';
 import { hostMatches, parseNetPattern, portMatches, type HostPattern } from '../policy/match/net.js';
 import type { CanonicalHost, Decision, RuleSpec, Subject } from '../policy/types.js';
@@ -104,13 +106,47 @@ function suggestion(subject: NetSubject): string {
   return `Net(${formatAuthority(subject.host, subject.port ?? 0)})`;
 }
 
+/** Decisions kept per subject text (see `DestinationGate`); the map is emptied when full. */
+const MAX_KEPT_DECISIONS = 1024;
+
+interface Decided {
+  readonly decision: Decision;
+  /** `ruleText(decision)`. */
+  readonly rule: string;
+}
+
 export class DestinationGate {
   readonly #o: GateOptions;
   readonly #publish: (event: DecisionEvent) => void;
+  /**
+   * A `Policy` is immutable once loaded and its engine pure, so its decisions are kept per subject text
+   * (keep-alive clients ask about the same few subjects on every request); any other decider is asked every
+   * time. Only the decision is kept: names are still resolved, every address checked, every use published.
+   */
+  readonly #kept: Map<string, Decided> | undefined;
 
   constructor(options: GateOptions) {
     this.#o = options;
     this.#publish = options.publish ?? ((e) => void publishDecision(e));
+    this.#kept = options.policy instanceof Policy ? new Map() : undefined;
+  }
+
+  /** The policy's decision (throws what the policy throws; nothing is kept then). */
+  #decide(subject: Subject): Decided {
+    const kept = this.#kept;
+    if (kept === undefined) {
+      const decision = this.#o.policy.decide(subject);
+      return { decision, rule: ruleText(decision) };
+    }
+    const key = formatSubject(subject);
+    let d = kept.get(key);
+    if (d === undefined) {
+      const decision = this.#o.policy.decide(subject);
+      d = { decision, rule: ruleText(decision) };
+      if (kept.size >= MAX_KEPT_DECISIONS) kept.clear();
+      kept.set(key, d);
+    }
+    return d;
   }
 
   get reportOnly(): boolean {
@@ -141,12 +177,12 @@ export class DestinationGate {
    */
   checkInspectedTunnel(subject: Extract<NetSubject, { kind: 'Net' }>): TunnelResult {
     let decision: Decision;
+    let rule: string;
     try {
-      decision = this.#o.policy.decide(subject);
+      ({ decision, rule } = this.#decide(subject));
     } catch (e) {
       return this.#refuse({ kind: 'policy', status: 403, subject: 'Net(?)', rule: 'internal', reason: `The policy could not decide (${e instanceof Error ? e.message : 'error'}); refused.`, mandatory: false });
     }
-    const rule = ruleText(decision);
     const note = 'TLS is inspected: each request inside the tunnel is decided on its own.';
     if (decision.effect === 'allow') {
       this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: `${decision.reason} ${note}` });
@@ -173,12 +209,12 @@ export class DestinationGate {
   /** Decides, resolves and checks. Never throws: any failure is a refusal. */
   async check(subject: NetSubject, readBody?: (subject: string) => Promise<HeldBody | Refusal>): Promise<GateResult> {
     let decision: Decision;
+    let rule: string;
     try {
-      decision = this.#o.policy.decide(subject);
+      ({ decision, rule } = this.#decide(subject));
     } catch (e) {
       return this.#refuse({ kind: 'policy', status: 403, subject: `${subject.kind}(?)`, rule: 'internal', reason: `The policy could not decide (${e instanceof Error ? e.message : 'error'}); refused.`, mandatory: false });
     }
-    const rule = ruleText(decision);
     const base = { subject: decision.subject, rule, mandatory: decision.mandatory };
     let reportOnlyPass = false;
     let approved: string | undefined;
@@ -224,9 +260,10 @@ export class DestinationGate {
       return { kind: 'address', status: 403, subject: base.subject, rule: 'mandatory: cloud metadata endpoints', reason: `${via}${cls.explanation} (mandatory protection)`, mandatory: true };
     }
     // A rule about the resolved address itself: its deny always counts; its allow makes a special address reachable.
-    const byAddress = subject.host.type === 'dns' ? this.#o.policy.decide({ kind: 'Net', host, port }) : undefined;
+    const byAddressDecided = subject.host.type === 'dns' ? this.#decide({ kind: 'Net', host, port }) : undefined;
+    const byAddress = byAddressDecided?.decision;
     if (byAddress !== undefined && byAddress.effect === 'deny' && byAddress.rules.length > 0) {
-      return { kind: 'policy', status: 403, subject: base.subject, rule: ruleText(byAddress), reason: `${via}${byAddress.reason}`, mandatory: byAddress.mandatory };
+      return { kind: 'policy', status: 403, subject: base.subject, rule: byAddressDecided?.rule ?? ruleText(byAddress), reason: `${via}${byAddress.reason}`, mandatory: byAddress.mandatory };
     }
     if (!cls.special || exact || byAddress?.effect === 'allow') return undefined;
     return {

@@ -60,6 +60,9 @@ class Memo<T> {
 }
 const hosts = new Memo<CanonicalHost>();
 const authorities = new Memo<{ host: CanonicalHost; port: number }>();
+const urls = new Memo<{ host: CanonicalHost; port: number; scheme: string; path: string }>();
+/** Longer URLs are parsed every time (the memo holds at most 512 entries of at most this many characters). */
+const MAX_MEMO_URL = 2048;
 
 function invalid(message: string): CordonError {
   return new CordonError('CORDON_HOST_INVALID', message);
@@ -251,6 +254,11 @@ function rawAuthority(rest: string): string {
  * two results must agree.
  */
 export function hostFromUrl(url: string): { host: CanonicalHost; port: number; scheme: string; path: string } {
+  // Keep-alive clients ask for the same few URLs again and again: memoised like hosts (frozen, errors not cached).
+  return url.length <= MAX_MEMO_URL ? urls.get(url, () => hostFromUrlOnce(url)) : hostFromUrlOnce(url);
+}
+
+function hostFromUrlOnce(url: string): { host: CanonicalHost; port: number; scheme: string; path: string } {
   if (url.length > MAX_URL_LENGTH) throw invalid(`URL is longer than ${MAX_URL_LENGTH} characters.`);
   rejectUnsafeChars(url, 'URL', false);
   let parsed: URL;
