@@ -6,6 +6,7 @@
  */
 import { formatSubject } from '../policy/subject-format.js';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { brokerUpstream } from '../broker/proxy-route.js';
 import { isCordonError } from '../errors.js';
@@ -95,7 +96,7 @@ export async function scanDecideForward(ctx: ProxyContext, req: IncomingMessage,
   const subject = { kind: 'Http', method, host, port, path } as const;
   // One scan context for the whole request: the credential route is keyed by it.
   const sc: ScanContext = { subject: formatSubject(subject), method, host: authority, port };
-  const found = (await scan(ctx, sc, (s) => s.url(sc, `${t.scheme}://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
+  const found = ctx.scanner === NOOP_SCANNER ? undefined : (await scan(ctx, sc, (s) => s.url(sc, `${t.scheme}://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
   if (found !== undefined) {
     sendRefusal(res, found, t.bodyPending);
     return;
@@ -151,15 +152,59 @@ const GATHER_MAX = 1024 * 1024;
 /** Response bodies up to this size whose head and body are complete are sent to the client in one write. */
 const SMALL_BODY = 16 * 1024;
 
+interface TotalTimer {
+  readonly timer: NodeJS.Timeout;
+  /** The request it times now (undefined: none; the timer may still run and then does nothing). */
+  fire: (() => void) | undefined;
+}
+
+/**
+ * One total-timeout timer per client socket, re-armed with refresh() for each request it carries: a timer
+ * created and cleared per request costs timer-list work on the keep-alive path. Cleared when the socket closes.
+ */
+const totalTimers = new WeakMap<Socket, TotalTimer>();
+
+/** Arms the total timeout of one request on `socket`; returns what disarms it. */
+function armTotal(socket: Socket | null, ms: number, fire: () => void): () => void {
+  const t = socket === null ? undefined : totalTimers.get(socket);
+  if (t !== undefined && t.fire === undefined) {
+    t.fire = fire;
+    t.timer.refresh();
+    return () => {
+      if (t.fire === fire) t.fire = undefined;
+    };
+  }
+  // No socket, or a second request on it at the same time (pipelined): a timer of its own.
+  if (socket === null || t !== undefined) {
+    const own = setTimeout(fire, ms);
+    return () => clearTimeout(own);
+  }
+  const rec: TotalTimer = {
+    timer: setTimeout(() => {
+      const f = rec.fire;
+      rec.fire = undefined;
+      f?.();
+    }, ms),
+    fire,
+  };
+  // The request's sockets keep the process alive while it runs; an idle connection's timer must not.
+  rec.timer.unref();
+  totalTimers.set(socket, rec);
+  socket.once('close', () => clearTimeout(rec.timer));
+  return () => {
+    if (rec.fire === fire) rec.fire = undefined;
+  };
+}
+
 export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o: Outbound): void {
   const { limits } = ctx;
   let done = false;
   let headDone = false;
   let onDrain = (): void => undefined;
-  const total = setTimeout(() => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)), limits.totalTimeoutMs);
+  const disarm = armTotal(res.socket, limits.totalTimeoutMs, () => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)));
   const finish = (): void => {
     done = true;
-    clearTimeout(total);
+    disarm();
   };
   function fail(r: Refusal): void {
     if (done) return;

@@ -102,6 +102,8 @@ class Connection {
   /** Carried at least one complete exchange (a failure before any response byte may be a stale keep-alive). */
   used = false;
   connected = false;
+  /** Paused by an exchange: only then is `resume` called (a stream resume costs a tick and a read(0) per request). */
+  paused = false;
 
   constructor(pool: UpstreamPool, t: UpstreamTarget, key: string, session: Buffer | undefined) {
     this.key = key;
@@ -156,6 +158,18 @@ class Connection {
       pool.forget(this);
       this.exchange?.fail(Object.assign(new Error('the upstream closed the connection'), { code: 'ECONNRESET' }));
     });
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
   }
 
   /** `reused`: `bytes` is this connection's read buffer (read into again unless the exchange pauses). */
@@ -287,7 +301,7 @@ export class Exchange {
 
   pause(): void {
     this.#paused = true;
-    this.#conn?.socket.pause();
+    this.#conn?.pause();
   }
 
   resume(): void {
@@ -299,7 +313,7 @@ export class Exchange {
       this.#release(c);
       return;
     }
-    c.socket.resume();
+    c.resume();
   }
 
   destroy(): void {
@@ -321,7 +335,8 @@ export class Exchange {
     c.exchange = this;
     this.#conn = c;
     this.#phase = 'head';
-    c.socket.resume();
+    // An exchange paused before it started keeps its connection paused; a pooled one was resumed when released.
+    if (this.#paused) c.pause();
     c.socket.write(this.#head, 'latin1');
     return c.socket;
   }
@@ -440,7 +455,7 @@ export class Exchange {
     c.big = undefined;
     if (c.chunk !== undefined && c.chunk.length > READ_BUFFER) c.chunk = undefined;
     this.#conn = undefined;
-    c.socket.resume();
+    c.resume();
     this.#pool.release(c);
   }
 
