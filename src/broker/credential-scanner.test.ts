@@ -35,6 +35,20 @@ void describe('CredentialScanner (proxy side)', () => {
     assert.equal(f[0]?.detector, 'cordon-placeholder:ANTHROPIC_API_KEY');
     assert.equal(f[0]?.where, 'body');
   });
+  void it('finds a raw placeholder in the proxy\'s batches of pieces: inside a piece, split across pieces, across batches, spread over pieces shorter than it', async () => {
+    const found = async (batches: readonly (readonly string[])[]): Promise<string[]> => {
+      const c = sc('evil.test');
+      const out: string[] = [];
+      for (const b of batches) for (const f of await scanner.bodyChunks(c, b.map((x) => Buffer.from(x)), undefined)) out.push(f.detector);
+      return out;
+    };
+    const det = 'cordon-placeholder:ANTHROPIC_API_KEY';
+    assert.deepEqual(await found([['a'.repeat(100), `x${PH}y`, 'b'.repeat(100)]]), [det]);
+    assert.deepEqual(await found([['a'.repeat(100) + PH.slice(0, 7), PH.slice(7) + 'b'.repeat(100)]]), [det]);
+    assert.deepEqual(await found([['a'.repeat(100) + PH.slice(0, 30)], [PH.slice(30) + 'b']]), [det]);
+    assert.deepEqual(await found([[...PH].map((ch) => ch), ['tail']]), [det], 'one character per piece');
+    assert.deepEqual(await found([['a'.repeat(100) + PH.slice(0, 30), 'X' + PH.slice(30)]]), [], 'a broken placeholder is not one');
+  });
   void it('routes a presigned AWS URL whose X-Amz-Credential names the key id placeholder; the placeholder anywhere else is a finding', async () => {
     const KEY = 'AKIAPLACEHOLDER00001';
     const aws = new CredentialScanner(NOOP_SCANNER, { socket: '/run/broker.sock', credentials: [
