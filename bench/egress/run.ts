@@ -52,13 +52,21 @@ process.once('exit', () => {
 // The children as shipped code: one esbuild bundle (under node_modules so its own require() finds packages).
 // BENCH_CHILDREN: the children.ts of another checkout (an earlier commit), to measure it the same way.
 const CHILDREN = process.env.BENCH_CHILDREN ?? fileURLToPath(new URL('./children.ts', import.meta.url));
-const BUNDLE = path.join(ROOT, 'node_modules', '.cache', 'cordon-bench-egress', `children-${process.pid}.mjs`);
+const BUNDLE = path.join(ROOT, 'node_modules', '.cache', 'cordon-bench-egress', `run-${process.pid}`, 'children.mjs');
 mkdirSync(path.dirname(BUNDLE), { recursive: true });
-process.once('exit', () => rmSync(BUNDLE, { force: true }));
+process.once('exit', () => rmSync(path.dirname(BUNDLE), { recursive: true, force: true }));
 await build({
   entryPoints: [CHILDREN], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: BUNDLE, logLevel: 'warning',
   banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
 });
+// The DLP's body-scan worker (src/dlp/body-worker.ts) beside the children, where the bundled proxy looks for it.
+const SCAN_WORKER = path.join(path.dirname(CHILDREN), '..', '..', 'src', 'dlp', 'scan-worker.ts');
+if (existsSync(SCAN_WORKER)) {
+  await build({
+    entryPoints: [SCAN_WORKER], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: path.join(path.dirname(BUNDLE), 'dlp-scan-worker.mjs'), logLevel: 'warning',
+    banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+  });
+}
 
 function which(name: string): string | undefined {
   for (const d of (process.env.PATH ?? '').split(':')) {

@@ -9,6 +9,7 @@
  */
 import type { RequestScanner, ScanContext, ScanResult } from '../egress/scanner.js';
 import { AwsChunkedDeframer, AwsChunkedError, splitAwsChunked } from './aws-chunked.js';
+import { BodyScanWorker } from './body-worker.js';
 import { DEFAULT_DECODE_LIMITS, inflateBounded } from './decode.js';
 import type { FingerprintMatcher } from './fingerprint.js';
 import { DlpScanner } from './scanner.js';
@@ -27,9 +28,18 @@ export interface RequestScannerOptions {
   readonly maxStructuredBody?: number;
   /** Overlap between chunks and frames (default 4096). */
   readonly overlap?: number;
-  /** A scanner to use instead of building one. */
+  /** A scanner to use instead of building one (then bodies are scanned in the caller's thread). */
   readonly scanner?: DlpScanner;
+  /**
+   * Scan large bodies (a first batch of `OFFLOAD_MIN` bytes or more) on a
+   * worker thread while the proxy receives the next batch (default true;
+   * `body-worker.ts`). Findings are the same either way.
+   */
+  readonly worker?: boolean;
 }
+
+/** A body whose first scanned piece is at least this large goes to the worker (the proxy's batches are 1 MiB). */
+const OFFLOAD_MIN = 1024 * 1024;
 
 interface RequestState {
   contentType: string;
@@ -42,6 +52,8 @@ interface RequestState {
   frames: Map<'up' | 'down', StreamScanner>;
   /** `Content-Encoding: aws-chunked` framing being removed (S3 streaming uploads). */
   deframer: AwsChunkedDeframer | undefined;
+  /** The body's stream in the worker (its id), decided at its first piece. */
+  remote: number | undefined;
 }
 
 type Out = ScanResult[number];
@@ -59,17 +71,22 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
   const maxStructured = options.maxStructuredBody ?? 1024 * 1024;
   const overlap = options.overlap ?? 4096;
   const states = new WeakMap<ScanContext, RequestState>();
+  const worker = options.scanner === undefined && options.worker !== false
+    ? new BodyScanWorker({ minConfidence: options.minConfidence ?? 'medium', overlap, known: options.known })
+    : undefined;
+  // A request dropped before its end (refused, cut by the client): its stream in the worker is forgotten once the request is.
+  const unfinished = new FinalizationRegistry<number>((id) => worker?.drop(id));
   const state = (ctx: ScanContext): RequestState => {
     let s = states.get(ctx);
     if (s === undefined) {
-      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map(), deframer: undefined };
+      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map(), deframer: undefined, remote: undefined };
       states.set(ctx, s);
     }
     return s;
   };
   const limit = (what: string): Out[] => [{ detector: 'dlp-limit', where: 'body', sample: `…(${what})` }];
   /** One piece of body data (after any aws-chunked framing), by its remaining content coding. */
-  const plainOrCompressed = (s: RequestState, chunk: Buffer | readonly Buffer[], enc: string | undefined): Out[] => {
+  const plainOrCompressed = (ctx: ScanContext, s: RequestState, chunk: Buffer | readonly Buffer[], enc: string | undefined, mayOffload: boolean): Out[] | Promise<Out[]> => {
     const pieces: readonly Buffer[] = Buffer.isBuffer(chunk) ? [chunk] : chunk;
     let size = 0;
     for (const p of pieces) size += p.length;
@@ -85,6 +102,11 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
       s.structured = [];
       s.structuredSize = Number.POSITIVE_INFINITY;
     }
+    if (s.stream === undefined && s.remote === undefined && mayOffload && worker !== undefined && size >= OFFLOAD_MIN) {
+      s.remote = worker.open();
+      if (s.remote !== undefined) unfinished.register(ctx, s.remote, s);
+    }
+    if (s.remote !== undefined && worker !== undefined) return worker.push(s.remote, pieces).then((f) => [...f]);
     s.stream ??= new StreamScanner(scanner, { where: 'body', overlap });
     return s.stream.push(chunk).findings.map(toAudit);
   };
@@ -105,10 +127,40 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
       }
       const out: Out[] = [];
       for (const m of parts.meta) out.push(...scanFields(scanner, [{ name: 'aws-chunked', value: m }], () => 'body.aws-chunked').map(toAudit));
-      for (const d of parts.data) out.push(...plainOrCompressed(s, d, enc));
+      // De-framed pieces are scanned here, in order (never in the worker).
+      for (const d of parts.data) out.push(...(plainOrCompressed(ctx, s, d, enc, false) as Out[]));
       return out;
     }
-    return plainOrCompressed(s, chunk, enc);
+    return plainOrCompressed(ctx, s, chunk, enc, s.deframer === undefined);
+  };
+
+  /** What `bodyEnd` adds to the stream's last findings `out`: the collected compressed body, the fields of a small structured one. */
+  const rest = (ctx: ScanContext, s: RequestState, out: Out[]): Out[] => {
+    let body: Buffer | undefined = s.structured.length > 0 ? Buffer.concat(s.structured) : undefined;
+    if (s.compressed.length > 0) {
+      const kind = s.encoding === 'gzip' || s.encoding === 'x-gzip' ? 'gzip' : s.encoding === 'br' ? 'br' : s.encoding === 'deflate' ? 'deflate' : undefined;
+      if (kind === undefined) return [...out, ...limit(`unknown content-encoding ${s.encoding ?? ''}`)];
+      const plain = inflateBounded(Buffer.concat(s.compressed), kind, DEFAULT_DECODE_LIMITS);
+      if (plain === undefined) return [...out, ...limit('body does not decompress within the size and ratio limits')];
+      out.push(...scanner.scanBytes(plain, `body(${kind})`).map(toAudit));
+      body = plain.length <= maxStructured ? plain : undefined;
+    }
+    if (body !== undefined) {
+      const ct = s.contentType.toLowerCase();
+      const text = body.toString('utf8');
+      let fields: { name: string; value: string }[] = [];
+      if (ct.includes('json')) {
+        try {
+          fields = jsonLeaves(JSON.parse(text) as unknown);
+        } catch {
+          fields = [];
+        }
+      } else if (ct.includes('x-www-form-urlencoded')) fields = formFields(text);
+      else if (ct.includes('multipart/')) fields = multipartFields(text, s.contentType);
+      if (fields.length > 0) out.push(...scanFields(scanner, fields, (f) => `body.${f.name}`).map(toAudit));
+    }
+    states.delete(ctx);
+    return out;
   };
 
   return {
@@ -123,7 +175,8 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
     bodyChunks: (ctx, chunks, contentEncoding) => {
       const enc = contentEncoding?.trim().toLowerCase();
       if (enc?.includes('aws-chunked') === true) return bodyChunk(ctx, Buffer.concat(chunks), contentEncoding);
-      return plainOrCompressed(state(ctx), chunks, enc);
+      const s = state(ctx);
+      return plainOrCompressed(ctx, s, chunks, enc, s.deframer === undefined);
     },
     bodyEnd: (ctx) => {
       const s = state(ctx);
@@ -131,32 +184,13 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
         states.delete(ctx);
         return limit('aws-chunked body ended before its last (empty) chunk');
       }
-      const out: Out[] = s.stream === undefined ? [] : s.stream.end().findings.map(toAudit);
-      let body: Buffer | undefined = s.structured.length > 0 ? Buffer.concat(s.structured) : undefined;
-      if (s.compressed.length > 0) {
-        const kind = s.encoding === 'gzip' || s.encoding === 'x-gzip' ? 'gzip' : s.encoding === 'br' ? 'br' : s.encoding === 'deflate' ? 'deflate' : undefined;
-        if (kind === undefined) return [...out, ...limit(`unknown content-encoding ${s.encoding ?? ''}`)];
-        const plain = inflateBounded(Buffer.concat(s.compressed), kind, DEFAULT_DECODE_LIMITS);
-        if (plain === undefined) return [...out, ...limit('body does not decompress within the size and ratio limits')];
-        out.push(...scanner.scanBytes(plain, `body(${kind})`).map(toAudit));
-        body = plain.length <= maxStructured ? plain : undefined;
+      if (s.remote !== undefined && worker !== undefined) {
+        const id = s.remote;
+        s.remote = undefined;
+        unfinished.unregister(s);
+        return worker.end(id).then((f) => rest(ctx, s, [...f]));
       }
-      if (body !== undefined) {
-        const ct = s.contentType.toLowerCase();
-        const text = body.toString('utf8');
-        let fields: { name: string; value: string }[] = [];
-        if (ct.includes('json')) {
-          try {
-            fields = jsonLeaves(JSON.parse(text) as unknown);
-          } catch {
-            fields = [];
-          }
-        } else if (ct.includes('x-www-form-urlencoded')) fields = formFields(text);
-        else if (ct.includes('multipart/')) fields = multipartFields(text, s.contentType);
-        if (fields.length > 0) out.push(...scanFields(scanner, fields, (f) => `body.${f.name}`).map(toAudit));
-      }
-      states.delete(ctx);
-      return out;
+      return rest(ctx, s, s.stream === undefined ? [] : s.stream.end().findings.map(toAudit));
     },
     websocketFrame: (ctx, direction, payload) => {
       const s = state(ctx);

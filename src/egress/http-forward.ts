@@ -146,6 +146,12 @@ interface BodySink {
 /** With DLP on, request body chunks are handed to the scanner in batches of about this many bytes. */
 const SCAN_BATCH = 1024 * 1024;
 
+/**
+ * Body bytes received and waiting for their scan before the client is paused: a scanner that works beside this
+ * thread (the DLP's worker) scans one batch while the next arrives. The body is held whole either way.
+ */
+const SCAN_AHEAD = 4 * SCAN_BATCH;
+
 /** Most bytes of fresh response buffers gathered before they are written to the client. */
 const GATHER_MAX = 1024 * 1024;
 
@@ -421,6 +427,9 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
   const held: Buffer[] = [];
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  // Bytes handed to scanPending and not scanned yet; the client is paused while they exceed SCAN_AHEAD.
+  let unscanned = 0;
+  let pausedForScan = false;
   let chain: Promise<void> = Promise.resolve();
   const refuse = (r: Refusal): void => {
     if (failed) return;
@@ -445,8 +454,19 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
     pending.push(chunk);
     pendingBytes += chunk.length;
     if (pendingBytes < SCAN_BATCH) return;
-    req.pause();
-    scanPending(() => req.resume());
+    const size = pendingBytes;
+    unscanned += size;
+    if (unscanned > SCAN_AHEAD && !pausedForScan) {
+      pausedForScan = true;
+      req.pause();
+    }
+    scanPending(() => {
+      unscanned -= size;
+      if (pausedForScan && unscanned <= SCAN_AHEAD) {
+        pausedForScan = false;
+        req.resume();
+      }
+    });
   });
   // Chunks are scanned in batches of about SCAN_BATCH bytes (fewer scanner calls and chunk overlaps), in order.
   const scanPending = (then: () => void): void => {

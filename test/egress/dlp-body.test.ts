@@ -43,6 +43,27 @@ function chunked(proxyPort: number, url: string, chunks: readonly string[]): Pro
   });
 }
 
+/** Sends a body with Content-Length, in 64 KiB writes. */
+function sized(proxyPort: number, url: string, body: Buffer): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: proxyPort, method: 'POST', path: url, headers: { 'content-type': 'text/plain', 'content-length': String(body.length) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    let at = 0;
+    const pump = (): void => {
+      while (at < body.length) {
+        const ok = req.write(body.subarray(at, at + 65536));
+        at += 65536;
+        if (!ok) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
 void describe('egress DLP on request bodies', () => {
   let up: Sink;
   let proxy: TestProxy;
@@ -62,6 +83,27 @@ void describe('egress DLP on request bodies', () => {
     assert.equal(status, 403);
     assert.equal(up.requests, 0, 'the upstream saw no request at all');
     assert.ok(proxy.events.some((e) => e.decision === 'deny' && e.findings?.some((f) => f.detector === 'aws-access-key-id')));
+  });
+
+  void it('a large body (scanned in the DLP worker while the next MiB arrives) with a secret in its last MiB: 403 and the upstream received nothing', async () => {
+    const key = ['AKIA', 'Q3EGRTX7', 'WZ5KDN2M'].join('');
+    const before = up.requests;
+    const big = Buffer.alloc(3 * 1024 * 1024 + 100, 'lorem ipsum dolor sit amet ');
+    big.write(` aws_access_key_id=${key}\n`, big.length - 2000, 'latin1');
+    const status = await sized(proxy.port, `http://127.0.0.1:${up.port}/upload`, big);
+    assert.equal(status.status, 403);
+    assert.equal(up.requests, before, 'the upstream saw no request at all');
+    assert.ok(proxy.events.some((e) => e.decision === 'deny' && e.findings?.some((f) => f.detector === 'aws-access-key-id')));
+  });
+
+  void it('a clean large body arrives whole', async () => {
+    const before = up.requests;
+    const big = Buffer.alloc(5 * 1024 * 1024 + 7, 'lorem ipsum dolor sit amet ');
+    const r = await sized(proxy.port, `http://127.0.0.1:${up.port}/upload`, big);
+    assert.equal(r.status, 200);
+    assert.equal(up.requests, before + 1);
+    assert.equal(up.bodies.at(-1)?.length, big.length);
+    assert.equal(up.bodies.at(-1), big.toString());
   });
 
   void it('a clean multi-chunk body arrives whole', async () => {

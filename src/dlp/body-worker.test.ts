@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BodyScanWorker } from './body-worker.js';
+import { createRequestScanner } from './proxy-scanner.js';
+import type { ScanContext } from '../egress/scanner.js';
+
+const MiB = 1024 * 1024;
+const KEY = ['AKIA', 'Q3EGRTX7', 'WZ5KDN2M'].join('');
+const GHP = ['ghp_', 'R8dXk2LmQ9vTz4WbN7cYp1Hs6JfAe3Gu5KiO'].join('');
+
+/** Prose-like text with secrets planted at given offsets (one straddling each 1 MiB boundary it is put on). */
+function body(size: number, plants: readonly { at: number; text: string }[]): Buffer {
+  const words = ['the', 'proxy', 'scans', 'every', 'body', 'before', 'it', 'leaves', 'and', 'holds', 'it', 'whole'];
+  let s = '';
+  let i = 0;
+  while (s.length < size) s += `${words[i++ % words.length] ?? ''}${i % 11 === 0 ? '.\n' : ' '}`;
+  const b = Buffer.from(s.slice(0, size));
+  for (const p of plants) b.write(p.text, p.at, 'latin1');
+  return b;
+}
+
+const ctx = (): ScanContext => ({ subject: 'Http(POST 127.0.0.1/upload)', method: 'POST', host: '127.0.0.1', port: 80 });
+
+/** The proxy's way: 1 MiB batches as pieces of 64 KiB, then the end. */
+async function scanAsProxy(worker: boolean, buf: Buffer): Promise<{ findings: string[]; offloaded: boolean }> {
+  const s = createRequestScanner({ worker });
+  const c = ctx();
+  await s.headers(c, ['content-type', 'text/plain']);
+  const out: string[] = [];
+  let offloaded = false;
+  for (let at = 0; at < buf.length; at += MiB) {
+    const batch = buf.subarray(at, Math.min(buf.length, at + MiB));
+    const pieces: Buffer[] = [];
+    for (let p = 0; p < batch.length; p += 65536) pieces.push(batch.subarray(p, p + 65536));
+    const r = s.bodyChunks?.(c, pieces, undefined) ?? [];
+    if (r instanceof Promise) offloaded = true;
+    for (const f of await r) out.push(`${f.detector}@${f.where}`);
+  }
+  for (const f of await s.bodyEnd(c)) out.push(`${f.detector}@${f.where}`);
+  return { findings: out.sort(), offloaded };
+}
+
+void describe('DLP body-scan worker', () => {
+  void it('gives a large body the findings the proxy thread gives it (secrets inside batches, across their boundaries, in the last bytes)', async () => {
+    const size = 5 * MiB + 1234;
+    const buf = body(size, [
+      { at: 1000, text: ` aws_access_key_id=${KEY} ` },
+      { at: MiB - 10, text: ` ${GHP} ` },
+      { at: 3 * MiB - 25, text: ` token: ${GHP} ` },
+      { at: size - 60, text: ` aws_access_key_id=${KEY}\n` },
+    ]);
+    const here = await scanAsProxy(false, buf);
+    const there = await scanAsProxy(true, buf);
+    assert.equal(here.offloaded, false);
+    assert.equal(there.offloaded, true, 'the body was scanned in the worker');
+    assert.ok(here.findings.length >= 4, here.findings.join(', '));
+    assert.deepEqual(there.findings, here.findings);
+  });
+
+  void it('gives a clean large body no findings in the worker, and keeps a small body in the calling thread', async () => {
+    const clean = await scanAsProxy(true, body(3 * MiB, []));
+    assert.equal(clean.offloaded, true);
+    assert.deepEqual(clean.findings, []);
+    const small = await scanAsProxy(true, body(200 * 1024, [{ at: 5000, text: ` aws_access_key_id=${KEY} ` }]));
+    assert.equal(small.offloaded, false, 'a body under one batch is not sent to the worker');
+    assert.ok(small.findings.some((f) => f.startsWith('aws-access-key-id')));
+  });
+
+  void it('forgets a dropped stream: its next piece starts a new stream', async () => {
+    const w = new BodyScanWorker({ minConfidence: 'medium', overlap: 4096 });
+    const id = w.open();
+    if (id === undefined) return assert.fail('no worker in this process');
+    // The first half of a key at the end of one push: found only if the next push continues the same stream.
+    assert.deepEqual(await w.push(id, [Buffer.from(`x aws_access_key_id=${KEY.slice(0, 10)}`)]), []);
+    w.drop(id);
+    assert.deepEqual([...await w.push(id, [Buffer.from(`${KEY.slice(10)} and more text\n`)]), ...await w.end(id)], []);
+    const id2 = w.open();
+    if (id2 === undefined) return assert.fail('no worker in this process');
+    const found = [
+      ...await w.push(id2, [Buffer.from(`x aws_access_key_id=${KEY.slice(0, 10)}`)]),
+      ...await w.push(id2, [Buffer.from(`${KEY.slice(10)} and more text\n`)]),
+      ...await w.end(id2),
+    ];
+    assert.ok(found.some((f) => f.detector === 'aws-access-key-id'), JSON.stringify(found));
+  });
+});
