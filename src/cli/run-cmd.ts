@@ -116,6 +116,12 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
   return egress;
 }
 
+/** What ends the run early: the egress proxy's failure, the broker's, or both. */
+function runSignal(egress: Egress | undefined, broker: BrokerProcess | undefined, brokerAbort: AbortController): { signal: AbortSignal } | undefined {
+  if (egress === undefined) return broker === undefined ? undefined : { signal: brokerAbort.signal };
+  return { signal: broker === undefined ? egress.abort.signal : AbortSignal.any([egress.abort.signal, brokerAbort.signal]) };
+}
+
 /** The credential broker when the policy has credentials (its own process; the real values are read there only). */
 async function startBroker(loaded: LoadedPolicy, key: Buffer): Promise<BrokerProcess | undefined> {
   if (Object.keys(loaded.settings.credentials ?? {}).length === 0) return undefined;
@@ -228,29 +234,32 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
       askEndpoint = await startRunAskEndpoint({ approvals, policy: () => policy.get(), searchPath: spec.env['PATH'] ?? '/usr/bin:/bin' });
     }
     let egress: Egress | undefined;
-    if (spec.network.mode === 'proxy') {
+    // A broker that dies during the run ends it, as the proxy does (its requests would fail anyway: fail closed, visibly).
+    const brokerAbort = new AbortController();
+    const fingerprintKey = spec.network.mode === 'proxy' || plan.mcpServers.length > 0 ? nodeCrypto().randomBytes(32) : undefined;
+    if (fingerprintKey !== undefined) {
+      // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source
+      // error ends the run here (125). The egress proxy and the MCP gateway (servers' `credential`s) send through it.
+      broker = await startBroker((await policy.get()).loaded, fingerprintKey);
+      void broker?.exited.then((why) => {
+        if (brokerStopping) return;
+        brokerFailure = why;
+        brokerAbort.abort();
+      });
+    }
+    if (spec.network.mode === 'proxy' && fingerprintKey !== undefined) {
       const { loaded } = await policy.get();
       // audit.alerts.webhook: blocked-egress decisions POSTed in batches (never holds traffic up).
       const webhook = loaded.settings.audit?.alerts?.webhook;
       if (webhook !== undefined) alerts = (await import('../audit/alerts.js')).startAlerts({ url: webhook, session });
-      const fingerprintKey = nodeCrypto().randomBytes(32);
-      // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source error ends the run here (125).
-      broker = await startBroker(loaded, fingerprintKey);
       egress = startEgress(loaded, opts, compiled.removedEnv, approvals, broker, fingerprintKey);
-      // A broker that dies during the run ends it, as the proxy does (its requests would fail anyway: fail closed, visibly).
-      const abort = egress.abort;
-      void broker?.exited.then((why) => {
-        if (brokerStopping) return;
-        brokerFailure = why;
-        abort.abort();
-      });
     }
     // MCP servers of the policy: behind cordon's gateway (its own process), reached from inside at $CORDON_MCP_URL.
     const sessionApprovals = approvals;
     const ask = sessionApprovals === undefined ? undefined : (a: Parameters<SessionApprovals['ask']>[0], signal?: AbortSignal) => sessionApprovals.ask(a, signal);
     const mcp = plan.mcpServers.length === 0
       ? undefined
-      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd(), ask, () => writer.healthy));
+      : await import('../mcp/run/start.js').then((m) => m.mcpForRun(options, async () => (await policy.get()).loaded, opts.profile, process.cwd(), ask, () => writer.healthy, broker?.proxy));
     const withPlaceholders = broker === undefined ? spec : { ...spec, env: { ...spec.env, ...broker.placeholders } };
     const runSpec = egress?.trust?.apply(withPlaceholders) ?? withPlaceholders;
     // A violation's record names the deciding rule, so it needs the policy engine (loaded then, in order).
@@ -263,7 +272,8 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
           process.stderr.write(`cordon: could not record a sandbox violation: ${String(e)}\n`);
         });
       },
-      ...(egress === undefined ? {} : { onNetworkListeners: egress.sink, signal: egress.abort.signal }),
+      ...(egress === undefined ? {} : { onNetworkListeners: egress.sink }),
+      ...(runSignal(egress, broker, brokerAbort) ?? {}),
       ...(mcp === undefined ? {} : { mcp: mcp.listener }),
       // A hook inside (Claude Code's PreToolUse hook running `cordon hook`) logs to the private state dir: keep its decisions.
       ...(prepared?.speculation === undefined ? {} : { speculation: prepared.speculation }),

@@ -89,6 +89,8 @@ export const POLICY_SCHEMA = z.strictObject({
         env: z.record(z.string(), z.string()).optional().describe('Environment given to the server (nothing else is inherited).'),
         headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name'), z.string().max(8192)).optional()
           .describe('HTTP headers sent to a `url` server, e.g. its own credential: `Authorization: "Bearer ${GITHUB_MCP_TOKEN}"` (`${NAME}` is read from cordon\'s environment when the gateway starts). The agent\'s token to the gateway is never passed on.'),
+        credential: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a credential name').optional()
+          .describe('Name of a `credentials` entry sent to this `url` server in that credential\'s header (`Bearer` in `authorization`), only if the URL is on one of its hosts. Under `cordon run` the credential broker adds the real value on the way out and the gateway holds only the placeholder; standalone, the gateway reads the credential\'s source.'),
         policy: z.string().min(1).max(4096).optional()
           .describe('Policy file whose rules make the sandbox of this stdio server (default: the `default` profile with the workspace).'),
         sandbox: z.boolean().optional().describe('Run this stdio server in its own sandbox (default true; false is recorded in the audit log).'),

@@ -5,7 +5,30 @@
  * at) is handed over as /dev/null, so it appears empty, as bwrap's
  * `--ro-bind-try` would have left it out: the run does not fail on it.
  */
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, type Stats } from 'node:fs';
+
+/** System configuration files at most this big are copied into the sandbox rather than bound (see `BwrapLayout.copiedFiles`). */
+export const MAX_COPIED_BYTES = 256 * 1024;
+
+/**
+ * This process's soft limit on the size of a file it writes (RLIMIT_FSIZE,
+ * which bwrap inherits: a copy above it fails, "File too large"), in bytes;
+ * Infinity when unlimited, 0 when it cannot be read (then nothing is copied).
+ */
+export function fileSizeLimit(): number {
+  try {
+    const m = /^Max file size\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    if (m === null) return 0;
+    return m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether a path with these attributes is copied (a small regular file under /etc, within the file size limit) rather than bound. */
+export function copyable(p: string, st: Stats, limit: number): boolean {
+  return st.isFile() && st.size <= MAX_COPIED_BYTES && st.size <= limit && p.startsWith('/etc/');
+}
 
 /** Opens `paths` for reading, in order. O_NONBLOCK: a path swapped for a FIFO since it was looked at must not block the open (bwrap then reads it as empty). */
 export function openCopies(paths: readonly string[]): number[] {

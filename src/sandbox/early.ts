@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { tempDir } from '../host-dirs.js';
 import { COPIED_FILE_FD } from './bwrap-args.js';
-import { closeCopies, openCopies } from './copied-files.js';
+import { closeCopies, copyable, fileSizeLimit, openCopies } from './copied-files.js';
 import { type RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
 
 /** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
@@ -134,6 +134,7 @@ function linkText(p: string): string | undefined {
 export function qualifies(args: readonly string[]): boolean {
   let gate = 0;
   let copies = 0;
+  let limit: number | undefined;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -171,11 +172,15 @@ export function qualifies(args: readonly string[]): boolean {
       case '--perms':
         if (x !== '0444') return false;
         break;
-      case '--file':
-        // A copy of the host file at that very path (opened by `speculate`), the copies numbered in order from COPIED_FILE_FD.
-        if (x !== String(COPIED_FILE_FD + copies) || kind(y) !== 'other') return false;
+      case '--file': {
+        // A copy of the host file at that very path (opened by `speculate`), the copies numbered in order from COPIED_FILE_FD,
+        // that bwrap can write (the file size limit may have changed since).
+        if (x !== String(COPIED_FILE_FD + copies)) return false;
+        const st = lstatSync(y, { throwIfNoEntry: false });
+        if (st === undefined || !copyable(y, st, (limit ??= fileSizeLimit()))) return false;
         copies++;
         break;
+      }
       default:
         break;
     }

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CordonError } from '../errors.js';
 import { type BwrapLayout, buildBwrapArgs } from './bwrap-args.js';
 import type { ListDir } from './dir-listing.js';
-import { closeCopies, openCopies } from './copied-files.js';
+import { closeCopies, copyable, fileSizeLimit, openCopies } from './copied-files.js';
 import { abandon, type EarlySandbox, makeRunDirs, openGate, remember, removeRunDirs, type RunDirs, SECCOMP_FD, type Speculation, STATUS_FD } from './early.js';
 import { handOffListeners, type ListenerSink, type McpListenerSink } from './net-handoff.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits, scanWorkspace, type WorkspaceScan } from './protect-scan.js';
@@ -118,23 +118,21 @@ function within(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
-/** System configuration files at most this big are copied into the sandbox rather than bound (see `BwrapLayout.copiedFiles`). */
-const MAX_COPIED_BYTES = 256 * 1024;
-
 /**
  * One look at each read-only path: links on the host into another (non-link) read-only path are made as links,
- * not mounts; small regular files under /etc are copied (see `BwrapLayout.copiedFiles`). Files the user's policy
- * grants are always bound, so what the command reads there stays live.
+ * not mounts; small regular files under /etc are copied (see `BwrapLayout.copiedFiles`), within the file size limit
+ * bwrap inherits.
  */
 function readOnlyLayout(spec: SandboxSpec): { readOnlyLinks: Map<string, string>; copiedFiles: string[] } {
   const links = new Map<string, string>();
   const copiedFiles: string[] = [];
+  let limit: number | undefined;
   for (const p of spec.readOnly) {
     try {
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (st === undefined) continue;
       if (st.isSymbolicLink()) links.set(p, readlinkSync(p));
-      else if (st.isFile() && st.size <= MAX_COPIED_BYTES && p.startsWith('/etc/')) copiedFiles.push(p);
+      else if (st.isFile() && p.startsWith('/etc/') && copyable(p, st, (limit ??= fileSizeLimit()))) copiedFiles.push(p);
     } catch {
       // unreadable: bound as before (bwrap skips what it cannot bind)
     }

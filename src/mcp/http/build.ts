@@ -4,6 +4,7 @@
  * scanners) and its upstream (a sandboxed stdio process as `cordon mcp wrap`
  * starts it, or a Streamable HTTP URL with its own configured headers).
  */
+import type { ProxyCredentials } from '../../broker/ipc.js';
 import { CordonError } from '../../errors.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import type { ArgumentScanner } from '../argument-scanner.js';
@@ -17,6 +18,7 @@ import { ShadowRegistry } from '../shadowing.js';
 import { Aggregator } from './aggregate.js';
 import { ServerLink } from './link.js';
 import { upstreamFactory, type UpstreamTarget } from './single.js';
+import { upstreamCredential } from './upstream-credential.js';
 
 export interface BuildOptions {
   readonly policy: CallDecider;
@@ -31,6 +33,8 @@ export interface BuildOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly maxMessageBytes?: number;
+  /** The credential broker of `cordon run`: servers' `credential`s go through it (see upstream-credential.ts). */
+  readonly broker?: ProxyCredentials;
 }
 
 /** `${NAME}` in a configured header value, from cordon's environment; a missing variable is an error, never an empty credential. */
@@ -45,6 +49,22 @@ export function expandHeaders(server: string, headers: Readonly<Record<string, s
     if (/[\r\n\0]/.test(out[k] ?? '')) throw new CordonError('CORDON_MCP_SERVER', `mcp.servers.${server}.headers.${k} contains a line break`);
   }
   return out;
+}
+
+/**
+ * The upstream of a Streamable HTTP server: its configured headers, plus its
+ * `credential` (through the broker when there is one); a header set both
+ * ways is an error.
+ */
+export async function httpTarget(loaded: LoadedPolicy, server: string, url: URL, o: Pick<BuildOptions, 'env' | 'broker'>): Promise<Extract<UpstreamTarget, { kind: 'http' }>> {
+  const conf = loaded.settings.mcp?.servers?.[server];
+  const headers = expandHeaders(server, conf?.headers ?? {}, o.env);
+  if (conf?.credential === undefined) return { kind: 'http', url, headers };
+  const c = await upstreamCredential(loaded, server, conf.credential, url, o.broker, o.env);
+  if (Object.keys(headers).some((k) => k.toLowerCase() === c.header)) {
+    throw new CordonError('CORDON_MCP_SERVER', `mcp.servers.${server} sets the ${c.header} header both in headers and through credential ${conf.credential}: keep one`);
+  }
+  return { kind: 'http', url, headers: { ...headers, [c.header]: c.value }, ...(c.via === undefined ? {} : { via: c.via }) };
 }
 
 export interface ConfiguredServer {
@@ -75,7 +95,7 @@ export async function configuredServers(loaded: LoadedPolicy, o: BuildOptions, o
     if (conf.url !== undefined) {
       const url = new URL(conf.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CordonError('CORDON_MCP_SERVER', `mcp.servers.${name}.url must be http or https`);
-      target = { kind: 'http', url, headers: expandHeaders(name, conf.headers ?? {}, o.env) };
+      target = await httpTarget(loaded, name, url, o);
     } else {
       target = { kind: 'stdio', launch: { server: name, argv: launch, env: resolved.env, cwd: o.cwd, sandbox: resolved.sandbox }, audit: o.audit };
     }

@@ -12,7 +12,8 @@ import { InjectionScanner } from '../injection.js';
 import { PinStore } from '../pin-store.js';
 import { resolveServer } from '../server-config.js';
 import type { Aggregator } from './aggregate.js';
-import { buildAggregator, expandHeaders, type BuildOptions } from './build.js';
+import type { ProxyCredentials } from '../../broker/ipc.js';
+import { buildAggregator, httpTarget, type BuildOptions } from './build.js';
 import { HttpFront } from './front.js';
 import { singleServerFront } from './single.js';
 
@@ -38,6 +39,8 @@ export interface ServeOptions {
   readonly maxMessageBytes?: number;
   /** Where calls the policy asks about go (the gateway of `cordon run`); absent: they are refused. */
   readonly approve?: McpApprover;
+  /** The credential broker of `cordon run` (servers' `credential`s go through it). */
+  readonly broker?: ProxyCredentials;
 }
 
 export interface RunningGateway {
@@ -58,6 +61,7 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
     pins: new PinStore(o.pinDir), audit: o.audit, log: o.log, cwd: o.cwd, env: o.env,
     ...(o.auditReady === undefined ? {} : { auditReady: o.auditReady }),
     ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
+    ...(o.broker === undefined ? {} : { broker: o.broker }),
   };
   const frontOpts = {
     token: o.token, log: o.log,
@@ -89,11 +93,10 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
     ...(o.auditReady === undefined ? {} : { auditReady: o.auditReady }),
     ...(o.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: o.maxMessageBytes } }),
   };
-  const headers = expandHeaders(conf.name, loaded.settings.mcp?.servers?.[conf.name]?.headers ?? {}, o.env);
   const front = singleServerFront({
     ...frontOpts, gateway,
     target: t.kind === 'url'
-      ? { kind: 'http', url: t.url, headers }
+      ? await httpTarget(loaded, conf.name, t.url, base)
       : { kind: 'stdio', launch: { server: conf.name, argv: t.argv, env: conf.env, cwd: o.cwd, sandbox: conf.sandbox }, audit: o.audit },
   });
   return { front, aggregator: null, servers: [conf.name], close: () => front.close() };

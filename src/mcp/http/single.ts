@@ -11,12 +11,12 @@ import { GatewaySession } from './session.js';
 import { HttpUpstream, StdioUpstream, type Upstream } from './upstream.js';
 
 export type UpstreamTarget =
-  | { readonly kind: 'http'; readonly url: URL; readonly headers: Readonly<Record<string, string>> }
+  | { readonly kind: 'http'; readonly url: URL; readonly headers: Readonly<Record<string, string>>; /** The credential broker's socket, when requests go through it. */ readonly via?: string }
   | { readonly kind: 'stdio'; readonly launch: ServerLaunch; readonly audit: AuditSink };
 
 export function upstreamFactory(target: UpstreamTarget, maxMessageBytes: number, log: (line: string) => void): () => Promise<Upstream> {
   return async () => {
-    if (target.kind === 'http') return new HttpUpstream({ url: target.url, headers: target.headers, maxMessageBytes, log });
+    if (target.kind === 'http') return new HttpUpstream({ url: target.url, headers: target.headers, maxMessageBytes, log, ...(target.via === undefined ? {} : { via: target.via }) });
     const proc = await startServer(target.launch, target.audit);
     return new StdioUpstream(proc, maxMessageBytes, log);
   };

@@ -76,6 +76,12 @@ export interface HttpUpstreamOptions {
   /** Headers configured for this server (its own credential); never the client's. */
   readonly headers: Readonly<Record<string, string>>;
   readonly maxMessageBytes: number;
+  /**
+   * The credential broker's Unix socket: every request goes there, with the
+   * server's URL as an absolute-form target, and the broker sends it on
+   * (swapping a credential's placeholder for its value: upstream-credential.ts).
+   */
+  readonly via?: string;
   /** How long to wait for the response headers of one POST (default 120 s). */
   readonly timeoutMs?: number;
   readonly log: (line: string) => void;
@@ -99,12 +105,16 @@ export class HttpUpstream implements Upstream {
     if (o.url.protocol !== 'http:' && o.url.protocol !== 'https:') throw new TypeError(`MCP server URL must be http or https, not ${o.url.protocol}`);
     for (const k of Object.keys(o.headers)) if (FORBIDDEN_CONFIGURED.has(k.toLowerCase())) throw new TypeError(`header ${k} is set by cordon and cannot be configured`);
     this.#o = o;
-    this.#agent = o.url.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.#agent = o.url.protocol === 'https:' && o.via === undefined ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
   #request(method: string, headers: Record<string, string>): http.ClientRequest {
-    const lib = this.#o.url.protocol === 'https:' ? https : http;
-    const req = lib.request(this.#o.url, { method, agent: this.#agent, headers: { ...this.#o.headers, ...headers } });
+    const all = { ...this.#o.headers, ...headers };
+    const via = this.#o.via;
+    // Through the broker: plain HTTP on its socket, the destination in the target; it sets Host and speaks TLS upstream.
+    const req = via !== undefined
+      ? http.request({ socketPath: via, method, path: this.#o.url.href, agent: this.#agent, headers: { host: this.#o.url.host, ...all }, setHost: false })
+      : (this.#o.url.protocol === 'https:' ? https : http).request(this.#o.url, { method, agent: this.#agent, headers: all });
     this.#inflight.add(req);
     req.once('close', () => this.#inflight.delete(req));
     req.setTimeout(this.#o.timeoutMs ?? 120_000, () => req.destroy(new Error('no response in time')));

@@ -95,6 +95,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
             target: { kind: 'all' }, token: m.token, publicPort: m.port, argumentScanners: [dlpArgumentScanner(known)],
             audit: publishSink, auditReady: () => auditOk, log: (l) => process.stderr.write(`${l}\n`), cwd: m.cwd, env: process.env, pinDir: m.pinDir,
             ...(m.approvals === true ? { approve } : {}),
+            ...(m.credentials === undefined ? {} : { broker: m.credentials }),
           });
           send({ type: 'ready', servers: [...gateway.servers] });
         })

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AskInputSchema } from '../../approval/request.js';
+import { ProxyCredentialsSchema } from '../../broker/ipc.js';
 import { DecisionEventSchema } from '../../audit/record.js';
 
 const LoadOptionsSchema = z.strictObject({
@@ -39,6 +40,8 @@ export const ToGatewaySchema = z.discriminatedUnion('type', [
     known: KnownSchema.optional(),
     /** The supervisor runs an approval service: calls the policy asks about are sent to it (`ask`), else refused. */
     approvals: z.boolean().optional(),
+    /** The run's credential broker (socket, placeholders): servers' `credential`s go through it. */
+    credentials: ProxyCredentialsSchema.optional(),
   }),
   z.strictObject({ type: z.literal('listener') }),
   /** A person's answer (or the service's deny) to the gateway's `ask` with this sequence number. */

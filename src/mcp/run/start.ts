@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { AskInput } from '../../approval/request.js';
+import type { ProxyCredentials } from '../../broker/ipc.js';
 import { onDecision, publishDecision } from '../../audit/publish.js';
 import { CordonError } from '../../errors.js';
 import { proxyLoadOptions } from '../../egress/proxy-client.js';
@@ -82,7 +83,7 @@ export type RunApprover = (ask: AskInput, signal?: AbortSignal) => Promise<{ rea
  * failed append is seen right after it, whichever boundary's it was), and
  * the gateway is told at once: it refuses every call from then on.
  */
-export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string, approve?: RunApprover, auditReady?: () => boolean): RunMcp {
+export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, cwd: string, approve?: RunApprover, auditReady?: () => boolean, broker?: ProxyCredentials): RunMcp {
   const token = newToken();
   const url = `http://127.0.0.1:${SANDBOX_MCP_PORT}/mcp`;
   const { file, execArgv } = processEntry('mcp/run/gateway-process', 'CORDON_MCP_SERVER', 'MCP gateway');
@@ -163,6 +164,7 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
   void known.then((k) => send({
     type: 'config', load: proxyLoadOptions(loaded, profile), token, port: SANDBOX_MCP_PORT, cwd, pinDir: defaultPinDir(),
     ...(k === undefined ? {} : { known: k }), ...(approve === undefined ? {} : { approvals: true }),
+    ...(broker === undefined ? {} : { credentials: broker }),
   }), () => child.kill('SIGKILL'));
   const timeout = <T>(p: Promise<T>, what: string, ms: number): Promise<T> => Promise.race([
     p,
@@ -191,7 +193,7 @@ export function startRunMcp(loaded: LoadedPolicy, profile: string | undefined, c
 }
 
 /** The gateway for a run, when the policy configures MCP servers (`options`: the run's policy load options, for the cheap pre-check). */
-export function mcpForRun(options: LoadOptions, load: () => Promise<LoadedPolicy>, profile: string | undefined, cwd: string, approve?: RunApprover, auditReady?: () => boolean): Promise<RunMcp | undefined> {
+export function mcpForRun(options: LoadOptions, load: () => Promise<LoadedPolicy>, profile: string | undefined, cwd: string, approve?: RunApprover, auditReady?: () => boolean, broker?: ProxyCredentials): Promise<RunMcp | undefined> {
   if (!mayConfigureMcpServers(options)) return Promise.resolve(undefined);
-  return load().then((loaded) => (Object.keys(loaded.settings.mcp?.servers ?? {}).length === 0 ? undefined : startRunMcp(loaded, profile, cwd, approve, auditReady)));
+  return load().then((loaded) => (Object.keys(loaded.settings.mcp?.servers ?? {}).length === 0 ? undefined : startRunMcp(loaded, profile, cwd, approve, auditReady, broker)));
 }
