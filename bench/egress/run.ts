@@ -21,7 +21,7 @@
  * others. Either absent: its cells say so and the run goes on (neither is a
  * dependency of cordon or of CI).
  *
- * Usage: node --import tsx bench/egress/run.ts [--mb 100] [--upload-mb 50] [--runs 5] [--requests 2000]
+ * Usage: node --import tsx bench/egress/run.ts [--mb 100] [--upload-mb 50] [--runs 5] [--requests 2000] [--only http,https,upload,latency]
  * (BENCH_CHILDREN=/other/checkout/bench/egress/children.ts measures another checkout's proxy.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +36,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { makePki } from '../../test/egress/tls-fixture.js';
 
-const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '100' }, 'upload-mb': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' }, requests: { type: 'string', default: '2000' } } });
+const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '100' }, 'upload-mb': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' }, requests: { type: 'string', default: '2000' }, only: { type: 'string', default: 'http,https,upload,latency' } } });
+/** Rows to run (`--only http,latency`: the others are left out of the table); RSS is always measured. */
+const ONLY = new Set(opt.only.split(','));
+for (const r of ONLY) if (!['http', 'https', 'upload', 'latency'].includes(r)) throw new Error(`--only: unknown row ${r} (http, https, upload, latency)`);
 const MB = Number(opt.mb);
 const UPLOAD_MB = Number(opt['upload-mb']);
 const RUNS = Number(opt.runs);
@@ -365,22 +368,24 @@ const sessionCa = readFileSync(path.join(DIR, 'session-ca.pem'), 'utf8');
 
 const big = (port: number, via: number | undefined): Promise<number> => countGet(plainTo(via ?? port), via === undefined ? '/big' : `http://127.0.0.1:${port}/big`, `127.0.0.1:${port}`);
 const bigTls = (via: number | undefined, ca: string): Promise<number> => countGet(tlsTo(tup.port, via, ca), '/big', `127.0.0.1:${tup.port}`);
-const download = await turns([
+type Turns = Awaited<ReturnType<typeof turns>>;
+const none = (): Turns => Object.assign(new Map<string, number | string>(), { cpu: new Map<string, number>() });
+const download = !ONLY.has('http') ? none() : await turns([
   { name: 'direct', run: () => big(up.port, undefined) },
   { name: 'cordon', run: () => big(up.port, px.port), pid: px.proc.pid },
   'skip' in spx ? { name: 'srt', skip: spx.skip } : { name: 'srt', run: () => big(up.port, spx.port), pid: spx.proc.pid },
 ]);
-const https = await turns([
+const https = !ONLY.has('https') ? none() : await turns([
   { name: 'direct', run: () => bigTls(undefined, pki.ca) },
   { name: 'cordon', run: () => bigTls(tpx.port, sessionCa), pid: tpx.proc.pid },
   'skip' in stpx ? { name: 'srt', skip: stpx.skip } : { name: 'srt', run: () => bigTls(stpx.port, readFileSync(path.join(DIR, 'srt-ca.pem'), 'utf8')), pid: stpx.proc.pid },
   'skip' in mitm ? { name: 'mitmproxy', skip: mitm.skip } : { name: 'mitmproxy', run: () => bigTls(mitm.port, mitm.ca), pid: mitm.pid },
 ]);
-const uploads = await turns([
+const uploads = !ONLY.has('upload') ? none() : await turns([
   { name: 'direct', run: () => upload(direct, UPLOAD_MB) },
   { name: 'cordon', run: () => upload(through(pxDlp.port), UPLOAD_MB), pid: pxDlp.proc.pid },
 ]);
-const lat = await latencies(direct, through(px.port), REQUESTS);
+const lat = ONLY.has('latency') ? await latencies(direct, through(px.port), REQUESTS) : undefined;
 const idle = rssMb(px.proc.pid);
 const many = new Agent({ keepAlive: true, maxSockets: 500 });
 await Promise.all(Array.from({ length: 500 }, () => get(through(px.port), '/small', many)));
@@ -397,17 +402,25 @@ const out: string[] = [];
 out.push(`egress bench: ${MB} MB downloads, ${UPLOAD_MB} MB upload, median of ${RUNS} turns (MB/s); ${REQUESTS} keep-alive requests per side; proxies as esbuild bundles`);
 out.push(row('', ['direct', 'cordon', 'srt', 'mitmproxy'], 'against the targets'));
 const dl = download;
-out.push(row(`${MB} MB HTTP download`, [cell(dl.get('direct')), cell(dl.get('cordon')), cell(dl.get('srt')), ''],
-  `${check(ratio(dl.get('cordon'), dl.get('direct')), 0.5, (r) => `${(r * 100).toFixed(0)}% of direct (>= 50%)`)}; ${check(ratio(dl.get('cordon'), dl.get('srt')), 4, (r) => `${r.toFixed(1)}x srt (>= 4x)`)}`));
-out.push(row('  proxy CPU ms per HTTP download', ['', ...cpuCells(dl, ['cordon', 'srt']), ''], `srt ${(ratio(dl.cpu.get('srt'), dl.cpu.get('cordon')) ?? NaN).toFixed(1)}x cordon's CPU`));
-out.push(row(`${MB} MB HTTPS, inspected`, [cell(https.get('direct')), cell(https.get('cordon')), cell(https.get('srt')), cell(https.get('mitmproxy'))],
-  `${check(ratio(https.get('cordon'), https.get('srt')), 3, (r) => `${r.toFixed(1)}x srt tlsTerminate (>= 3x)`)}; ${check(ratio(https.get('cordon'), https.get('mitmproxy')), 5, (r) => `${r.toFixed(1)}x mitmproxy (>= 5x)`)}; ${((ratio(https.get('cordon'), https.get('direct')) ?? 0) * 100).toFixed(0)}% of direct`));
-out.push(row('  proxy CPU ms per HTTPS download', ['', ...cpuCells(https, ['cordon', 'srt', 'mitmproxy'])], `srt ${(ratio(https.cpu.get('srt'), https.cpu.get('cordon')) ?? NaN).toFixed(1)}x, mitmproxy ${(ratio(https.cpu.get('mitmproxy'), https.cpu.get('cordon')) ?? NaN).toFixed(1)}x cordon's CPU`));
-out.push(row(`${UPLOAD_MB} MB upload, DLP scanning on`, [cell(uploads.get('direct')), cell(uploads.get('cordon')), '', ''],
-  check(typeof uploads.get('cordon') === 'number' ? (uploads.get('cordon') as number) / 200 : undefined, 1, () => `${cell(uploads.get('cordon'))} MB/s (>= 200)`)));
-out.push(row('  proxy CPU ms per upload', ['', ...cpuCells(uploads, ['cordon']), '', ''], ''));
-const added = lat.proxy - lat.direct;
-out.push(row('small keep-alive request p50 (ms)', [lat.direct.toFixed(3), lat.proxy.toFixed(3), '', ''], `+${added.toFixed(3)} ms (<= 0.3) ${added <= 0.3 ? 'ok' : 'MISSED'}`));
+if (ONLY.has('http')) {
+  out.push(row(`${MB} MB HTTP download`, [cell(dl.get('direct')), cell(dl.get('cordon')), cell(dl.get('srt')), ''],
+    `${check(ratio(dl.get('cordon'), dl.get('direct')), 0.5, (r) => `${(r * 100).toFixed(0)}% of direct (>= 50%)`)}; ${check(ratio(dl.get('cordon'), dl.get('srt')), 4, (r) => `${r.toFixed(1)}x srt (>= 4x)`)}`));
+  out.push(row('  proxy CPU ms per HTTP download', ['', ...cpuCells(dl, ['cordon', 'srt']), ''], `srt ${(ratio(dl.cpu.get('srt'), dl.cpu.get('cordon')) ?? NaN).toFixed(1)}x cordon's CPU`));
+}
+if (ONLY.has('https')) {
+  out.push(row(`${MB} MB HTTPS, inspected`, [cell(https.get('direct')), cell(https.get('cordon')), cell(https.get('srt')), cell(https.get('mitmproxy'))],
+    `${check(ratio(https.get('cordon'), https.get('srt')), 3, (r) => `${r.toFixed(1)}x srt tlsTerminate (>= 3x)`)}; ${check(ratio(https.get('cordon'), https.get('mitmproxy')), 5, (r) => `${r.toFixed(1)}x mitmproxy (>= 5x)`)}; ${((ratio(https.get('cordon'), https.get('direct')) ?? 0) * 100).toFixed(0)}% of direct`));
+  out.push(row('  proxy CPU ms per HTTPS download', ['', ...cpuCells(https, ['cordon', 'srt', 'mitmproxy'])], `srt ${(ratio(https.cpu.get('srt'), https.cpu.get('cordon')) ?? NaN).toFixed(1)}x, mitmproxy ${(ratio(https.cpu.get('mitmproxy'), https.cpu.get('cordon')) ?? NaN).toFixed(1)}x cordon's CPU`));
+}
+if (ONLY.has('upload')) {
+  out.push(row(`${UPLOAD_MB} MB upload, DLP scanning on`, [cell(uploads.get('direct')), cell(uploads.get('cordon')), '', ''],
+    check(typeof uploads.get('cordon') === 'number' ? (uploads.get('cordon') as number) / 200 : undefined, 1, () => `${cell(uploads.get('cordon'))} MB/s (>= 200)`)));
+  out.push(row('  proxy CPU ms per upload', ['', ...cpuCells(uploads, ['cordon']), '', ''], ''));
+}
+if (lat !== undefined) {
+  const added = lat.proxy - lat.direct;
+  out.push(row('small keep-alive request p50 (ms)', [lat.direct.toFixed(3), lat.proxy.toFixed(3), '', ''], `+${added.toFixed(3)} ms (<= 0.3) ${added <= 0.3 ? 'ok' : 'MISSED'}`));
+}
 out.push(row('proxy RSS idle / 500 conns (MB)', ['', `${idle.toFixed(0)}/${held.toFixed(0)}`, '', ''], `<= 150 MB ${held <= 150 ? 'ok' : 'MISSED'}`));
 for (const [what, m] of [['srt', dl], ['srt (tlsTerminate)', https], ['mitmproxy', https], ['cordon upload', uploads]] as const) {
   const v = m.get(what.startsWith('srt') ? 'srt' : what === 'cordon upload' ? 'cordon' : what);
