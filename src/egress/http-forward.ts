@@ -143,14 +143,17 @@ interface BodySink {
   resume(): void;
 }
 
-/** With DLP on, request body chunks are handed to the scanner in batches of about this many bytes. */
-const SCAN_BATCH = 1024 * 1024;
+/**
+ * With DLP on, request body chunks are handed to the scanner in batches of about this many bytes (2 MiB: half the
+ * hand-overs of 1 MiB to the DLP's worker, each a message and a wake-up of ~0.4 ms on this thread here).
+ */
+const SCAN_BATCH = 2 * 1024 * 1024;
 
 /**
  * Body bytes received and waiting for their scan before the client is paused: a scanner that works beside this
  * thread (the DLP's worker) scans one batch while the next arrives. The body is held whole either way.
  */
-const SCAN_AHEAD = 4 * SCAN_BATCH;
+const SCAN_AHEAD = 2 * SCAN_BATCH;
 
 /** Most bytes of fresh response buffers gathered before they are written to the client. */
 const GATHER_MAX = 1024 * 1024;
