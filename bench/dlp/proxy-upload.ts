@@ -1,11 +1,11 @@
 /**
- * The proxy's upload path alone: `node --import tsx bench/dlp/proxy-upload.ts [--mb 50] [--runs 7] [--chunk 1048576] [--body prose]`
+ * The proxy's upload path alone: `node --import tsx bench/dlp/proxy-upload.ts [--mb 50] [--runs 7] [--chunk 2097152] [--body prose]`
  *
  * The exact request scanner the egress proxy builds (`createRequestScanner()`
  * with its defaults: traffic checks and decoding layers on, medium confidence)
  * fed the body of bench/egress's upload row (prose-like text, the same
  * generator as `uploadChunks()` in bench/egress/run.ts) in chunks of the
- * size the proxy batches them to (1 MiB, `SCAN_BATCH` in
+ * size the proxy batches them to (2 MiB, `SCAN_BATCH` in
  * src/egress/http-forward.ts), then `bodyEnd`. Prints MiB/s per run and the
  * median; the issue 4 target is 200 MB/s through the proxy, which needs
  * about 300 MiB/s here. `--body` picks other 1 MiB pieces, dense in what the
@@ -21,7 +21,7 @@ import { createRequestScanner } from '../../src/dlp/proxy-scanner.js';
 import type { ScanContext } from '../../src/egress/scanner.js';
 import { bodyPieces, uploadChunks } from './proxy-upload-body.js';
 
-const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '7' }, chunk: { type: 'string', default: String(1024 * 1024) }, body: { type: 'string', default: 'prose' }, worker: { type: 'boolean', default: false } } });
+const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '7' }, chunk: { type: 'string', default: String(2 * 1024 * 1024) }, body: { type: 'string', default: 'prose' }, worker: { type: 'boolean', default: false } } });
 const MB = Number(opt.mb);
 const RUNS = Number(opt.runs);
 const CHUNK = Number(opt.chunk);

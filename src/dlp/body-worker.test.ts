@@ -21,15 +21,15 @@ function body(size: number, plants: readonly { at: number; text: string }[]): Bu
 
 const ctx = (): ScanContext => ({ subject: 'Http(POST 127.0.0.1/upload)', method: 'POST', host: '127.0.0.1', port: 80 });
 
-/** The proxy's way: 1 MiB batches as pieces of 64 KiB, then the end. */
+/** The proxy's way: 2 MiB batches as pieces of 64 KiB, then the end. */
 async function scanAsProxy(worker: boolean, buf: Buffer): Promise<{ findings: string[]; offloaded: boolean }> {
   const s = createRequestScanner({ worker });
   const c = ctx();
   await s.headers(c, ['content-type', 'text/plain']);
   const out: string[] = [];
   let offloaded = false;
-  for (let at = 0; at < buf.length; at += MiB) {
-    const batch = buf.subarray(at, Math.min(buf.length, at + MiB));
+  for (let at = 0; at < buf.length; at += 2 * MiB) {
+    const batch = buf.subarray(at, Math.min(buf.length, at + 2 * MiB));
     const pieces: Buffer[] = [];
     for (let p = 0; p < batch.length; p += 65536) pieces.push(batch.subarray(p, p + 65536));
     const r = s.bodyChunks?.(c, pieces, undefined) ?? [];
@@ -46,7 +46,8 @@ void describe('DLP body-scan worker', () => {
     const buf = body(size, [
       { at: 1000, text: ` aws_access_key_id=${KEY} ` },
       { at: MiB - 10, text: ` ${GHP} ` },
-      { at: 3 * MiB - 25, text: ` token: ${GHP} ` },
+      { at: 2 * MiB - 25, text: ` token: ${GHP} ` },
+      { at: 4 * MiB - 12, text: ` aws_access_key_id=${KEY} ` },
       { at: size - 60, text: ` aws_access_key_id=${KEY}\n` },
     ]);
     const here = await scanAsProxy(false, buf);
@@ -61,7 +62,7 @@ void describe('DLP body-scan worker', () => {
     const clean = await scanAsProxy(true, body(3 * MiB, []));
     assert.equal(clean.offloaded, true);
     assert.deepEqual(clean.findings, []);
-    const small = await scanAsProxy(true, body(200 * 1024, [{ at: 5000, text: ` aws_access_key_id=${KEY} ` }]));
+    const small = await scanAsProxy(true, body(2 * MiB - 1, [{ at: 5000, text: ` aws_access_key_id=${KEY} ` }]));
     assert.equal(small.offloaded, false, 'a body under one batch is not sent to the worker');
     assert.ok(small.findings.some((f) => f.startsWith('aws-access-key-id')));
   });

@@ -38,8 +38,12 @@ export interface RequestScannerOptions {
   readonly worker?: boolean;
 }
 
-/** A body whose first scanned piece is at least this large goes to the worker (the proxy's batches are 1 MiB). */
-const OFFLOAD_MIN = 1024 * 1024;
+/**
+ * A body whose first scanned piece is at least this large goes to the worker: the proxy's full batch (2 MiB,
+ * `SCAN_BATCH` in src/egress/http-forward.ts), so more of it is on its way; a smaller body came whole in one
+ * piece, and the worker would only add a hand-over.
+ */
+const OFFLOAD_MIN = 2 * 1024 * 1024;
 
 interface RequestState {
   contentType: string;
