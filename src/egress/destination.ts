@@ -113,6 +113,11 @@ interface Decided {
   readonly decision: Decision;
   /** `ruleText(decision)`. */
   readonly rule: string;
+  /**
+   * An IP-literal subject this decision allowed outright and whose address passed its check: the same subject
+   * text always gets the same address, decision and check, so the result is reused (still published on every use).
+   */
+  passed?: Extract<GateResult, { ok: true }>;
 }
 
 export class DestinationGate {
@@ -208,12 +213,16 @@ export class DestinationGate {
 
   /** Decides, resolves and checks. Never throws: any failure is a refusal. */
   async check(subject: NetSubject, readBody?: (subject: string) => Promise<HeldBody | Refusal>): Promise<GateResult> {
-    let decision: Decision;
-    let rule: string;
+    let decided: Decided;
     try {
-      ({ decision, rule } = this.#decide(subject));
+      decided = this.#decide(subject);
     } catch (e) {
       return this.#refuse({ kind: 'policy', status: 403, subject: `${subject.kind}(?)`, rule: 'internal', reason: `The policy could not decide (${e instanceof Error ? e.message : 'error'}); refused.`, mandatory: false });
+    }
+    const { decision, rule } = decided;
+    if (decided.passed !== undefined) {
+      this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: decision.reason });
+      return decided.passed;
     }
     const base = { subject: decision.subject, rule, mandatory: decision.mandatory };
     let reportOnlyPass = false;
@@ -248,6 +257,11 @@ export class DestinationGate {
     }
     if (!reportOnlyPass) {
       this.#publish({ boundary: 'egress', subject: decision.subject, decision: 'allow', rule, reason: approved ?? decision.reason });
+    }
+    // Kept only for an IP literal the policy allowed by itself (not through a person, not report-only); its one address is ours.
+    if (this.#kept !== undefined && subject.host.type !== 'dns' && decision.effect === 'allow' && !reportOnlyPass && approved === undefined) {
+      decided.passed = Object.freeze({ ok: true as const, addresses: Object.freeze(addresses), port, subject: decision.subject });
+      return decided.passed;
     }
     return { ok: true, addresses, port, subject: decision.subject };
   }

@@ -17,11 +17,15 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+/** Lengths of the names `forwardHeaders` acts on (hop-by-hop and `host`): other names need no lower-casing. */
+const ACTED_ON_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP, 'host'].map((n) => n.length));
+
 /** Names a `Connection` header lists (comma-separated tokens, case-insensitive). */
 function connectionTokens(raw: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] ?? '').toLowerCase() !== 'connection') continue;
+    const n = raw[i] ?? '';
+    if (n.length !== 10 || n.toLowerCase() !== 'connection') continue;
     for (const t of (raw[i + 1] ?? '').split(',')) {
       const name = t.trim().toLowerCase();
       if (name !== '') out.add(name);
@@ -37,19 +41,21 @@ function connectionTokens(raw: readonly string[]): Set<string> {
  * or added first when absent.
  */
 export function forwardHeaders(raw: readonly string[], host?: string): string[] {
-  const lower: string[] = new Array<string>(raw.length >> 1);
   let listed = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const l = (raw[i] ?? '').toLowerCase();
-    lower[i >> 1] = l;
-    if (l === 'connection') listed = true;
+    const n = raw[i] ?? '';
+    if (n.length === 10 && n.toLowerCase() === 'connection') {
+      listed = true;
+      break;
+    }
   }
   const drop = listed ? connectionTokens(raw) : undefined;
   const out: string[] = [];
   let hostDone = host === undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
-    const l = lower[i >> 1] ?? '';
+    // Names no rule here can match keep their bytes without a lower-casing pass (names listed in Connection can be any length).
+    const l = drop !== undefined || ACTED_ON_LENGTHS.has(name.length) ? name.toLowerCase() : '';
     if (HOP_BY_HOP.has(l) || drop?.has(l) === true) continue;
     if (l === 'host') {
       if (!hostDone && host !== undefined) out.push(name, host);

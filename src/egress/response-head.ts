@@ -34,6 +34,7 @@ export class ResponseHeadError extends CordonError {
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0\r\n]/;
+const CONTENT_LENGTH = /^\d{1,15}$/;
 
 /**
  * Parses one head at the start of `buf`. Returns the head and its length
@@ -79,13 +80,16 @@ export function framing(head: ResponseHead, method: string): Framing {
   let te: string | undefined;
   let cl: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = (rawHeaders[i] ?? '').toLowerCase();
+    const raw = rawHeaders[i] ?? '';
+    // Only Transfer-Encoding (17) and Content-Length (14) matter here: other names are not lower-cased.
+    if (raw.length !== 17 && raw.length !== 14) continue;
+    const name = raw.toLowerCase();
     const value = rawHeaders[i + 1] ?? '';
     if (name === 'transfer-encoding') te = te === undefined ? value : `${te}, ${value}`;
     else if (name === 'content-length') {
-      for (const part of value.split(',')) {
+      for (const part of CONTENT_LENGTH.test(value) ? [value] : value.split(',')) {
         const v = part.trim();
-        if (!/^\d{1,15}$/.test(v)) throw new ResponseHeadError('the upstream sent an invalid Content-Length');
+        if (!CONTENT_LENGTH.test(v)) throw new ResponseHeadError('the upstream sent an invalid Content-Length');
         if (cl !== undefined && Number(cl) !== Number(v)) throw new ResponseHeadError('the upstream sent differing Content-Length values');
         cl = v;
       }
@@ -103,7 +107,8 @@ export function framing(head: ResponseHead, method: string): Framing {
 export function reusable(head: ResponseHead, f: Framing): boolean {
   if (head.minor === 0 || f.kind === 'close') return false;
   for (let i = 0; i + 1 < head.rawHeaders.length; i += 2) {
-    if ((head.rawHeaders[i] ?? '').toLowerCase() !== 'connection') continue;
+    const name = head.rawHeaders[i] ?? '';
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
     if ((head.rawHeaders[i + 1] ?? '').split(',').some((t) => t.trim().toLowerCase() === 'close')) return false;
   }
   // RFC 9112 section 6.3: with both Transfer-Encoding and Content-Length, close after the response.
