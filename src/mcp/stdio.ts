@@ -32,7 +32,8 @@ function writer(out: Writable, source: Readable): (line: string) => void {
 
 export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientIn: Readable, clientOut: Writable): StdioBridge {
   const max = opts.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
-  const gateway = new McpGateway(opts, {
+  // The record of an allowed call waits for the loop's next poll: a server that answered meanwhile is forwarded first.
+  const gateway = new McpGateway({ deferAllowRecords: true, ...opts }, {
     toClient: writer(clientOut, server.stdout),
     toServer: writer(server.stdin, clientIn),
   });
