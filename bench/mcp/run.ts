@@ -1,8 +1,8 @@
 /**
  * MCP gateway figures beside the targets of the gateway issue, in one run:
  *   1. Round trip of an echo tools/call to @modelcontextprotocol/server-everything,
- *      direct and through cordon, calls alternating between them so all see
- *      the same machine load: over stdio (`cordon mcp wrap`, scanning on, DLP
+ *      direct and through cordon, calls interleaved (one per client per round,
+ *      in a shuffled order) so all see the same machine load: over stdio (`cordon mcp wrap`, scanning on, DLP
  *      on arguments, audit written), beside a byte relay (bench/mcp/relay.mjs:
  *      the cost of an extra process hop alone), and over Streamable HTTP
  *      (`cordon mcp serve --url` in front of the server's own HTTP transport).
@@ -17,7 +17,7 @@
  *      shared machine the wall time also counts time spent waiting for a core.
  *   BENCH_BASELINE=/path/to/other/dist/bin/main.js adds that build of cordon
  *   (another checkout's, or a copy of dist/ kept from before a change) to the
- *   stdio calls, alternating with the others: a before/after in one run;
+ *   stdio calls, interleaved with the others: a before/after in one run;
  *   BENCH_CORDON=/path/to/main.js measures that build as cordon (dist/ goes
  *   stale whenever anyone edits a source file on a shared checkout).
  * Usage: node --import tsx bench/mcp/run.ts [N] [--no-http] [--src]
@@ -84,13 +84,33 @@ async function connect(transport: Transport): Promise<Client> {
   return client;
 }
 
-/** Alternating echo calls on each client (rounds in order, then reversed); returns the round-trip times (ms) per client. */
+/** A small seeded generator (mulberry32): the same call order in every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Echo calls on each client, one per client per round in a shuffled order; returns the round-trip times (ms) per client. */
 async function alternate(clients: readonly Client[]): Promise<number[][]> {
   const times = clients.map((): number[] => []);
-  // Every other round in reverse order: a client's place in the round changes its figure (by up to 0.1 ms here).
+  // A client called twice in a row (last of one round, first of the next) finds its process and its server
+  // still warm: with rounds alternately in order and reversed, the first and last clients got that 1 round in 2
+  // and measured up to 0.15 ms faster than in the middle (the same build, two runs). A shuffled order gives every client
+  // every place equally often.
+  const random = seeded(0x6d6370);
   const order = [...clients.keys()];
   for (let i = 0; i < N + WARMUP; i++) {
-    for (const k of i % 2 === 0 ? order : [...order].reverse()) {
+    for (let j = order.length - 1; j > 0; j--) {
+      const r = Math.floor(random() * (j + 1));
+      [order[j], order[r]] = [order[r] ?? 0, order[j] ?? 0];
+    }
+    for (const k of order) {
       const client = clients[k]!;
       const t0 = process.hrtime.bigint();
       await client.callTool({ name: 'echo', arguments: { message: `hello ${i}` } });
@@ -178,7 +198,7 @@ async function echoFigures(): Promise<void> {
       http = [directHttp, served];
     }
     const [d, r, g, b] = await alternate(stdio);
-    console.log(`echo tools/call round trip, ${N} calls each, alternating direct, byte relay and through cordon (ms); cordon: ${PINNED !== undefined ? `BENCH_CORDON ${PINNED}` : BUILT_FRESH ? 'built CLI (dist/bin/main.js)' : 'sources through tsx (dist is missing, older than a source file, or --src)'}`);
+    console.log(`echo tools/call round trip, ${N} calls each, interleaved in a shuffled order: direct, byte relay and through cordon (ms); cordon: ${PINNED !== undefined ? `BENCH_CORDON ${PINNED}` : BUILT_FRESH ? 'built CLI (dist/bin/main.js)' : 'sources through tsx (dist is missing, older than a source file, or --src)'}`);
     console.log(row('stdio: direct to server-everything', d ?? []));
     console.log(row('stdio: through a byte relay (hop floor)', r ?? [], d ?? []));
     if (b !== undefined) console.log(row('stdio: through the baseline (BENCH_BASELINE)', b, d ?? [], ADDED_P50_TARGET_MS));
