@@ -16,6 +16,7 @@
  * refuses those requests: never forwarded unscanned) and is not used again.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FingerprintMatcher } from './fingerprint.js';
@@ -70,6 +71,11 @@ export class BodyScanWorker {
   open(): number | undefined {
     if (this.#broken) return undefined;
     if (this.#worker === undefined) {
+      // With one CPU the worker could only take turns with the proxy's thread: hand-overs for nothing.
+      if (availableParallelism() < 2) {
+        this.#broken = true;
+        return undefined;
+      }
       const entry = workerEntry();
       if (entry === undefined) {
         this.#broken = true;
