@@ -108,6 +108,8 @@ function suggestion(subject: NetSubject): string {
 
 /** Decisions kept per subject text (see `DestinationGate`); the map is emptied when full. */
 const MAX_KEPT_DECISIONS = 1024;
+/** Longer subject texts (long URL paths) are decided every time: the kept map stays within ~2 MiB of keys. */
+const MAX_KEPT_SUBJECT = 2048;
 
 interface Decided {
   readonly decision: Decision;
@@ -139,11 +141,11 @@ export class DestinationGate {
   /** The policy's decision (throws what the policy throws; nothing is kept then). */
   #decide(subject: Subject): Decided {
     const kept = this.#kept;
-    if (kept === undefined) {
+    const key = kept === undefined ? '' : formatSubject(subject);
+    if (kept === undefined || key.length > MAX_KEPT_SUBJECT) {
       const decision = this.#o.policy.decide(subject);
       return { decision, rule: ruleText(decision) };
     }
-    const key = formatSubject(subject);
     let d = kept.get(key);
     if (d === undefined) {
       const decision = this.#o.policy.decide(subject);
