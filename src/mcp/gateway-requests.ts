@@ -5,10 +5,9 @@
  * answers (`call-approval.ts`) when an approval service is wired in. A
  * refused call is answered by the gateway itself:
  * `tools/call` with an `isError` result, the others with a policy error. An
- * allowed call is forwarded first and recorded after (`ctx.auditLater`: right
- * after, or after the event loop's next poll), so the server starts on it
- * while the audit record is built (its subject, with the arguments as JSON,
- * is built only then too).
+ * allowed call is forwarded first and recorded right after, in the same
+ * turn, so the server starts on it while the audit record is written (its
+ * subject, with the arguments as JSON, is built only then too).
  */
 import type { Finding } from '../audit/record.js';
 import { mcpEvent } from './audit.js';
@@ -21,8 +20,8 @@ import { errorLine, isObject, resultLine, RPC, type JsonRpcId, type Message } fr
 export interface Pending {
   readonly id: JsonRpcId;
   readonly method: string;
-  /** `mcp__server__tool {args}` for policy methods, built when first asked for (after the call is forwarded). */
-  readonly subject?: () => string;
+  /** `mcp__server__tool {args}` for policy methods (set right after the call is forwarded). */
+  subject?: string;
   /** The resource URI of `resources/read`. */
   readonly uri?: string;
 }
@@ -103,12 +102,14 @@ export function handleRequest(ctx: GatewayContext, m: Extract<Message, { kind: '
   }
   const send = (rule: string, reason: string): void => {
     if (bare !== undefined) {
-      forward({ id: m.id, method: m.method, subject: () => bare });
+      forward({ id: m.id, method: m.method, subject: bare });
       ctx.audit(mcpEvent(bare, 'deny', 'argument scan', `${found}; sent anyway (report mode)`, { findings: scan.findings, reportOnly: true }));
       return;
     }
-    forward(target.tool === 'resources/read' ? { id: m.id, method: m.method, subject, uri: (target.args as { uri: string }).uri } : { id: m.id, method: m.method, subject });
-    ctx.auditLater(() => mcpEvent(subject(), 'allow', rule, reason, { mandatory: v.mandatory }));
+    const pending: Pending = target.tool === 'resources/read' ? { id: m.id, method: m.method, uri: (target.args as { uri: string }).uri } : { id: m.id, method: m.method };
+    forward(pending);
+    pending.subject = subject();
+    ctx.audit(mcpEvent(pending.subject, 'allow', rule, reason, { mandatory: v.mandatory }));
   };
   if (approve !== undefined) {
     return holdForApproval(approve, { server, target, subject: bare ?? subject(), verdict: v }, {

@@ -59,19 +59,19 @@ export function handleResponse(ctx: GatewayContext, p: Pending, m: Response): vo
     }
     case 'tools/call': {
       const out = scanToolResult(ctx.scanner, m.result, ctx.o.injectionAction);
-      record(ctx, p.subject?.() ?? `mcp__${server} tools/call`, out, 'tool result');
+      record(ctx, p.subject ?? `mcp__${server} tools/call`, out, 'tool result');
       forward(ctx, m, out);
       return;
     }
     case 'resources/read': {
       const out = scanResourceResult(ctx.scanner, m.result, ctx.o.injectionAction, p.uri ?? '');
-      record(ctx, p.subject?.() ?? `mcp__${server} resources/read`, out, 'resource');
+      record(ctx, p.subject ?? `mcp__${server} resources/read`, out, 'resource');
       forward(ctx, m, out);
       return;
     }
     case 'prompts/get': {
       const out = scanPromptResult(ctx.scanner, m.result, ctx.o.injectionAction);
-      record(ctx, p.subject?.() ?? `mcp__${server} prompts/get`, out, 'prompt');
+      record(ctx, p.subject ?? `mcp__${server} prompts/get`, out, 'prompt');
       forward(ctx, m, out);
       return;
     }

@@ -12,8 +12,6 @@ import type { FrameEvent } from './framing.js';
 import { DEFAULT_LIMITS, type GatewayLimits } from './limits.js';
 import type { GatewayOptions, GatewayPorts } from './options.js';
 import { publishSink, mcpEvent } from './audit.js';
-import { AuditQueue } from './audit-queue.js';
-import type { DecisionEvent } from '../audit/record.js';
 import { ToolGate } from './tool-gate.js';
 import { isPolicyMethod } from './call-policy.js';
 import { CLIENT_CANCELLED, type Withdraw } from './call-approval.js';
@@ -28,10 +26,7 @@ export interface GatewayContext {
   readonly limits: GatewayLimits;
   readonly tools: ToolGate;
   readonly ports: GatewayPorts;
-  /** Publishes a record now (after any queued by `auditLater`: records keep the order of the decisions). */
   readonly audit: NonNullable<GatewayOptions['audit']>;
-  /** The record of an allowed call, built and published after the forward (see `GatewayOptions.deferAllowRecords`). */
-  readonly auditLater: (make: () => DecisionEvent) => void;
   readonly auditReady: () => boolean;
   readonly log: (line: string) => void;
 }
@@ -58,20 +53,17 @@ export class McpGateway {
   #refreshTimer: NodeJS.Timeout | undefined;
   readonly #refreshTimeout: number;
   #closed = false;
-  readonly #records: AuditQueue;
 
   constructor(opts: GatewayOptions, ports: GatewayPorts) {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-    const records = new AuditQueue(opts.audit ?? publishSink, opts.deferAllowRecords === true);
-    this.#records = records;
-    const audit = (e: DecisionEvent): boolean => records.now(e);
+    const audit = opts.audit ?? publishSink;
     const scanner = opts.scanner ?? new InjectionScanner({ maxChars: limits.maxScanChars, maxDepth: limits.maxDepth });
     const injectionAction = opts.injectionAction ?? 'block';
     this.#refreshTimeout = opts.refreshTimeoutMs ?? 10_000;
     this.ctx = {
       o: { server: opts.server, launch: opts.launch, policy: opts.policy, argumentScanners: opts.argumentScanners ?? [], argumentAction: opts.argumentAction ?? 'block', injectionAction },
-      scanner, limits, ports, audit, auditLater: (make) => records.later(make), log, auditReady: opts.auditReady ?? (() => true),
+      scanner, limits, ports, audit, log, auditReady: opts.auditReady ?? (() => true),
       tools: new ToolGate({
         server: opts.server, launch: opts.launch, pins: opts.pins, firstUse: opts.firstUse ?? 'pin', scanner, action: injectionAction,
         shadow: opts.shadow ?? null, maxTools: limits.maxTools, audit, log, now: opts.now ?? (() => new Date()),
@@ -217,7 +209,6 @@ export class McpGateway {
       w?.(`The session ended (${reason}) while the call waited for approval; the approval was withdrawn and the call not sent.`);
     }
     this.#closed = true;
-    this.#records.flush();
     for (const m of this.#deferred.splice(0)) this.ctx.ports.toClient(errorLine(m.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`), { kind: 'response', id: m.id });
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
     for (const p of this.#clientPending.values()) this.ctx.ports.toClient(errorLine(p.id, RPC.gatewayUnavailable, `the MCP server ${this.ctx.o.server} stopped (${reason})`), { kind: 'response', id: p.id });

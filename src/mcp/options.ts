@@ -30,12 +30,6 @@ export interface GatewayOptions {
   readonly shadow?: ShadowRegistry;
   readonly audit?: AuditSink;
   /**
-   * Build and publish the record of an allowed call after the event loop's
-   * next poll instead of right after forwarding it (`audit-queue.ts`); the
-   * records keep their order. `cordon mcp wrap` sets it. Default false.
-   */
-  readonly deferAllowRecords?: boolean;
-  /**
    * False when decisions can no longer be recorded (the audit log failed):
    * calls (`tools/call`, `resources/read`, `prompts/get`) are then refused
    * with an error instead of forwarded unrecorded. Default: always ready.

@@ -32,8 +32,7 @@ function writer(out: Writable, source: Readable): (line: string) => void {
 
 export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientIn: Readable, clientOut: Writable): StdioBridge {
   const max = opts.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
-  // The record of an allowed call waits for the loop's next poll: a server that answered meanwhile is forwarded first.
-  const gateway = new McpGateway({ deferAllowRecords: true, ...opts }, {
+  const gateway = new McpGateway(opts, {
     toClient: writer(clientOut, server.stdout),
     toServer: writer(server.stdin, clientIn),
   });
