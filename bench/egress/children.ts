@@ -6,10 +6,13 @@
  * `upstream` serves /big (BIG_MB of zeros in 1 MiB writes), /small, and
  *   POST /upload (reads the body, answers its length);
  * `tls-upstream` is the same over HTTPS (key and cert from BENCH_DIR);
- * `proxy` is startProxy allowing 127.0.0.1 (no audit sink attached);
- * `proxy-dlp` the same with the DLP request scanner `cordon run` uses;
- * `tls-proxy` the proxy with TLS inspection (its session CA written to
- *   BENCH_DIR/session-ca.pem, upstream verified with BENCH_DIR/ca.pem);
+ * `proxy` is startProxy allowing 127.0.0.1 (no audit sink attached) with
+ *   the DLP request scanner `cordon run` uses (URL, headers, bodies): every
+ *   row measures the proxy as it ships; `proxy-dlp` is the same (older name);
+ *   `proxy-nodlp` is without the scanner (to see what the scanning costs);
+ * `tls-proxy` the proxy with TLS inspection and the same scanner (its session
+ *   CA written to BENCH_DIR/session-ca.pem, upstream verified with
+ *   BENCH_DIR/ca.pem);
  * `srt-proxy` and `srt-tls-proxy` are the HTTP proxy of srt
  *   (@anthropic-ai/sandbox-runtime, package directory in SRT_PKG) allowing
  *   every host, the second with `tlsTerminate` (its CA written to
@@ -88,15 +91,16 @@ switch (role ?? '') {
     upstream(role === 'tls-upstream');
     break;
   case 'proxy':
-  case 'proxy-dlp': {
-    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, ...(role === 'proxy-dlp' ? { scanner: createRequestScanner() } : {}) });
+  case 'proxy-dlp':
+  case 'proxy-nodlp': {
+    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, ...(role === 'proxy-nodlp' ? {} : { scanner: createRequestScanner() }) });
     printPort(p.httpAddress?.port);
     break;
   }
   case 'tls-proxy': {
     const ca = await SessionCa.create('bench');
     writeFileSync(path.join(dir, 'session-ca.pem'), ca.certPem);
-    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, tls: { ca, roots: readFileSync(path.join(dir, 'ca.pem'), 'utf8') } });
+    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, scanner: createRequestScanner(), tls: { ca, roots: readFileSync(path.join(dir, 'ca.pem'), 'utf8') } });
     printPort(p.httpAddress?.port);
     break;
   }
@@ -105,6 +109,6 @@ switch (role ?? '') {
     await srtProxy(role === 'srt-tls-proxy');
     break;
   default:
-    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|tls-proxy|srt-proxy|srt-tls-proxy\n');
+    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|proxy-nodlp|tls-proxy|srt-proxy|srt-tls-proxy\n');
     process.exit(2);
 }

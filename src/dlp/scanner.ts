@@ -138,6 +138,10 @@ export function tokenRuns(text: string): string[] {
 /** Layers that only unwrap structure (a JSON string, a form field), not an encoding. */
 const STRUCTURAL_LAYERS: ReadonlySet<string> = new Set(['escape', 'json', 'form', 'multipart']);
 
+/** Texts at most this long that scan clean are remembered (see `DlpScanner.#clean`); at most this many. */
+const CLEAN_MAX_CHARS = 4096;
+const CLEAN_MAX_TEXTS = 1024;
+
 export class DlpScanner {
   readonly engine: DetectionEngine;
   readonly #decode: boolean;
@@ -145,6 +149,13 @@ export class DlpScanner {
   readonly #known: FingerprintMatcher | undefined;
   readonly #traffic: boolean;
   readonly #min: number;
+  /**
+   * Short texts that scanned clean. A scan is a function of the text alone (the detectors, decoders and
+   * known secrets are fixed per scanner), and traffic repeats the same ones (a keep-alive client's headers,
+   * its URLs, an agent's repeated tool arguments): a repeat costs a lookup instead of a scan. Only clean
+   * results are kept (a text with findings is scanned every time), bounded (emptied when full).
+   */
+  readonly #clean = new Set<string>();
 
   constructor(options: ScannerOptions = {}) {
     this.engine = new DetectionEngine(options);
@@ -163,7 +174,14 @@ export class DlpScanner {
 
   /** Scans a string (a URL, a header value, a JSON argument): offsets are in UTF-16 units. */
   scanText(text: string, where: string): DlpFinding[] {
-    return this.#scanRoot(text, where, undefined);
+    const keep = text.length <= CLEAN_MAX_CHARS;
+    if (keep && this.#clean.has(text)) return [];
+    const out = this.#scanRoot(text, where, undefined);
+    if (keep && out.length === 0) {
+      if (this.#clean.size >= CLEAN_MAX_TEXTS) this.#clean.clear();
+      this.#clean.add(text);
+    }
+    return out;
   }
 
   #scanRoot(source: string | TextSource, where: string, bytes: Buffer | undefined): DlpFinding[] {
