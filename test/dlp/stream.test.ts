@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { ScanContext } from '../../src/egress/scanner.js';
@@ -123,6 +124,26 @@ void describe('proxy RequestScanner', () => {
     const c2 = ctx();
     await bomb.bodyChunk(c2, gzipSync(Buffer.alloc(50 * 1024 * 1024)), 'gzip');
     assert.equal((await bomb.bodyEnd(c2))[0]?.detector, 'dlp-limit');
+  });
+  void it('scans a compressed body decompressed only: its compressed bytes (not text) give no findings of their own', async () => {
+    // Letters and spaces from a hash chain: 260 KB, 155 KB gzipped, whose compressed bytes hold pairs that read as Cyrillic in UTF-8.
+    const words: string[] = [];
+    let h = createHash('sha256').update('seed').digest();
+    for (let i = 0; i < 40_000; i++) {
+      h = createHash('sha256').update(h).digest();
+      words.push(Array.from(h.subarray(0, 2 + (h[31]! % 8)), (b) => String.fromCharCode(97 + (b % 26))).join(''));
+    }
+    const key = fake.awsId();
+    for (const [plain, want] of [[words.join(' '), []], [`${words.join(' ')} aws_access_key_id=${key}\n`, ['aws-access-key-id']]] as const) {
+      const rs = createRequestScanner({ worker: false });
+      const c = ctx();
+      await rs.headers(c, ['Content-Type', 'text/plain', 'Content-Encoding', 'gzip']);
+      const gz = gzipSync(plain);
+      const found: string[] = [];
+      for (let at = 0; at < gz.length; at += 256 * 1024) for (const f of await rs.bodyChunk(c, gz.subarray(at, at + 256 * 1024), 'gzip')) found.push(f.detector);
+      for (const f of await rs.bodyEnd(c)) found.push(f.detector);
+      assert.deepEqual(found, want);
+    }
   });
   void it('JSON bodies are scanned field by field (split values)', async () => {
     const rs = createRequestScanner({ scanner });
