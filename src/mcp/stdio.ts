@@ -11,6 +11,7 @@ import { McpGateway } from './gateway.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { GatewayOptions } from './options.js';
 import type { ServerProcess } from './spawn.js';
+import { optimiseSooner } from './tier-up.js';
 
 export interface StdioBridge {
   readonly gateway: McpGateway;
@@ -32,6 +33,8 @@ function writer(out: Writable, source: Readable): (line: string) => void {
 
 export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientIn: Readable, clientOut: Writable): StdioBridge {
   const max = opts.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
+  // This process now serves messages one at a time until the session ends: its per-message path is compiled early.
+  optimiseSooner();
   const gateway = new McpGateway(opts, {
     toClient: writer(clientOut, server.stdout),
     toServer: writer(server.stdin, clientIn),
