@@ -5,15 +5,17 @@
  * policy, the argument and result scanners, the audit record) ran in the
  * interpreter and baseline code for the first few thousand calls of a
  * session, which is most sessions: measured through `cordon mcp wrap`, the
- * first 1100 echo calls took 0.17-0.23 ms more each (p50) and 100-200 µs
- * more CPU than with a budget of 4 KiB. The budget is lowered once the
- * gateway is wired (start-up code, run once, is not compiled for it), for
- * this process only: a server cordon starts is another process.
+ * first 1100 echo calls took 0.13-0.23 ms more each (p50) than with a
+ * budget of 2-4 KiB (2 KiB: the same latency as 4, and 70-140 µs less CPU
+ * per call over the first 1000). The budget is lowered once the gateway is
+ * wired, so start-up code (run once) is not compiled for it (lowered at
+ * process start, the wrapped server answered `initialize` ~150 ms later);
+ * it is this process's flag only: a server cordon starts is another process.
  */
 import { setFlagsFromString } from 'node:v8';
 
 /** Bytes of bytecode a function runs between tier-up checks (V8's default: 67584). */
-export const INTERRUPT_BUDGET = 4096;
+export const INTERRUPT_BUDGET = 2048;
 
 let done = false;
 
