@@ -14,17 +14,7 @@ import { Policy } from './policy.js';
 import { parseRule } from './rule-parse.js';
 import { parseSubject } from './subject.js';
 import { tempDirs } from './test-helpers.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../seeded-random.js';
 
 const SEED = Number(process.env.CORDON_FUZZ_SEED ?? Date.now() % 1_000_000);
 const ITERATIONS = Number(process.env.CORDON_FUZZ_ITERATIONS ?? 400);

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileGlob, compileSegmentName } from './glob.js';
-
-/** A deterministic pseudo-random generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../seeded-random.js';
 
 const NAMES = ['.env', '.env.local', '.env.prod.local', 'a', 'b', 'src', 'secrets', 'x.pem', 'id_rsa', 'id_rsa.pub', 'a.env', '[x]', 'ü.pem', 'sub', 'node', '.git'];
 const GLOBS = ['.env', '.env.local', '.env.*.local', '*.pem', 'id_*', 'secrets/', '[ab].env', '?.env', 'ü*', '\\[x\\]', 'a**b', '.git'];
