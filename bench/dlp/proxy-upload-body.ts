@@ -1,4 +1,4 @@
-/** The upload body of bench/egress: four 1 MiB pieces of seeded prose (the generator of `uploadChunks()` in bench/egress/run.ts). */
+/** The upload body of bench/egress (run.ts imports it) and bench/dlp/proxy-upload.ts: four 1 MiB pieces of seeded prose. */
 export function uploadChunks(): Buffer[] {
   const words = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what up out can more about into than them only other time some could these two may first then do any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
   let x = 12345;

@@ -35,6 +35,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { makePki } from '../../test/egress/tls-fixture.js';
+import { uploadChunks } from '../dlp/proxy-upload-body.js';
 
 const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '100' }, 'upload-mb': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' }, requests: { type: 'string', default: '2000' }, only: { type: 'string', default: 'http,https,upload,latency' } } });
 /** Rows to run (`--only http,latency`: the others are left out of the table); RSS is always measured. */
@@ -228,21 +229,6 @@ const tlsTo = (upPort: number, proxyPort: number | undefined, ca: string) => (on
 });
 
 /** Upload body: prose-like text (words from a fixed list, a fixed PRNG), so DLP scans realistic bytes and finds nothing. */
-function uploadChunks(): Buffer[] {
-  const words = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what up out can more about into than them only other time some could these two may first then do any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
-  let x = 12345;
-  const rnd = (n: number): number => {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    return x % n;
-  };
-  return Array.from({ length: 4 }, () => {
-    let s = '';
-    while (s.length < 1024 * 1024) {
-      s += `${words[rnd(words.length)] ?? 'word'}${rnd(12) === 0 ? '.\n' : ' '}`;
-    }
-    return Buffer.from(s.slice(0, 1024 * 1024));
-  });
-}
 const CHUNKS = uploadChunks();
 
 function upload(via: Via, mb: number): Promise<number> {
