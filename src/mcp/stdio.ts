@@ -11,7 +11,7 @@ import { McpGateway } from './gateway.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { GatewayOptions } from './options.js';
 import type { ServerProcess } from './spawn.js';
-import { optimiseSooner } from './tier-up.js';
+import { optimiseSooner } from '../tier-up.js';
 
 export interface StdioBridge {
   readonly gateway: McpGateway;

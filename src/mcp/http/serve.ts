@@ -16,6 +16,7 @@ import type { ProxyCredentials } from '../../broker/ipc.js';
 import { buildAggregator, httpTarget, type BuildOptions } from './build.js';
 import { HttpFront } from './front.js';
 import { singleServerFront } from './single.js';
+import { optimiseSooner } from '../../tier-up.js';
 
 export type ServeTarget =
   | { readonly kind: 'all' }
@@ -74,6 +75,7 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
     const agg = await buildAggregator(loaded, base);
     await agg.start();
     const front = new HttpFront({ ...frontOpts, sessions: { open: () => Promise.resolve(agg.session()) } });
+    optimiseSooner(); // serving from here on: see src/tier-up.ts
     return {
       front, aggregator: agg, servers: [...agg.links.values()].filter((l) => l.down === null).map((l) => l.name),
       close: async () => {
@@ -99,6 +101,7 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
       ? await httpTarget(loaded, conf.name, t.url, base)
       : { kind: 'stdio', launch: { server: conf.name, argv: t.argv, env: conf.env, cwd: o.cwd, sandbox: conf.sandbox }, audit: o.audit },
   });
+  optimiseSooner(); // serving from here on: see src/tier-up.ts
   return { front, aggregator: null, servers: [conf.name], close: () => front.close() };
 }
 

@@ -1,6 +1,8 @@
 /**
  * V8 optimises a function once it has run enough bytecode since its last
- * check (the interrupt budget, 66 KiB by default). A stdio gateway handles
+ * check (the interrupt budget, 66 KiB by default). cordon's long-lived
+ * processes that handle one small message at a time (the MCP gateways, the
+ * egress proxy's keep-alive requests) lower it once they are serving. A stdio gateway handles
  * one small message at a time, so its per-message path (framing, parsing,
  * policy, the argument and result scanners, the audit record) ran in the
  * interpreter and baseline code for the first few thousand calls of a
@@ -19,9 +21,9 @@ export const INTERRUPT_BUDGET = 2048;
 
 let done = false;
 
-/** Lowers V8's interrupt budget for this process (once). */
-export function optimiseSooner(): void {
+/** Lowers V8's interrupt budget for this process (once: the first caller's budget stays). */
+export function optimiseSooner(budget: number = INTERRUPT_BUDGET): void {
   if (done) return;
   done = true;
-  setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  setFlagsFromString(`--interrupt-budget=${Math.max(256, Math.floor(budget))}`);
 }
