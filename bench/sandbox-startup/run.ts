@@ -1,5 +1,6 @@
 /**
- * Start-up cost, side by side in one run (N=30 each, median and p90 wall time):
+ * Start-up cost, side by side in one run (N=30 each, median and p90 wall time;
+ * the variants interleaved round by round, so a drifting machine slows them alike):
  *   bare    `bwrap --unshare-all --ro-bind / / true` (the floor for any bubblewrap sandbox)
  *   node    `node -e 0` (the floor for any Node.js supervisor; without NODE_EXTRA_CA_CERTS, as bin/cordon starts it)
  *   runner  runSandboxed(true) in one process, warm (what the sandbox itself costs per run)
@@ -22,17 +23,47 @@ const N = Number(process.argv[2] ?? 30);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 
-function time(file: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; before?: () => void } = {}): number[] {
-  const out: number[] = [];
+/** Pause between two timed runs (ms). */
+const SETTLE_MS = 30;
+
+interface Variant {
+  readonly name: string;
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly before?: () => void;
+}
+
+/**
+ * Wall times of every variant, interleaved: each round runs each variant once, in turn, so a machine whose
+ * speed drifts over seconds (a shared VM) slows them alike, instead of whichever block ran in a slow stretch;
+ * SETTLE_MS apart.
+ * Two warm-up rounds are not counted. A variant that fails is dropped and its error kept.
+ */
+function timeInterleaved(variants: readonly Variant[]): { times: Map<string, number[]>; errors: Map<string, string> } {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const times = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const errors = new Map<string, string>();
   for (let i = 0; i < N + 2; i++) {
-    opts.before?.();
-    const t = process.hrtime.bigint();
-    const r = spawnSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.cwd, env: opts.env });
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-    if (i >= 2) out.push(ms); // two warm-up runs
+    for (const v of variants) {
+      if (errors.has(v.name)) continue;
+      v.before?.();
+      const t = process.hrtime.bigint();
+      const r = spawnSync(v.file, v.args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: v.cwd, env: v.env });
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (r.status !== 0) {
+        errors.set(v.name, `${v.file} ${v.args.join(' ')} exited ${r.status}: ${r.stderr.toString().split('\n')[0] ?? ''}`);
+        continue;
+      }
+      if (i >= 2) times.get(v.name)?.push(ms);
+      // A settling pause: what a run leaves to the kernel (a network namespace is torn down asynchronously) and
+      // the helpers srt starts finish before the next run is timed, so no run pays for the one before it.
+      Atomics.wait(pause, 0, 0, SETTLE_MS);
+    }
   }
-  return out.sort((a, b) => a - b);
+  for (const xs of times.values()) xs.sort((a, b) => a - b);
+  return { times, errors };
 }
 
 const q = (xs: readonly number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
@@ -41,43 +72,46 @@ const median = (xs: readonly number[] | undefined): number => q(xs ?? [], 0.5);
 const { NODE_EXTRA_CA_CERTS: _ca, ...envNoCa } = process.env;
 const ws = mkdtempSync(join(tmpdir(), 'cordon-bench-'));
 const rows = new Map<string, number[]>();
-rows.set('bwrap --unshare-all --ro-bind / / true', time('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']));
-rows.set('node -e 0 (node start-up)', time(process.execPath, ['-e', '0'], { env: envNoCa }));
 const inproc = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'runner-true.ts'), ws, '--loop', String(N)], { cwd: root, encoding: 'utf8' });
-rows.set('runSandboxed(true), in-process', JSON.parse(inproc.stdout) as number[]);
 
 const binCordon = join(root, 'bin/cordon');
 // What bin/cordon starts for `cordon run` (it loads dist/bin/run.cjs with V8's code cache).
 const runEntry = join(root, 'dist/bin/run-loader.cjs');
+const variants: Variant[] = [
+  { name: 'bwrap --unshare-all --ro-bind / / true', file: 'bwrap', args: ['--unshare-all', '--ro-bind', '/', '/', 'true'] },
+  { name: 'node -e 0 (node start-up)', file: process.execPath, args: ['-e', '0'], env: envNoCa },
+];
 let cliRssKiB: number | undefined;
+const state = mkdtempSync(join(tmpdir(), 'cordon-bench-state-'));
+let cold = '';
 if (existsSync(runEntry)) {
-  const state = mkdtempSync(join(tmpdir(), 'cordon-bench-state-'));
-  const env = { ...process.env, XDG_STATE_HOME: state };
-  rows.set('cordon run -- true (plan cached)', time(binCordon, ['run', '--', 'true'], { cwd: ws, env }));
-  let cold = '';
-  rows.set('cordon run -- true (cold: policy compiled)', time(binCordon, ['run', '--', 'true'], {
-    cwd: ws,
+  variants.push({ name: 'cordon run -- true (plan cached)', file: binCordon, args: ['run', '--', 'true'], cwd: ws, env: { ...process.env, XDG_STATE_HOME: state } });
+  variants.push({
+    name: 'cordon run -- true (cold: policy compiled)', file: binCordon, args: ['run', '--', 'true'], cwd: ws,
     env: { ...process.env, get XDG_STATE_HOME() { return cold; } },
     before: () => {
       if (cold !== '') rmSync(cold, { recursive: true, force: true });
       cold = mkdtempSync(join(tmpdir(), 'cordon-bench-cold-'));
     },
-  }));
-  if (cold !== '') rmSync(cold, { recursive: true, force: true });
+  });
+}
+const srt = process.env['SRT_BIN'];
+if (srt !== undefined) variants.push({ name: 'srt true', file: srt, args: ['true'], cwd: ws });
+const measured = timeInterleaved(variants);
+for (const v of variants) {
+  const xs = measured.times.get(v.name) ?? [];
+  if (!measured.errors.has(v.name) && xs.length > 0) rows.set(v.name, xs);
+  else if (v.name !== 'srt true') throw new Error(measured.errors.get(v.name) ?? `${v.name}: no times`);
+}
+rows.set('runSandboxed(true), in-process', JSON.parse(inproc.stdout) as number[]);
+const srtError = measured.errors.get('srt true');
+if (cold !== '') rmSync(cold, { recursive: true, force: true });
+if (existsSync(runEntry)) {
   const r = spawnSync(process.execPath, ['--import', join(here, 'rss-hook.mjs'), runEntry, 'run', '--', 'true'], { cwd: ws, env: { ...envNoCa, XDG_STATE_HOME: state }, encoding: 'utf8' });
   const m = /cordon-bench-maxrss-kib=(\d+)/.exec(r.stderr);
   cliRssKiB = m ? Number(m[1]) : undefined;
-  rmSync(state, { recursive: true, force: true });
 }
-const srt = process.env['SRT_BIN'];
-let srtError: string | undefined;
-if (srt !== undefined) {
-  try {
-    rows.set('srt true', time(srt, ['true'], { cwd: ws }));
-  } catch (e) {
-    srtError = (e as Error).message.split('\n')[0];
-  }
-}
+rmSync(state, { recursive: true, force: true });
 rmSync(ws, { recursive: true, force: true });
 
 console.log(`sandbox start-up, N=${N}, wall time in ms`);
