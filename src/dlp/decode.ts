@@ -606,7 +606,22 @@ export function spansAround(text: LayerText, lead: string, seq: RegExp, maxSpans
  * already. Then each embedded base64 or hex run. `starts`: `runStarts` of
  * the buffer `text` is (never of a string).
  */
+/**
+ * What `childLayers` needs to find anything in a text: the lead character of a decoder (`%`, `\\`, `&`), 16
+ * base64 characters in a row (the shortest run, hex runs are found among them), or 29 hex-and-separator
+ * characters in a row (the shortest separated hex run: ten pairs). A text without any decodes to nothing.
+ */
+const MAY_DECODE = /[%\\&]|[A-Za-z0-9+/_-]{16}|[0-9A-Fa-f:, -]{29}/;
+/** Texts up to this long are tested with MAY_DECODE first (a short clean text, such as a tool argument or a header, then skips the search). */
+const MAY_DECODE_MAX = 4096;
+
 export function childLayers(text: LayerText, budget: LayerBudget, starts?: RunStarts): Layer[] {
+  if (typeof text === 'string' && text.length <= MAY_DECODE_MAX && !MAY_DECODE.test(text)) return [];
+  return childLayersSearched(text, budget, starts);
+}
+
+/** `childLayers` without the MAY_DECODE test (exported for the test that checks the two agree). */
+export function childLayersSearched(text: LayerText, budget: LayerBudget, starts?: RunStarts): Layer[] {
   const codes = charCodes(text);
   const out: Layer[] = [];
   const decoders: [string, string, RegExp, SeqMatcher, (s: string) => string][] = [

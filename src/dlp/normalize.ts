@@ -70,6 +70,8 @@ export function findMixedScriptWords(text: string): { index: number; word: strin
 
 /** Characters that trigger normalisation: invisible format characters and full-width ASCII forms. */
 const TRIGGER = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\uff01-\uff5e\u{e0000}-\u{e007f}]/gu;
+/** TRIGGER without the global flag: whether a text holds any (no lastIndex state). */
+const TRIGGER_ANY = new RegExp(TRIGGER.source, 'u');
 
 const RADIUS = 256;
 const MAX_WINDOWS = 256;
@@ -89,6 +91,8 @@ function merge(points: number[], limit: number): { start: number; end: number }[
 
 /** Windows of a string around characters that normalisation changes. */
 export function normalizationWindowsText(text: string): { start: number; end: number }[] {
+  // Most texts hold no trigger at all: one test, no match iterator.
+  if (!TRIGGER_ANY.test(text)) return [];
   const points: number[] = [];
   for (const m of text.matchAll(TRIGGER)) {
     points.push(m.index);
