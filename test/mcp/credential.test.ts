@@ -8,13 +8,12 @@
  * at start, with what to do.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cordon, cordonAsync } from '../cli-helpers.js';
 import { fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, sdkClient, startProcess, textOf, type Running } from './http-helpers.js';
+import { freePort, sdkClient, startProcess, startServe, textOf, type Running } from './http-helpers.js';
 
 const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
 /** The upstream's real token (made up, of a plain shape: no detector's). */
@@ -48,14 +47,8 @@ void describe('MCP upstream credentials from the policy\'s credentials', () => {
 
   void it('standalone (cordon mcp serve): the gateway sends the credential from its source to the server, in its header', async () => {
     const e = makeEnv(policy(port, `127.0.0.1:${port}`));
-    const serve = cordonAsync(['mcp', 'serve'], e.workspace, { XDG_STATE_HOME: e.state, HOME: e.base, EVIL_TOKEN: REAL });
+    const { serve, url, token } = await startServe(e, { EVIL_TOKEN: REAL });
     try {
-      let out = '';
-      while (!out.includes('\n')) {
-        const [chunk] = (await Promise.race([once(serve.child.stdout, 'data'), serve.done.then((r) => { throw new Error(`serve exited ${r.status}: ${r.stderr}`); })])) as [Buffer];
-        out += chunk.toString();
-      }
-      const { url, token } = JSON.parse(out.split('\n')[0] ?? '') as { url: string; token: string };
       const client = await sdkClient(url, token);
       assert.equal(textOf(await client.callTool({ name: 'evilhttp__whoami', arguments: {} })), `authorization=Bearer ${REAL}`);
       await client.close();

@@ -4,17 +4,15 @@
  * shadowing stdio server) behind one endpoint, reached by the real SDK client.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cordonAsync } from '../cli-helpers.js';
 import { EVERYTHING, FILESYSTEM, fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, sdkClient, startProcess, textOf, type Running } from './http-helpers.js';
+import { freePort, sdkClient, startProcess, startServe, textOf, type Running, type Serving } from './http-helpers.js';
 
 void describe('cordon mcp serve: the aggregating gateway', () => {
   let env: Env;
   let upstream: Running;
-  let serve: ReturnType<typeof cordonAsync>;
+  let serve: Serving['serve'];
   let client: Client;
   let url = '';
   let token = '';
@@ -32,13 +30,8 @@ mcp:
     fs: { command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FILESYSTEM)}, "."], sandbox: false }
     shadow: { command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('evil-server.mjs'))}, shadow], sandbox: false }
 `);
-    serve = cordonAsync(['mcp', 'serve'], env.workspace, { XDG_STATE_HOME: env.state, HOME: env.base, EVIL_UPSTREAM_TOKEN: 'configured-upstream' });
-    let out = '';
-    while (!out.includes('\n')) {
-      const [chunk] = (await Promise.race([once(serve.child.stdout, 'data'), serve.done.then((r) => { throw new Error(`serve exited ${r.status}: ${r.stderr}`); })])) as [Buffer];
-      out += chunk.toString();
-    }
-    const info = JSON.parse(out.split('\n')[0] ?? '') as { url: string; token: string; servers: string[] };
+    const info = await startServe(env, { EVIL_UPSTREAM_TOKEN: 'configured-upstream' });
+    serve = info.serve;
     assert.deepEqual([...info.servers].sort(), ['everything', 'evilhttp', 'fs', 'shadow']);
     url = info.url;
     token = info.token;

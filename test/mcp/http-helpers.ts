@@ -1,5 +1,6 @@
 /** Set-up for the Streamable HTTP gateway tests: real upstream servers on loopback and the real SDK client. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -7,6 +8,7 @@ import { Policy } from '../../src/policy/policy.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import type { GatewayOptions } from '../../src/mcp/options.js';
 import { PinStore } from '../../src/mcp/pin-store.js';
+import { cordonAsync } from '../cli-helpers.js';
 import { EVERYTHING, type Env } from './helpers.js';
 
 export async function freePort(): Promise<number> {
@@ -76,4 +78,23 @@ export function textOf(r: unknown): string {
 export async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; text: string }> {
   const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } });
   return { status: r.status, headers: r.headers, text: await r.text() };
+}
+
+export interface Serving {
+  readonly serve: ReturnType<typeof cordonAsync>;
+  readonly url: string;
+  readonly token: string;
+  readonly servers: readonly string[];
+}
+
+/** `cordon mcp serve` (every server of `env`'s policy) as a real process: resolves with what its first line says; rejects if it exits first. */
+export async function startServe(env: Env, extraEnv: NodeJS.ProcessEnv = {}): Promise<Serving> {
+  const serve = cordonAsync(['mcp', 'serve'], env.workspace, { XDG_STATE_HOME: env.state, HOME: env.base, ...extraEnv });
+  let out = '';
+  while (!out.includes('\n')) {
+    const [chunk] = (await Promise.race([once(serve.child.stdout, 'data'), serve.done.then((r) => { throw new Error(`serve exited ${r.status}: ${r.stderr}`); })])) as [Buffer];
+    out += chunk.toString();
+  }
+  const info = JSON.parse(out.split('\n')[0] ?? '') as { url: string; token: string; servers: string[] };
+  return { serve, url: info.url, token: info.token, servers: info.servers };
 }

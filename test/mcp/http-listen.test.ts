@@ -7,14 +7,12 @@
  * client that closes its listen stream ends the server's too.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { cordonAsync } from '../cli-helpers.js';
 import type { HttpFront } from '../../src/mcp/http/front.js';
 import { newToken } from '../../src/mcp/http/guard.js';
 import { singleServerFront } from '../../src/mcp/http/single.js';
 import { fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, gatewayOptions, post, startProcess, type Running } from './http-helpers.js';
+import { freePort, gatewayOptions, post, startProcess, startServe, type Running, type Serving } from './http-helpers.js';
 
 const POLICY = `version: 1
 permissions:
@@ -176,7 +174,7 @@ void describe('HTTP gateway: subscriptions/listen (2026-07-28)', () => {
 
 void describe('cordon mcp serve (aggregating): subscriptions/listen (2026-07-28)', () => {
   let env: Env;
-  let serve: ReturnType<typeof cordonAsync>;
+  let serve: Serving['serve'];
   let url = '';
   let token = '';
   let seq = 0;
@@ -189,13 +187,7 @@ mcp:
   servers:
     rug: { command: ${JSON.stringify([process.execPath, fixture('evil-server.mjs'), 'change'])}, sandbox: false }
 `);
-    serve = cordonAsync(['mcp', 'serve'], env.workspace, { XDG_STATE_HOME: env.state, HOME: env.base });
-    let out = '';
-    while (!out.includes('\n')) {
-      const [chunk] = (await Promise.race([once(serve.child.stdout, 'data'), serve.done.then((r) => { throw new Error(`serve exited ${r.status}: ${r.stderr}`); })])) as [Buffer];
-      out += chunk.toString();
-    }
-    ({ url, token } = JSON.parse(out.split('\n')[0] ?? '') as { url: string; token: string });
+    ({ serve, url, token } = await startServe(env));
   });
   after(async () => {
     serve.child.kill('SIGTERM');

@@ -6,14 +6,12 @@
  * servers that number their requests alike are told apart.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { cordonAsync } from '../cli-helpers.js';
 import { EVERYTHING, fixture, makeEnv, type Env } from './helpers.js';
-import { textOf } from './http-helpers.js';
+import { startServe, textOf, type Serving } from './http-helpers.js';
 
 /** An AWS access key id of the right shape, built so this file holds no literal key. */
 const KEY = ['AKIA', 'Q3EGRTX7', 'WZ5KDN2M'].join('');
@@ -28,7 +26,7 @@ async function client(url: string, token: string, capabilities: Record<string, u
 
 void describe('cordon mcp serve: requests from servers reach the client', () => {
   let env: Env;
-  let serve: ReturnType<typeof cordonAsync>;
+  let serve: Serving['serve'];
   let url = '';
   let token = '';
   const seen: { method: string; id: string | number; text: string }[] = [];
@@ -43,13 +41,7 @@ ${server('everything', [EVERYTHING, 'stdio'])}
 ${server('one', [fixture('asker-server.mjs'), 'ask_one'])}
 ${server('two', [fixture('asker-server.mjs'), 'ask_two'])}
 `);
-    serve = cordonAsync(['mcp', 'serve'], env.workspace, { XDG_STATE_HOME: env.state, HOME: env.base });
-    let out = '';
-    while (!out.includes('\n')) {
-      const [chunk] = (await Promise.race([once(serve.child.stdout, 'data'), serve.done.then((r) => { throw new Error(`serve exited ${r.status}: ${r.stderr}`); })])) as [Buffer];
-      out += chunk.toString();
-    }
-    ({ url, token } = JSON.parse(out.split('\n')[0] ?? '') as { url: string; token: string });
+    ({ serve, url, token } = await startServe(env));
     full = await client(url, token, { sampling: {}, elicitation: {}, roots: { listChanged: true } });
     full.setRequestHandler(CreateMessageRequestSchema, async (req, extra) => {
       const text = JSON.stringify(req.params.messages);
