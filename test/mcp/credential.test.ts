@@ -12,8 +12,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cordon, cordonAsync } from '../cli-helpers.js';
-import { fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, sdkClient, startProcess, startServe, textOf, type Running } from './http-helpers.js';
+import { makeEnv, type Env } from './helpers.js';
+import { sdkClient, startEvilHttp, startServe, textOf, type Running } from './http-helpers.js';
 
 const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
 /** The upstream's real token (made up, of a plain shape: no detector's). */
@@ -36,9 +36,9 @@ void describe('MCP upstream credentials from the policy\'s credentials', () => {
   let env: Env;
   before(async () => {
     env = makeEnv('version: 1\n');
-    port = await freePort();
     log = path.join(env.base, 'auth.log');
-    upstream = await startProcess([process.execPath, fixture('evil-http-server.mjs')], { PORT: String(port), AUTH_LOG: log }, /listening/, new URL(`http://127.0.0.1:${port}/mcp`));
+    upstream = await startEvilHttp({ AUTH_LOG: log });
+    port = Number(upstream.url.port);
   });
   after(async () => {
     await upstream.stop();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { EVERYTHING, FILESYSTEM, fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, sdkClient, startProcess, startServe, textOf, type Running, type Serving } from './http-helpers.js';
+import { sdkClient, startEvilHttp, startServe, textOf, type Running, type Serving } from './http-helpers.js';
 
 void describe('cordon mcp serve: the aggregating gateway', () => {
   let env: Env;
@@ -17,8 +17,7 @@ void describe('cordon mcp serve: the aggregating gateway', () => {
   let url = '';
   let token = '';
   before(async () => {
-    const port = await freePort();
-    upstream = await startProcess([process.execPath, fixture('evil-http-server.mjs')], { PORT: String(port) }, /listening/, new URL(`http://127.0.0.1:${port}/mcp`));
+    upstream = await startEvilHttp();
     env = makeEnv(`version: 1
 permissions:
   deny: [mcp__everything__get-env]

@@ -9,7 +9,7 @@ import { loadPolicy } from '../../src/policy/load.js';
 import type { GatewayOptions } from '../../src/mcp/options.js';
 import { PinStore } from '../../src/mcp/pin-store.js';
 import { cordonAsync } from '../cli-helpers.js';
-import { EVERYTHING, type Env } from './helpers.js';
+import { EVERYTHING, fixture, type Env } from './helpers.js';
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -55,6 +55,12 @@ export async function startProcess(argv: readonly string[], env: NodeJS.ProcessE
 export async function startEverythingHttp(): Promise<Running> {
   const port = await freePort();
   return startProcess([process.execPath, EVERYTHING, 'streamableHttp'], { PORT: String(port) }, /listening on port/i, new URL(`http://127.0.0.1:${port}/mcp`));
+}
+
+/** test/mcp/fixtures/evil-http-server.mjs on a free loopback port (`extraEnv`: e.g. AUTH_LOG). */
+export async function startEvilHttp(extraEnv: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const port = await freePort();
+  return startProcess([process.execPath, fixture('evil-http-server.mjs')], { PORT: String(port), ...extraEnv }, /listening/, new URL(`http://127.0.0.1:${port}/mcp`));
 }
 
 export function gatewayOptions(env: Env, server: string, extra: Partial<GatewayOptions> = {}): GatewayOptions {

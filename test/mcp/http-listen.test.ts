@@ -12,7 +12,7 @@ import type { HttpFront } from '../../src/mcp/http/front.js';
 import { newToken } from '../../src/mcp/http/guard.js';
 import { singleServerFront } from '../../src/mcp/http/single.js';
 import { fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, gatewayOptions, post, startProcess, startServe, type Running, type Serving } from './http-helpers.js';
+import { gatewayOptions, post, startEvilHttp, startServe, type Running, type Serving } from './http-helpers.js';
 
 const POLICY = `version: 1
 permissions:
@@ -126,8 +126,7 @@ void describe('HTTP gateway: subscriptions/listen (2026-07-28)', () => {
   let seq = 0;
   before(async () => {
     env = makeEnv(POLICY);
-    const port = await freePort();
-    upstream = await startProcess([process.execPath, fixture('evil-http-server.mjs')], { PORT: String(port) }, /listening/, new URL(`http://127.0.0.1:${port}/mcp`));
+    upstream = await startEvilHttp();
     front = singleServerFront({
       token, maxMessageBytes: 1024 * 1024,
       gateway: gatewayOptions(env, 'evil', { limits: { maxMessageBytes: 1024 * 1024 } }),

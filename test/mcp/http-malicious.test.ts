@@ -8,8 +8,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { HttpFront } from '../../src/mcp/http/front.js';
 import { newToken } from '../../src/mcp/http/guard.js';
 import { singleServerFront } from '../../src/mcp/http/single.js';
-import { fixture, makeEnv, type Env } from './helpers.js';
-import { freePort, gatewayOptions, post, sdkClient, startProcess, textOf, type Running } from './http-helpers.js';
+import { makeEnv, type Env } from './helpers.js';
+import { gatewayOptions, post, sdkClient, startEvilHttp, textOf, type Running } from './http-helpers.js';
 
 const POLICY = `version: 1
 permissions:
@@ -28,8 +28,7 @@ void describe('HTTP gateway against a malicious Streamable HTTP server', () => {
   const records: { subject: string; decision: string; rule: string }[] = [];
   before(async () => {
     env = makeEnv(POLICY);
-    const port = await freePort();
-    upstream = await startProcess([process.execPath, fixture('evil-http-server.mjs')], { PORT: String(port) }, /listening/, new URL(`http://127.0.0.1:${port}/mcp`));
+    upstream = await startEvilHttp();
     front = singleServerFront({
       token, maxMessageBytes: 1024 * 1024,
       gateway: gatewayOptions(env, 'evil', { audit: (r) => { records.push(r); return true; }, limits: { maxMessageBytes: 1024 * 1024 } }),
