@@ -19,7 +19,8 @@ import type { Refusal } from './refusal.js';
 import { refusalBody, refusalHeaders } from './refusal.js';
 import { NOOP_SCANNER, type ScanContext } from './scanner.js';
 import { framing, type Framing } from './response-head.js';
-import type { ExchangeHandlers, UpstreamRequest } from './upstream-http.js';
+import { Exchange, type ExchangeHandlers, type UpstreamRequest } from './upstream-http.js';
+import { canRelay, startRelay, whenFlushed, type Relay, type RelayEnd } from './zero-copy.js';
 
 /** Sends a refusal on a response not yet started; closes the connection when the request body was not read. */
 export function sendRefusal(res: ServerResponse, r: Refusal, close: boolean): void {
@@ -161,6 +162,13 @@ const GATHER_MAX = 1024 * 1024;
 /** Response bodies up to this size whose head and body are complete are sent to the client in one write. */
 const SMALL_BODY = 16 * 1024;
 
+/**
+ * Content-Length bodies with more than this many bytes left after their first read go from the upstream socket to
+ * the client socket by the zero-copy relay (both plain TCP; src/egress/zero-copy.ts): below it the hand-over (a
+ * flush, a pipe, two polled descriptors) costs more than the copies it saves.
+ */
+const RELAY_MIN = 256 * 1024;
+
 interface TotalTimer {
   readonly timer: NodeJS.Timeout;
   /** The request it times now (undefined: none; the timer may still run and then does nothing). */
@@ -211,9 +219,14 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
   let headDone = false;
   let onDrain = (): void => undefined;
   const disarm = armTotal(res.socket, limits.totalTimeoutMs, () => fail(upstreamRefusal(o, `The request took longer than ${limits.totalTimeoutMs} ms.`, 504)));
+  // The zero-copy relay of the body (from the head until it is done): while set, the upstream stays paused.
+  let relaying = false;
+  let relay: Relay | undefined;
   const finish = (): void => {
     done = true;
     disarm();
+    relay?.cancel();
+    relay = undefined;
   };
   function fail(r: Refusal): void {
     if (done) return;
@@ -235,7 +248,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
   let slicesOut = 0;
   const resumeAfterWrite = (): void => {
     slicesOut -= 1;
-    if (paused && slicesOut === 0) {
+    if (paused && slicesOut === 0 && !relaying) {
       paused = false;
       upstream.resume();
     }
@@ -283,6 +296,14 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
       else if (f.kind === 'length' && res.socket !== null && !res.chunkedEncoding) {
         mode = 'direct';
         res.flushHeaders();
+        // A large body between two plain TCP sockets: the kernel moves it (within the response body limit).
+        const rest = upstream instanceof Exchange && f.length <= limits.maxResponseBodyBytes ? upstream.bodyRest(RELAY_MIN) : undefined;
+        if (rest !== undefined && canRelay(rest.socket, res.socket)) {
+          relaying = true;
+          upstream.pause();
+          // After the bytes of this read (written below, by `body`) are on their way.
+          process.nextTick(startBodyRelay);
+        }
       }
     },
     body(slice, reused) {
@@ -357,6 +378,41 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     error: (e) => fail(upstreamRefusal(o, e.code === 'CORDON_EGRESS_PROXY' ? `The upstream's response could not be forwarded: ${e.message}.` : `The upstream connection failed (${e.code ?? e.message}).`, 502)),
     timeout: () => fail(upstreamRefusal(o, `The upstream server sent nothing for ${limits.idleTimeoutMs} ms.`, 504)),
   };
+  /** Moves the rest of a Content-Length body with the zero-copy relay once the client socket took everything before it. */
+  function startBodyRelay(): void {
+    const sock = res.socket;
+    const rest = upstream instanceof Exchange ? upstream.bodyRest(0) : undefined;
+    if (done || sock === null || rest === undefined) return backToJs();
+    whenFlushed(sock, () => {
+      const now = upstream instanceof Exchange ? upstream.bodyRest(0) : undefined;
+      if (done || now === undefined || sock.destroyed) return backToJs();
+      relay = startRelay(now.socket, sock, { max: now.left, halfClose: false, onDone: (e) => bodyRelayed(now.left, e) });
+      if (relay === undefined) backToJs();
+    });
+  }
+  /** The relay could not start (or is not needed any more): the upstream is read by the proxy again. */
+  function backToJs(): void {
+    if (!relaying) return;
+    relaying = false;
+    if (done || slicesOut > 0) return;
+    paused = false;
+    upstream.resume();
+  }
+  function bodyRelayed(left: number, e: RelayEnd): void {
+    relay = undefined;
+    if (done) return;
+    if (e.error !== undefined || e.moved < left) {
+      fail(upstreamRefusal(o, e.error === undefined ? 'The upstream closed the connection before the response was complete.' : `The response body could not be relayed (${e.error}).`, 502));
+      return;
+    }
+    relaying = false;
+    bytes += e.moved;
+    if (!(upstream instanceof Exchange)) return;
+    // Completes the exchange (the `end` handler ends the response), then releases the connection for keep-alive.
+    upstream.bodyMoved(e.moved);
+    paused = false;
+    upstream.resume();
+  }
   const body = o.body ?? 'chunked';
   // A request carrying a credential placeholder where it belongs goes to the credential broker instead (src/broker/proxy-route.ts).
   const broker = brokerUpstream(ctx, o);

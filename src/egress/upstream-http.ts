@@ -445,6 +445,24 @@ export class Exchange {
     else this.#release(c);
   }
 
+  /**
+   * A Content-Length body under way on a plain TCP connection with more than `min` bytes to come: its socket and
+   * how many body bytes are left, for a caller that moves them itself (the zero-copy relay) while the exchange is
+   * paused. Undefined otherwise (TLS, another framing, nearly done).
+   */
+  bodyRest(min: number): { readonly socket: Socket; readonly left: number } | undefined {
+    const c = this.#conn;
+    if (c === undefined || this.#phase !== 'body' || this.#framing.kind !== 'length' || this.#left <= min || this.#target.tls !== undefined) return undefined;
+    return { socket: c.socket, left: this.#left };
+  }
+
+  /** The caller moved `n` body bytes itself (`bodyRest`): the exchange completes when none is left; resume it then to release the connection. */
+  bodyMoved(n: number): void {
+    if (this.#phase !== 'body' || this.#framing.kind !== 'length') return;
+    this.#left -= Math.min(n, this.#left);
+    if (this.#left === 0) this.#complete();
+  }
+
   /** In the body of a response with more than one small read buffer still to come. */
   get streaming(): boolean {
     return this.#phase === 'body' && (this.#framing.kind !== 'length' || this.#left > READ_BUFFER);

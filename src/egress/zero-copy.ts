@@ -6,7 +6,7 @@
  * package root (found from this module's location: `src/egress/` under tsx,
  * `dist/egress/`, the bundles in `dist/bin/`, the egress bench's bundle under
  * `node_modules/.cache/`). Missing, failing to load, not Linux, or
- * `CORDON_NO_SPLICE=1`: `zeroCopy()` is undefined and callers relay in
+ * `CORDON_NO_SPLICE=1` (read at each use): `startRelay()` is undefined and callers relay in
  * JavaScript as before.
  *
  * While a relay runs, Node sees no activity on either socket, so each
@@ -58,7 +58,6 @@ function isAddon(x: unknown): x is SpliceAddon {
 
 function load(): { readonly addon: SpliceAddon | undefined; readonly status: ZeroCopyStatus } {
   const off = (reason: string): { addon: undefined; status: ZeroCopyStatus } => ({ addon: undefined, status: { available: false, reason } });
-  if (process.env.CORDON_NO_SPLICE === '1') return off('disabled by CORDON_NO_SPLICE=1');
   if (process.platform !== 'linux') return off(`splice(2) is Linux only (this is ${process.platform})`);
   let file: string | undefined;
   try {
@@ -77,11 +76,14 @@ function load(): { readonly addon: SpliceAddon | undefined; readonly status: Zer
 
 /** Whether the relay can be used here, and if not why (for `cordon doctor`). */
 export function zeroCopyStatus(): ZeroCopyStatus {
+  if (process.env.CORDON_NO_SPLICE === '1') return { available: false, reason: 'disabled by CORDON_NO_SPLICE=1' };
   loaded ??= load();
   return loaded.status;
 }
 
 function addon(): SpliceAddon | undefined {
+  // Read at each use (one large transfer each): set in a running process, it takes effect at once.
+  if (process.env.CORDON_NO_SPLICE === '1') return undefined;
   loaded ??= load();
   return loaded.addon;
 }
