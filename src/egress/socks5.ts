@@ -133,7 +133,10 @@ async function connectTarget(ctx: ProxyContext, socket: Socket, t: SocksTarget, 
     return;
   }
   socket.write(reply(REPLY.succeeded));
-  if (tls !== undefined) passthroughTunnel(ctx, socket, upstream, rest, { host: t.host, port: t.port, subject: verdict.subject }, () => socket.destroy());
+  if (tls !== undefined) {
+    passthroughTunnel(ctx, socket, upstream, rest, { host: t.host, port: t.port, subject: verdict.subject }, () => socket.destroy());
+    socket.resume();
+  }
+  // splice() reads the socket itself (resuming it here would hand bytes to no one while the kernel relays).
   else splice(ctx, socket, upstream, rest, verdict.subject);
-  socket.resume();
 }

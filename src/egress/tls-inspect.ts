@@ -165,9 +165,8 @@ export function passthroughTunnel(ctx: ProxyContext, client: Socket, upstream: S
     settled = true;
     clearTimeout(deadline);
     client.off('data', onData);
-    client.pause();
+    // splice() reads the client itself (a resume here would hand bytes to no one while the kernel relays).
     splice(ctx, client, upstream, buf, tunnel.subject);
-    client.resume();
   };
   const onData = (c: Buffer): void => {
     buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
