@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up cordon on a fresh Debian/Ubuntu machine: bubblewrap from the
-# distribution, npm packages, and the build (dist/).
+# Sets up cordon on a fresh Debian/Ubuntu machine: bubblewrap and build tools
+# from the distribution, npm packages (and the native relay), and the build (dist/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,11 @@ missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v git >/dev/null 2>&1 || missing+=(git)
+# python3, make and g++: npm ci builds the egress proxy's zero-copy relay (native/splice, C) from source with node-gyp;
+# without them it is skipped with a warning and the proxy relays in JavaScript (slower).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # chromium: the dashboard's (cordon ui) browser test drives it with playwright-core.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
