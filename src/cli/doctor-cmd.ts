@@ -7,6 +7,7 @@ import { analyseTrifecta, formatTrifecta } from '../approval/trifecta.js';
 import { sanitizeForDisplay } from '../audit/redact.js';
 import { isCordonError } from '../errors.js';
 import { Policy } from '../policy/policy.js';
+import { zeroCopyStatus } from '../egress/zero-copy.js';
 import { checkHost } from '../sandbox/doctor.js';
 import { loadOptions, type PolicyCommonOptions } from './policy-options.js';
 
@@ -15,6 +16,13 @@ export async function doctorCommand(opts: PolicyCommonOptions = {}): Promise<num
   for (const r of results) {
     process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}\n`);
     if (!r.ok && r.fix !== undefined) process.stdout.write(`     fix: ${r.fix}\n`);
+  }
+  // Optional: without the addon the egress proxy relays large bodies and tunnels in JavaScript (slower), so not a problem.
+  const zc = zeroCopyStatus();
+  if (zc.available) process.stdout.write(`ok   zero-copy relay: splice(2) addon loaded (${zc.path})\n`);
+  else {
+    process.stdout.write(`note zero-copy relay: not available (${zc.reason}); the egress proxy relays in JavaScript (slower)\n`);
+    if (process.env.CORDON_NO_SPLICE !== '1') process.stdout.write('     fix: npm run build:native (needs python3, make and a C compiler)\n');
   }
   let bad = results.filter((r) => !r.ok).length;
   process.stdout.write(bad === 0 ? 'cordon doctor: the host can run cordon sandboxes\n' : `cordon doctor: ${bad} problem${bad === 1 ? '' : 's'}; apply the fixes above\n`);

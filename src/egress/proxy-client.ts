@@ -82,7 +82,7 @@ export function upstreamCa(o: SpawnProxyOptions): string | undefined {
 export async function spawnProxyProcess(policy: LoadedPolicy, o: SpawnProxyOptions = {}): Promise<ProxyProcess> {
   const extraCa = upstreamCa(o);
   const { file, execArgv } = processEntry('egress/proxy-process', 'CORDON_EGRESS_PROXY', 'egress proxy');
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: process.env.CORDON_NO_SPLICE === '1' ? { CORDON_NO_SPLICE: '1' } : {} });
   const waiters = new Map<string, () => void>();
   let ready: ((rules: number) => void) | undefined;
   let caPem: string | undefined;

@@ -1,6 +1,7 @@
 /**
  * Entry point of the egress proxy process started by `cordon run`. It is
- * spawned with an empty environment and an IPC channel; it reads no secret,
+ * spawned with an empty environment (only CORDON_NO_SPLICE=1 is passed on,
+ * to troubleshoot the zero-copy relay) and an IPC channel; it reads no secret,
  * loads the same policy files the supervisor resolved, serves the listeners
  * it is handed, and sends every decision back to the supervisor (which owns
  * the audit log). If the supervisor goes away, the proxy exits.
