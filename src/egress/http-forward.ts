@@ -300,6 +300,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
         const rest = upstream instanceof Exchange && f.length <= limits.maxResponseBodyBytes ? upstream.bodyRest(RELAY_MIN) : undefined;
         if (rest !== undefined && canRelay(rest.socket, res.socket)) {
           relaying = true;
+          paused = true;
           upstream.pause();
           // After the bytes of this read (written below, by `body`) are on their way.
           process.nextTick(startBodyRelay);
