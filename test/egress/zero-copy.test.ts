@@ -328,6 +328,60 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
     s.destroy();
   });
 
+  void it('tunnel idle timeout (500 ms): a slow but moving relay stays open, a stalled one is closed', { skip }, async () => {
+    // The upstream answers the first byte: 's' -> a byte every 100 ms for 1.5 s, then end; 'x' -> nothing.
+    const slowUp = createNetServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', (c: Buffer) => {
+        if (c[0] !== 0x73) return;
+        let n = 0;
+        const timer = setInterval(() => {
+          if (s.destroyed) return clearInterval(timer);
+          s.write('.');
+          n += 1;
+          if (n === 15) {
+            clearInterval(timer);
+            s.end();
+          }
+        }, 100);
+      });
+    });
+    await new Promise<void>((r) => slowUp.listen(0, '127.0.0.1', r));
+    const port = (slowUp.address() as AddressInfo).port;
+    const q = await proxyFor({ allow: ['Net(127.0.0.1)'] }, { limits: { idleTimeoutMs: 500 } });
+    try {
+      const open = async (first: string): Promise<{ s: Socket; got: Promise<Buffer>; ms: Promise<number> }> => {
+        const s = connect({ host: '127.0.0.1', port: q.port });
+        s.on('error', () => undefined);
+        s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        const { head, rest } = await readHead(s, (b) => {
+          const i = b.indexOf('\r\n\r\n');
+          return i < 0 ? undefined : i + 4;
+        });
+        assert.match(head.toString(), /^HTTP\/1.1 200/);
+        const t0 = Date.now();
+        const got = readAll(s).then((b) => Buffer.concat([rest, b]));
+        s.resume();
+        s.write(first);
+        return { s, got, ms: got.then(() => Date.now() - t0) };
+      };
+      const before = zeroCopyStats.relays;
+      const slow = await open('s');
+      assert.equal((await slow.got).toString(), '.'.repeat(15), 'the slow tunnel delivered every byte and its end');
+      assert.ok((await slow.ms) >= 1400, 'it ran to the upstream\'s end');
+      slow.s.destroy();
+      const stalled = await open('x');
+      const ms = await stalled.ms;
+      assert.equal(stalled.s.readableEnded || stalled.s.destroyed, true);
+      assert.ok(ms >= 400 && ms < 3000, `stalled tunnel closed after ${ms} ms`);
+      assert.ok(zeroCopyStats.relays >= before + 4, 'both tunnels were relayed');
+      stalled.s.destroy();
+    } finally {
+      await q.proxy.close();
+      slowUp.close();
+    }
+  });
+
   void it('CORDON_NO_SPLICE=1: the same tunnel through the JavaScript path', async () => {
     process.env.CORDON_NO_SPLICE = '1';
     try {
