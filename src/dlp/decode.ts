@@ -471,7 +471,7 @@ export function hexSepRuns(text: LayerText, codes: Codes = charCodes(text), star
       const k = blocks[li]!;
       const base = k << 4;
       if (base + 15 < from) continue;
-      let r = words[2 * k + 1]! & 0xffff;
+      let r = words[2 * li + 1]! & 0xffff;
       if (base < from) r &= 0xffff << (from - base);
       while (r !== 0) {
         const p = base + 31 - Math.clz32(r & -r);

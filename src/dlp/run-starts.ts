@@ -7,103 +7,143 @@
  * nearly every character is a letter, that stepping was the largest cost of
  * the proxy's body scan after the prefilter).
  *
- * `runStarts(buf)` gives two 32-bit words per 16 bytes: in word 0 of block
- * `k`, bit `i` (0-15) is set when bytes `16k + i` to `16k + i + 15` are all
- * in the base64 alphabets (`A-Za-z0-9+/_-`), bit `16 + i` when bytes `16k + i`
- * to `16k + i + 12` are all ASCII digits; in word 1, bit `i` when bytes
+ * `runStarts(buf)` gives two 32-bit words per block of 16 bytes that has
+ * any bit set, and the list of those blocks (on prose, nearly none, so
+ * `nextRunStart` skips the rest): in word 0 of block `k`, bit `i` (0-15) is
+ * set when bytes `16k + i` to `16k + i + 15` are all in the base64
+ * alphabets (`A-Za-z0-9+/_-`), bit `16 + i` when bytes `16k + i` to
+ * `16k + i + 12` are all ASCII digits; in word 1, bit `i` when bytes
  * `16k + i` to `16k + i + 14` are two hex digits and a separator (`-`, `:`,
  * space, comma) five times over: how every separated-hex match begins.
- * Positions past the end count as none of them. It also lists the blocks
- * with any bit set, so `nextRunStart` skips the rest (on prose, nearly all).
+ * Positions past the end count as none of them. Each byte's classes come
+ * from two 16-entry nibble tables (one lookup each, as in the prefilter);
+ * the runs are found on 64-bit masks of four blocks at a time, three blocks
+ * per step (a run read from block `k` needs 15 bits of block `k + 1`).
  * The module is assembled from this source (`wasm-asm.ts`) on first use;
  * without WebAssembly (`--jitless`) `runStarts` returns undefined and the
  * callers step through the text as before.
  */
+import { enableRelaxedSimd } from './prefilter-wasm.js';
 import { assembleModule, op, type WasmFunction } from './wasm-asm.js';
 
 /** Blocks of 16 bytes classified per call (64 KiB of input). */
 const SEG_BLOCKS = 4096;
-/** Input area: a segment, the block after it, and zeros. */
-const INPUT_BYTES = (SEG_BLOCKS + 1) * 16;
-/** Two words per block, then the list of blocks with any bit set. */
-const OUT = INPUT_BYTES;
-const LIST = OUT + SEG_BLOCKS * 8;
-const MEMORY_BYTES = LIST + SEG_BLOCKS * 4;
+/** Input area: a segment, the block after it, and zeros (a step reads up to three blocks past its first). */
+const INPUT_BYTES = (SEG_BLOCKS + 4) * 16;
+/** The blocks with any bit set: (block, word 0, word 1) each. */
+const LIST = INPUT_BYTES;
+const MEMORY_BYTES = LIST + SEG_BLOCKS * 12;
+
+/**
+ * Each byte's classes as bits of one byte, `lo[b & 15] & hi[b >> 4]` (each bit is a set of low nibbles times a
+ * set of high nibbles): 7 digits, 6 `A-O` `a-o`, 5 `P-Z` `p-z`, 4 `+` `-` `/`, 3 `_` (bits 3-7: the base64
+ * alphabets, so a byte is one of them when its class byte is above 7), 2 `A-F` `a-f` (with bit 7: hex
+ * digits), 1 space, comma, `-`, 0 `:` (bits 0-1: the separators). Bytes of 0x80 and up have none.
+ */
+const CLASS_RECTANGLES: readonly (readonly [number, readonly number[], readonly number[]])[] = [
+  [7, [3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]],
+  [6, [4, 6], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]],
+  [5, [5, 7], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+  [4, [2], [0xb, 0xd, 0xf]],
+  [3, [5], [0xf]],
+  [2, [4, 6], [1, 2, 3, 4, 5, 6]],
+  [1, [2], [0, 0xc, 0xd]],
+  [0, [3], [0xa]],
+];
+
+function classTables(): { lo: number[]; hi: number[] } {
+  const lo = Array<number>(16).fill(0);
+  const hi = Array<number>(16).fill(0);
+  for (const [bit, his, los] of CLASS_RECTANGLES) {
+    for (const h of his) hi[h] = (hi[h] ?? 0) | (1 << bit);
+    for (const l of los) lo[l] = (lo[l] ?? 0) | (1 << bit);
+  }
+  return { lo, hi };
+}
 
 function splat(b: number): number[] {
   return op.v128Const(Array<number>(16).fill(b));
 }
 
-function runStartsFunction(): WasmFunction {
-  // params: 0 inp, 1 nblocks, 2 out, 3 list; i32 locals: 4 k, 5 prev, 6 cur, 7 w, 8 r, 9 prevHex, 10 curHex, 11 n, 12 word,
-  // 13 digit runs, 14 separators, 15 hex-hex-separator; v128 locals: 16 v, 17 digits, 18 '-', 19 letters shifted
-  const [INP, NB, OUTP, LISTP, K, PREV, CUR, W, R, PREVH, CURH, N, WORD, DR, WS, B3, V, D, H, L] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
-  /**
-   * Leaves the block at inp + 16k + offset as (base64 mask) | (digit mask) << 16; sets `into` to
-   * (hex digit mask) | (separator mask) << 16. Ranges are tested with one signed comparison: a byte plus (0x80 - low) wraps
-   * into [-128, -128 + size) exactly when it lies in [low, low + size).
-   */
-  const classify = (offset: number, into: number): number[][] => [
-    op.get(INP), op.get(K), op.const(4), op.shl(), op.add(), op.v128Load(offset), op.set(V),
-    op.get(V), splat(0x80 - 0x30), op.i8x16Add(), splat(0x80 + 10), op.i8x16LtS(), op.set(D),
-    // Letters of either case: (v | 0x20) + (0x80 - 'a').
-    op.get(V), splat(0x20), op.v128Or(), splat(0x80 - 0x61), op.i8x16Add(), op.set(L),
-    // Hex digits, and (high half) the separators `-`, `:`, space, comma.
-    op.get(L), splat(0x80 + 6), op.i8x16LtS(), op.get(D), op.v128Or(), op.i8x16Bitmask(),
-    op.get(V), splat(0x20), op.i8x16Eq(),
-    op.get(V), splat(0x3a), op.i8x16Eq(), op.v128Or(),
-    op.get(V), splat(0x2c), op.i8x16Eq(), op.v128Or(),
-    op.get(V), splat(0x2d), op.i8x16Eq(), op.tee(H), op.v128Or(), op.i8x16Bitmask(), op.const(16), op.shl(), op.or(), op.set(into),
-    // Base64 alphabets: letters, digits, `-` (in `H`), `+`, `/`, `_`.
-    op.get(L), splat(0x80 + 26), op.i8x16LtS(),
-    op.get(D), op.v128Or(), op.get(H), op.v128Or(),
-    op.get(V), splat(0x2b), op.i8x16Eq(), op.v128Or(),
-    op.get(V), splat(0x2f), op.i8x16Eq(), op.v128Or(),
-    op.get(V), splat(0x5f), op.i8x16Eq(), op.v128Or(),
-    op.i8x16Bitmask(),
-    op.get(D), op.i8x16Bitmask(), op.const(16), op.shl(), op.or(),
+function runStartsFunction(relaxed: boolean): WasmFunction {
+  // params: 0 inp, 1 nblocks, 2 list; i32 locals: 3 k, 4 n, 5 p, 6 w0, 7 w1, 8 j;
+  // v128 locals: 9 v, 10 c, 11 nibble mask, 12 low-nibble table, 13 high-nibble table;
+  // i64 locals: 14 base64, 15 digits, 16 hex, 17 separators (masks of four blocks, bit i = byte 16k + i), 18 r, 19 base64 runs, 20 digit runs, 21 hex-sep starts
+  const [INP, NB, LISTP, K, N, P, W0, W1, J, V, C, NIB, LOT, HIT, B, D, H, S, R, RB, RD, RH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const lookup = relaxed ? op.relaxedSwizzle : op.swizzle;
+  const { lo, hi } = classTables();
+  /** The class byte of each of the 16 bytes at p + offset, into C. */
+  const classify = (offset: number): number[][] => [
+    op.get(LOT), op.get(P), op.v128Load(offset), op.tee(V), op.get(NIB), op.v128And(), lookup(),
+    op.get(HIT), op.get(V), op.const(4), op.i16x8ShrU(), op.get(NIB), op.v128And(), lookup(),
+    op.v128And(), op.set(C),
   ];
-  /** The bits of `w` (on the stack) that start runs of set bits as long as the shifts add up to, low 16 only. */
-  const runs = (last: number): number[][] => [
-    op.tee(W), op.get(W), op.const(1), op.shrU(), op.and(), op.set(R),
-    op.get(R), op.get(R), op.const(2), op.shrU(), op.and(), op.set(R),
-    op.get(R), op.get(R), op.const(4), op.shrU(), op.and(), op.set(R),
-    op.get(R), op.get(R), op.const(last), op.shrU(), op.and(), op.const(0xffff), op.and(),
+  /** ORs the 16-bit mask on the stack into `into` at block `j` of the window. */
+  const put = (into: number, j: number): number[][] => [
+    op.i64ExtendI32U(), ...(j === 0 ? [] : [op.i64Const(16 * j), op.i64Shl()]), op.get(into), op.i64Or(), op.set(into),
   ];
-  /** The address of this block's two words. */
-  const word = (): number[][] => [op.get(OUTP), op.get(K), op.const(3), op.shl(), op.add()];
+  /** The four masks of the block at p + 16j, into block j of the window. */
+  const masks = (j: number): number[][] => [
+    ...classify(16 * j),
+    op.get(C), splat(7), op.i8x16GtU(), op.i8x16Bitmask(), ...put(B, j),
+    op.get(C), op.i8x16Bitmask(), ...put(D, j),
+    op.get(C), op.const(5), op.i16x8Shl(), op.i8x16Bitmask(), op.get(C), op.i8x16Bitmask(), op.or(), ...put(H, j),
+    op.get(C), op.const(6), op.i16x8Shl(), op.i8x16Bitmask(), op.get(C), op.const(7), op.i16x8Shl(), op.i8x16Bitmask(), op.or(), ...put(S, j),
+  ];
+  /** r = x & x >> a; r &= r >> b; ... (bit i: the bits i to i + a + b + ... all set). */
+  const andShifts = (x: number, shifts: readonly number[]): number[][] => [
+    op.get(x), op.get(x), op.i64Const(shifts[0] ?? 1), op.i64ShrU(), op.i64And(),
+    ...shifts.slice(1).flatMap((sh) => [op.tee(R), op.get(R), op.i64Const(sh), op.i64ShrU(), op.i64And()]),
+  ];
+  /** Bits 16j to 16j + 15 of an i64 local, as an i32. */
+  const part = (x: number): number[][] => [
+    op.get(x), op.get(J), op.const(4), op.shl(), op.i64ExtendI32U(), op.i64ShrU(), op.i32WrapI64(), op.const(0xffff), op.and(),
+  ];
   return {
-    name: 'runStarts', params: 4, locals: 12, vectors: 4,
+    name: 'runStarts', params: 3, locals: 6, vectors: 5, wides: 8,
     body: [
-      ...classify(0, PREVH), op.set(PREV),
+      op.v128Const(lo), op.set(LOT), op.v128Const(hi), op.set(HIT), splat(0x0f), op.set(NIB),
+      op.get(INP), op.set(P),
+      ...masks(0),
       op.block(), op.loop(),
       op.get(K), op.get(NB), op.geU(), op.brIf(1),
-      ...classify(16, CURH), op.set(CUR),
-      // Word 0: base64, 16 in a row (1 + 1 + 2 + 4 + 8) over this block's mask and the next's; digits, 13 (1 + 1 + 2 + 4 + 5).
-      ...word(),
-      op.get(PREV), op.const(0xffff), op.and(), op.get(CUR), op.const(16), op.shl(), op.or(), ...runs(8),
-      // Digit runs only where either block has a digit (none, on most text).
-      op.const(0), op.set(DR),
-      op.get(PREV), op.get(CUR), op.or(), op.const(0xffff0000), op.and(),
+      // The window: blocks k to k + 3 (block k's masks were its last block); starts are read for k to k + 2.
+      ...masks(1), ...masks(2), ...masks(3),
+      // Base64, 16 in a row (1 + 1 + 2 + 4 + 8); digits, 13 (1 + 1 + 2 + 4 + 5), only where there is a digit.
+      ...andShifts(B, [1, 2, 4, 8]), op.set(RB),
+      op.i64Const(0), op.set(RD),
+      op.get(D), op.i64Eqz(), op.eqz(),
+      op.if(), ...andShifts(D, [1, 2, 4, 5]), op.set(RD), op.end(),
+      // Two hex digits and a separator at i (b), then at i + 3, i + 6, i + 9 and i + 12: 15 bytes.
+      op.get(H), op.get(H), op.i64Const(1), op.i64ShrU(), op.i64And(), op.get(S), op.i64Const(2), op.i64ShrU(), op.i64And(), op.set(S),
+      ...andShifts(S, [3, 6]), op.get(S), op.i64Const(12), op.i64ShrU(), op.i64And(), op.set(RH),
+      // Anything in the three blocks (on prose, almost never): list each block with a bit, below nblocks.
+      op.get(RB), op.get(RD), op.i64Or(), op.get(RH), op.i64Or(), op.i64Const(0xffffffffffff), op.i64And(), op.i64Eqz(), op.eqz(),
       op.if(),
-      op.get(PREV), op.const(16), op.shrU(), op.get(CUR), op.const(0xffff0000), op.and(), op.or(), ...runs(5), op.set(DR),
+      op.const(0), op.set(J),
+      op.block(), op.loop(),
+      op.get(J), op.const(3), op.geU(), op.brIf(1),
+      op.get(K), op.get(J), op.add(), op.get(NB), op.geU(), op.brIf(1),
+      ...part(RB), ...part(RD), op.const(16), op.shl(), op.or(), op.set(W0),
+      ...part(RH), op.set(W1),
+      op.get(W0), op.get(W1), op.or(),
+      op.if(),
+      op.get(LISTP), op.get(N), op.const(12), op.mul(), op.add(), op.tee(P), op.get(K), op.get(J), op.add(), op.store(),
+      op.get(P), op.get(W0), op.store(4),
+      op.get(P), op.get(W1), op.store(8),
+      op.get(N), op.const(1), op.add(), op.set(N),
       op.end(),
-      op.get(DR), op.const(16), op.shl(), op.or(), op.tee(WORD),
-      op.store(),
-      // Word 1: two hex digits and a separator, five times (15 bytes: how every separated-hex match begins).
-      ...word(),
-      op.get(PREVH), op.const(0xffff), op.and(), op.get(CURH), op.const(16), op.shl(), op.or(), op.set(W),
-      op.get(PREVH), op.const(16), op.shrU(), op.get(CURH), op.const(0xffff0000), op.and(), op.or(), op.set(WS),
-      // b: hex, hex, separator at i; then 6, 12 and 15 bytes of the pattern.
-      op.get(W), op.get(W), op.const(1), op.shrU(), op.and(), op.get(WS), op.const(2), op.shrU(), op.and(), op.set(B3),
-      op.get(B3), op.get(B3), op.const(3), op.shrU(), op.and(), op.set(R),
-      op.get(R), op.get(R), op.const(6), op.shrU(), op.and(), op.get(B3), op.const(12), op.shrU(), op.and(), op.const(0xffff), op.and(), op.tee(R),
-      op.store(4),
-      // The block joins the list when either word has a bit (branch-free: the slot is always written).
-      op.get(LISTP), op.get(N), op.const(2), op.shl(), op.add(), op.get(K), op.store(),
-      op.get(N), op.get(WORD), op.get(R), op.or(), op.eqz(), op.eqz(), op.add(), op.set(N),
-      op.get(CUR), op.set(PREV), op.get(CURH), op.set(PREVH),
-      op.get(K), op.const(1), op.add(), op.set(K),
+      op.get(J), op.const(1), op.add(), op.set(J),
+      op.br(0),
+      op.end(), op.end(),
+      op.end(),
+      // Block k + 3 is the next window's first.
+      op.get(B), op.i64Const(48), op.i64ShrU(), op.set(B),
+      op.get(D), op.i64Const(48), op.i64ShrU(), op.set(D),
+      op.get(H), op.i64Const(48), op.i64ShrU(), op.set(H),
+      // S was overwritten by b (hex, hex, separator): its separator mask is rebuilt from block k + 3's class bytes, kept in C.
+      op.get(C), op.const(6), op.i16x8Shl(), op.i8x16Bitmask(), op.get(C), op.const(7), op.i16x8Shl(), op.i8x16Bitmask(), op.or(), op.i64ExtendI32U(), op.set(S),
+      op.get(K), op.const(3), op.add(), op.tee(K), op.const(4), op.shl(), op.get(INP), op.add(), op.set(P),
       op.br(0),
       op.end(), op.end(),
       op.get(N),
@@ -119,9 +159,8 @@ interface WasmApi {
 }
 
 interface Classifier {
-  readonly run: (inp: number, nblocks: number, out: number, list: number) => number;
+  readonly run: (inp: number, nblocks: number, list: number) => number;
   readonly bytes: Uint8Array;
-  readonly out: Int32Array;
   readonly list: Int32Array;
 }
 
@@ -131,15 +170,20 @@ function getClassifier(): Classifier | undefined {
   if (classifier === undefined) {
     classifier = null;
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    try {
-      if (api !== undefined) {
+    // The relaxed lookup (one instruction) where the engine takes it, turned on as for the prefilter; else the plain one.
+    for (const relaxed of [true, true, false]) {
+      try {
+        if (api === undefined) break;
         const memory = new api.Memory({ initial: Math.ceil(MEMORY_BYTES / 65536) });
-        const instance = new api.Instance(new api.Module(assembleModule([runStartsFunction()])), { env: { mem: memory } });
+        const instance = new api.Instance(new api.Module(assembleModule([runStartsFunction(relaxed)])), { env: { mem: memory } });
         const run = (instance.exports as { runStarts: Classifier['run'] }).runStarts;
-        classifier = { run, bytes: new Uint8Array(memory.buffer), out: new Int32Array(memory.buffer, OUT, SEG_BLOCKS * 2), list: new Int32Array(memory.buffer, LIST, SEG_BLOCKS) };
+        classifier = { run, bytes: new Uint8Array(memory.buffer), list: new Int32Array(memory.buffer, LIST, SEG_BLOCKS * 3) };
+        break;
+      } catch {
+        // not supported here: the next variant (after the first failure, with relaxed SIMD turned on where it is behind a flag);
+        // without WebAssembly or SIMD, callers step through the text
+        if (relaxed) enableRelaxedSimd();
       }
-    } catch {
-      classifier = null; // no WebAssembly or no SIMD here: callers step through the text
     }
   }
   return classifier ?? undefined;
@@ -150,7 +194,11 @@ export function runStartsAvailable(): boolean {
   return getClassifier() !== undefined;
 }
 
-/** Run starts of one buffer: two words per block of 16 bytes, and the blocks where either has a bit set. */
+/**
+ * Run starts of one buffer: the blocks of 16 bytes where any run starts, in
+ * order (`blocks`, the first `count`), and two words for each listed block
+ * (`words[2i]`, `words[2i + 1]`, as described above).
+ */
 export interface RunStarts {
   readonly length: number;
   readonly words: Int32Array;
@@ -161,15 +209,15 @@ export interface RunStarts {
 /** What a run is made of: 16 base64 characters, 13 digits, or the first 15 characters of separated hex. */
 export type RunKind = 'base64' | 'digits' | 'hex-sep';
 
-/** Blocks whose arrays are kept for the next call (inputs up to 2 MiB: the proxy's body batches); larger ones get their own. */
+/** Listed blocks whose arrays are kept for the next call (up to 2 MiB of input all listed); larger lists get their own. */
 const KEPT_BLOCKS = 2 * 65536;
 let keptWords = new Int32Array(0);
 let keptBlocks = new Int32Array(0);
 
 /**
- * The run starts of `buf`, or undefined without WebAssembly. For inputs up
- * to 2 MiB the arrays are reused: they hold this result only until the
- * next call.
+ * The run starts of `buf`, or undefined without WebAssembly. The arrays are
+ * reused while they hold up to `KEPT_BLOCKS` listed blocks: a result is
+ * valid only until the next call.
  */
 export function runStarts(buf: Uint8Array): RunStarts | undefined {
   const c = getClassifier();
@@ -178,24 +226,36 @@ export function runStarts(buf: Uint8Array): RunStarts | undefined {
   const nb = (n + 15) >>> 4;
   let words = keptWords;
   let blocks = keptBlocks;
-  if (nb > KEPT_BLOCKS) {
-    words = new Int32Array(2 * nb);
-    blocks = new Int32Array(nb);
-  } else if (words.length < 2 * nb) {
-    keptWords = words = new Int32Array(2 * Math.min(KEPT_BLOCKS, nb + (nb >>> 1)));
-    keptBlocks = blocks = new Int32Array(Math.min(KEPT_BLOCKS, nb + (nb >>> 1)));
-  }
   let count = 0;
   for (let b0 = 0; b0 < nb; b0 += SEG_BLOCKS) {
     const seg = Math.min(SEG_BLOCKS, nb - b0);
     const from = b0 * 16;
-    // The segment and the block after it (its first bytes decide runs that start near the segment's end).
+    // The segment and the block after it (its first bytes decide runs that start near the segment's end), then zeros.
     const to = Math.min(n, from + (seg + 1) * 16);
     c.bytes.set(buf.subarray(from, to), 0);
-    c.bytes.fill(0, to - from, (seg + 1) * 16);
-    const listed = c.run(0, seg, OUT, LIST);
-    words.set(seg === SEG_BLOCKS ? c.out : c.out.subarray(0, 2 * seg), 2 * b0);
-    for (let i = 0; i < listed; i++) blocks[count++] = b0 + c.list[i]!;
+    c.bytes.fill(0, to - from, (seg + 4) * 16);
+    const listed = c.run(0, seg, LIST);
+    if (listed === 0) continue;
+    if (count + listed > blocks.length) {
+      const size = Math.min(nb, Math.max(count + listed, 2 * blocks.length, 1024));
+      const w = new Int32Array(2 * size);
+      const b = new Int32Array(size);
+      w.set(words.subarray(0, 2 * count));
+      b.set(blocks.subarray(0, count));
+      words = w;
+      blocks = b;
+      if (size <= KEPT_BLOCKS) {
+        keptWords = w;
+        keptBlocks = b;
+      }
+    }
+    const list = c.list;
+    for (let i = 0; i < listed; i++) {
+      blocks[count] = b0 + list[3 * i]!;
+      words[2 * count] = list[3 * i + 1]!;
+      words[2 * count + 1] = list[3 * i + 2]!;
+      count++;
+    }
   }
   return { length: n, words, blocks, count };
 }
@@ -216,7 +276,7 @@ export function nextRunStart(starts: RunStarts, from: number, kind: RunKind): nu
   const shift = kind === 'digits' ? 16 : 0;
   for (let i = lo; i < count; i++) {
     const k = list[i]!;
-    let r = (w[2 * k + slot]! >>> shift) & 0xffff;
+    let r = (w[2 * i + slot]! >>> shift) & 0xffff;
     if (k === first) r &= 0xffff << (from & 15);
     if (r !== 0) return (k << 4) + 31 - Math.clz32(r & -r);
   }

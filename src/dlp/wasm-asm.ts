@@ -32,7 +32,23 @@ export function sleb(n: number): number[] {
   }
 }
 
+/** Signed LEB128 of an integer up to 2^53 in magnitude (i64 constants). */
+export function sleb64(n: number): number[] {
+  const out: number[] = [];
+  let v = BigInt(n);
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 const I32 = 0x7f;
+const I64 = 0x7e;
 const V128 = 0x7b;
 const simd = (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm];
 
@@ -63,6 +79,15 @@ export const op = {
   shrU: (): number[] => [0x76],
   sub: (): number[] => [0x6b],
   ctz: (): number[] => [0x68],
+  /** i64 instructions (64-bit masks: four blocks of 16 bytes at a time). */
+  i64Const: (n: number): number[] => [0x42, ...sleb64(n)],
+  i64Eqz: (): number[] => [0x50],
+  i64And: (): number[] => [0x83],
+  i64Or: (): number[] => [0x84],
+  i64Shl: (): number[] => [0x86],
+  i64ShrU: (): number[] => [0x88],
+  i64ExtendI32U: (): number[] => [0xad],
+  i32WrapI64: (): number[] => [0xa7],
   /** SIMD (v128) instructions. */
   v128Load: (offset = 0): number[] => simd(0x00, 0, ...uleb(offset)),
   v128Const: (bytes: readonly number[]): number[] => simd(0x0c, ...bytes),
@@ -73,6 +98,7 @@ export const op = {
   i8x16Ne: (): number[] => simd(0x24),
   i8x16LtS: (): number[] => simd(0x25),
   i8x16LeU: (): number[] => simd(0x2a),
+  i8x16GtU: (): number[] => simd(0x28),
   i8x16Add: (): number[] => simd(0x6e),
   i8x16Sub: (): number[] => simd(0x71),
   v128And: (): number[] => simd(0x4e),
@@ -81,6 +107,7 @@ export const op = {
   i8x16Bitmask: (): number[] => simd(0x64),
   i8x16ShrU: (): number[] => simd(0x6d),
   i16x8ShrU: (): number[] => simd(0x8d),
+  i16x8Shl: (): number[] => simd(0x8b),
 };
 
 export interface WasmFunction {
@@ -90,6 +117,8 @@ export interface WasmFunction {
   readonly locals: number;
   /** v128 locals (numbered after the i32 locals). */
   readonly vectors?: number;
+  /** i64 locals (numbered after the v128 locals). */
+  readonly wides?: number;
   readonly body: readonly (readonly number[])[];
 }
 
@@ -119,6 +148,7 @@ export function assembleModule(functions: readonly WasmFunction[]): Uint8Array {
     const groups: number[][] = [];
     if (f.locals > 0) groups.push([...uleb(f.locals), I32]);
     if ((f.vectors ?? 0) > 0) groups.push([...uleb(f.vectors ?? 0), V128]);
+    if ((f.wides ?? 0) > 0) groups.push([...uleb(f.wides ?? 0), I64]);
     const locals = vec(groups);
     const code = [...locals, ...f.body.flat(), 0x0b];
     return [...uleb(code.length), ...code];
