@@ -100,31 +100,48 @@ export class BodyScanWorker {
   /**
    * Shared memory the pieces are copied into for the worker, reused once its reply came (a fresh 1 MiB buffer per
    * batch costs more in page faults and collection than the copy; a transferred one, ~0.6 ms per message here).
+   * Each is sent to the worker once, with the first push that uses it, and named by its index after that. The
+   * pieces go at `overlap` bytes in: the worker puts the stream's carry in front and scans them in place.
    */
-  readonly #spare: SharedArrayBuffer[] = [];
-  /** The shared memory of each push under way, by sequence number. */
-  readonly #lent = new Map<number, SharedArrayBuffer>();
+  readonly #mems: (SharedArrayBuffer | undefined)[] = [];
+  /** Indexes of `#mems` not lent to a push under way. */
+  readonly #free: number[] = [];
+  /** The memory of each push under way, by sequence number. */
+  readonly #lent = new Map<number, number>();
 
-  /** Scans the next bytes of stream `id` (the pieces are copied once, into the message). */
+  /** Scans the next bytes of stream `id` (the pieces are copied once, into shared memory). */
   push(id: number, pieces: readonly Uint8Array[]): Promise<readonly WireFinding[]> {
     let size = 0;
     for (const p of pieces) size += p.length;
-    let mem: SharedArrayBuffer | undefined;
-    while (mem === undefined && this.#spare.length > 0) {
-      const m = this.#spare.pop();
-      if (m !== undefined && m.byteLength >= size && m.byteLength <= 2 * size + 65536) mem = m;
+    const room = this.#data.overlap;
+    const need = room + size;
+    let index = -1;
+    for (let i = this.#free.length - 1; i >= 0 && index < 0; i--) {
+      const at = this.#free[i]!;
+      const m = this.#mems[at];
+      if (m !== undefined && m.byteLength >= need && m.byteLength <= 2 * need + 65536) {
+        index = at;
+        this.#free.splice(i, 1);
+      }
     }
-    mem ??= new SharedArrayBuffer(size);
-    const bytes = new Uint8Array(mem, 0, size);
+    let fresh: SharedArrayBuffer | undefined;
+    if (index < 0) {
+      fresh = new SharedArrayBuffer(need);
+      // In place of a spare of the wrong size, else in the first unused slot.
+      index = this.#free.shift() ?? this.#mems.indexOf(undefined);
+      if (index < 0) index = this.#mems.length;
+      this.#mems[index] = fresh;
+    }
+    const bytes = new Uint8Array(this.#mems[index]!, room, size);
     let at = 0;
     for (const p of pieces) {
       bytes.set(p, at);
       at += p.length;
     }
-    const shared = mem;
+    const mem = index;
     return this.#send((seq) => {
-      this.#lent.set(seq, shared);
-      return { op: 'push', seq, id, bytes };
+      this.#lent.set(seq, mem);
+      return { op: 'push', seq, id, mem, length: size, ...(fresh === undefined ? {} : { sab: fresh }) };
     });
   }
 
@@ -158,7 +175,14 @@ export class BodyScanWorker {
     if (this.#waiting.size === 0) this.#worker?.unref();
     const mem = this.#lent.get(m.seq);
     this.#lent.delete(m.seq);
-    if (mem !== undefined && this.#spare.length < 4) this.#spare.push(mem);
+    if (mem !== undefined) {
+      if (this.#free.length < 4) this.#free.push(mem);
+      else {
+        // Enough spares: this one is forgotten on both sides.
+        this.#mems[mem] = undefined;
+        this.#worker?.postMessage({ op: 'forget', mem } satisfies ToWorker);
+      }
+    }
     if ('error' in m) w.reject(new Error(`the DLP scan worker failed: ${m.error}`));
     else w.resolve(m.findings);
   }
@@ -168,6 +192,8 @@ export class BodyScanWorker {
     const waiting = [...this.#waiting.values()];
     this.#waiting.clear();
     this.#lent.clear();
+    this.#mems.length = 0;
+    this.#free.length = 0;
     for (const w of waiting) w.reject(new Error(reason));
   }
 }

@@ -32,7 +32,13 @@ export interface WireFinding {
 }
 
 export type ToWorker =
-  | { readonly op: 'push'; readonly seq: number; readonly id: number; readonly bytes: Uint8Array }
+  /**
+   * The next `length` bytes of stream `id` are at `overlap` bytes into shared memory `mem` (sent as `sab` the
+   * first time it is used; the bytes before them are free for the stream's carry).
+   */
+  | { readonly op: 'push'; readonly seq: number; readonly id: number; readonly mem: number; readonly length: number; readonly sab?: SharedArrayBuffer }
+  /** Shared memory `mem` will not be used again. */
+  | { readonly op: 'forget'; readonly mem: number }
   | { readonly op: 'end'; readonly seq: number; readonly id: number }
   | { readonly op: 'drop'; readonly id: number };
 
@@ -51,9 +57,14 @@ function serve(data: BodyWorkerData, port: NonNullable<typeof parentPort>): void
     ...(data.known === undefined ? {} : { known: FingerprintMatcher.fromJSON(data.known) }),
   });
   const streams = new Map<number, StreamScanner>();
+  const mems = new Map<number, SharedArrayBuffer>();
   port.on('message', (m: ToWorker) => {
     if (m.op === 'drop') {
       streams.delete(m.id);
+      return;
+    }
+    if (m.op === 'forget') {
+      mems.delete(m.mem);
       return;
     }
     let reply: FromWorker;
@@ -64,8 +75,11 @@ function serve(data: BodyWorkerData, port: NonNullable<typeof parentPort>): void
           s = new StreamScanner(scanner, { where: 'body', overlap: data.overlap });
           streams.set(m.id, s);
         }
-        const buf = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
-        reply = { seq: m.seq, findings: s.push(buf).findings.map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample })) };
+        if (m.sab !== undefined) mems.set(m.mem, m.sab);
+        const sab = mems.get(m.mem);
+        if (sab === undefined) throw new Error(`no shared memory ${m.mem}`);
+        const buf = Buffer.from(sab, 0, data.overlap + m.length);
+        reply = { seq: m.seq, findings: s.pushInPlace(buf, data.overlap, m.length).findings.map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample })) };
       } else {
         streams.delete(m.id);
         reply = { seq: m.seq, findings: s === undefined ? [] : s.end().findings.map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample })) };

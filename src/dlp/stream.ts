@@ -97,6 +97,21 @@ export class StreamScanner {
     return this.#scan(this.#work.subarray(0, need), false);
   }
 
+  /**
+   * Scans the next `length` bytes of the stream, which are at `room` in
+   * `buf`; the `room` bytes before them are free: the carry is copied there
+   * and the scan runs in place (the chunk is never copied). `buf` is written
+   * before `room` only and not kept. With a carry longer than `room`, as
+   * `push`.
+   */
+  pushInPlace(buf: Buffer, room: number, length: number): PushResult {
+    const carry = this.#carry.length;
+    if (carry > room) return this.push(buf.subarray(room, room + length));
+    this.#chunks++;
+    this.#carry.copy(buf, room - carry);
+    return this.#scan(buf.subarray(room - carry, room + length), false);
+  }
+
   end(): PushResult {
     this.#work = Buffer.alloc(0);
     return this.#scan(this.#carry, true);
