@@ -52,6 +52,8 @@ function walk(dir: string, out: string[]): string[] {
   }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = path.join(dir, e.name);
+    // node_modules/.cache holds what benchmarks and tools build while they run (bench/egress's bundles): not the lockfile's bytes.
+    if (e.isDirectory() && e.name === '.cache') continue;
     if (e.isDirectory()) walk(p, out);
     else if (/\.(?:js|mjs|cjs|ts|json|md)$/.test(e.name) && statSync(p).size < 256 * 1024) out.push(p);
   }
