@@ -12,8 +12,12 @@
  * are refused).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { createRollingPass, type RollingPass } from './rolling-wasm.js';
 
 export const WINDOW = 16;
+
+/** Inputs this long or longer take the WebAssembly rolling pass (`rolling-wasm.ts`); shorter ones (URLs, headers) the JavaScript loop. */
+const WASM_MIN = 1024;
 
 export interface KnownHit {
   readonly label: string;
@@ -164,27 +168,43 @@ export class FingerprintMatcher {
     return this.#fingerprints.size === 0;
   }
 
-  /** Every run of windows that matches a known secret's fingerprint, merged per secret and encoding. */
-  find(bytes: Uint8Array): KnownHit[] {
+  /** The WebAssembly rolling pass (built on the first input of `WASM_MIN` bytes or more; null: not available here). */
+  #pass: RollingPass | null | undefined;
+
+  /**
+   * Every run of windows that matches a known secret's fingerprint, merged per secret and encoding.
+   * `wasm: false` takes the JavaScript loop whatever the length (for tests: both give the same hits).
+   */
+  find(bytes: Uint8Array, options?: { readonly wasm?: boolean }): KnownHit[] {
     if (this.#fingerprints.size === 0 || bytes.length < WINDOW) return [];
     const hits: KnownHit[] = [];
     const base = this.#base;
+    /** Window `i`'s hash is one of the secrets': its HMAC decides. */
+    const check = (i: number): void => {
+      const mac = createHmac('sha256', this.#key).update(bytes.subarray(i, i + WINDOW)).digest('hex').slice(0, 16);
+      const fp = this.#fingerprints.get(mac);
+      if (fp === undefined) return;
+      const last = hits[hits.length - 1];
+      if (last !== undefined && last.label === fp[0] && last.encoding === fp[1] && i <= last.offset + last.length) {
+        hits[hits.length - 1] = { ...last, length: i + WINDOW - last.offset };
+      } else {
+        hits.push({ label: fp[0], encoding: fp[1], offset: i, length: WINDOW });
+      }
+    };
+    const wasm = bytes.length >= WASM_MIN && options?.wasm !== false;
+    if (wasm) this.#pass ??= createRollingPass(this.#bitmap, this.#rolling, base, this.#outPow) ?? null;
+    if (wasm && this.#pass !== null && this.#pass !== undefined) {
+      // Windows whose bitmap bit is set (rare: the bitmap holds 2^24 bits), then the exact hash, then the HMAC.
+      const cands: number[] = [];
+      this.#pass.candidates(bytes, bytes.length - WINDOW + 1, (from) => rollingHash(bytes, from, base), cands);
+      for (const i of cands) if (this.#rolling.has(rollingHash(bytes, i, base))) check(i);
+      return hits;
+    }
     const outPow = this.#outPow;
     const bitmap = this.#bitmap;
     let h = rollingHash(bytes, 0, base);
     for (let i = 0; ; i++) {
-      if (((bitmap[(h >>> 3) & 0x1fffff] ?? 0) & (1 << (h & 7))) !== 0 && this.#rolling.has(h)) {
-        const mac = createHmac('sha256', this.#key).update(bytes.subarray(i, i + WINDOW)).digest('hex').slice(0, 16);
-        const fp = this.#fingerprints.get(mac);
-        if (fp !== undefined) {
-          const last = hits[hits.length - 1];
-          if (last !== undefined && last.label === fp[0] && last.encoding === fp[1] && i <= last.offset + last.length) {
-            hits[hits.length - 1] = { ...last, length: i + WINDOW - last.offset };
-          } else {
-            hits.push({ label: fp[0], encoding: fp[1], offset: i, length: WINDOW });
-          }
-        }
-      }
+      if (((bitmap[(h >>> 3) & 0x1fffff] ?? 0) & (1 << (h & 7))) !== 0 && this.#rolling.has(h)) check(i);
       if (i + WINDOW >= bytes.length) break;
       h = (Math.imul(h - Math.imul(bytes[i] ?? 0, outPow), base) + (bytes[i + WINDOW] ?? 0)) | 0;
     }

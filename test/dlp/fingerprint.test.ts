@@ -72,6 +72,25 @@ void describe('known secrets: keyed fingerprints', () => {
   void it('other text does not match', () => {
     assert.deepEqual(matcher.find(Buffer.from(`cordon-other-value-${rand(24)} and ${rand(200)}`)), []);
   });
+  void it('a large body takes the WebAssembly rolling pass and gets the hits of the JavaScript loop (forms planted across its 64 KiB chunks and their halves)', () => {
+    const other = new KnownSecretSet().add('OTHER_KEY', `other-known-${rand(30)}`).add('MY_SERVICE_TOKEN', secret).matcher();
+    const forms = [...encodedForms(secret).map((f) => f.bytes), Buffer.from(`other-known-`)];
+    const size = 5 * 65536 + 777;
+    const body = Buffer.from(rand(size).slice(0, size), 'latin1');
+    // Around chunk starts, halves and ends, and at the very start and end.
+    const spots = [0, 100, 32768 - 20, 65536 - 30, 65536 + 32768 - 7, 2 * 65536 - 16, 3 * 65536 - 40, 4 * 65536 + 5, size - 70];
+    spots.forEach((at, i) => {
+      const f = forms[i % forms.length]!;
+      f.copy(body, Math.min(at, size - f.length));
+    });
+    for (const m of [matcher, other]) {
+      const wasm = m.find(body);
+      const js = m.find(body, { wasm: false });
+      assert.deepEqual(wasm, js);
+      assert.ok(js.length >= spots.length - 1, `found ${js.length}`);
+    }
+    assert.deepEqual(matcher.find(Buffer.from(rand(200_000), 'latin1')), []);
+  });
   void it('the scanner reports known secrets as findings, also under a decoding layer', () => {
     const scanner = new DlpScanner({ known: matcher });
     const f = scanner.scanText(`upload=${encodeURIComponent(Buffer.from(secret).toString('base64'))}`, 'url');
