@@ -39,8 +39,13 @@ function cpuMs(pid) {
 
 const procs = targets.map((t) => {
   const argv = t.argv.length === 0 ? [EVERYTHING, 'stdio'] : [...t.argv, process.execPath, EVERYTHING, 'stdio'];
-  const child = spawn(process.execPath, argv, { cwd: WS, env: ENV, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, argv, { cwd: WS, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  // The last of its stderr, shown if the target dies (a target that died before answering used to hang the bench).
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { err = (err + d).slice(-2000); });
   let buf = '';
+  let done = false;
   let waiter = null;
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d) => {
@@ -55,12 +60,12 @@ const procs = targets.map((t) => {
       }
     }
   });
-  child.once('exit', (c) => { if (waiter !== null) { console.error(`${t.label} exited (${c})`); process.exit(1); } });
+  child.once('exit', (c) => { if (!done) { console.error(`${t.label} exited (${c}) before the bench ended:\n${err}`); process.exit(1); } });
   const call = (id, method, params) => new Promise((resolve) => {
     waiter = { id, resolve };
     child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
   });
-  return { ...t, child, call, times: [] };
+  return { ...t, child, call, times: [], finish: () => { done = true; } };
 });
 
 let id = 0;
@@ -88,7 +93,10 @@ const cpu1 = procs.map((p) => cpuMs(p.child.pid));
 const pct = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * xs.length)];
 const base = pct(procs[0].times, 0.5);
 procs.forEach((p, k) => console.log(`${p.label.padEnd(12)} p50 ${pct(p.times, 0.5).toFixed(3)}  added ${(pct(p.times, 0.5) - base).toFixed(3)}  p90 ${pct(p.times, 0.9).toFixed(3)}  CPU per call ${(((cpu1[k] - cpu0[k]) * 1000) / N).toFixed(0)} us`));
-for (const p of procs) p.child.stdin.end();
+for (const p of procs) {
+  p.finish();
+  p.child.stdin.end();
+}
 await Promise.race([Promise.all(procs.map((p) => new Promise((r) => p.child.once('exit', r)))), new Promise((r) => setTimeout(r, 5000))]);
 rmSync(BASE, { recursive: true, force: true });
 process.exit(0);
