@@ -3,7 +3,7 @@
  * Linux splice(2) through a pipe, inside the kernel, on Node's own event loop
  * (libuv uv_poll_t; no threads).
  *
- *   start(inFd, outFd, maxBytes, flags, intervalMs, onProgress, onDone) -> handle
+ *   start(inFd, outFd, maxBytes, flags, intervalMs, pipeBytes, onProgress, onDone) -> handle
  *   cancel(handle)
  *
  * Both fds are dup()'ed: the relay polls and closes only its own copies, so
@@ -12,7 +12,10 @@
  * relays until end of file; otherwise exactly maxBytes are read from the
  * source (never more). flags bit 0: shutdown(SHUT_WR) the destination when
  * the source reached end of file (half-close, as a stream pipe's end()).
- * onProgress(moved) is called after bytes moved, at most once per intervalMs.
+ * pipeBytes: the pipe's size asked for (F_SETPIPE_SZ; quarter sizes down to
+ * 64 KiB are tried, else the default stays: the system's pipe-max-size and
+ * the user's pipe quota, pipe-user-pages-soft, bound it). onProgress(moved)
+ * is called after bytes moved, at most once per intervalMs.
  * onDone(errorCode | null, moved, eof) is called once, after the relay closed
  * its descriptors. cancel() closes everything and calls nothing afterwards.
  */
@@ -30,7 +33,6 @@
 #define FLAG_SHUTDOWN_ON_EOF 1
 /* Bytes moved per event-loop wake-up before yielding to other handles (the poll fires again next iteration). */
 #define BUDGET (8u * 1024u * 1024u)
-#define WANT_PIPE (1024 * 1024)
 
 typedef struct relay {
   napi_env env;
@@ -232,28 +234,29 @@ static napi_value throw_errno(napi_env env, const char* what, int err) {
   return NULL;
 }
 
-/* start(inFd, outFd, maxBytes, flags, intervalMs, onProgress, onDone) */
+/* start(inFd, outFd, maxBytes, flags, intervalMs, pipeBytes, onProgress, onDone) */
 static napi_value start(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 7) {
-    napi_throw_type_error(env, NULL, "start(inFd, outFd, maxBytes, flags, intervalMs, onProgress, onDone)");
+  if (argc < 8) {
+    napi_throw_type_error(env, NULL, "start(inFd, outFd, maxBytes, flags, intervalMs, pipeBytes, onProgress, onDone)");
     return NULL;
   }
-  int32_t in_fd, out_fd, flags;
+  int32_t in_fd, out_fd, flags, want_pipe;
   uint32_t interval;
   int64_t max;
   if (napi_get_value_int32(env, argv[0], &in_fd) != napi_ok || napi_get_value_int32(env, argv[1], &out_fd) != napi_ok ||
       napi_get_value_int64(env, argv[2], &max) != napi_ok || napi_get_value_int32(env, argv[3], &flags) != napi_ok ||
-      napi_get_value_uint32(env, argv[4], &interval) != napi_ok || in_fd < 0 || out_fd < 0) {
+      napi_get_value_uint32(env, argv[4], &interval) != napi_ok || napi_get_value_int32(env, argv[5], &want_pipe) != napi_ok ||
+      in_fd < 0 || out_fd < 0) {
     napi_throw_type_error(env, NULL, "start: bad arguments");
     return NULL;
   }
-  napi_valuetype t5, t6;
-  napi_typeof(env, argv[5], &t5);
+  napi_valuetype t6, t7;
   napi_typeof(env, argv[6], &t6);
-  if (t5 != napi_function || t6 != napi_function) {
+  napi_typeof(env, argv[7], &t7);
+  if (t6 != napi_function || t7 != napi_function) {
     napi_throw_type_error(env, NULL, "start: onProgress and onDone must be functions");
     return NULL;
   }
@@ -285,7 +288,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
       r->pr = p[0];
       r->pw = p[1];
       /* As large as allowed (the system's pipe-max-size, the user's pipe quota), else the default. */
-      for (int sz = WANT_PIPE; sz >= 64 * 1024; sz /= 4) {
+      for (int sz = want_pipe; sz > 64 * 1024; sz /= 4) {
         if (fcntl(r->pw, F_SETPIPE_SZ, sz) >= 0) break;
       }
       int got = fcntl(r->pw, F_GETPIPE_SZ);
@@ -330,8 +333,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_value name;
   napi_create_string_utf8(env, "cordon:splice", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &r->actx);
-  napi_create_reference(env, argv[5], 1, &r->on_progress);
-  napi_create_reference(env, argv[6], 1, &r->on_done);
+  napi_create_reference(env, argv[6], 1, &r->on_progress);
+  napi_create_reference(env, argv[7], 1, &r->on_done);
   napi_value handle;
   if (napi_create_external(env, r, finalize, NULL, &handle) != napi_ok) {
     r->refs = 1;

@@ -169,6 +169,9 @@ const SMALL_BODY = 16 * 1024;
  */
 const RELAY_MIN = 256 * 1024;
 
+/** The body relay's pipe: 1 MiB (a download lasts seconds; ~100 wake-ups per 100 MB, 64 of them at once fill the default per-user pipe quota). */
+const RELAY_PIPE = 1024 * 1024;
+
 interface TotalTimer {
   readonly timer: NodeJS.Timeout;
   /** The request it times now (undefined: none; the timer may still run and then does nothing). */
@@ -387,7 +390,7 @@ export function forward(ctx: ProxyContext, req: Readable, res: ServerResponse, o
     whenFlushed(sock, () => {
       const now = upstream instanceof Exchange ? upstream.bodyRest(0) : undefined;
       if (done || now === undefined || sock.destroyed) return backToJs();
-      relay = startRelay(now.socket, sock, { max: now.left, halfClose: false, onDone: (e) => bodyRelayed(now.left, e) });
+      relay = startRelay(now.socket, sock, { max: now.left, halfClose: false, pipeBytes: RELAY_PIPE, onDone: (e) => bodyRelayed(now.left, e) });
       if (relay === undefined) backToJs();
     });
   }

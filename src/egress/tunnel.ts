@@ -102,6 +102,8 @@ function relayBoth(client: Socket, upstream: Socket, head: Buffer | undefined, r
       const r = startRelay(from, to, {
         max: -1,
         halfClose: true,
+        // Tunnels may be many and long-lived (up to maxTunnels, two relays each): a quarter of the body relay's pipe.
+        pipeBytes: 256 * 1024,
         onDone: (e) => {
           if (e.error !== undefined) return close();
           ended += 1;

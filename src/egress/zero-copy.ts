@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The addon's exports (native/splice/splice.c). */
 interface SpliceAddon {
-  start(inFd: number, outFd: number, maxBytes: number, flags: number, intervalMs: number, onProgress: (moved: number) => void, onDone: (code: string | null, moved: number, eof: boolean) => void): object;
+  start(inFd: number, outFd: number, maxBytes: number, flags: number, intervalMs: number, pipeBytes: number, onProgress: (moved: number) => void, onDone: (code: string | null, moved: number, eof: boolean) => void): object;
   cancel(handle: object): void;
 }
 
@@ -182,6 +182,13 @@ export interface RelayOptions {
   readonly max: number;
   /** At the source's end of file, shut down the destination's sending side (half-close). */
   readonly halfClose: boolean;
+  /**
+   * The relay's pipe (the most bytes in flight inside it), asked for with F_SETPIPE_SZ: larger means fewer system calls
+   * per byte; every pipe counts against the user's pipe quota (pipe-user-pages-soft, 64 MiB by default; beyond it new
+   * pipes of the same user, the sandboxed command's too, get 8 KiB). Default 64 KiB (the kernel's default: no quota
+   * beyond any pipe's).
+   */
+  readonly pipeBytes?: number;
   /** Called once (not after `cancel()`). */
   readonly onDone: (end: RelayEnd) => void;
 }
@@ -226,7 +233,7 @@ export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | u
     end({ error: 'ECLOSED', moved, eof: false });
   }
   try {
-    handle = a.start(inFd, outFd, o.max, o.halfClose ? FLAG_SHUTDOWN_ON_EOF : 0, interval, (n) => {
+    handle = a.start(inFd, outFd, o.max, o.halfClose ? FLAG_SHUTDOWN_ON_EOF : 0, interval, o.pipeBytes ?? 64 * 1024, (n) => {
       moved = n;
       touch(from);
       touch(to);
