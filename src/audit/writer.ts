@@ -21,12 +21,13 @@ import { GENESIS_PREV, SESSION_ID_PATTERN } from './record-constants.js';
 import type { DecisionEvent, DecisionRecord } from './record.js';
 import { ensureRedacted } from './redact.js';
 import { sessionFile } from './paths.js';
+import { isoTimestamp } from './timestamp.js';
 
 export interface AuditWriterOptions {
   /** Directory of session logs; created with mode 0700 if missing. */
   readonly dir: string;
   readonly session: string;
-  /** Clock, for tests. */
+  /** Clock, for tests (default: the system clock, formatted by `isoTimestamp`). */
   readonly now?: () => Date;
   /** fdatasync after every line (survives a power loss, not just a crash); with `deferMs`, after every batch. */
   readonly durable?: boolean;
@@ -88,7 +89,7 @@ function resumePoint(path: string, session: string): { seq: number; prev: string
 export class AuditWriter {
   readonly path: string;
   readonly session: string;
-  readonly #now: () => Date;
+  readonly #now: (() => Date) | undefined;
   readonly #durable: boolean;
   #fd: number | null;
   #seq: number;
@@ -112,7 +113,7 @@ export class AuditWriter {
     this.#fd = fd;
     this.#seq = seq;
     this.#prev = prev;
-    this.#now = opts.now ?? (() => new Date());
+    this.#now = opts.now;
     this.#durable = opts.durable ?? false;
     this.#deferMs = Math.max(0, opts.deferMs ?? 0);
     if (this.#deferMs > 0) process.on('exit', this.#onExit);
@@ -224,7 +225,7 @@ export class AuditWriter {
     }
     const e = parsed.value;
     return {
-      ts: this.#now().toISOString(),
+      ts: this.#now === undefined ? isoTimestamp() : this.#now().toISOString(),
       session: this.session,
       boundary: e.boundary,
       subject: e.subject,
