@@ -370,10 +370,17 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The interface's version: src/egress/zero-copy.ts loads only the one it was written for (an addon left from an older
+ * build is reported, not called with arguments it does not take). */
+#define RELAY_ABI 2
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value abi;
+  napi_create_int32(env, RELAY_ABI, &abi);
   napi_property_descriptor props[] = {
     { "start", NULL, start, NULL, NULL, NULL, napi_default, NULL },
     { "cancel", NULL, cancel, NULL, NULL, NULL, napi_default, NULL },
+    { "abi", NULL, NULL, NULL, NULL, abi, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

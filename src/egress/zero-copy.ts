@@ -50,10 +50,13 @@ function packageRoot(): string | undefined {
   return undefined;
 }
 
+/** The addon interface this module calls (native/splice/splice.c RELAY_ABI). */
+const ABI = 2;
+
 function isAddon(x: unknown): x is SpliceAddon {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return typeof o.start === 'function' && typeof o.cancel === 'function';
+  return typeof o.start === 'function' && typeof o.cancel === 'function' && o.abi === ABI;
 }
 
 function load(): { readonly addon: SpliceAddon | undefined; readonly status: ZeroCopyStatus } {
@@ -67,7 +70,7 @@ function load(): { readonly addon: SpliceAddon | undefined; readonly status: Zer
     if (!existsSync(file)) return off(`${file} is missing (build it: npm run build:native)`);
     const m: { exports: unknown } = { exports: {} };
     process.dlopen(m, file);
-    if (!isAddon(m.exports)) return off(`${file} does not export start and cancel`);
+    if (!isAddon(m.exports)) return off(`${file} is not the interface this code calls (abi ${ABI}): an older build? rebuild it: npm run build:native`);
     return { addon: m.exports, status: { available: true, path: file } };
   } catch (e) {
     return off(`${file ?? ADDON} failed to load: ${e instanceof Error ? e.message : String(e)}`);
