@@ -50,11 +50,18 @@ export function admitTunnel(ctx: ProxyContext): boolean {
 }
 
 /**
+ * A tunnel direction is handed to the zero-copy relay once it has carried this many bytes: a bulk transfer. Most
+ * tunnels carry a few requests and answers and never hold a kernel pipe (every pipe counts against the user's pipe
+ * quota, which the sandboxed command shares; up to maxTunnels tunnels could otherwise hold two each).
+ */
+export const RELAY_AFTER_BYTES = 512 * 1024;
+
+/**
  * Splices client and upstream until both directions ended (each end of file is passed on as a half-close), either
- * side fails, idles out or the total timeout fires; then frees the slot. Between two plain TCP sockets the kernel
- * moves the bytes (zero-copy relay, one per direction; the relays' progress keeps the idle timeouts from firing
- * while bytes move); otherwise (or with CORDON_NO_SPLICE=1) they are piped in JavaScript. The caller must not
- * resume either socket afterwards.
+ * side fails, idles out or the total timeout fires; then frees the slot. Each direction is piped in JavaScript, and
+ * between two plain TCP sockets it goes to the kernel (zero-copy relay; its progress keeps the idle timeouts from
+ * firing while bytes move) once it carried RELAY_AFTER_BYTES; with CORDON_NO_SPLICE=1 it stays in JavaScript.
+ * The caller must not resume either socket afterwards.
  */
 export function splice(ctx: ProxyContext, client: Socket, upstream: Socket, head: Buffer | undefined, subject: string): void {
   let closed = false;
@@ -80,44 +87,52 @@ export function splice(ctx: ProxyContext, client: Socket, upstream: Socket, head
     // An end of file is passed on (half-close), not answered by closing this side too.
     s.allowHalfOpen = true;
   }
-  if (canRelay(client, upstream)) {
-    relayBoth(client, upstream, head, relays, close);
-    return;
-  }
   if (head !== undefined && head.length > 0) upstream.write(head);
-  client.pipe(upstream);
-  upstream.pipe(client);
+  // Both directions passed their end on (a relayed source's end is never seen by Node, so its socket's 'close' never comes).
+  let ended = 0;
+  const directionEnded = (): void => {
+    ended += 1;
+    if (ended === 2) close();
+  };
+  direction(client, upstream, relays, close, directionEnded);
+  direction(upstream, client, relays, close, directionEnded);
 }
 
-/** One zero-copy relay per direction, each started once what Node already read of its source went out first. */
-function relayBoth(client: Socket, upstream: Socket, head: Buffer | undefined, relays: Relay[], close: () => void): void {
-  // Both sources stop being read now (synchronously): no byte can reach JavaScript after what is held here.
-  const fromClient = [...(head === undefined ? [] : [head]), ...stopReading(client)];
-  const fromUpstream = stopReading(upstream);
-  let ended = 0;
-  const direction = (from: Socket, to: Socket, held: readonly Buffer[]): void => {
-    for (const c of held) if (c.length > 0) to.write(c);
+/**
+ * One direction: piped (its end passed on as `to.end()`, done once flushed: 'finish'), and handed to the zero-copy
+ * relay after RELAY_AFTER_BYTES when both sockets are plain TCP (what Node already read goes first; the relay passes
+ * the end on with shutdown(SHUT_WR)). A relay that cannot start leaves the direction in JavaScript.
+ */
+function direction(from: Socket, to: Socket, relays: Relay[], fail: () => void, ended: () => void): void {
+  to.once('finish', ended);
+  from.pipe(to);
+  if (!canRelay(from, to)) return;
+  let seen = 0;
+  const onData = (c: Buffer): void => {
+    seen += c.length;
+    if (seen < RELAY_AFTER_BYTES) return;
+    from.off('data', onData);
+    from.unpipe(to);
+    // Reading stops now (synchronously): no byte can reach JavaScript after what is held here.
+    for (const b of stopReading(from)) if (b.length > 0) to.write(b);
     whenFlushed(to, () => {
-      if (client.destroyed || upstream.destroyed) return;
+      if (from.destroyed || to.destroyed) return;
       const r = startRelay(from, to, {
         max: -1,
         halfClose: true,
-        // Tunnels may be many and long-lived (up to maxTunnels, two relays each): a quarter of the body relay's pipe.
+        // Tunnels may be many and long-lived: a quarter of the body relay's pipe.
         pipeBytes: 256 * 1024,
         onDone: (e) => {
-          if (e.error !== undefined) return close();
-          ended += 1;
-          if (ended === 2) close();
+          if (e.error !== undefined) fail();
+          else ended();
         },
       });
       if (r !== undefined) relays.push(r);
       else {
-        // The relay could not start (descriptors exhausted...): this direction goes through JavaScript.
         from.pipe(to);
         resumeReading(from);
       }
     });
   };
-  direction(client, upstream, fromClient);
-  direction(upstream, client, fromUpstream);
+  from.on('data', onData);
 }

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { RELAY_AFTER_BYTES } from '../../src/egress/tunnel.js';
 import { zeroCopyStats, zeroCopyStatus } from '../../src/egress/zero-copy.js';
 import { proxyFor, type TestProxy } from './helpers.js';
 
@@ -329,10 +330,13 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
   });
 
   void it('tunnel idle timeout (1 s): a slow but moving relay stays open, a stalled one is closed', { skip }, async () => {
-    // The upstream answers the first byte: 's' -> a byte every 100 ms for 2.5 s, then end; 'x' -> nothing.
+    // The upstream answers the first byte with 1 MiB at once (the direction goes to the relay after RELAY_AFTER_BYTES),
+    // then: 's' -> a byte every 100 ms for 2.5 s, then end; 'x' -> nothing more.
+    const BURST = Buffer.alloc(1024 * 1024, 0x2d);
     const slowUp = createNetServer((s) => {
       s.on('error', () => undefined);
       s.once('data', (c: Buffer) => {
+        s.write(BURST);
         if (c[0] !== 0x73) return;
         let n = 0;
         const timer = setInterval(() => {
@@ -367,18 +371,51 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
       };
       const before = zeroCopyStats.relays;
       const slow = await open('s');
-      assert.equal((await slow.got).toString(), '.'.repeat(25), 'the slow tunnel delivered every byte and its end');
+      const all = await slow.got;
+      assert.ok(all.subarray(0, BURST.length).equals(BURST), 'the burst arrived whole');
+      assert.equal(all.subarray(BURST.length).toString(), '.'.repeat(25), 'the slow tunnel delivered every byte and its end');
       assert.ok((await slow.ms) >= 2400, 'it ran to the upstream\'s end');
       slow.s.destroy();
       const stalled = await open('x');
       const ms = await stalled.ms;
+      assert.equal((await stalled.got).length, BURST.length, 'the stalled tunnel delivered the burst');
       assert.equal(stalled.s.readableEnded || stalled.s.destroyed, true);
       assert.ok(ms >= 900 && ms < 5000, `stalled tunnel closed after ${ms} ms`);
-      assert.ok(zeroCopyStats.relays >= before + 4, 'both tunnels were relayed');
+      assert.ok(zeroCopyStats.relays >= before + 2, 'the upstream-to-client direction of both tunnels was relayed');
       stalled.s.destroy();
     } finally {
       await q.proxy.close();
       slowUp.close();
+    }
+  });
+
+  void it('a tunnel that carries little stays in JavaScript (no kernel pipe held)', async () => {
+    const before = zeroCopyStats.relays;
+    const echo = createNetServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    const port = (echo.address() as AddressInfo).port;
+    try {
+      const s = connect({ host: '127.0.0.1', port: p.port });
+      s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      const { head, rest } = await readHead(s, (b) => {
+        const i = b.indexOf('\r\n\r\n');
+        return i < 0 ? undefined : i + 4;
+      });
+      assert.match(head.toString(), /^HTTP\/1.1 200/);
+      const back = readAll(s);
+      s.unshift(rest);
+      s.resume();
+      const small = Buffer.alloc(RELAY_AFTER_BYTES - 1, 0x61);
+      s.end(small);
+      const got = await back;
+      assert.ok(got.equals(small), 'echoed whole, then the end came back (half-close through the JavaScript path)');
+      assert.equal(zeroCopyStats.relays, before, 'no relay started');
+      s.destroy();
+    } finally {
+      echo.close();
     }
   });
 
