@@ -197,6 +197,9 @@ static void pump(relay_t* r) {
         report(r);
         if (r->finished) return; /* cancelled by the progress callback */
       }
+      /* Done (all read and written): finish now, never wait on a source that has nothing more to send (a kept-alive
+       * upstream after exactly max bytes would never be readable again). */
+      if (r->in_pipe == 0 && source_done(r)) continue;
       if (r->moved - start >= BUDGET) {
         /* Yield: whichever side is polled fires again on the next loop iteration if it is still ready. */
         int rc = watch(r, r->in_pipe == 0 ? 1 : 2);
@@ -343,8 +346,9 @@ static napi_value start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "start: could not create the handle");
     return NULL;
   }
-  /* Nothing is moved synchronously: the first poll event (next loop iteration) starts the relay. */
-  rc = watch(r, 1);
+  /* Nothing is moved synchronously: the first poll event (next loop iteration) starts the relay. With nothing to
+   * read (max 0) the source may never become readable: the destination's first writable event ends it. */
+  rc = watch(r, r->max == 0 ? 2 : 1);
   if (rc != 0) {
     teardown(r);
     drop_callbacks(r);

@@ -171,6 +171,18 @@ function touch(s: Socket): void {
   else if (typeof t.timeout === 'number' && t.timeout > 0) s.setTimeout(t.timeout);
 }
 
+/** Relay callbacks that threw (reported as a process warning, never thrown into the addon: that would end the process). */
+export const relayCallbackErrors: unknown[] = [];
+
+function guarded(what: string, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (relayCallbackErrors.length < 16) relayCallbackErrors.push(e);
+    process.emitWarning(`zero-copy relay: the ${what} callback threw: ${e instanceof Error ? e.message : String(e)}`, { code: 'CORDON_RELAY_CALLBACK' });
+  }
+}
+
 export interface RelayEnd {
   /** Error code (`EPIPE`, `ECONNRESET`...; `ECLOSED`: a socket was closed by the process), undefined when it ended cleanly. */
   readonly error: string | undefined;
@@ -215,6 +227,10 @@ export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | u
   const inFd = socketFd(from);
   const outFd = socketFd(to);
   if (a === undefined || inFd === undefined || outFd === undefined) return undefined;
+  // The addon takes max as a 64-bit integer (NaN or Infinity would be 0) and the pipe size as a 32-bit one.
+  if (!Number.isSafeInteger(o.max) || o.max < -1) throw new RangeError(`startRelay: max must be -1 or a byte count, not ${o.max}`);
+  const pipeBytes = o.pipeBytes ?? 64 * 1024;
+  if (!Number.isSafeInteger(pipeBytes) || pipeBytes < 4096 || pipeBytes > 256 * 1024 * 1024) throw new RangeError(`startRelay: pipeBytes out of range: ${pipeBytes}`);
   const timeouts = [from.timeout, to.timeout].filter((t): t is number => typeof t === 'number' && t > 0);
   const interval = Math.max(MIN_INTERVAL_MS, Math.min(MAX_INTERVAL_MS, Math.floor(Math.min(Infinity, ...timeouts) / 4)));
   let over = false;
@@ -227,7 +243,8 @@ export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | u
     if (over) return;
     over = true;
     detach();
-    o.onDone(e);
+    // Called from the addon (an exception there is fatal to the process) or a socket's 'close': never thrown through.
+    guarded('onDone', () => o.onDone(e));
   };
   let moved = 0;
   function onClose(): void {
@@ -236,14 +253,18 @@ export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | u
     end({ error: 'ECLOSED', moved, eof: false });
   }
   try {
-    handle = a.start(inFd, outFd, o.max, o.halfClose ? FLAG_SHUTDOWN_ON_EOF : 0, interval, o.pipeBytes ?? 64 * 1024, (n) => {
+    handle = a.start(inFd, outFd, o.max, o.halfClose ? FLAG_SHUTDOWN_ON_EOF : 0, interval, pipeBytes, (n) => {
       moved = n;
-      touch(from);
-      touch(to);
+      guarded('progress', () => {
+        touch(from);
+        touch(to);
+      });
     }, (code, n, eof) => {
       moved = n;
-      touch(from);
-      touch(to);
+      guarded('progress', () => {
+        touch(from);
+        touch(to);
+      });
       end({ error: code ?? undefined, moved: n, eof });
     });
   } catch {
