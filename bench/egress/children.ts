@@ -10,6 +10,7 @@
  *   the DLP request scanner `cordon run` uses (URL, headers, bodies): every
  *   row measures the proxy as it ships; `proxy-dlp` is the same (older name);
  *   `proxy-nodlp` is without the scanner (to see what the scanning costs);
+ *   `proxy-known` has the scanner with the fingerprints of 3 known secrets (as `cordon run` with credentials);
  * `tls-proxy` the proxy with TLS inspection and the same scanner (its session
  *   CA written to BENCH_DIR/session-ca.pem, upstream verified with
  *   BENCH_DIR/ca.pem);
@@ -18,6 +19,7 @@
  *   every host, the second with `tlsTerminate` (its CA written to
  *   BENCH_DIR/srt-ca.pem).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -27,6 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { SessionCa } from '../../src/egress/tls-ca.js';
 import { startProxy } from '../../src/egress/proxy-server.js';
 import { createRequestScanner } from '../../src/dlp/proxy-scanner.js';
+import { KnownSecretSet } from '../../src/dlp/fingerprint.js';
 import { rulesPolicy } from '../../src/policy/test-helpers.js';
 
 const role = process.argv[2];
@@ -97,6 +100,15 @@ switch (role ?? '') {
     printPort(p.httpAddress?.port);
     break;
   }
+  case 'proxy-known': {
+    // The DLP scanner with the fingerprints of 3 known secrets, as `cordon run` gives it the user's credential-like
+    // variables and the broker's credentials (the values are generated here; the proxy holds fingerprints only).
+    const set = new KnownSecretSet();
+    for (let i = 0; i < 3; i += 1) set.add(`KNOWN_${i}`, randomBytes(30).toString('base64url'));
+    const p = await startProxy({ policy: allow(), http: { host: '127.0.0.1', port: 0 }, log: () => undefined, scanner: createRequestScanner({ known: set.matcher() }) });
+    printPort(p.httpAddress?.port);
+    break;
+  }
   case 'tls-proxy': {
     const ca = await SessionCa.create('bench');
     writeFileSync(path.join(dir, 'session-ca.pem'), ca.certPem);
@@ -109,6 +121,6 @@ switch (role ?? '') {
     await srtProxy(role === 'srt-tls-proxy');
     break;
   default:
-    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|proxy-nodlp|tls-proxy|srt-proxy|srt-tls-proxy\n');
+    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|proxy-nodlp|proxy-known|tls-proxy|srt-proxy|srt-tls-proxy\n');
     process.exit(2);
 }

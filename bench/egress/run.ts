@@ -342,8 +342,8 @@ writeFileSync(path.join(DIR, 'key.pem'), pki.key);
 writeFileSync(path.join(DIR, 'cert.pem'), pki.cert);
 const srt = findSrt();
 const srtEnv = 'pkg' in srt ? { SRT_PKG: srt.pkg } : {};
-const [up, tup, px, pxDlp, tpx, spx, stpx, mitm] = await Promise.all([
-  child('upstream'), child('tls-upstream'), child('proxy'), child('proxy-dlp'), child('tls-proxy'),
+const [up, tup, px, pxDlp, pxKnown, tpx, spx, stpx, mitm] = await Promise.all([
+  child('upstream'), child('tls-upstream'), child('proxy'), child('proxy-dlp'), child('proxy-known'), child('tls-proxy'),
   'pkg' in srt ? child('srt-proxy', srtEnv).catch((e: unknown) => ({ skip: `srt proxy failed to start: ${String(e)}` })) : Promise.resolve(srt),
   'pkg' in srt ? child('srt-tls-proxy', srtEnv).catch((e: unknown) => ({ skip: `srt proxy failed to start: ${String(e)}` })) : Promise.resolve(srt),
   startMitmproxy(),
@@ -370,6 +370,7 @@ const https = !ONLY.has('https') ? none() : await turns([
 const uploads = !ONLY.has('upload') ? none() : await turns([
   { name: 'direct', run: () => upload(direct, UPLOAD_MB) },
   { name: 'cordon', run: () => upload(through(pxDlp.port), UPLOAD_MB), pid: pxDlp.proc.pid },
+  { name: 'cordon+known', run: () => upload(through(pxKnown.port), UPLOAD_MB), pid: pxKnown.proc.pid },
 ]);
 const lat = ONLY.has('latency') ? await latencies(direct, through(px.port), REQUESTS) : undefined;
 const idle = rssMb(px.proc.pid);
@@ -402,6 +403,8 @@ if (ONLY.has('upload')) {
   out.push(row(`${UPLOAD_MB} MB upload, DLP scanning on`, [cell(uploads.get('direct')), cell(uploads.get('cordon')), '', ''],
     check(typeof uploads.get('cordon') === 'number' ? (uploads.get('cordon') as number) / 200 : undefined, 1, () => `${cell(uploads.get('cordon'))} MB/s (>= 200)`)));
   out.push(row('  proxy CPU ms per upload', ['', ...cpuCells(uploads, ['cordon']), '', ''], ''));
+  out.push(row('  same, 3 known secrets loaded', ['', cell(uploads.get('cordon+known')), '', ''], `as \`cordon run\` with credential-like variables or broker credentials (no target of its own)`));
+  out.push(row('  proxy CPU ms per upload', ['', ...cpuCells(uploads, ['cordon+known']), '', ''], ''));
 }
 if (lat !== undefined) {
   const added = lat.proxy - lat.direct;
