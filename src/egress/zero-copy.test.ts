@@ -144,6 +144,27 @@ void describe('zero-copy relay', () => {
     for (const s of [src, from, to, dst]) s.destroy();
   });
 
+  void it('max 0 ends at once with nothing moved, though the source never becomes readable', { skip }, async () => {
+    const [src, from] = await pair(server, port);
+    const [to, dst] = await pair(server, port);
+    stopReading(from);
+    const t0 = Date.now();
+    const { end } = relayEnd(from, to, 0);
+    assert.deepEqual(await end, { error: undefined, moved: 0, eof: false });
+    assert.ok(Date.now() - t0 < 2000, 'ended without waiting for the source');
+    for (const s of [src, from, to, dst]) s.destroy();
+  });
+
+  void it('refuses sizes the addon cannot take exactly (RangeError, nothing started)', { skip }, async () => {
+    const [src, from] = await pair(server, port);
+    const [to, dst] = await pair(server, port);
+    const before = zeroCopyStats.relays;
+    for (const max of [Number.NaN, Infinity, -2, 1.5, 2 ** 53]) assert.throws(() => startRelay(from, to, { max, halfClose: false, onDone: () => undefined }), RangeError, `max ${max}`);
+    for (const pipeBytes of [0, 2 ** 32, Number.NaN]) assert.throws(() => startRelay(from, to, { max: -1, halfClose: false, pipeBytes, onDone: () => undefined }), RangeError, `pipeBytes ${pipeBytes}`);
+    assert.equal(zeroCopyStats.relays, before);
+    for (const s of [src, from, to, dst]) s.destroy();
+  });
+
   void it('reports a short source (end of file before max)', { skip }, async () => {
     const [src, from] = await pair(server, port);
     const [to, dst] = await pair(server, port);

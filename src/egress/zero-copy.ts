@@ -220,7 +220,11 @@ export interface Relay {
  * Node until `onDone`. Closing either socket in the process cancels the relay
  * (`onDone` with `ECLOSED`). Undefined when the relay cannot run (addon
  * missing or disabled, a socket not plain TCP or closed, descriptors
- * exhausted): relay in JavaScript then.
+ * exhausted): relay in JavaScript then. A `max` that is not -1 or a safe
+ * byte count, or a `pipeBytes` outside 4 KiB-256 MiB, throws a RangeError
+ * (the addon would convert it silently). Exceptions thrown by `onDone` are
+ * caught and reported as a process warning (`CORDON_RELAY_CALLBACK`): one
+ * thrown into the addon would end the process.
  */
 export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | undefined {
   const a = addon();
