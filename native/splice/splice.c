@@ -32,7 +32,9 @@
 
 #define FLAG_SHUTDOWN_ON_EOF 1
 /* Bytes moved per event-loop wake-up before yielding to other handles (the poll fires again next iteration). */
+#ifndef BUDGET
 #define BUDGET (8u * 1024u * 1024u)
+#endif
 
 typedef struct relay {
   napi_env env;

@@ -11,6 +11,8 @@
  * - `throw`: an onDone callback that throws does not end the process.
  * - `relay`: one 4 MiB relay with a 1 MiB pipe asked for (run as a user over
  *   the pipe quota, where F_SETPIPE_SZ is refused).
+ * - `budget ADDON`: relays of exactly max bytes from a source left open, on a
+ *   build of the addon with a small per-wake-up budget.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
@@ -272,7 +274,37 @@ async function relay(): Promise<unknown> {
   return { end: e, ok: g.data.length === big.length && sha(g.data) === sha(big), uid: process.getuid?.() };
 }
 
-const scenarios: Record<string, () => Promise<unknown>> = { fds, gc, throw: throwing, relay };
+/**
+ * Exactly `max` bytes from a source that stays open afterwards (a kept-alive upstream), on the addon at argv[3] (a
+ * build with a small per-wake-up budget, so the last write of a relay crosses it): each relay must finish.
+ */
+async function budget(): Promise<unknown> {
+  const file = process.argv[3] ?? '';
+  const m: { exports: unknown } = { exports: {} };
+  process.dlopen(m, file);
+  const addon = m.exports as RawAddon;
+  const results: string[] = [];
+  for (const max of [MIB, 2 * MIB + 12345]) {
+    const [[writer, src]] = (await pairs(1)) as [[Socket, Socket]];
+    const [[dst, reader]] = (await pairs(1)) as [[Socket, Socket]];
+    stopReading(src);
+    reader.resume();
+    writer.write(Buffer.alloc(max));
+    results.push(
+      await new Promise<string>((resolve) => {
+        const t = setTimeout(() => resolve('no end within 3 s'), 3000);
+        addon.start(fdOf(src), fdOf(dst), max, 0, 250, MIB, () => undefined, (code, n) => {
+          clearTimeout(t);
+          resolve(code ?? `moved ${n === max ? 'max' : n}`);
+        });
+      }),
+    );
+    for (const s of [writer, src, dst, reader]) s.destroy();
+  }
+  return { results };
+}
+
+const scenarios: Record<string, () => Promise<unknown>> = { fds, gc, throw: throwing, relay, budget };
 const run = scenarios[process.argv[2] ?? ''];
 if (run === undefined) {
   process.stderr.write(`usage: zero-copy-child.ts ${Object.keys(scenarios).join('|')}\n`);

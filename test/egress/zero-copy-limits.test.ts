@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +83,28 @@ void describe('zero-copy relay: resource limits and lifetimes (child processes)'
   void it('an onDone callback that throws is reported (warning), not fatal; the bytes still arrive', { skip, timeout: 60_000 }, async () => {
     const r = await runChild([...node(), 'throw']);
     assert.deepEqual(r, { started: true, called: 1, ok: true, caught: 1, warnings: ['CORDON_RELAY_CALLBACK'] });
+  });
+
+  void it('a relay of exactly max bytes whose last write uses up its per-wake-up budget finishes (source left open)', { timeout: 90_000 }, async (t) => {
+    // The addon's source built with a 64 KiB budget (8 MiB in the real build: the same path, hit only by long
+    // wake-ups): every write of the 1 MiB pipe crosses it. It used to wait for the source to become readable again.
+    const include = path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node');
+    const headers = [include, '/usr/include/node'].find((d) => existsSync(path.join(d, 'node_api.h')));
+    const cc = spawnSync('cc', ['--version']).status === 0;
+    if (process.platform !== 'linux' || headers === undefined || !cc) {
+      t.skip(process.platform !== 'linux' ? 'not Linux' : headers === undefined ? 'the Node headers (node_api.h) are not installed' : 'no C compiler (cc)');
+      return;
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'cordon-splice-budget-'));
+    try {
+      const out = path.join(dir, 'small-budget.node');
+      const built = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-DNAPI_VERSION=8', '-DBUDGET=65536u', `-I${headers}`, '-o', out, path.join(root, 'native', 'splice', 'splice.c')], { encoding: 'utf8' });
+      assert.equal(built.status, 0, built.stderr);
+      const r = await runChild([...node(), 'budget', out]);
+      assert.deepEqual(r, { results: ['moved max', 'moved max'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   void it('a user over the pipe quota (F_SETPIPE_SZ refused, 8 KiB pipes): the relay still moves 4 MiB exactly', { skip, timeout: 60_000 }, async (t) => {
