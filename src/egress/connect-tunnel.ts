@@ -72,6 +72,9 @@ async function inspectConnect(ctx: ProxyContext, tls: TlsInspection, target: Tar
 
 export async function handleConnect(ctx: ProxyContext, req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
+  // A client may send its end of file right after the request (and its first bytes): that ends only its direction.
+  // Without this, Node ends this side too at once, and the 200 and the upstream's answer never reach the client.
+  socket.allowHalfOpen = true;
   let target: Target;
   try {
     target = parseAuthority(req.url ?? '');

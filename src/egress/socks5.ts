@@ -35,6 +35,10 @@ export function handleSocks(ctx: ProxyContext, socket: Socket): void {
   };
   socket.on('error', () => socket.destroy());
   socket.on('close', () => clearTimeout(deadline));
+  // A client may send its end of file right after its request (and first bytes): that ends only its direction.
+  // Without this, Node ends this side too at once, and the reply and the upstream's answer never reach the client.
+  // A handshake that stays incomplete is still cut by the deadline.
+  socket.allowHalfOpen = true;
   const onData = (chunk: Buffer): void => {
     if (phase === 'busy') return;
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
