@@ -255,6 +255,19 @@ function readHead(s: Socket, until: (b: Buffer) => number | undefined): Promise<
   });
 }
 
+/** Opens a CONNECT tunnel to 127.0.0.1:`to` through the proxy on `proxyPort`; returns the socket (paused) and the bytes after the 200. */
+async function openConnect(proxyPort: number, to: number): Promise<{ s: Socket; rest: Buffer }> {
+  const s = connect({ host: '127.0.0.1', port: proxyPort });
+  s.on('error', () => undefined);
+  s.write(`CONNECT 127.0.0.1:${to} HTTP/1.1\r\nHost: 127.0.0.1:${to}\r\n\r\n`);
+  const { head, rest } = await readHead(s, (b) => {
+    const i = b.indexOf('\r\n\r\n');
+    return i < 0 ? undefined : i + 4;
+  });
+  assert.match(head.toString(), /^HTTP\/1.1 200/);
+  return { s, rest };
+}
+
 void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
   // The upstream reads the client's stream to its end (half-close), then answers with its SHA-256 and a large body, then ends.
   let upstream: Server;
@@ -300,13 +313,7 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
   void it('CONNECT: both directions relayed, half-close carried both ways', { skip }, async () => {
     const before = zeroCopyStats.relays;
     const tunnels = p.proxy.tunnels();
-    const s = connect({ host: '127.0.0.1', port: p.port });
-    s.write(`CONNECT 127.0.0.1:${upPort} HTTP/1.1\r\nHost: 127.0.0.1:${upPort}\r\n\r\n`);
-    const { head, rest } = await readHead(s, (b) => {
-      const i = b.indexOf('\r\n\r\n');
-      return i < 0 ? undefined : i + 4;
-    });
-    assert.match(head.toString(), /^HTTP\/1.1 200/);
+    const { s, rest } = await openConnect(p.port, upPort);
     await bothWays(s, rest);
     assert.equal(zeroCopyStats.relays, before + 2);
     s.destroy();
@@ -355,14 +362,7 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
     const q = await proxyFor({ allow: ['Net(127.0.0.1)'] }, { limits: { idleTimeoutMs: 1000 } });
     try {
       const open = async (first: string): Promise<{ s: Socket; got: Promise<Buffer>; ms: Promise<number> }> => {
-        const s = connect({ host: '127.0.0.1', port: q.port });
-        s.on('error', () => undefined);
-        s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-        const { head, rest } = await readHead(s, (b) => {
-          const i = b.indexOf('\r\n\r\n');
-          return i < 0 ? undefined : i + 4;
-        });
-        assert.match(head.toString(), /^HTTP\/1.1 200/);
+        const { s, rest } = await openConnect(q.port, port);
         const t0 = Date.now();
         const got = readAll(s).then((b) => Buffer.concat([rest, b]));
         s.resume();
@@ -398,13 +398,7 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     const port = (echo.address() as AddressInfo).port;
     try {
-      const s = connect({ host: '127.0.0.1', port: p.port });
-      s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-      const { head, rest } = await readHead(s, (b) => {
-        const i = b.indexOf('\r\n\r\n');
-        return i < 0 ? undefined : i + 4;
-      });
-      assert.match(head.toString(), /^HTTP\/1.1 200/);
+      const { s, rest } = await openConnect(p.port, port);
       const back = readAll(s);
       s.unshift(rest);
       s.resume();
@@ -423,13 +417,7 @@ void describe('egress proxy: zero-copy tunnels (CONNECT, SOCKS5)', () => {
     process.env.CORDON_NO_SPLICE = '1';
     try {
       const before = zeroCopyStats.relays;
-      const s = connect({ host: '127.0.0.1', port: p.port });
-      s.write(`CONNECT 127.0.0.1:${upPort} HTTP/1.1\r\nHost: 127.0.0.1:${upPort}\r\n\r\n`);
-      const { head, rest } = await readHead(s, (b) => {
-        const i = b.indexOf('\r\n\r\n');
-        return i < 0 ? undefined : i + 4;
-      });
-      assert.match(head.toString(), /^HTTP\/1.1 200/);
+      const { s, rest } = await openConnect(p.port, upPort);
       await bothWays(s, rest);
       assert.equal(zeroCopyStats.relays, before);
       s.destroy();
