@@ -138,6 +138,8 @@ export function bodyFraming(headers: readonly string[], bodyPending: boolean): U
 /** Where request body bytes go: the proxy's own upstream client, or a Node request to the credential broker. */
 interface BodySink {
   write(chunk: Buffer): boolean;
+  /** Several pieces at once (a held body), where the sink can take them in fewer system calls. */
+  writeMany?(chunks: readonly Buffer[]): boolean;
   end(): void;
   destroy(): void;
   pause(): void;
@@ -556,7 +558,9 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
       if (failed) return;
       const r = await scan(ctx, o.sc, (s) => s.bodyEnd(o.sc));
       if (r !== undefined) return refuse(r);
-      for (const c of held.splice(0)) upstream.write(c);
+      const body = held.splice(0);
+      if (upstream.writeMany !== undefined) upstream.writeMany(body);
+      else for (const c of body) upstream.write(c);
       upstream.end();
     });
   });

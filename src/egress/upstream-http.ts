@@ -292,6 +292,23 @@ export class Exchange {
     return ok;
   }
 
+  /**
+   * Request body pieces held until the whole body was scanned, written at once: corked on a plain socket, so it takes
+   * them as one writev (as many as it accepts per system call) instead of one write per piece; false: wait for `drain`.
+   */
+  writeMany(chunks: readonly Buffer[]): boolean {
+    if (this.#phase === 'done' || chunks.length === 0) return true;
+    const s = this.#start();
+    if (s === undefined) return true;
+    // A TLS socket joins a corked writev into one buffer (a copy of the whole body): there, one write per piece.
+    const cork = (s as { encrypted?: unknown }).encrypted !== true;
+    if (cork) s.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.write(c);
+    if (cork) s.uncork();
+    return ok;
+  }
+
   end(): void {
     if (this.#phase === 'done' || this.#ended) return;
     const s = this.#start();
