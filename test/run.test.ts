@@ -140,6 +140,30 @@ void describe('cordon run', { skip }, () => {
     assert.match(String(help.stdout), /Usage: cordon run/);
   });
 
+  void it('exits 125 instead of hanging when the fast path fails after its early sandbox was spawned, and runs nothing', { skip: existsSync(BIN_ENTRY) ? false : 'dist/bin/run.cjs is not built (npm run build)' }, () => {
+    const { ws, state, env } = setup();
+    const fullEnv = { ...process.env, CORDON_MANAGED_POLICY: '/nonexistent/cordon-managed.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg', ...env };
+    const argv = ['run', '--', 'sh', '-c', 'echo ran >> runs.log'];
+    // A run remembers its sandbox argv: the next run of this command line spawns bubblewrap from it before anything else.
+    // (The first run caches the plan; the second, served by run.cjs, remembers its argv.)
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync(BIN_CORDON, argv, { cwd: ws, encoding: 'utf8', timeout: 60_000, env: fullEnv });
+      assert.equal(r.status, 0, String(r.stderr));
+    }
+    assert.ok(readdirSync(path.join(state, 'cordon', 'cache')).some((f) => f.startsWith('early-')), 'the argv was remembered');
+    // The same bundle installed without its built-in profiles: the plan lookup throws after the early spawn.
+    const copy = path.join(path.dirname(ws), 'broken-install', 'dist', 'bin');
+    mkdirSync(copy, { recursive: true });
+    for (const f of ['run-loader.cjs', 'run.cjs', 'build-id']) writeFileSync(path.join(copy, f), readFileSync(path.join(ROOT, 'dist', 'bin', f)));
+    const t0 = Date.now();
+    const broken = spawnSync(process.execPath, [path.join(copy, 'run-loader.cjs'), ...argv], { cwd: ws, encoding: 'utf8', timeout: 30_000, env: fullEnv });
+    assert.equal(broken.error, undefined, `the run hung (${String(broken.error)})`);
+    assert.equal(broken.status, 125, String(broken.stderr));
+    assert.match(String(broken.stderr), /cordon: internal error: .*profiles/);
+    assert.ok(Date.now() - t0 < 20_000);
+    assert.equal(readFileSync(path.join(ws, 'runs.log'), 'utf8'), 'ran\nran\n', 'the early sandbox never ran the command');
+  });
+
   const asRoot = process.getuid?.() === 0;
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   void it('works for an ordinary user too (dropped to nobody)', {

@@ -13,7 +13,7 @@
  * changed policy, a run with network) to the full program (main.js) before
  * anything has been started, so the two bundles never share a run.
  */
-import { type Speculation, speculateRun } from '../sandbox/early.js';
+import { abandonIfPending, type Speculation, speculateRun } from '../sandbox/early.js';
 
 /** Set by run-loader.ts (the seventh parameter of its wrapper), which spawns the early sandbox before loading this bundle; undeclared otherwise. */
 declare const __cordonSpeculation: Speculation | null | undefined;
@@ -31,7 +31,9 @@ import('./run-hot.js').then(async ({ runHot }) => {
   served = await runHot(speculation);
   // The run is over, its records written and its directories removed: exit now instead of tearing the heap down (~2 ms).
   if (served) process.exit();
-}).catch((e: unknown) => {
+}).catch(async (e: unknown) => {
   process.stderr.write(`cordon: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 125;
+  // An early sandbox still waiting at its gate would keep the process alive: it gets the program that kills its command.
+  await abandonIfPending(speculation?.early ?? null);
 });

@@ -34,8 +34,16 @@ function hotPlan(parsed: ParsedRun): { key: string; plan: SandboxPlan } | null {
 
 /** Serves the run, or hands it to main.js; true when it was served here. */
 export async function runHot(speculation: Speculation | undefined): Promise<boolean> {
-  const parsed = process.argv[2] === 'run' ? parseRunArgs(process.argv.slice(3)) : null;
-  const hot = parsed === null ? null : hotPlan(parsed);
+  let parsed: ParsedRun | null;
+  let hot: { key: string; plan: SandboxPlan } | null;
+  try {
+    parsed = process.argv[2] === 'run' ? parseRunArgs(process.argv.slice(3)) : null;
+    hot = parsed === null ? null : hotPlan(parsed);
+  } catch (e) {
+    // The early sandbox waits at its gate for a program: without this it would keep the process alive forever.
+    await abandonIfPending(speculation?.early ?? null);
+    throw e;
+  }
   if (parsed === null || hot === null) {
     await abandonIfPending(speculation?.early ?? null);
     const url = pathToFileURL(path.join(import.meta.dirname, 'main.js')).href;
