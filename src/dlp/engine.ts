@@ -164,6 +164,11 @@ export class DetectionEngine {
     this.#min = confidenceRank(options.minConfidence ?? 'low');
   }
 
+  /** The prefilter's keywords: every enabled detector's, then the normalisation triggers' UTF-8 lead bytes. No keyword, no match. */
+  get keywords(): readonly string[] {
+    return this.#prefilter.keywords;
+  }
+
   /**
    * All matches in `text`. `bytes`, when given, must be the latin1 bytes of
    * `text` (one byte per UTF-16 unit, as `buf.toString('latin1')` or

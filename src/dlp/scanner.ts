@@ -12,12 +12,18 @@ import { nextRunStart, runStarts, type RunStarts } from './run-starts.js';
 import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
 import { judgeRandomness } from './randomness.js';
 import { luhn } from './checks.js';
+import { QuickReject } from './quick-reject.js';
 import { confidenceRank, type Confidence, type DlpFinding } from './types.js';
 
 export interface ScannerOptions extends EngineOptions {
   /** Look inside encodings (default true). */
   readonly decode?: boolean;
   readonly limits?: DecodeLimits;
+  /**
+   * Short strings that no stage can find anything in skip the stages (`quick-reject.ts`; default true). Off
+   * only to compare against the full scan (tests, benchmarks).
+   */
+  readonly quickReject?: boolean;
   /** Known secrets (keyed fingerprints) to find in every encoding. */
   readonly known?: FingerprintMatcher;
   /** Payment card numbers (Luhn-checked) and mixed-script words: traffic checks, off for source scans (default false). */
@@ -156,6 +162,7 @@ export class DlpScanner {
    * results are kept (a text with findings is scanned every time), bounded (emptied when full).
    */
   readonly #clean = new Set<string>();
+  readonly #quick: QuickReject | undefined;
 
   constructor(options: ScannerOptions = {}) {
     this.engine = new DetectionEngine(options);
@@ -164,6 +171,7 @@ export class DlpScanner {
     this.#known = options.known;
     this.#traffic = options.traffic ?? false;
     this.#min = confidenceRank(options.minConfidence ?? 'low');
+    this.#quick = options.quickReject === false ? undefined : new QuickReject(this.engine.keywords);
   }
 
   /** Scans bytes (a file, a body): offsets and lines are in bytes. */
@@ -174,6 +182,9 @@ export class DlpScanner {
 
   /** Scans a string (a URL, a header value, a JSON argument): offsets are in UTF-16 units. */
   scanText(text: string, where: string): DlpFinding[] {
+    // A short ASCII text in which no stage has anything to look at: only known secrets are left to look for
+    // (an ASCII text's UTF-8 bytes are its latin1 bytes); a hit is scanned in full, which reports it.
+    if (this.#quick?.clean(text) === true && (this.#known === undefined || this.#known.find(Buffer.from(text, 'latin1')).length === 0)) return [];
     const keep = text.length <= CLEAN_MAX_CHARS;
     if (keep && this.#clean.has(text)) return [];
     const out = this.#scanRoot(text, where, undefined);
