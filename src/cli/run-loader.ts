@@ -16,8 +16,7 @@
  * the sixth parameter of the wrapper, which imports from here.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import vm from 'node:vm';
+import { dirname, join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { type Speculation, speculateRun } from '../sandbox/early.js';
 
@@ -36,7 +35,7 @@ type CommonJsWrapper = (
 const speculation = speculateRun();
 
 const dir = import.meta.dirname;
-const bundle = path.join(dir, 'run.cjs');
+const bundle = join(dir, 'run.cjs');
 
 /**
  * The require run.cjs gets: this file's own when it is the CommonJS bundle
@@ -49,8 +48,8 @@ function bundleRequire(): NodeJS.Require {
 
 function cacheFile(): string | undefined {
   try {
-    const build = readFileSync(path.join(dir, 'build-id'), 'utf8').trim();
-    return /^[0-9a-f-]{36}$/.test(build) ? path.join(stateDir(), 'cache', `run-${build}.v8`) : undefined;
+    const build = readFileSync(join(dir, 'build-id'), 'utf8').trim();
+    return /^[0-9a-f-]{36}$/.test(build) ? join(stateDir(), 'cache', `run-${build}.v8`) : undefined;
   } catch {
     return undefined;
   }
@@ -58,13 +57,13 @@ function cacheFile(): string | undefined {
 
 function save(file: string, data: Buffer): void {
   try {
-    const cache = path.dirname(file);
+    const cache = dirname(file);
     mkdirSync(cache, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
     // One build's cache is kept: those of earlier builds are dropped (another installed build makes its own again).
-    for (const n of readdirSync(cache)) if (/^run-[0-9a-f-]{36}\.v8$/.test(n) && path.join(cache, n) !== file) rmSync(path.join(cache, n), { force: true });
+    for (const n of readdirSync(cache)) if (/^run-[0-9a-f-]{36}\.v8$/.test(n) && join(cache, n) !== file) rmSync(join(cache, n), { force: true });
   } catch {
     // a cache that cannot be written only costs time
   }
@@ -78,7 +77,8 @@ try {
   cachedData = undefined;
 }
 const source = `(function (exports, require, module, __filename, __dirname, __cordonImport, __cordonSpeculation) { ${readFileSync(bundle, 'utf8')}\n})`;
-const script = new vm.Script(source, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
+// node:vm is loaded only now, after the early sandbox has been spawned (its first load costs a few tenths of a millisecond).
+const script = new (process.getBuiltinModule('node:vm').Script)(source, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
 const mod: { exports: { servedHere?: () => boolean } } = { exports: {} };
 // Made at the end of a run this bundle served, so it holds the functions such a run compiles (not those of a hand-over to main.js).
 if (file !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {

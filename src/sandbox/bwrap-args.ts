@@ -3,6 +3,7 @@
  * access: whatever needs looking at (which protected paths exist, whether a
  * hidden path is a file or a directory) is passed in `BwrapLayout`.
  */
+import { COPIED_FILE_FD } from './copied-files.js';
 import { HELPER_DEFERRED_CA_VAR, helperArgv, NET_IPC_FD } from './net-helper.js';
 import { proxyEnvironment } from './proxy-env.js';
 import type { SandboxSpec } from './spec.js';
@@ -34,8 +35,8 @@ export interface BwrapLayout {
   readonly copiedFiles?: readonly string[];
 }
 
-/** The fd (in bwrap's table) of the first copied file; the others follow it (0-2 stdio, 3 status, 4 gate, 5 the helper's channel). */
-export const COPIED_FILE_FD = 6;
+/** The fd (in bwrap's table) of the first copied file (defined beside the copies, so the run loader need not load this module). */
+export { COPIED_FILE_FD };
 
 export interface BwrapOptions {
   /** Private home directory (host path, bound at the same path inside). */

@@ -24,8 +24,7 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, re
 import { join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { tempDir } from '../host-dirs.js';
-import { COPIED_FILE_FD } from './bwrap-args.js';
-import { closeCopies, copyable, fileSizeLimit, openCopies } from './copied-files.js';
+import { closeCopies, COPIED_FILE_FD, copyable, fileSizeLimit, openCopies } from './copied-files.js';
 import { type RawChild, type SandboxChild, spawnRaw } from './raw-spawn.js';
 
 /** The fd (in bwrap's table) of the seccomp program, which is also the gate. */
