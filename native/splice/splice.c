@@ -16,8 +16,12 @@
  * 64 KiB are tried, else the default stays: the system's pipe-max-size and
  * the user's pipe quota, pipe-user-pages-soft, bound it). onProgress(moved)
  * is called after bytes moved, at most once per intervalMs.
- * onDone(errorCode | null, moved, eof) is called once, after the relay closed
- * its descriptors. cancel() closes everything and calls nothing afterwards.
+ * onDone(errorCode | null, moved, eof, stats) is called once, after the relay
+ * closed its descriptors; stats = [wakeUps, spliceIn, spliceOut, waitsIn,
+ * waitsOut]: poll events handled, splice(2) calls from the source into the
+ * pipe and from the pipe to the destination, and how often the relay went
+ * back to the loop to wait for the source (readable) or the destination
+ * (writable). cancel() closes everything and calls nothing afterwards.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,6 +61,8 @@ typedef struct relay {
   int refs;             /* the JS handle + the running relay */
   napi_ref on_progress, on_done;
   napi_async_context actx;
+  /* Counters reported to onDone (what a relay costs in wake-ups and system calls). */
+  double wake_ups, splice_in, splice_out, waits_in, waits_out;
 } relay_t;
 
 static void relay_unref(relay_t* r) {
@@ -128,14 +134,21 @@ static void finish(relay_t* r, int err) {
   napi_env env = r->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[3];
+  napi_value argv[4];
   if (err == 0) napi_get_null(env, &argv[0]);
   else napi_create_string_utf8(env, uv_err_name(-err), NAPI_AUTO_LENGTH, &argv[0]);
   napi_create_double(env, (double)r->moved, &argv[1]);
   napi_get_boolean(env, r->eof != 0, &argv[2]);
+  const double counts[5] = { r->wake_ups, r->splice_in, r->splice_out, r->waits_in, r->waits_out };
+  napi_create_array_with_length(env, 5, &argv[3]);
+  for (uint32_t i = 0; i < 5; i++) {
+    napi_value v;
+    napi_create_double(env, counts[i], &v);
+    napi_set_element(env, argv[3], i, v);
+  }
   napi_ref done = r->on_done;
   r->on_done = NULL;
-  call(r, done, 3, argv);
+  call(r, done, 4, argv);
   napi_delete_reference(env, done);
   drop_callbacks(r);
   napi_close_handle_scope(env, scope);
@@ -144,6 +157,8 @@ static void finish(relay_t* r, int err) {
 static void on_event(uv_poll_t* h, int status, int events);
 
 static int watch(relay_t* r, int which) {
+  if (which == 1) r->waits_in += 1;
+  if (which == 2) r->waits_out += 1;
   if (r->watching == which) return 0;
   int rc = 0;
   if (r->watching == 1) uv_poll_stop(&r->in_poll);
@@ -168,6 +183,7 @@ static void pump(relay_t* r) {
       size_t want = r->pipe_size - r->in_pipe;
       if (r->max >= 0 && (uint64_t)r->max - r->read_total < want) want = (size_t)((uint64_t)r->max - r->read_total);
       ssize_t n = splice(r->in_fd, NULL, r->pw, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      r->splice_in += 1;
       if (n > 0) {
         r->in_pipe += (size_t)n;
         r->read_total += (uint64_t)n;
@@ -192,6 +208,7 @@ static void pump(relay_t* r) {
       return;
     }
     ssize_t n = splice(r->pr, NULL, r->out_fd, NULL, r->in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    r->splice_out += 1;
     if (n > 0) {
       r->in_pipe -= (size_t)n;
       r->moved += (uint64_t)n;
@@ -224,6 +241,7 @@ static void pump(relay_t* r) {
 static void on_event(uv_poll_t* h, int status, int events) {
   relay_t* r = (relay_t*)h->data;
   if (r->finished) return;
+  r->wake_ups += 1;
   /* An error event (status < 0): the next splice reports the socket's own error. */
   pump(r);
 }
@@ -378,7 +396,7 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
 
 /* The interface's version: src/egress/zero-copy.ts loads only the one it was written for (an addon left from an older
  * build is reported, not called with arguments it does not take). */
-#define RELAY_ABI 2
+#define RELAY_ABI 3
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value abi;

@@ -29,6 +29,11 @@ async function pair(server: Server, port: number): Promise<[Socket, Socket]> {
   return [c, await accepted];
 }
 
+/** A relay's end without its cost counters (compared whole in the tests). */
+function outcome(e: RelayEnd): Omit<RelayEnd, 'stats'> {
+  return { error: e.error, moved: e.moved, eof: e.eof };
+}
+
 function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
@@ -87,11 +92,20 @@ void describe('zero-copy relay', () => {
     assert.deepEqual(stopReading(from), []);
     const got = drain(dst);
     const before = zeroCopyStats.relays;
+    const movedBefore = zeroCopyStats.moved;
     const { end } = relayEnd(from, to, -1, true);
     assert.equal(zeroCopyStats.relays, before + 1);
     src.end(data);
     const e = await end;
-    assert.deepEqual(e, { error: undefined, moved: data.length, eof: true });
+    assert.deepEqual(outcome(e), { error: undefined, moved: data.length, eof: true });
+    // What it cost: every wake-up made at least one splice call and went back to wait at most once, the source was
+    // waited for at least once (the start), and each call to the destination moved more than a page on average.
+    const st = e.stats;
+    assert.ok(st.wakeUps >= 1 && st.spliceIn >= 1 && st.spliceOut >= 1 && st.waitsIn >= 1, JSON.stringify(st));
+    assert.ok(st.wakeUps <= st.spliceIn + st.spliceOut, JSON.stringify(st));
+    assert.ok(st.waitsIn + st.waitsOut <= st.wakeUps + 1, JSON.stringify(st));
+    assert.ok(data.length / st.spliceOut > 4096, JSON.stringify(st));
+    assert.equal(zeroCopyStats.moved, movedBefore + data.length);
     // Half-closed: the destination's reader saw end of file while `to` stays open for reading.
     const r = await got;
     assert.equal(r.bytes, data.length);
@@ -111,7 +125,7 @@ void describe('zero-copy relay', () => {
     const { end } = relayEnd(from, to, body.length);
     src.write(Buffer.concat([body, tail]));
     const e = await end;
-    assert.deepEqual(e, { error: undefined, moved: body.length, eof: false });
+    assert.deepEqual(outcome(e), { error: undefined, moved: body.length, eof: false });
     // The bytes past `max` are still in the socket: Node reads them once resumed.
     const rest = await new Promise<Buffer>((resolve) => {
       from.once('data', resolve);
@@ -150,8 +164,35 @@ void describe('zero-copy relay', () => {
     stopReading(from);
     const t0 = Date.now();
     const { end } = relayEnd(from, to, 0);
-    assert.deepEqual(await end, { error: undefined, moved: 0, eof: false });
+    assert.deepEqual(outcome(await end), { error: undefined, moved: 0, eof: false });
     assert.ok(Date.now() - t0 < 2000, 'ended without waiting for the source');
+    for (const s of [src, from, to, dst]) s.destroy();
+  });
+
+  void it('CORDON_RELAY_STATS=1 writes each relay\'s cost to stderr', { skip }, async () => {
+    const [src, from] = await pair(server, port);
+    const [to, dst] = await pair(server, port);
+    stopReading(from);
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.env.CORDON_RELAY_STATS = '1';
+    process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const got = drain(dst);
+      const { end } = relayEnd(from, to, -1, true);
+      src.end(Buffer.alloc(300_000, 1));
+      const e = await end;
+      assert.equal((await got).bytes, 300_000);
+      const line = lines.find((l) => l.startsWith('cordon relay: 300000 bytes'));
+      assert.ok(line !== undefined, lines.join(''));
+      assert.match(line, new RegExp(`^cordon relay: 300000 bytes, ${e.stats.wakeUps} wake-ups, splice ${e.stats.spliceIn} in ${e.stats.spliceOut} out, waits ${e.stats.waitsIn} in ${e.stats.waitsOut} out\\n$`));
+    } finally {
+      process.stderr.write = write;
+      delete process.env.CORDON_RELAY_STATS;
+    }
     for (const s of [src, from, to, dst]) s.destroy();
   });
 
@@ -171,7 +212,7 @@ void describe('zero-copy relay', () => {
     stopReading(from);
     const { end } = relayEnd(from, to, 1024 * 1024);
     src.end(Buffer.alloc(1000));
-    assert.deepEqual(await end, { error: undefined, moved: 1000, eof: true });
+    assert.deepEqual(outcome(await end), { error: undefined, moved: 1000, eof: true });
     for (const s of [src, from, to, dst]) s.destroy();
   });
 

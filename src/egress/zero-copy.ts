@@ -14,6 +14,11 @@
  * at most every 250 ms) refreshes both sockets' Node timeouts: a stalled
  * relay still times out where the socket's timeout says (late by at most
  * one report interval), a moving one does not.
+ *
+ * Each relay reports what it cost (`RelayEnd.stats`: poll wake-ups, splice
+ * calls, waits on either side), summed in `zeroCopyStats`; with
+ * `CORDON_RELAY_STATS=1` each relay's figures are also written to stderr
+ * (bench/egress reads them from its proxy child).
  */
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -22,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The addon's exports (native/splice/splice.c). */
 interface SpliceAddon {
-  start(inFd: number, outFd: number, maxBytes: number, flags: number, intervalMs: number, pipeBytes: number, onProgress: (moved: number) => void, onDone: (code: string | null, moved: number, eof: boolean) => void): object;
+  start(inFd: number, outFd: number, maxBytes: number, flags: number, intervalMs: number, pipeBytes: number, onProgress: (moved: number) => void, onDone: (code: string | null, moved: number, eof: boolean, counts: readonly number[]) => void): object;
   cancel(handle: object): void;
 }
 
@@ -35,8 +40,11 @@ export type ZeroCopyStatus = { readonly available: true; readonly path: string }
 
 let loaded: { readonly addon: SpliceAddon | undefined; readonly status: ZeroCopyStatus } | undefined;
 
-/** Relays started since the process began (tests assert which path ran). */
-export const zeroCopyStats = { relays: 0 };
+/**
+ * Relays started since the process began (tests assert which path ran), and the sums of the `RelayStats` and bytes
+ * of the relays that ended.
+ */
+export const zeroCopyStats = { relays: 0, moved: 0, wakeUps: 0, spliceCalls: 0 };
 
 /** The package root: the nearest directory above this module holding a package.json. */
 function packageRoot(): string | undefined {
@@ -51,7 +59,7 @@ function packageRoot(): string | undefined {
 }
 
 /** The addon interface this module calls (native/splice/splice.c RELAY_ABI). */
-const ABI = 2;
+const ABI = 3;
 
 function isAddon(x: unknown): x is SpliceAddon {
   if (typeof x !== 'object' || x === null) return false;
@@ -183,6 +191,28 @@ function guarded(what: string, f: () => void): void {
   }
 }
 
+/** What one relay cost (counted by the addon). */
+export interface RelayStats {
+  /** Poll events the relay handled (each is one return of the event loop to the relay). */
+  readonly wakeUps: number;
+  /** splice(2) calls from the source into the pipe. */
+  readonly spliceIn: number;
+  /** splice(2) calls from the pipe to the destination. */
+  readonly spliceOut: number;
+  /** Times the relay went back to the loop to wait for the source to become readable (the first wait included). */
+  readonly waitsIn: number;
+  /** Times it waited for the destination to become writable (its send buffer was full). */
+  readonly waitsOut: number;
+}
+
+const NO_STATS: RelayStats = { wakeUps: 0, spliceIn: 0, spliceOut: 0, waitsIn: 0, waitsOut: 0 };
+
+function statsOf(c: readonly number[] | undefined): RelayStats {
+  if (!Array.isArray(c) || c.length < 5) return NO_STATS;
+  const n = (i: number): number => (typeof c[i] === 'number' ? c[i] : 0);
+  return { wakeUps: n(0), spliceIn: n(1), spliceOut: n(2), waitsIn: n(3), waitsOut: n(4) };
+}
+
 export interface RelayEnd {
   /** Error code (`EPIPE`, `ECONNRESET`...; `ECLOSED`: a socket was closed by the process), undefined when it ended cleanly. */
   readonly error: string | undefined;
@@ -190,6 +220,8 @@ export interface RelayEnd {
   readonly moved: number;
   /** The source reached end of file (with `max`: before `max` bytes, the stream was short). */
   readonly eof: boolean;
+  /** What the relay cost (all zero when it ended by a socket's close in the process). */
+  readonly stats: RelayStats;
 }
 
 export interface RelayOptions {
@@ -226,6 +258,15 @@ export interface Relay {
  * caught and reported as a process warning (`CORDON_RELAY_CALLBACK`): one
  * thrown into the addon would end the process.
  */
+function count(moved: number, s: RelayStats): void {
+  zeroCopyStats.moved += moved;
+  zeroCopyStats.wakeUps += s.wakeUps;
+  zeroCopyStats.spliceCalls += s.spliceIn + s.spliceOut;
+  if (process.env.CORDON_RELAY_STATS === '1') {
+    process.stderr.write(`cordon relay: ${moved} bytes, ${s.wakeUps} wake-ups, splice ${s.spliceIn} in ${s.spliceOut} out, waits ${s.waitsIn} in ${s.waitsOut} out\n`);
+  }
+}
+
 export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | undefined {
   const a = addon();
   const inFd = socketFd(from);
@@ -254,7 +295,7 @@ export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | u
   function onClose(): void {
     if (over || handle === undefined) return;
     a?.cancel(handle);
-    end({ error: 'ECLOSED', moved, eof: false });
+    end({ error: 'ECLOSED', moved, eof: false, stats: NO_STATS });
   }
   try {
     handle = a.start(inFd, outFd, o.max, o.halfClose ? FLAG_SHUTDOWN_ON_EOF : 0, interval, pipeBytes, (n) => {
@@ -263,13 +304,15 @@ export function startRelay(from: Socket, to: Socket, o: RelayOptions): Relay | u
         touch(from);
         touch(to);
       });
-    }, (code, n, eof) => {
+    }, (code, n, eof, counts) => {
       moved = n;
       guarded('progress', () => {
         touch(from);
         touch(to);
       });
-      end({ error: code ?? undefined, moved: n, eof });
+      const stats = statsOf(counts);
+      count(n, stats);
+      end({ error: code ?? undefined, moved: n, eof, stats });
     });
   } catch {
     return undefined;
