@@ -8,7 +8,9 @@
  *   BASE_CHILDREN=/other/checkout/bench/egress/children.ts \
  *     node --import tsx bench/egress/paired.ts http|https|latency [turns or requests]
  *
- * The other checkout needs its node_modules (a symlink to this one's will do).
+ * The other checkout needs its node_modules (a symlink to this one's will do)
+ * and its own native addon (`node scripts/build-native.mjs` there; without it
+ * its proxy relays in JavaScript). Its bundle is written to its `.bench-cache/`.
  * Rows and clients are those of run.ts (a counting client with one fixed
  * 1 MiB buffer; Node's http Agent for keep-alive latency).
  */
@@ -33,12 +35,19 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = mkdtempSync(path.join(tmpdir(), 'cordon-paired-'));
 const OUT = path.join(ROOT, 'node_modules', '.cache', 'cordon-bench-egress');
 mkdirSync(OUT, { recursive: true });
-const bundles = { new: path.join(OUT, `paired-new-${process.pid}.mjs`), base: path.join(OUT, `paired-base-${process.pid}.mjs`) };
+// The base bundle lives in the other checkout (`.bench-cache/`), so its proxy finds that checkout's package root and
+// native addon (src/egress/zero-copy.ts looks above the bundle for package.json): under this checkout's node_modules it
+// would load this checkout's addon, which an older zero-copy.ts refuses (another interface) and relays in JavaScript.
+// Packages still resolve through the other checkout's node_modules (a symlink to this one's will do).
+const BASE_OUT = path.join(path.dirname(path.dirname(path.dirname(path.resolve(process.env.BASE_CHILDREN)))), '.bench-cache');
+mkdirSync(BASE_OUT, { recursive: true });
+const bundles = { new: path.join(OUT, `paired-new-${process.pid}.mjs`), base: path.join(BASE_OUT, `paired-base-${process.pid}.mjs`) };
 const children: ChildProcess[] = [];
 process.once('exit', () => {
   for (const c of children) c.kill();
   rmSync(DIR, { recursive: true, force: true });
   for (const b of Object.values(bundles)) rmSync(b, { force: true });
+  rmSync(BASE_OUT, { recursive: true, force: true });
 });
 for (const [entry, outfile] of [[fileURLToPath(new URL('./children.ts', import.meta.url)), bundles.new], [process.env.BASE_CHILDREN, bundles.base]] as const) {
   await build({
