@@ -19,8 +19,8 @@ export function redactSample(secret: string): string {
   return chars.slice(0, REVEAL).join('') + ELLIPSIS + chars.slice(-REVEAL).join('');
 }
 
-const LENGTH_ONLY = /^…\(\d+ chars\)$/u;
-const HEAD_TAIL = /^[^…]{0,4}…[^…]{0,4}$/u;
+const LENGTH_ONLY = /^\u2026\(\d+ chars\)$/u; // \u2026 is the ellipsis (written escaped: the run bundle stays ASCII, see run-loader.ts)
+const HEAD_TAIL = /^[^\u2026]{0,4}\u2026[^\u2026]{0,4}$/u;
 
 /**
  * Whether a sample already has one of the shapes `redactSample` produces. The

@@ -117,9 +117,9 @@ function startEgress(loaded: LoadedPolicy, opts: RunCommandOptions, scrubbed: re
 }
 
 /** What ends the run early: the egress proxy's failure, the broker's, or both. */
-function runSignal(egress: Egress | undefined, broker: BrokerProcess | undefined, brokerAbort: AbortController): { signal: AbortSignal } | undefined {
-  if (egress === undefined) return broker === undefined ? undefined : { signal: brokerAbort.signal };
-  return { signal: broker === undefined ? egress.abort.signal : AbortSignal.any([egress.abort.signal, brokerAbort.signal]) };
+function runSignal(egress: Egress | undefined, brokerAbort: AbortController | undefined): { signal: AbortSignal } | undefined {
+  if (egress === undefined) return brokerAbort === undefined ? undefined : { signal: brokerAbort.signal };
+  return { signal: brokerAbort === undefined ? egress.abort.signal : AbortSignal.any([egress.abort.signal, brokerAbort.signal]) };
 }
 
 /** The credential broker when the policy has credentials (its own process; the real values are read there only). */
@@ -215,13 +215,22 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
   let brokerFailure: string | undefined;
   try {
     const net = spec.network.mode === 'proxy' ? 'network only through the egress proxy' : 'no network';
-    publishDecision({
-      boundary: 'supervisor',
-      subject: `Run(${commandForRecord(cmd)})`,
-      decision: 'allow',
-      rule: 'default',
-      reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
-    });
+    // The run's own record. Without network or MCP servers it is written as the command is let start (not before:
+    // bubblewrap may be waiting for the gate); a run that ends before that (no such command) gets it at the end.
+    let recorded = false;
+    const recordStart = (): void => {
+      if (recorded) return;
+      recorded = true;
+      publishDecision({
+        boundary: 'supervisor',
+        subject: `Run(${commandForRecord(cmd)})`,
+        decision: 'allow',
+        rule: 'default',
+        reason: `Sandbox started in ${spec.workspace}: ${spec.hidden.length} denied paths hidden, ${compiled.removedEnv.length} environment variables removed, ${net}.`,
+      });
+    };
+    // With network or MCP servers the services below record their own start: the run's record comes first.
+    if (spec.network.mode === 'proxy' || plan.mcpServers.length > 0) recordStart();
     // Approvals and the trifecta check: with network, or MCP servers (their asks come from the gateway process).
     if (spec.network.mode === 'proxy' || plan.mcpServers.length > 0) {
       const loadedForApprovals = (await policy.get()).loaded;
@@ -235,17 +244,22 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
     }
     let egress: Egress | undefined;
     // A broker that dies during the run ends it, as the proxy does (its requests would fail anyway: fail closed, visibly).
-    const brokerAbort = new AbortController();
+    // (Made only with a broker: a run without network never loads Node's AbortController, ~0.5 ms of a cold start.)
+    let brokerAbort: AbortController | undefined;
     const fingerprintKey = spec.network.mode === 'proxy' || plan.mcpServers.length > 0 ? nodeCrypto().randomBytes(32) : undefined;
     if (fingerprintKey !== undefined) {
       // The credential broker (policy `credentials`) starts first: the sandbox's environment gets its placeholders; a source
       // error ends the run here (125). The egress proxy and the MCP gateway (servers' `credential`s) send through it.
       broker = await startBroker((await policy.get()).loaded, fingerprintKey);
-      void broker?.exited.then((why) => {
-        if (brokerStopping) return;
-        brokerFailure = why;
-        brokerAbort.abort();
-      });
+      if (broker !== undefined) {
+        const abort = new AbortController();
+        brokerAbort = abort;
+        void broker.exited.then((why) => {
+          if (brokerStopping) return;
+          brokerFailure = why;
+          abort.abort();
+        });
+      }
     }
     if (spec.network.mode === 'proxy' && fingerprintKey !== undefined) {
       const { loaded } = await policy.get();
@@ -273,14 +287,16 @@ export async function runCommand(cmd: readonly string[], opts: RunCommandOptions
         });
       },
       ...(egress === undefined ? {} : { onNetworkListeners: egress.sink }),
-      ...(runSignal(egress, broker, brokerAbort) ?? {}),
+      ...(runSignal(egress, brokerAbort) ?? {}),
       ...(mcp === undefined ? {} : { mcp: mcp.listener }),
       // A hook inside (Claude Code's PreToolUse hook running `cordon hook`) logs to the private state dir: keep its decisions.
       ...(prepared?.speculation === undefined ? {} : { speculation: prepared.speculation }),
+      afterGate: recordStart,
       beforeCleanup: ({ home }) => {
         for (const e of insideHookDecisions(path.join(home, '.local', 'state', 'cordon'))) publishDecision(e);
       },
     });
+    recordStart();
     await violations;
     brokerStopping = true;
     mcp?.stop();

@@ -15,7 +15,8 @@
  * bundle that needs it (handing a run to main.js) calls `__cordonImport`,
  * the sixth parameter of the wrapper, which imports from here.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { type Speculation, speculateRun } from '../sandbox/early.js';
@@ -69,14 +70,42 @@ function save(file: string, data: Buffer): void {
   }
 }
 
+/**
+ * The bytes of `file`, read with openSync/readSync (warm by now: the early
+ * sandbox used them): readFileSync without an encoding runs a general
+ * JavaScript path whose first use costs about a millisecond of a cold start.
+ */
+function readAll(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(512 * 1024);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) return buf.subarray(0, n);
+      n += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const file = cacheFile();
 let cachedData: Buffer | undefined;
 try {
-  cachedData = file === undefined ? undefined : readFileSync(file);
+  cachedData = file === undefined ? undefined : readAll(file);
 } catch {
   cachedData = undefined;
 }
-const source = `(function (exports, require, module, __filename, __dirname, __cordonImport, __cordonSpeculation) { ${readFileSync(bundle, 'utf8')}\n})`;
+// esbuild writes the bundle in ASCII (non-ASCII characters escaped): decoded as Latin-1, one pass with no UTF-8 validation.
+const bytes = readAll(bundle);
+const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+const source = `(function (exports, require, module, __filename, __dirname, __cordonImport, __cordonSpeculation) { ${text}\n})`;
 // node:vm is loaded only now, after the early sandbox has been spawned (its first load costs a few tenths of a millisecond).
 const script = new (process.getBuiltinModule('node:vm').Script)(source, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
 const mod: { exports: { servedHere?: () => boolean } } = { exports: {} };

@@ -76,6 +76,13 @@ export interface RunOptions {
    */
   readonly beforeStart?: () => void | Promise<void>;
   /**
+   * Called once, as soon as the command may start (the gate is open, or with
+   * `seccomp: false` right after the spawn), before the run is supervised:
+   * work that must not delay the start, such as the run's own audit record.
+   * Not called when the run ends before that (the caller sees the error).
+   */
+  readonly afterGate?: () => void;
+  /**
    * The run entry point's early sandbox (see early.ts): used when its argv is
    * exactly the one computed now, else abandoned; this run's argv is
    * remembered in `speculation.file` for the next run.
@@ -257,6 +264,7 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
       openGate(child, program);
       if (!adopt && !helper && opts.speculation !== undefined) remember(opts.speculation.file, bwrap, args, base);
     }
+    opts.afterGate?.();
     let netError: CordonError | undefined;
     if (helper) {
       if (fresh === undefined) throw new CordonError('CORDON_INTERNAL', 'a sandbox with the network helper is always spawned fresh');
