@@ -18,12 +18,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { countGet, cpuMs, median, plainTo } from './client.js';
 
 const { values: opt } = parseArgs({ options: { turns: { type: 'string', default: '15' }, mb: { type: 'string', default: '100' } } });
 const TURNS = Number(opt.turns);
@@ -81,11 +81,6 @@ function start(file: string, args: readonly string[], env: Record<string, string
 }
 const relayLines: string[] = [];
 
-const cpuMs = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 /** Voluntary context switches of every thread of a process (threads that ended are not counted). */
 const switches = (pid: number | 'self'): number => {
   let n = 0;
@@ -104,45 +99,7 @@ const machine = (): number[] => {
   const v = (i: number): number => f[i] ?? 0;
   return [v(0) + v(1), v(2), v(3), v(6), v(7)];
 };
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[m] ?? NaN) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
-/** Body bytes of one GET, read into one fixed 1 MiB buffer (the client of run.ts). */
-function countGet(port: number, target: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let head = '';
-    let left = -1;
-    let total = 0;
-    const callback = (n: number, b: Buffer): boolean => {
-      if (left < 0) {
-        head += b.toString('latin1', 0, n);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return true;
-        const cl = /\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end));
-        if (!/^HTTP\/1\.[01] 200/.test(head) || cl === null) {
-          sock.destroy();
-          reject(new Error(`got ${head.split('\r\n')[0] ?? ''}`));
-          return false;
-        }
-        left = Number(cl[1]);
-        n = head.length - end - 4;
-      }
-      total += n;
-      left -= n;
-      if (left <= 0) {
-        sock.destroy();
-        resolve(total);
-      }
-      return true;
-    };
-    const sock: Socket = connect({ host: '127.0.0.1', port, onread: { buffer: Buffer.allocUnsafe(1 << 20), callback } });
-    sock.on('error', reject);
-    sock.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-  });
-}
 
 const up = await start(process.execPath, [BUNDLE, 'upstream'], {});
 const host = `127.0.0.1:${up.port}`;
@@ -171,7 +128,7 @@ async function once(v: Variant, keep: boolean): Promise<void> {
   const c0 = process.cpuUsage();
   relayLines.length = 0;
   const t = performance.now();
-  const n = await countGet(port, v.target, host);
+  const n = await countGet(plainTo(port), v.target, host);
   const dt = performance.now() - t;
   const c = process.cpuUsage(c0);
   const m1 = machine();

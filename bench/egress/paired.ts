@@ -24,6 +24,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { makePki } from '../../test/egress/tls-fixture.js';
+import { countGet, cpuMs, median, type OnRead } from './client.js';
 
 const mode = process.argv[2] ?? '';
 if (!['http', 'https', 'latency'].includes(mode) || process.env.BASE_CHILDREN === undefined) {
@@ -69,54 +70,7 @@ function child(bundle: string, role: string): Promise<Child> {
     proc.stdout?.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), pid: proc.pid ?? 0 }));
   });
 }
-const cpuMs = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
-interface OnRead { readonly buffer: Buffer; readonly callback: (n: number, b: Buffer) => boolean }
-/** Body bytes of one GET, counted in one fixed buffer (as run.ts does). */
-function countGet(open: (o: OnRead) => Promise<Socket>, target: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let head = '';
-    let left = -1;
-    let total = 0;
-    let sock: Socket | undefined;
-    const callback = (n: number, b: Buffer): boolean => {
-      if (left < 0) {
-        head += b.toString('latin1', 0, n);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return true;
-        const cl = /\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end));
-        if (!/^HTTP\/1\.[01] 200/.test(head) || cl === null) {
-          sock?.destroy();
-          reject(new Error(`got ${head.split('\r\n')[0] ?? ''}`));
-          return false;
-        }
-        left = Number(cl[1]);
-        n = head.length - end - 4;
-      }
-      total += n;
-      left -= n;
-      if (left <= 0) {
-        sock?.destroy();
-        resolve(total);
-      }
-      return true;
-    };
-    open({ buffer: Buffer.allocUnsafe(1 << 20), callback }).then((s) => {
-      sock = s;
-      s.on('error', reject);
-      s.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    }, reject);
-  });
-}
 
 const tls = mode === 'https';
 const up = await child(bundles.new, tls ? 'tls-upstream' : 'upstream');

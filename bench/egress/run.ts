@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { makePki } from '../../test/egress/tls-fixture.js';
 import { uploadChunks } from '../dlp/proxy-upload-body.js';
+import { countGet, cpuMs, median, type OnRead, plainTo } from './client.js';
 
 const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '100' }, 'upload-mb': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' }, requests: { type: 'string', default: '2000' }, only: { type: 'string', default: 'http,https,upload,latency' } } });
 /** Rows to run (`--only http,latency`: the others are left out of the table); RSS is always measured. */
@@ -158,55 +159,6 @@ function get(via: Via, p: string, agent: Agent | false): Promise<number> {
   });
 }
 
-/**
- * Body bytes of one `GET /big`, read into one fixed 1 MiB buffer and only
- * counted (the client must not be what limits the figure). `open` makes the
- * connection (plain, TLS, or TLS over a CONNECT tunnel) with the read options.
- */
-function countGet(open: (onread: { buffer: Buffer; callback: (n: number, b: Buffer) => boolean }) => Promise<Socket>, target: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let head = '';
-    let left = -1;
-    let total = 0;
-    let sock: Socket | undefined;
-    const finish = (e?: Error): void => {
-      sock?.destroy();
-      if (e !== undefined) reject(e);
-      else resolve(total);
-    };
-    const callback = (n: number, b: Buffer): boolean => {
-      if (left < 0) {
-        head += b.toString('latin1', 0, n);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return true;
-        const status = /^HTTP\/1\.[01] (\d+)/.exec(head);
-        const cl = /\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end));
-        if (status?.[1] !== '200' || cl === null) {
-          finish(new Error(`got ${head.split('\r\n')[0] ?? ''}`));
-          return false;
-        }
-        left = Number(cl[1]);
-        n = head.length - end - 4;
-      }
-      total += n;
-      left -= n;
-      if (left <= 0) finish();
-      return true;
-    };
-    open({ buffer: Buffer.allocUnsafe(1 << 20), callback }).then((s) => {
-      sock = s;
-      s.on('error', finish);
-      s.on('close', () => {
-        if (left > 0 || left < 0) finish(new Error('connection closed before the end of the body'));
-      });
-      s.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    }, reject);
-  });
-}
-
-type OnRead = Parameters<Parameters<typeof countGet>[0]>[0];
-
-const plainTo = (port: number) => (onread: OnRead): Promise<Socket> => Promise.resolve(connect({ host: '127.0.0.1', port, onread }));
 
 /** TLS to the upstream, straight or inside a CONNECT tunnel through `proxyPort`, verified with `ca` (no SNI: the host is an IP). */
 const tlsTo = (upPort: number, proxyPort: number | undefined, ca: string) => (onread: OnRead): Promise<Socket> => new Promise((resolve, reject) => {
@@ -268,20 +220,9 @@ async function rate(run: () => Promise<number>): Promise<number | string> {
   }
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 type Variant = { readonly name: string; readonly run: () => Promise<number>; readonly pid?: number | undefined } | { readonly name: string; readonly skip: string };
 
-/** CPU time (user + system, ms) a process has used so far. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
 
 /**
  * Runs every variant once per turn, RUNS turns; per variant the median MB/s
