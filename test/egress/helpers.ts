@@ -1,6 +1,6 @@
 /** Real sockets on loopback for proxy tests: upstream servers, raw clients, a proxy for a rule list. */
 import { createServer, request, type Agent, type IncomingHttpHeaders } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { DecisionEvent } from '../../src/audit/record.js';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../../src/egress/proxy-server.js';
 import type { Resolver } from '../../src/egress/resolver.js';
@@ -46,11 +46,10 @@ export async function tcpUpstream(host = '127.0.0.1'): Promise<{ port: number; c
   return { port: (server.address() as AddressInfo).port, connections: () => n, server };
 }
 
-/** Writes raw bytes to a port and collects everything until the peer closes or `ms` pass. */
-export function raw(port: number, bytes: string | Buffer, ms = 3000): Promise<{ data: Buffer; closed: boolean }> {
+/** Collects everything a socket receives until the peer closes or `ms` pass (then it is destroyed). */
+export function collect(s: Socket, ms: number): Promise<{ data: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const s = connect({ host: '127.0.0.1', port });
     const timer = setTimeout(() => {
       s.destroy();
       resolve({ data: Buffer.concat(chunks), closed: false });
@@ -61,8 +60,15 @@ export function raw(port: number, bytes: string | Buffer, ms = 3000): Promise<{ 
       clearTimeout(timer);
       resolve({ data: Buffer.concat(chunks), closed: true });
     });
-    s.write(bytes);
   });
+}
+
+/** Writes raw bytes to a port and collects everything until the peer closes or `ms` pass. */
+export function raw(port: number, bytes: string | Buffer, ms = 3000): Promise<{ data: Buffer; closed: boolean }> {
+  const s = connect({ host: '127.0.0.1', port });
+  const got = collect(s, ms);
+  s.write(bytes);
+  return got;
 }
 
 export interface Reply {

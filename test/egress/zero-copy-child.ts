@@ -19,7 +19,7 @@ import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { relayCallbackErrors, startRelay, stopReading, zeroCopyStats, zeroCopyStatus } from '../../src/egress/zero-copy.js';
-import { proxyFor } from './helpers.js';
+import { collect, proxyFor } from './helpers.js';
 
 const MIB = 1024 * 1024;
 const BODY = Buffer.alloc(2 * MIB);
@@ -57,21 +57,6 @@ function fillFds(free: number): number[] {
   return held;
 }
 
-function readAll(s: Socket, ms: number): Promise<{ data: Buffer; closed: boolean }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const t = setTimeout(() => {
-      s.destroy();
-      resolve({ data: Buffer.concat(chunks), closed: false });
-    }, ms);
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve({ data: Buffer.concat(chunks), closed: true });
-    });
-  });
-}
 
 function untilData(s: Socket, has: (b: Buffer) => boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -115,7 +100,7 @@ async function fds(): Promise<unknown> {
     const head = await untilData(s, (b) => b.includes('\r\n\r\n'));
     const rest = head.subarray(head.indexOf('\r\n\r\n') + 4);
     let held = fillFds(free);
-    const back = readAll(s, 15_000);
+    const back = collect(s, 15_000);
     s.end('go\n');
     const t = await back;
     for (const fd of held) closeSync(fd);
@@ -128,7 +113,7 @@ async function fds(): Promise<unknown> {
     c.write(`GET http://127.0.0.1:${hPort}/small HTTP/1.1\r\nHost: 127.0.0.1:${hPort}\r\n\r\n`);
     await untilData(c, (b) => b.toString('latin1').endsWith('small'));
     held = fillFds(free);
-    const got = readAll(c, 15_000);
+    const got = collect(c, 15_000);
     c.write(`GET http://127.0.0.1:${hPort}/big HTTP/1.1\r\nHost: 127.0.0.1:${hPort}\r\nConnection: close\r\n\r\n`);
     const h = await got;
     for (const fd of held) closeSync(fd);
@@ -172,8 +157,8 @@ function fdOf(s: Socket): number {
 async function gc(): Promise<unknown> {
   const st = zeroCopyStatus();
   if (!st.available) return { skipped: st.reason };
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) return { skipped: 'no --expose-gc' };
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return { skipped: 'no --expose-gc' };
   const m: { exports: unknown } = { exports: {} };
   process.dlopen(m, st.path);
   const addon = m.exports as RawAddon;
@@ -189,7 +174,7 @@ async function gc(): Promise<unknown> {
     const [writer, src] = ins[i] as [Socket, Socket];
     const [dst, reader] = outs[i] as [Socket, Socket];
     stopReading(src);
-    const got = readAll(reader, 20_000);
+    const got = collect(reader, 20_000);
     done.push(
       new Promise<string>((resolve) => {
         // Neither callback refers to the handle: only the addon's own reference keeps the relay alive.
@@ -206,17 +191,17 @@ async function gc(): Promise<unknown> {
   }
   // The handles are garbage now: collect them before and while the bytes move.
   for (let k = 0; k < 5; k += 1) {
-    collect();
+    gc();
     await new Promise((r) => setImmediate(r));
   }
-  const timer = setInterval(() => collect(), 5);
+  const timer = setInterval(() => gc(), 5);
   for (const [writer] of ins) {
     writer.on('error', () => undefined);
     writer.end(BODY);
   }
   const results = await Promise.all(done);
   clearInterval(timer);
-  collect();
+  gc();
   await new Promise((r) => setTimeout(r, 50));
   // The relays closed their own descriptors; the sockets (and so their descriptors) are still open here.
   const fdsAfter = openFds();
@@ -233,7 +218,7 @@ async function throwing(): Promise<unknown> {
   if (!st.available) return { skipped: st.reason };
   const [[writer, src]] = (await pairs(1)) as [[Socket, Socket]];
   const [[dst, reader]] = (await pairs(1)) as [[Socket, Socket]];
-  const got = readAll(reader, 10_000);
+  const got = collect(reader, 10_000);
   stopReading(src);
   const warnings: string[] = [];
   process.on('warning', (w: Error & { code?: string }) => warnings.push(w.code ?? w.name));
@@ -260,7 +245,7 @@ async function relay(): Promise<unknown> {
   if (!st.available) return { skipped: st.reason };
   const [[writer, src]] = (await pairs(1)) as [[Socket, Socket]];
   const [[dst, reader]] = (await pairs(1)) as [[Socket, Socket]];
-  const got = readAll(reader, 10_000);
+  const got = collect(reader, 10_000);
   stopReading(src);
   const big = Buffer.concat([BODY, BODY]);
   const end = new Promise<string>((resolve) => {
