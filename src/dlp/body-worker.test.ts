@@ -25,8 +25,11 @@ const SINGLE_CPU = availableParallelism() < 2 ? 'one CPU here: bodies are scanne
 
 const ctx = (): ScanContext => ({ subject: 'Http(POST 127.0.0.1/upload)', method: 'POST', host: '127.0.0.1', port: 80 });
 
-/** The proxy's way: 2 MiB batches as pieces of 64 KiB, then the end. */
-async function scanAsProxy(worker: boolean, buf: Buffer): Promise<{ findings: string[]; offloaded: boolean }> {
+/**
+ * The proxy's way: 2 MiB batches, the first as pieces of 64 KiB, the others (`shared`) in shared memory with 4 KiB of
+ * room before them, as src/egress/http-forward.ts holds them (or as pieces too), then the end.
+ */
+async function scanAsProxy(worker: boolean, buf: Buffer, shared = false): Promise<{ findings: string[]; offloaded: boolean }> {
   const s = createRequestScanner({ worker });
   const c = ctx();
   await s.headers(c, ['content-type', 'text/plain']);
@@ -34,11 +37,21 @@ async function scanAsProxy(worker: boolean, buf: Buffer): Promise<{ findings: st
   let offloaded = false;
   for (let at = 0; at < buf.length; at += 2 * MiB) {
     const batch = buf.subarray(at, Math.min(buf.length, at + 2 * MiB));
-    const pieces: Buffer[] = [];
-    for (let p = 0; p < batch.length; p += 65536) pieces.push(batch.subarray(p, p + 65536));
-    const r = s.bodyChunks?.(c, pieces, undefined) ?? [];
+    let r;
+    if (shared && at > 0) {
+      const mem = new SharedArrayBuffer(4096 + 2 * MiB);
+      const held = Buffer.from(mem, 4096, batch.length);
+      batch.copy(held);
+      r = s.bodyShared?.(c, mem, 4096, batch.length, 4096, undefined) ?? [];
+      for (const f of await r) out.push(`${f.detector}@${f.where}`);
+      assert.ok(held.equals(batch), 'the scan left the held bytes as they were');
+    } else {
+      const pieces: Buffer[] = [];
+      for (let p = 0; p < batch.length; p += 65536) pieces.push(batch.subarray(p, p + 65536));
+      r = s.bodyChunks?.(c, pieces, undefined) ?? [];
+      for (const f of await r) out.push(`${f.detector}@${f.where}`);
+    }
     if (r instanceof Promise) offloaded = true;
-    for (const f of await r) out.push(`${f.detector}@${f.where}`);
   }
   for (const f of await s.bodyEnd(c)) out.push(`${f.detector}@${f.where}`);
   return { findings: out.sort(), offloaded };
@@ -60,6 +73,35 @@ void describe('DLP body-scan worker', () => {
     assert.equal(there.offloaded, true, 'the body was scanned in the worker');
     assert.ok(here.findings.length >= 4, here.findings.join(', '));
     assert.deepEqual(there.findings, here.findings);
+  });
+
+  void it('gives batches held in shared memory (read where they are) the findings the proxy thread gives them', { skip: SINGLE_CPU }, async () => {
+    const size = 7 * MiB + 321;
+    const buf = body(size, [
+      { at: 2 * MiB - 25, text: ` token: ${GHP} ` },
+      { at: 3 * MiB, text: ` aws_access_key_id=${KEY} ` },
+      { at: 4 * MiB - 15, text: ` aws_access_key_id=${KEY} ` },
+      { at: 6 * MiB - 3000, text: ` ${GHP} ` },
+      { at: size - 60, text: ` aws_access_key_id=${KEY}\n` },
+    ]);
+    const here = await scanAsProxy(false, buf);
+    const shared = await scanAsProxy(true, buf, true);
+    const sharedHere = await scanAsProxy(false, buf, true);
+    assert.equal(shared.offloaded, true, 'the body was scanned in the worker');
+    assert.ok(here.findings.length >= 5, here.findings.join(', '));
+    assert.deepEqual(shared.findings, here.findings);
+    assert.deepEqual(sharedHere.findings, here.findings);
+  });
+
+  void it('refuses a push without room for the carry before its bytes', { skip: SINGLE_CPU }, async () => {
+    const w = new BodyScanWorker({ minConfidence: 'medium', overlap: 4096 });
+    const id = w.open();
+    if (id === undefined) return assert.fail('no worker in this process');
+    const mem = new SharedArrayBuffer(8192);
+    await assert.rejects(w.pushAt(id, mem, 100, 1000), RangeError);
+    await assert.rejects(w.pushAt(id, mem, 4096, 8192), RangeError);
+    assert.deepEqual(await w.pushAt(id, mem, 4096, 4096), []);
+    w.drop(id);
   });
 
   void it('gives a clean large body no findings in the worker, and keeps a small body in the calling thread', { skip: SINGLE_CPU }, async () => {

@@ -145,6 +145,20 @@ export class BodyScanWorker {
     });
   }
 
+  /** The room a `pushAt` needs before its bytes (the stream's carry goes there). */
+  get room(): number {
+    return this.#data.overlap;
+  }
+
+  /**
+   * Scans the next bytes of stream `id` where they are: `length` bytes at `at` in `mem`, which must not change
+   * until the reply; the worker writes the `room` bytes before `at`. Nothing is copied on this thread.
+   */
+  pushAt(id: number, mem: SharedArrayBuffer, at: number, length: number): Promise<readonly WireFinding[]> {
+    if (at < this.#data.overlap || at + length > mem.byteLength) return Promise.reject(new RangeError('pushAt: no room before the bytes, or past the memory'));
+    return this.#send((seq) => ({ op: 'pushAt', seq, id, sab: mem, at, length }));
+  }
+
   /** The stream's last findings (its held-back overlap); the worker forgets it. */
   end(id: number): Promise<readonly WireFinding[]> {
     return this.#send((seq) => ({ op: 'end', seq, id }));

@@ -89,8 +89,11 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
     return s;
   };
   const limit = (what: string): Out[] => [{ detector: 'dlp-limit', where: 'body', sample: `…(${what})` }];
-  /** One piece of body data (after any aws-chunked framing), by its remaining content coding. */
-  const plainOrCompressed = (ctx: ScanContext, s: RequestState, chunk: Buffer | readonly Buffer[], enc: string | undefined, mayOffload: boolean): Out[] | Promise<Out[]> => {
+  /**
+   * One piece of body data (after any aws-chunked framing), by its remaining content coding. `shared`: the piece is
+   * `length` bytes at `at` in shared memory with `room` free bytes before it, which the worker may read where it is.
+   */
+  const plainOrCompressed = (ctx: ScanContext, s: RequestState, chunk: Buffer | readonly Buffer[], enc: string | undefined, mayOffload: boolean, shared?: { readonly mem: SharedArrayBuffer; readonly at: number; readonly room: number }): Out[] | Promise<Out[]> => {
     const pieces: readonly Buffer[] = Buffer.isBuffer(chunk) ? [chunk] : chunk;
     let size = 0;
     for (const p of pieces) size += p.length;
@@ -114,7 +117,10 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
       s.remote = worker.open();
       if (s.remote !== undefined) unfinished.register(ctx, s.remote, s);
     }
-    if (s.remote !== undefined && worker !== undefined) return worker.push(s.remote, pieces).then((f) => [...f]);
+    if (s.remote !== undefined && worker !== undefined) {
+      if (shared !== undefined && shared.room >= worker.room) return worker.pushAt(s.remote, shared.mem, shared.at, size).then((f) => [...f]);
+      return worker.push(s.remote, pieces).then((f) => [...f]);
+    }
     s.stream ??= new StreamScanner(scanner, { where: 'body', overlap });
     return s.stream.push(chunk).findings.map(toAudit);
   };
@@ -185,6 +191,14 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
       if (enc?.includes('aws-chunked') === true) return bodyChunk(ctx, Buffer.concat(chunks), contentEncoding);
       const s = state(ctx);
       return plainOrCompressed(ctx, s, chunks, enc, s.deframer === undefined);
+    },
+    // A batch the proxy holds in shared memory: read there by the worker (no copy), else scanned as a view of it.
+    bodyShared: (ctx, mem, at, length, room, contentEncoding) => {
+      const view = Buffer.from(mem, at, length);
+      const enc = contentEncoding?.trim().toLowerCase();
+      if (enc?.includes('aws-chunked') === true) return bodyChunk(ctx, view, contentEncoding);
+      const s = state(ctx);
+      return plainOrCompressed(ctx, s, view, enc, s.deframer === undefined, { mem, at, room });
     },
     bodyEnd: (ctx) => {
       const s = state(ctx);

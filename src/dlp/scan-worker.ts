@@ -37,6 +37,11 @@ export type ToWorker =
    * first time it is used; the bytes before them are free for the stream's carry).
    */
   | { readonly op: 'push'; readonly seq: number; readonly id: number; readonly mem: number; readonly length: number; readonly sab?: SharedArrayBuffer }
+  /**
+   * The next `length` bytes of stream `id` are at `at` in the caller's shared memory `sab` (sent with each push, not
+   * kept); the `overlap` bytes before `at` are free for the stream's carry.
+   */
+  | { readonly op: 'pushAt'; readonly seq: number; readonly id: number; readonly sab: SharedArrayBuffer; readonly at: number; readonly length: number }
   /** Shared memory `mem` will not be used again. */
   | { readonly op: 'forget'; readonly mem: number }
   | { readonly op: 'end'; readonly seq: number; readonly id: number }
@@ -70,15 +75,21 @@ function serve(data: BodyWorkerData, port: NonNullable<typeof parentPort>): void
     let reply: FromWorker;
     try {
       let s = streams.get(m.id);
-      if (m.op === 'push') {
+      if (m.op === 'push' || m.op === 'pushAt') {
         if (s === undefined) {
           s = new StreamScanner(scanner, { where: 'body', overlap: data.overlap });
           streams.set(m.id, s);
         }
-        if (m.sab !== undefined) mems.set(m.mem, m.sab);
-        const sab = mems.get(m.mem);
-        if (sab === undefined) throw new Error(`no shared memory ${m.mem}`);
-        const buf = Buffer.from(sab, 0, data.overlap + m.length);
+        let buf: Buffer;
+        if (m.op === 'pushAt') {
+          if (m.at < data.overlap || m.at + m.length > m.sab.byteLength) throw new Error('a push outside its shared memory');
+          buf = Buffer.from(m.sab, m.at - data.overlap, data.overlap + m.length);
+        } else {
+          if (m.sab !== undefined) mems.set(m.mem, m.sab);
+          const sab = mems.get(m.mem);
+          if (sab === undefined) throw new Error(`no shared memory ${m.mem}`);
+          buf = Buffer.from(sab, 0, data.overlap + m.length);
+        }
         reply = { seq: m.seq, findings: s.pushInPlace(buf, data.overlap, m.length).findings.map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample })) };
       } else {
         streams.delete(m.id);

@@ -17,7 +17,8 @@ import { forwardHeaders, rawHeader } from './headers.js';
 import { formatAuthority, formatHost, hostFromUrl } from './hostname.js';
 import type { Refusal } from './refusal.js';
 import { refusalBody, refusalHeaders } from './refusal.js';
-import { NOOP_SCANNER, type ScanContext } from './scanner.js';
+import { giveSlabs, SLAB_BYTES, SLAB_ROOM, takeSlab, type Slab } from './body-slabs.js';
+import { NOOP_SCANNER, type RequestScanner, type ScanContext, type ScanResult } from './scanner.js';
 import { framing, type Framing } from './response-head.js';
 import { Exchange, type ExchangeHandlers, type UpstreamRequest } from './upstream-http.js';
 import { canRelay, startRelay, whenFlushed, type Relay, type RelayEnd } from './zero-copy.js';
@@ -147,10 +148,10 @@ interface BodySink {
 }
 
 /**
- * With DLP on, request body chunks are handed to the scanner in batches of about this many bytes (2 MiB: half the
- * hand-overs of 1 MiB to the DLP's worker, each a message and a wake-up of ~0.4 ms on this thread here).
+ * With DLP on, request body chunks are handed to the scanner in batches of this many bytes (2 MiB: half the
+ * hand-overs of 1 MiB to the DLP's worker, each a message and a wake-up of ~0.4 ms on this thread here): a slab.
  */
-const SCAN_BATCH = 2 * 1024 * 1024;
+const SCAN_BATCH = SLAB_BYTES;
 
 /**
  * Body bytes received and waiting for their scan before the client is paused: a scanner that works beside this
@@ -476,6 +477,9 @@ function upstreamRefusal(o: Outbound, reason: string, status: number): Refusal {
  * scanned as it arrives but held back; only when the whole body scanned clean
  * is it written, so a finding anywhere means the upstream receives no byte of
  * the body (its headers are not sent either: Node sends them with the body).
+ * The first batch is held as the socket reads it came in; from the second on,
+ * the reads are copied into shared slabs (body-slabs.ts), each a batch the
+ * scanner reads where it is, given back once written upstream.
  */
 function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o: Outbound, bodyMode: UpstreamRequest['body'], fail: (r: Refusal) => void, onDrain: (f: () => void) => void): void {
   if (bodyMode === 'none') {
@@ -492,18 +496,66 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
   const held: Buffer[] = [];
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  // Bytes handed to scanPending and not scanned yet; the client is paused while they exceed SCAN_AHEAD.
+  // From the second batch on: the slabs the body is held in (in order), the one being filled.
+  let slabs: Slab[] | undefined;
+  let slab: Slab | undefined;
+  // Slabs written upstream by a writeMany that is waiting for `drain`: given back at that drain.
+  let writing: Slab[] | undefined;
+  // Bytes handed to a scan and not scanned yet; the client is paused while they exceed SCAN_AHEAD.
   let unscanned = 0;
   let pausedForScan = false;
   let chain: Promise<void> = Promise.resolve();
   const refuse = (r: Refusal): void => {
     if (failed) return;
     failed = true;
+    // Slabs of a refused body are not given back: a scan of one may still be under way.
     held.length = 0;
+    slabs = undefined;
+    slab = undefined;
     req.pause();
     fail(r);
   };
   const tooBig = (bound: number, why: string): Refusal => ({ kind: 'limit', status: 413, subject: o.sc.subject, rule: why, reason: `The request body is larger than ${bound} bytes; nothing more was sent.`, mandatory: false });
+  // Batches are scanned in order, one after the other (a scanner beside this thread scans one while the next arrives).
+  const scanBatch = (size: number, run: (s: RequestScanner) => ScanResult | Promise<ScanResult>, then: () => void): void => {
+    chain = chain.then(async () => {
+      if (failed) return;
+      const r = size === 0 ? undefined : await scan(ctx, o.sc, run);
+      if (r !== undefined) return refuse(r);
+      then();
+    });
+  };
+  const dispatch = (size: number, run: (s: RequestScanner) => ScanResult | Promise<ScanResult>): void => {
+    unscanned += size;
+    if (unscanned > SCAN_AHEAD && !pausedForScan) {
+      pausedForScan = true;
+      req.pause();
+    }
+    scanBatch(size, run, () => {
+      unscanned -= size;
+      if (pausedForScan && unscanned <= SCAN_AHEAD) {
+        pausedForScan = false;
+        req.resume();
+      }
+    });
+  };
+  // The first batch: the reads as they came, joined by the scanner (or here).
+  const dispatchPending = (): void => {
+    const pieces = pending;
+    const size = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    dispatch(size, (s) => (s.bodyChunks !== undefined && pieces.length > 1
+      ? s.bodyChunks(o.sc, pieces, encoding)
+      : s.bodyChunk(o.sc, pieces.length === 1 && pieces[0] !== undefined ? pieces[0] : Buffer.concat(pieces), encoding)));
+  };
+  const dispatchSlab = (b: Slab): void => {
+    const body = b.body.subarray(0, b.fill);
+    held.push(body);
+    dispatch(b.fill, (s) => (s.bodyShared !== undefined
+      ? s.bodyShared(o.sc, b.mem, SLAB_ROOM, b.fill, SLAB_ROOM, encoding)
+      : s.bodyChunk(o.sc, body, encoding)));
+  };
   req.on('data', (chunk: Buffer) => {
     if (failed) return;
     bytes += chunk.length;
@@ -515,52 +567,56 @@ function pumpRequestBody(ctx: ProxyContext, req: Readable, upstream: BodySink, o
     if (bytes > scanLimit) {
       return refuse({ ...tooBig(scanLimit, 'limit maxScannedBodyBytes'), reason: `The request body is larger than ${scanLimit} bytes, the most the DLP scanner holds; nothing was sent.` });
     }
-    held.push(chunk);
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes < SCAN_BATCH) return;
-    const size = pendingBytes;
-    unscanned += size;
-    if (unscanned > SCAN_AHEAD && !pausedForScan) {
-      pausedForScan = true;
-      req.pause();
+    if (slabs === undefined) {
+      held.push(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < SCAN_BATCH) return;
+      dispatchPending();
+      slabs = [];
+      return;
     }
-    scanPending(() => {
-      unscanned -= size;
-      if (pausedForScan && unscanned <= SCAN_AHEAD) {
-        pausedForScan = false;
-        req.resume();
+    for (let at = 0; at < chunk.length;) {
+      if (slab === undefined) {
+        slab = takeSlab();
+        slabs.push(slab);
       }
-    });
+      const n = Math.min(chunk.length - at, SLAB_BYTES - slab.fill);
+      chunk.copy(slab.body, slab.fill, at, at + n);
+      slab.fill += n;
+      at += n;
+      if (slab.fill === SLAB_BYTES) {
+        dispatchSlab(slab);
+        slab = undefined;
+      }
+    }
   });
-  // Chunks are scanned in batches of about SCAN_BATCH bytes (fewer scanner calls and chunk overlaps), in order.
-  const scanPending = (then: () => void): void => {
-    const pieces = pending;
-    const size = pendingBytes;
-    pending = [];
-    pendingBytes = 0;
-    chain = chain.then(async () => {
-      if (failed) return;
-      // A scanner that takes the pieces copies them once; otherwise they are joined here.
-      const r = size === 0 ? undefined : await scan(ctx, o.sc, (s) => (s.bodyChunks !== undefined && pieces.length > 1
-        ? s.bodyChunks(o.sc, pieces, encoding)
-        : s.bodyChunk(o.sc, pieces.length === 1 && pieces[0] !== undefined ? pieces[0] : Buffer.concat(pieces), encoding)));
-      if (r !== undefined) return refuse(r);
-      then();
-    });
-  };
   onDrain(() => {
+    if (writing !== undefined) {
+      // Every write of the held body is done (the socket's queue is empty): nothing reads the slabs any more.
+      giveSlabs(writing);
+      writing = undefined;
+    }
     if (ctx.scanner === NOOP_SCANNER && !failed) req.resume();
   });
   req.on('end', () => {
-    if (ctx.scanner !== NOOP_SCANNER) scanPending(() => undefined);
+    if (ctx.scanner !== NOOP_SCANNER) {
+      if (slabs === undefined) dispatchPending();
+      else if (slab !== undefined) {
+        dispatchSlab(slab);
+        slab = undefined;
+      }
+    }
     chain = chain.then(async () => {
       if (failed) return;
       const r = await scan(ctx, o.sc, (s) => s.bodyEnd(o.sc));
       if (r !== undefined) return refuse(r);
       const body = held.splice(0);
-      if (upstream.writeMany !== undefined) upstream.writeMany(body);
-      else for (const c of body) upstream.write(c);
+      if (upstream.writeMany !== undefined) {
+        // Written at once; false: the slabs are read until the socket's `drain` (true: some may still be, not given back).
+        if (!upstream.writeMany(body) && slabs !== undefined && slabs.length > 0) writing = slabs;
+      } else for (const c of body) upstream.write(c);
+      slabs = undefined;
       upstream.end();
     });
   });

@@ -41,6 +41,12 @@ export interface RequestScanner {
    * joining them first (a scanner that copies anyway saves a copy per batch).
    */
   bodyChunks?(ctx: ScanContext, chunks: readonly Buffer[], contentEncoding: string | undefined): ScanResult | Promise<ScanResult>;
+  /**
+   * Optional: the same as `bodyChunk` on the `length` bytes at `at` in shared memory `mem`, which the scanner may
+   * read where they are (from another thread) until its result: they do not change before the request ends. The
+   * `room` bytes before `at` are the scanner's to write (a worker puts its stream's carry there).
+   */
+  bodyShared?(ctx: ScanContext, mem: SharedArrayBuffer, at: number, length: number, room: number, contentEncoding: string | undefined): ScanResult | Promise<ScanResult>;
   bodyEnd(ctx: ScanContext): ScanResult | Promise<ScanResult>;
   websocketFrame(ctx: ScanContext, direction: 'up' | 'down', payload: Buffer): ScanResult | Promise<ScanResult>;
 }

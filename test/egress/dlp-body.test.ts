@@ -4,6 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRequestScanner } from '../../src/dlp/index.js';
+import { freeSlabs } from '../../src/egress/body-slabs.js';
 import { proxyFor, type TestProxy } from './helpers.js';
 
 interface Sink { server: Server; port: number; bodies: string[]; requests: number }
@@ -104,6 +105,29 @@ void describe('egress DLP on request bodies', () => {
     assert.equal(up.requests, before + 1);
     assert.equal(up.bodies.at(-1)?.length, big.length);
     assert.equal(up.bodies.at(-1), big.toString());
+  });
+
+  void it('a secret across the boundary of two held slabs (at 4 MiB): 403 and the upstream received nothing', async () => {
+    const key = ['AKIA', 'Q3EGRTX7', 'WZ5KDN2M'].join('');
+    const before = up.requests;
+    const big = Buffer.alloc(6 * 1024 * 1024, 'lorem ipsum dolor sit amet ');
+    big.write(` aws_access_key_id=${key} `, 4 * 1024 * 1024 - 20, 'latin1');
+    const status = await sized(proxy.port, `http://127.0.0.1:${up.port}/upload`, big);
+    assert.equal(status.status, 403);
+    assert.equal(up.requests, before, 'the upstream saw no request at all');
+  });
+
+  void it('slabs written upstream are given back and reused: the next large bodies arrive whole, byte for byte', async () => {
+    for (const [i, words] of ['alpha beta gamma delta ', 'one two three four five '].entries()) {
+      const before = up.requests;
+      const big = Buffer.alloc(7 * 1024 * 1024 + 999 * i, words);
+      const r = await sized(proxy.port, `http://127.0.0.1:${up.port}/upload`, big);
+      assert.equal(r.status, 200);
+      assert.equal(up.requests, before + 1);
+      assert.equal(up.bodies.at(-1), big.toString());
+      // Given back at the upstream socket's drain, which came before the upstream answered.
+      assert.ok(freeSlabs() >= 3, `free slabs after a 7 MiB body: ${freeSlabs()}`);
+    }
   });
 
   void it('a clean multi-chunk body arrives whole', async () => {
