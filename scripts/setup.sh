@@ -10,10 +10,12 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v git >/dev/null 2>&1 || missing+=(git)
 # python3, make and g++: npm ci builds the egress proxy's zero-copy relay (native/splice, C) from source with node-gyp;
-# without them it is skipped with a warning and the proxy relays in JavaScript (slower).
+# without them it is skipped with a warning and the proxy relays in JavaScript (slower). cc (gcc): npm ci builds
+# bin/cordon's run front (native/front, C); without it `cordon run` starts node directly (a few ms slower to return).
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
 # chromium: the dashboard's (cordon ui) browser test drives it with playwright-core.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then

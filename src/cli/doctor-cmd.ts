@@ -3,6 +3,8 @@
  * trifecta analysis of the effective policy (exit 0 ok, 1 problems; an
  * invalid policy is a problem too).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { analyseTrifecta, formatTrifecta } from '../approval/trifecta.js';
 import { sanitizeForDisplay } from '../audit/redact.js';
 import { isCordonError } from '../errors.js';
@@ -23,6 +25,13 @@ export async function doctorCommand(opts: PolicyCommonOptions = {}): Promise<num
   else {
     process.stdout.write(`note zero-copy relay: not available (${zc.reason}); the egress proxy relays in JavaScript (slower)\n`);
     if (process.env.CORDON_NO_SPLICE !== '1') process.stdout.write('     fix: npm run build:native (needs python3, make and a C compiler)\n');
+  }
+  // Optional too: without native/front, bin/cordon starts `cordon run` on node directly and returns a few ms later.
+  const front = path.join(import.meta.dirname, '..', '..', 'native', 'front', 'build', 'cordon-front');
+  if (existsSync(front)) process.stdout.write(`ok   run front: built (${front})\n`);
+  else {
+    process.stdout.write('note run front: not built; `cordon run` returns its status a few milliseconds later (after Node has torn its process down)\n');
+    process.stdout.write('     fix: npm run build:native (needs a C compiler: apt-get install -y gcc)\n');
   }
   let bad = results.filter((r) => !r.ok).length;
   process.stdout.write(bad === 0 ? 'cordon doctor: the host can run cordon sandboxes\n' : `cordon doctor: ${bad} problem${bad === 1 ? '' : 's'}; apply the fixes above\n`);

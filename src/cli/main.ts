@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { isCordonError } from '../errors.js';
+import { closeInheritedFds } from '../sandbox/inherited-fds.js';
 import { exitCodeFor, usageExitCode, type CommandFamily } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -248,4 +249,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// Before anything is spawned: fds inherited beyond the standard streams never reach a sandbox (see inherited-fds.ts).
+if (process.argv[2] === 'run' || process.argv[2] === 'mcp') closeInheritedFds();
 process.exitCode = await main(process.argv);

@@ -20,18 +20,27 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, re
 import { dirname, join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { type Speculation, speculateRun } from '../sandbox/early.js';
+import { closeInheritedFds } from '../sandbox/inherited-fds.js';
+import { reportExitOn, takeExitFd } from './front-report.js';
 
 type CommonJsWrapper = (
   exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string,
   cordonImport: (url: string) => Promise<unknown>, speculation: Speculation | null,
 ) => void;
 
+// First of all, before anything is spawned: the pipe of bin/cordon's front (native/front), which no child may
+// inherit; the exit status is reported on it (front-report.ts). The front has closed every other inherited fd;
+// without it they are closed here, so none reaches the sandbox (inherited-fds.ts).
+const exitFd = takeExitFd();
+if (exitFd !== undefined) reportExitOn(exitFd);
+else closeInheritedFds();
+
 /**
- * The early sandbox (src/sandbox/early.ts) is spawned here, first of all,
- * before the bundle is read and compiled: bubblewrap then builds the sandbox
- * while the bundle loads, and the fork costs less in a process that has not
- * grown yet. run-entry.ts receives it as `__cordonSpeculation` (null: not a
- * run, or the attempt failed; it then runs without one).
+ * The early sandbox (src/sandbox/early.ts) is spawned here, before the bundle
+ * is read and compiled: bubblewrap then builds the sandbox while the bundle
+ * loads, and the fork costs less in a process that has not grown yet.
+ * run-entry.ts receives it as `__cordonSpeculation` (null: not a run, or the
+ * attempt failed; it then runs without one).
  */
 const speculation = speculateRun();
 
