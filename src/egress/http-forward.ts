@@ -148,16 +148,18 @@ interface BodySink {
 }
 
 /**
- * With DLP on, request body chunks are handed to the scanner in batches of this many bytes (2 MiB: half the
- * hand-overs of 1 MiB to the DLP's worker, each a message and a wake-up of ~0.4 ms on this thread here): a slab.
+ * With DLP on, a request body's first batch goes to the scanner at this many bytes (2 MiB: a body that reaches it
+ * goes to the DLP's worker, see OFFLOAD_MIN in src/dlp/proxy-scanner.ts); the next ones are slabs (SLAB_BYTES, 4 MiB:
+ * each hand-over to the worker is a message and a wake-up of both threads, ~0.4 ms on this one here).
  */
-const SCAN_BATCH = SLAB_BYTES;
+const SCAN_BATCH = 2 * 1024 * 1024;
 
 /**
  * Body bytes received and waiting for their scan before the client is paused: a scanner that works beside this
- * thread (the DLP's worker) scans one batch while the next arrives. The body is held whole either way.
+ * thread (the DLP's worker) scans one batch while the next arrives. The body is held whole either way. (8 MiB slabs
+ * with this bound were slower: the pauses and the scan left after the body's end grew.)
  */
-const SCAN_AHEAD = 2 * SCAN_BATCH;
+const SCAN_AHEAD = 4 * 1024 * 1024;
 
 /** Most bytes of fresh response buffers gathered before they are written to the client. */
 const GATHER_MAX = 1024 * 1024;
