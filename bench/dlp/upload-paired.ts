@@ -1,11 +1,13 @@
 /**
  * bench/egress's upload row (50 MB, DLP on) through this checkout's proxy and another checkout's, side by side:
  *
- *   BASE_ROOT=/other/checkout node --import tsx bench/dlp/upload-paired.ts [--turns 9] [--mb 50]
+ *   BASE_ROOT=/other/checkout node --import tsx bench/dlp/upload-paired.ts [--turns 9] [--mb 50] [--settle 300]
  *
  * Each checkout's children.ts and DLP scan worker are bundled as bench/egress/run.ts bundles them (the base's into
  * its own `.bench-cache/`, so its proxy finds its own worker), one upstream and both proxies run at once, and the
  * uploads go in turns (direct, new, base, direct, ...), so load from elsewhere on the shared machine hits both alike.
+ * Each upload starts `--settle` ms (300) after the one before, so what a proxy does after its upload (collecting the
+ * garbage of the held body) does not run during the other's turn.
  * Prints each turn, then the medians of MB/s and of the proxy's CPU per upload (all its threads, from /proc): CPU is
  * the steadier figure on a loaded machine.
  */
@@ -20,8 +22,9 @@ import { build } from 'esbuild';
 import { cpuMs, median } from '../egress/client.js';
 import { uploadChunks } from './proxy-upload-body.js';
 
-const { values: opt } = parseArgs({ options: { turns: { type: 'string', default: '9' }, mb: { type: 'string', default: '50' } } });
+const { values: opt } = parseArgs({ options: { turns: { type: 'string', default: '9' }, mb: { type: 'string', default: '50' }, settle: { type: 'string', default: '300' } } });
 const TURNS = Number(opt.turns);
+const SETTLE = Number(opt.settle);
 const MB = Number(opt.mb);
 const BASE_ROOT = process.env.BASE_ROOT;
 if (BASE_ROOT === undefined || !existsSync(path.join(BASE_ROOT, 'bench', 'egress', 'children.ts'))) {
@@ -82,14 +85,18 @@ function upload(proxyPort: number | undefined): Promise<number> {
   });
 }
 
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SETTLE));
+
 // Warm-up: each proxy starts its worker and compiles its scanner on its first large body.
 for (const p of Object.values(proxies)) await upload(p.port);
 const got = { direct: [] as number[], new: [] as number[], base: [] as number[] };
 const cpu = { new: [] as number[], base: [] as number[] };
 for (let t = 0; t < TURNS; t++) {
+  await settle();
   got.direct.push(await upload(undefined));
   // Alternate which proxy goes first.
   for (const name of t % 2 === 0 ? (['new', 'base'] as const) : (['base', 'new'] as const)) {
+    await settle();
     const c0 = cpuMs(proxies[name].pid);
     got[name].push(await upload(proxies[name].port));
     cpu[name].push(cpuMs(proxies[name].pid) - c0);
