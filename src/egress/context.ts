@@ -29,8 +29,6 @@ export interface TlsInspection {
    * connection builds a new context from the whole root list every time (~50 ms of CPU here).
    */
   upstreamContext(): SecureContext;
-  /** The same roots offering `UPSTREAM_FIRST_CIPHERS` (tls-ciphers.ts): the upstream pool tries it before `upstreamContext`. */
-  upstreamFirstContext(): SecureContext;
   /** Serves one decrypted client stream with the proxy's inner HTTP server. */
   serve(socket: TLSSocket, tunnel: InspectedTunnel): void;
 }

@@ -26,7 +26,7 @@ import { cachingResolver, systemResolver, type Resolver } from './resolver.js';
 import { NOOP_SCANNER, type RequestScanner } from './scanner.js';
 import { handleSocks } from './socks5.js';
 import type { SessionCa } from './tls-ca.js';
-import { PREFERRED_CIPHERS, UPSTREAM_FIRST_CIPHERS } from './tls-ciphers.js';
+import { PREFERRED_CIPHERS } from './tls-ciphers.js';
 import { systemCaBundle } from './trust.js';
 import { UpstreamPool } from './upstream-http.js';
 
@@ -114,10 +114,8 @@ export function passthroughMatcher(entries: readonly string[]): (host: Canonical
 function inspection(o: TlsOptions, serve: (socket: TLSSocket, tunnel: InspectedTunnel) => void): TlsInspection {
   const ca = `${o.roots ?? systemCaBundle()}${o.extraCa ?? ''}`;
   let context: SecureContext | undefined;
-  let first: SecureContext | undefined;
   const upstreamContext = (): SecureContext => (context ??= createSecureContext({ ca, minVersion: 'TLSv1.2', ciphers: PREFERRED_CIPHERS }));
-  const upstreamFirstContext = (): SecureContext => (first ??= createSecureContext({ ca, minVersion: 'TLSv1.2', ciphers: UPSTREAM_FIRST_CIPHERS }));
-  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), roots: ca, upstreamContext, upstreamFirstContext, serve };
+  return { ca: o.ca, passthrough: passthroughMatcher(o.passthrough ?? []), roots: ca, upstreamContext, serve };
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
@@ -132,15 +130,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     ...(options.publish === undefined ? {} : { publish: options.publish }),
     ...(options.approve === undefined ? {} : { approve: options.approve }),
   });
+  const pool = new UpstreamPool({ idleTimeoutMs: limits.idleTimeoutMs, connectTimeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes });
   const inspected = new WeakMap<Socket, InspectedTunnel>();
   let inner: HttpServer | undefined;
   const tls = options.tls === undefined ? undefined : inspection(options.tls, (socket, tunnel) => {
     inspected.set(socket, tunnel);
     inner?.emit('connection', socket);
   });
-  // Inspected upstreams are offered AES-128-GCM alone first for TLS 1.3 (the full list when a server refuses it).
-  const tlsFirst = tls === undefined ? {} : { tlsFirst: (c: SecureContext) => (c === tls.upstreamContext() ? tls.upstreamFirstContext() : undefined) };
-  const pool = new UpstreamPool({ idleTimeoutMs: limits.idleTimeoutMs, connectTimeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, ...tlsFirst });
   const ctx: ProxyContext = { gate, scanner: options.scanner ?? NOOP_SCANNER, limits, pool, tunnels: 0, log, ...(tls === undefined ? {} : { tls }) };
   const http = createServer({
     maxHeaderSize: limits.maxHeaderBytes,

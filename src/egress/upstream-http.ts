@@ -16,7 +16,6 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import { ChunkedDecoder } from './chunked.js';
 import { framing, parseResponseHead, reusable, ResponseHeadError, type Framing, type ResponseHead } from './response-head.js';
-import { refusedSuites } from './tls-ciphers.js';
 
 export interface UpstreamTarget {
   /** The checked address (never a name: no second lookup). */
@@ -58,16 +57,7 @@ export interface PoolOptions {
   readonly maxHeaderBytes: number;
   /** Idle connections kept per key. */
   readonly maxFreePerKey?: number;
-  /**
-   * For a TLS target's context, a context to try first (the same roots, fewer suites offered: `UPSTREAM_FIRST_CIPHERS`);
-   * when a server refuses its offer in the handshake, the exchange is made again with the target's own context, and
-   * the server is asked with that one from then on.
-   */
-  readonly tlsFirst?: (context: SecureContext) => SecureContext | undefined;
 }
-
-/** Most servers remembered as refusing the first offer (then forgotten all at once, to be asked again). */
-const MAX_REFUSERS = 1024;
 
 const READ_BUFFER = 64 * 1024;
 /** 1 MiB reads cut the proxy's CPU per 100 MB download from ~150 ms to ~50 ms here (bench/egress). */
@@ -114,12 +104,9 @@ class Connection {
   connected = false;
   /** Paused by an exchange: only then is `resume` called (a stream resume costs a tick and a read(0) per request). */
   paused = false;
-  /** TLS made with the pool's first offer (`PoolOptions.tlsFirst`): a refusal in the handshake is retried with the target's context. */
-  readonly firstOffer: boolean;
 
-  constructor(pool: UpstreamPool, t: UpstreamTarget, key: string, session: Buffer | undefined, first: SecureContext | undefined) {
+  constructor(pool: UpstreamPool, t: UpstreamTarget, key: string, session: Buffer | undefined) {
     this.key = key;
-    this.firstOffer = first !== undefined;
     // The buffer for each next read is chosen after the previous one was handed on: large while a large body streams.
     const onread = {
       buffer: (): Buffer => (this.exchange?.streaming === true ? (this.big ??= Buffer.allocUnsafe(BIG_READ_BUFFER)) : this.small),
@@ -147,7 +134,7 @@ class Connection {
           return this.onRead(b.subarray(0, n), false);
         },
       };
-      const opts: ConnectionOptions = { host: t.address, port: t.port, secureContext: first ?? t.tls.context, ALPNProtocols: ['http/1.1'], ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }), ...(session === undefined ? {} : { session }) };
+      const opts: ConnectionOptions = { host: t.address, port: t.port, secureContext: t.tls.context, ALPNProtocols: ['http/1.1'], ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }), ...(session === undefined ? {} : { session }) };
       // tls.connect honours `onread` like net.connect (its typings omit it).
       s = tlsConnect({ ...opts, onread: tlsRead } as ConnectionOptions);
     }
@@ -202,8 +189,6 @@ export class UpstreamPool {
   readonly options: PoolOptions;
   readonly #free = new Map<string, Connection[]>();
   readonly #sessions = new Map<string, Buffer>();
-  /** Keys of servers that refused the first offer in a handshake. */
-  readonly #refusers = new Set<string>();
   #destroyed = false;
 
   constructor(options: PoolOptions) {
@@ -222,15 +207,7 @@ export class UpstreamPool {
     let c = list?.pop();
     while (c !== undefined && (c.socket.destroyed || !c.socket.readable)) c = list?.pop();
     if (list?.length === 0) this.#free.delete(key);
-    if (c !== undefined) return c;
-    const first = t.tls === undefined || this.#refusers.has(key) ? undefined : this.options.tlsFirst?.(t.tls.context);
-    return new Connection(this, t, key, this.#sessions.get(key), first);
-  }
-
-  /** The server behind `key` refused the first offer: its next connections use the target's own context. */
-  refusedFirstOffer(key: string): void {
-    if (this.#refusers.size >= MAX_REFUSERS) this.#refusers.clear();
-    this.#refusers.add(key);
+    return c ?? new Connection(this, t, key, this.#sessions.get(key));
   }
 
   release(c: Connection): void {
@@ -292,9 +269,6 @@ export class Exchange {
   #paused = false;
   #releaseOnResume = false;
   #gotBytes = false;
-  /** TLS: request body pieces written before the handshake completed (sent again if the server refused the first offer). */
-  #early: Buffer[] | undefined;
-  #suiteRetried = false;
 
   constructor(pool: UpstreamPool, t: UpstreamTarget, r: UpstreamRequest, handlers: ExchangeHandlers) {
     this.#pool = pool;
@@ -309,7 +283,6 @@ export class Exchange {
     const s = this.#start();
     if (s === undefined) return true;
     this.#wroteBody = true;
-    if (this.#conn?.firstOffer === true && !this.#conn.connected) (this.#early ??= []).push(chunk);
     if (this.#request.body !== 'chunked') return s.write(chunk);
     s.cork();
     s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
@@ -387,7 +360,6 @@ export class Exchange {
 
   onBytes(bytes: Buffer, reused: boolean): void {
     this.#gotBytes = true;
-    this.#early = undefined;
     if (this.#phase === 'head') {
       const data = this.#partial === undefined ? bytes : Buffer.concat([this.#partial, bytes]);
       this.#partial = undefined;
@@ -531,23 +503,6 @@ export class Exchange {
       c.socket.destroy();
     }
     this.#conn = undefined;
-    // The server refused the suites offered first (nothing of the request reached it: TLS sends no data before the
-    // handshake): the request goes again, head and body, on a connection offering the target's own suites.
-    if (e !== 'timeout' && c?.firstOffer === true && !c.connected && !this.#suiteRetried && refusedSuites(e)) {
-      this.#suiteRetried = true;
-      this.#pool.refusedFirstOffer(c.key);
-      const body = this.#early ?? [];
-      const ended = this.#ended;
-      this.#early = undefined;
-      this.#phase = 'idle';
-      this.#ended = false;
-      this.#wroteBody = false;
-      for (const chunk of body) this.write(chunk);
-      if (ended) this.end();
-      else if (body.length === 0) this.#start();
-      // More body may come: the caller waits for `drain` only after a write returned false, which the new connection answers.
-      return;
-    }
     if (e !== 'timeout' && c?.used === true && !this.#gotBytes && !this.#wroteBody && !this.#retried && this.#ended) {
       this.#retried = true;
       this.#phase = 'idle';
