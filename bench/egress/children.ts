@@ -14,6 +14,8 @@
  * `tls-proxy` the proxy with TLS inspection and the same scanner (its session
  *   CA written to BENCH_DIR/session-ca.pem, upstream verified with
  *   BENCH_DIR/ca.pem);
+ * `tls-floor` the floor of an inspecting proxy on Node's TLS (tls-floor.ts: no
+ *   HTTP, policy or DLP; CA and roots as for `tls-proxy`);
  * `srt-proxy` and `srt-tls-proxy` are the HTTP proxy of srt
  *   (@anthropic-ai/sandbox-runtime, package directory in SRT_PKG) allowing
  *   every host, the second with `tlsTerminate` (its CA written to
@@ -31,6 +33,7 @@ import { startProxy } from '../../src/egress/proxy-server.js';
 import { createRequestScanner } from '../../src/dlp/proxy-scanner.js';
 import { KnownSecretSet } from '../../src/dlp/fingerprint.js';
 import { rulesPolicy } from '../../src/policy/test-helpers.js';
+import { startTlsFloor } from './tls-floor.js';
 
 const role = process.argv[2];
 const dir = process.env.BENCH_DIR ?? '';
@@ -116,11 +119,14 @@ switch (role ?? '') {
     printPort(p.httpAddress?.port);
     break;
   }
+  case 'tls-floor':
+    printPort(await startTlsFloor(dir, readFileSync(path.join(dir, 'ca.pem'), 'utf8')));
+    break;
   case 'srt-proxy':
   case 'srt-tls-proxy':
     await srtProxy(role === 'srt-tls-proxy');
     break;
   default:
-    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|proxy-nodlp|proxy-known|tls-proxy|srt-proxy|srt-tls-proxy\n');
+    process.stderr.write('usage: children.ts upstream|tls-upstream|proxy|proxy-dlp|proxy-nodlp|proxy-known|tls-proxy|tls-floor|srt-proxy|srt-tls-proxy\n');
     process.exit(2);
 }

@@ -76,7 +76,8 @@ const tls = mode === 'https';
 const up = await child(bundles.new, tls ? 'tls-upstream' : 'upstream');
 const proxies: { name: 'new' | 'base'; child: Child; ca: string }[] = [];
 for (const name of ['new', 'base'] as const) {
-  const c = await child(bundles[name], tls ? 'tls-proxy' : 'proxy');
+  // BASE_ROLE: the role the base bundle starts (e.g. `tls-floor`: this tree's proxy beside the floor of a Node-TLS relay).
+  const c = await child(bundles[name], name === 'base' && process.env.BASE_ROLE !== undefined ? process.env.BASE_ROLE : tls ? 'tls-proxy' : 'proxy');
   proxies.push({ name, child: c, ca: tls ? readFileSync(path.join(DIR, 'session-ca.pem'), 'utf8') : '' });
 }
 const host = `127.0.0.1:${up.port}`;
