@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -114,6 +114,49 @@ void describe('bin/cordon run through native/front', { skip }, () => {
         }
       } finally {
         closeSync(dirFd);
+      }
+    });
+  }
+
+  // A terminal's Ctrl-C goes to its whole foreground process group. Before, bubblewrap was in it and died of the
+  // SIGINT, taking the command with it: status 125, "bubblewrap failed". Now bwrap is spawned in a session of its
+  // own (as the sandbox is), and the supervisor passes the SIGINT to the command, which can handle it.
+  const python = spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' }).status === 0;
+  for (const front of ['1', '0']) {
+    void it(`a Ctrl-C typed at the terminal reaches the command, which handles it (CORDON_FRONT=${front})`, { skip: python ? false : 'python3 (for a pseudo-terminal) is not installed' }, () => {
+      const { ws, env } = setup();
+      const driver = [
+        'import os, pty, select, sys, time',
+        'ws, front, cordon = sys.argv[1], sys.argv[2], sys.argv[3]',
+        'pid, fd = pty.fork()',
+        'if pid == 0:',
+        '    os.chdir(ws); os.environ["CORDON_FRONT"] = front',
+        '    os.execv(cordon, ["cordon", "run", "--", "sh", "-c", "trap \'echo got-int; exit 3\' INT; touch started; sleep 30 & wait"])',
+        'end = time.time() + 20',
+        'while not os.path.exists(os.path.join(ws, "started")) and time.time() < end: time.sleep(0.02)',
+        'time.sleep(0.3)',
+        'os.write(fd, b"\\x03")',
+        'out = b""',
+        'end = time.time() + 15',
+        'while time.time() < end:',
+        '    r, _, _ = select.select([fd], [], [], 0.1)',
+        '    if r:',
+        '        try: out += os.read(fd, 4096)',
+        '        except OSError: pass',
+        '    done, st = os.waitpid(pid, os.WNOHANG)',
+        '    if done: break',
+        'else:',
+        '    os.kill(pid, 9); done, st = os.waitpid(pid, 0)',
+        'print("status", os.waitstatus_to_exitcode(st)); print(out.decode("latin1"))',
+      ].join('\n');
+      // Twice: a fresh sandbox, then the early one (spawned from the remembered argv).
+      for (const pass of ['first run', 'second run']) {
+        rmSync(path.join(ws, 'started'), { force: true });
+        const r = spawnSync('python3', ['-c', driver, ws, front, BIN_CORDON], { env, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^status 3$/m, `${pass}: ${r.stdout}`);
+        assert.match(r.stdout, /got-int/, pass);
+        assert.doesNotMatch(r.stdout, /bubblewrap failed/, pass);
       }
     });
   }

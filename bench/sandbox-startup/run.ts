@@ -4,7 +4,8 @@
  *   bare    `bwrap --unshare-all --ro-bind / / true` (the floor for any bubblewrap sandbox)
  *   node    `node -e 0` (the floor for any Node.js supervisor; without NODE_EXTRA_CA_CERTS, as bin/cordon starts it)
  *   runner  runSandboxed(true) in one process, warm (what the sandbox itself costs per run)
- *   cli     `cordon run -- true` through bin/cordon (npm run build first): with the sandbox plan cached
+ *   cli     `cordon run -- true` through bin/cordon (npm run build first; with its front, native/front, when built,
+ *           and once more with CORDON_FRONT=0): with the sandbox plan cached
  *           (every run after the first with the same policy and command line: the plan, the remembered
  *           sandbox argv that bubblewrap starts from while cordon loads, and the code cache), and cold (a fresh
  *           state directory each time: the policy is parsed and compiled); and the supervisor's peak RSS
@@ -86,6 +87,10 @@ const state = mkdtempSync(join(tmpdir(), 'cordon-bench-state-'));
 let cold = '';
 if (existsSync(runEntry)) {
   variants.push({ name: 'cordon run -- true (plan cached)', file: binCordon, args: ['run', '--', 'true'], cwd: ws, env: { ...process.env, XDG_STATE_HOME: state } });
+  // The same without bin/cordon's front (native/front): the caller then also waits for Node's own teardown.
+  if (existsSync(join(root, 'native/front/build/cordon-front'))) {
+    variants.push({ name: 'the same, node started directly (CORDON_FRONT=0)', file: binCordon, args: ['run', '--', 'true'], cwd: ws, env: { ...process.env, XDG_STATE_HOME: state, CORDON_FRONT: '0' } });
+  }
   variants.push({
     name: 'cordon run -- true (cold: policy compiled)', file: binCordon, args: ['run', '--', 'true'], cwd: ws,
     env: { ...process.env, get XDG_STATE_HOME() { return cold; } },

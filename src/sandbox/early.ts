@@ -233,10 +233,13 @@ export function speculate(file: string): Speculation {
     try {
       copies = openCopies(copiedPaths(args));
       // Without node:child_process where Node's process handle is available (see raw-spawn.ts).
-      child = spawnRaw(remembered.bwrap, [remembered.bwrap, ...args], [0, 1, 2, statusFd], copies)
+      // Out of the terminal's process group when the sandbox gets a session of its own, as the runner spawns it (see runner.ts).
+      const detached = args.includes('--new-session');
+      child = spawnRaw(remembered.bwrap, [remembered.bwrap, ...args], [0, 1, 2, statusFd], copies, detached)
         ?? process.getBuiltinModule('node:child_process').spawn(remembered.bwrap, args, {
           stdio: ['inherit', 'inherit', 'inherit', statusFd, 'pipe', ...(copies.length > 0 ? ['ignore' as const] : []), ...copies],
           env: {},
+          detached,
         });
     } finally {
       closeSync(statusFd);

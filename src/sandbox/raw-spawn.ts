@@ -121,7 +121,7 @@ export class RawChild extends EventEmitter implements SandboxChild {
  * null when Node's process handle is not available here. Throws when the
  * spawn itself fails (ENOENT...).
  */
-export function spawnRaw(file: string, args: readonly string[], fds: readonly [number, number, number, number], more: readonly number[] = []): RawChild | null {
+export function spawnRaw(file: string, args: readonly string[], fds: readonly [number, number, number, number], more: readonly number[] = [], detached = false): RawChild | null {
   const b = load();
   if (b === null) return null;
   const gate = new b.Pipe(b.pipeSocket);
@@ -130,6 +130,7 @@ export function spawnRaw(file: string, args: readonly string[], fds: readonly [n
     file,
     args: [...args],
     envPairs: [],
+    detached,
     stdio: [
       ...fds.map((fd) => ({ type: 'fd', fd })),
       { type: 'pipe', handle: gate },

@@ -240,7 +240,10 @@ export async function runSandboxed(spec: SandboxSpec, argv: readonly string[], o
         const fd5: ('ipc' | 'ignore')[] = helper ? ['ipc'] : copies.length > 0 ? ['ignore'] : [];
         const stdio: StdioOptions = [...io, statusFd, gated ? 'pipe' : 'ignore', ...fd5, ...copies];
         // Loaded here, not with this module: a run served by the early sandbox never needs node:child_process.
-        fresh = process.getBuiltinModule('node:child_process').spawn(bwrap, args, { stdio, env: {} });
+        // With a session of its own for the sandbox, bwrap itself leaves the terminal's process group too (setsid):
+        // a Ctrl-C then reaches this process alone, which passes it to the sandbox's command (supervise), instead
+        // of also killing bwrap, which took the command with it and left no exit status (125, "bubblewrap failed").
+        fresh = process.getBuiltinModule('node:child_process').spawn(bwrap, args, { stdio, env: {}, detached: opts.newSession !== false });
         child = fresh;
       } finally {
         closeSync(statusFd);
