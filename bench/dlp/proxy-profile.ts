@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { uploadChunks } from './proxy-upload-body.js';
+import { sendChunks, uploadChunks } from './proxy-upload-body.js';
 
 const { values: opt } = parseArgs({ options: { uploads: { type: 'string', default: '10' }, mb: { type: 'string', default: '50' }, top: { type: 'string', default: '25' } } });
 const UPLOADS = Number(opt.uploads);
@@ -69,16 +69,7 @@ function upload(): Promise<void> {
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode ?? 0}`))));
     });
     req.on('error', reject);
-    let i = 0;
-    const pump = (): void => {
-      while (i < MB) {
-        const ok = req.write(CHUNKS[i % CHUNKS.length]);
-        i += 1;
-        if (!ok) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    sendChunks(req, CHUNKS, MB);
   });
 }
 

@@ -1,3 +1,19 @@
+import type { ClientRequest } from 'node:http';
+
+/** Writes `count` 1 MiB pieces of `chunks` (in turn) to `req`, waiting for 'drain' when it asks, then ends it. */
+export function sendChunks(req: ClientRequest, chunks: readonly Buffer[], count: number): void {
+  let i = 0;
+  const pump = (): void => {
+    while (i < count) {
+      const ok = req.write(chunks[i % chunks.length]);
+      i += 1;
+      if (!ok) return void req.once('drain', pump);
+    }
+    req.end();
+  };
+  pump();
+}
+
 /** The upload body of bench/egress (run.ts imports it) and bench/dlp/proxy-upload.ts: four 1 MiB pieces of seeded prose. */
 export function uploadChunks(): Buffer[] {
   const words = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what up out can more about into than them only other time some could these two may first then do any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');

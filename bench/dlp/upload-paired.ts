@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { cpuMs, median } from '../egress/client.js';
-import { uploadChunks } from './proxy-upload-body.js';
+import { sendChunks, uploadChunks } from './proxy-upload-body.js';
 
 const { values: opt } = parseArgs({ options: { turns: { type: 'string', default: '9' }, mb: { type: 'string', default: '50' }, settle: { type: 'string', default: '300' } } });
 const TURNS = Number(opt.turns);
@@ -72,16 +72,7 @@ function upload(proxyPort: number | undefined): Promise<number> {
       res.on('end', () => (res.statusCode === 200 && Number(body) === MB * 1048576 ? resolve((MB * 1048576) / 1e6 / ((performance.now() - t) / 1000)) : reject(new Error(`status ${res.statusCode ?? 0}: ${body.slice(0, 200)}`))));
     });
     req.on('error', reject);
-    let i = 0;
-    const pump = (): void => {
-      while (i < MB) {
-        const ok = req.write(CHUNKS[i % CHUNKS.length]);
-        i += 1;
-        if (!ok) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    sendChunks(req, CHUNKS, MB);
   });
 }
 

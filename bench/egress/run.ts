@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { makePki } from '../../test/egress/tls-fixture.js';
-import { uploadChunks } from '../dlp/proxy-upload-body.js';
+import { sendChunks, uploadChunks } from '../dlp/proxy-upload-body.js';
 import { countGet, cpuMs, median, type OnRead, plainTo } from './client.js';
 
 const { values: opt } = parseArgs({ options: { mb: { type: 'string', default: '100' }, 'upload-mb': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' }, requests: { type: 'string', default: '2000' }, only: { type: 'string', default: 'http,https,upload,latency' } } });
@@ -192,16 +192,7 @@ function upload(via: Via, mb: number): Promise<number> {
       res.on('end', () => (res.statusCode === 200 && Number(body) === mb * 1024 * 1024 ? resolve(mb * 1024 * 1024) : reject(new Error(`status ${res.statusCode ?? 0}: ${body.slice(0, 300)}`))));
     });
     req.on('error', reject);
-    let i = 0;
-    const pump = (): void => {
-      while (i < mb) {
-        const ok = req.write(CHUNKS[i % CHUNKS.length]);
-        i += 1;
-        if (!ok) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    sendChunks(req, CHUNKS, mb);
   });
 }
 
