@@ -11,7 +11,7 @@
  * with it set). bin/cordon's front (native/front) closes them in C before
  * node starts; this is the same for a cordon started another way.
  */
-import { closeSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readSync } from 'node:fs';
 
 /** O_CLOEXEC as /proc/<pid>/fdinfo shows it (the "flags:" line, octal). */
 const O_CLOEXEC = 0o2000000;
@@ -28,12 +28,19 @@ export function closeInheritedFds(keep: readonly number[] = []): number[] {
     return [];
   }
   const closed: number[] = [];
+  // openSync/readSync into one buffer: readFileSync's general path costs twice as much cold (~4 ms for 16 fds).
+  const buf = Buffer.allocUnsafe(512);
   for (const name of names) {
     const fd = Number(name);
     if (!Number.isInteger(fd) || fd <= 2 || keep.includes(fd)) continue;
     let info: string;
     try {
-      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+      const f = openSync(`/proc/self/fdinfo/${fd}`, constants.O_RDONLY);
+      try {
+        info = buf.toString('latin1', 0, readSync(f, buf, 0, buf.length, 0));
+      } finally {
+        closeSync(f);
+      }
     } catch {
       continue; // gone (the directory listing's own fd)
     }
