@@ -5,7 +5,7 @@
  * processes: bin/cordon, the built front, node, bwrap.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type SpawnSyncReturns, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +65,16 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 25));
   }
   return check();
+}
+
+/** `cordon run` of a long sleep (its duration is the marker that finds it in /proc), resolved once the command started. */
+async function startSleeper(seconds: string): Promise<{ child: ChildProcess; marker: string; done: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> {
+  const { ws, env } = setup();
+  const marker = `${seconds}${String(process.pid % 1000).padStart(3, '0')}.25`;
+  const child = spawn(BIN_CORDON, ['run', '--', 'sh', '-c', `touch started; sleep ${marker}`], { cwd: ws, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  assert.ok(await waitFor(() => existsSync(path.join(ws, 'started')), 20_000), 'the command started');
+  return { child, marker, done };
 }
 
 void describe('bin/cordon run through native/front', { skip }, () => {
@@ -162,28 +172,19 @@ void describe('bin/cordon run through native/front', { skip }, () => {
   }
 
   void it('passes SIGTERM on to the run, which ends with its status and leaves nothing running', async () => {
-    const { ws, env } = setup();
-    const marker = `sleep 3${String(process.pid % 1000).padStart(3, '0')}.25`;
-    const child = spawn(BIN_CORDON, ['run', '--', 'sh', '-c', `touch started; ${marker}`], { cwd: ws, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    assert.ok(await waitFor(() => existsSync(path.join(ws, 'started')), 20_000), 'the command started');
+    const { child, marker, done } = await startSleeper('3');
     assert.ok(childrenOf(child.pid ?? 0).length > 0, 'bin/cordon is the front, with the supervisor as its child');
     child.kill('SIGTERM');
-    const end = await done;
-    assert.deepEqual(end, { code: 143, signal: null });
-    assert.ok(await waitFor(() => processesWith(marker.split(' ')[1] ?? '').length === 0, 5_000), 'the sandboxed command is gone');
+    assert.deepEqual(await done, { code: 143, signal: null });
+    assert.ok(await waitFor(() => processesWith(marker).length === 0, 5_000), 'the sandboxed command is gone');
   });
 
   void it('mirrors a supervisor killed by a signal, and the sandbox dies with it', async () => {
-    const { ws, env } = setup();
-    const marker = `sleep 4${String(process.pid % 1000).padStart(3, '0')}.75`;
-    const child = spawn(BIN_CORDON, ['run', '--', 'sh', '-c', `touch started; ${marker}`], { cwd: ws, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    assert.ok(await waitFor(() => existsSync(path.join(ws, 'started')), 20_000), 'the command started');
+    const { child, marker, done } = await startSleeper('4');
     const [supervisor] = childrenOf(child.pid ?? 0);
     assert.ok(supervisor !== undefined && readFileSync(`/proc/${supervisor}/cmdline`, 'latin1').includes('run-loader.cjs'), 'the front\'s child is the supervisor');
     process.kill(supervisor, 'SIGKILL');
     assert.deepEqual(await done, { code: null, signal: 'SIGKILL' });
-    assert.ok(await waitFor(() => processesWith(marker.split(' ')[1] ?? '').length === 0, 5_000), 'the sandboxed command died with the supervisor');
+    assert.ok(await waitFor(() => processesWith(marker).length === 0, 5_000), 'the sandboxed command died with the supervisor');
   });
 });
