@@ -27,12 +27,14 @@ function warn(why) {
 
 if (process.platform !== 'linux') warn(`it is built for Linux only (this is ${process.platform})`);
 if (!existsSync(src)) warn(`${src} is missing`);
-if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs && !process.argv.includes('--force')) process.exit(0);
+// Up to date when built after every source (front.c, early.c, early.h) was last changed.
+const sources = ['front.c', 'early.c', 'early.h'].map((f) => path.join(dir, f));
+if (existsSync(out) && sources.every((f) => !existsSync(f) || statSync(out).mtimeMs >= statSync(f).mtimeMs) && !process.argv.includes('--force')) process.exit(0);
 
 const cc = process.env.CC || 'cc';
 mkdirSync(path.dirname(out), { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
-const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src, path.join(dir, 'early.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
 if (r.error !== undefined) warn(`${cc} could not start: ${r.error.message} (install a C compiler: apt-get install -y gcc)`);
 if (r.status !== 0) warn(`${cc} exited with ${r.status ?? r.signal}`);
 renameSync(tmp, out);

@@ -20,6 +20,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, re
 import { dirname, join } from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { type Speculation, speculateRun } from '../sandbox/early.js';
+import { frontSpeculation } from '../sandbox/front-early.js';
 import { closeInheritedFds } from '../sandbox/inherited-fds.js';
 import { reportExitOn, takeExitFd } from './front-report.js';
 
@@ -36,13 +37,16 @@ if (exitFd !== undefined) reportExitOn(exitFd);
 else closeInheritedFds();
 
 /**
- * The early sandbox (src/sandbox/early.ts) is spawned here, before the bundle
- * is read and compiled: bubblewrap then builds the sandbox while the bundle
- * loads, and the fork costs less in a process that has not grown yet.
- * run-entry.ts receives it as `__cordonSpeculation` (null: not a run, or the
- * attempt failed; it then runs without one).
+ * The early sandbox (src/sandbox/early.ts): the front (native/front) has
+ * spawned it before node started, when it was built (front-early.ts takes it
+ * over, and its fds, before anything is spawned); otherwise it is spawned
+ * here, before the bundle is read and compiled: bubblewrap then builds the
+ * sandbox while the bundle loads, and the fork costs less in a process that
+ * has not grown yet. run-entry.ts receives it as `__cordonSpeculation` (null:
+ * not a run, or the attempt failed; it then runs without one).
  */
-const speculation = speculateRun();
+const fromFront = exitFd === undefined ? undefined : frontSpeculation();
+const speculation = fromFront !== undefined ? fromFront : speculateRun();
 
 const dir = import.meta.dirname;
 const bundle = join(dir, 'run.cjs');

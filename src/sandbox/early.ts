@@ -54,9 +54,12 @@ export interface Speculation {
   readonly early: EarlySandbox | null;
 }
 
-const FORMAT = 1;
-/** Stands for the run's private directory in a remembered argv. */
-const BASE_TOKEN = '\u0000base\u0000';
+/**
+ * The remembered file (read by native/front/early.c too, so kept simple): `MAGIC`, bwrap's absolute path and
+ * each argument, each followed by a NUL; the byte 0x01 (`BASE_MARK`) stands for the run's private directory.
+ */
+const MAGIC = 'cordon-early-2';
+const BASE_MARK = '\u0001';
 
 /** Options bwrap-args.ts emits, with their number of operands. Nothing else may appear in a remembered argv. */
 const ARITY = new Map<string, number>([
@@ -91,21 +94,23 @@ export function removeRunDirs(dirs: RunDirs): void {
   }
 }
 
-/** FNV-1a (32 bits, twice with different seeds) as hex: names the file only, its content is checked. */
-function nameHash(s: string): string {
+/**
+ * FNV-1a (32 bits, twice with different seeds) over bytes, as hex: names the file only, its content is checked.
+ * native/front/early.c computes the same over the same bytes.
+ */
+function nameHash(bytes: Uint8Array): string {
   let a = 0x811c9dc5;
-  let b = 0x01000193 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  let b = 0x01000193 ^ bytes.length;
+  for (const c of bytes) {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
   }
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The file remembering the argv of runs of `argv` (what follows `cordon`) started in `cwd`. */
+/** The file remembering the argv of runs of `argv` (what follows `cordon`) started in `cwd`: named by the UTF-8 bytes of `cwd` and each argument, each argument preceded by a NUL. */
 export function speculationFile(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
-  return join(stateDir(env), 'cache', `early-${nameHash(JSON.stringify([cwd, ...argv]))}.json`);
+  return join(stateDir(env), 'cache', `early-${nameHash(Buffer.from([cwd, ...argv].join('\u0000')))}.bin`);
 }
 
 function kind(p: string): 'dir' | 'other' | 'missing' {
@@ -132,6 +137,7 @@ function linkText(p: string): string | undefined {
  */
 export function qualifies(args: readonly string[]): boolean {
   let gate = 0;
+  let die = false;
   let copies = 0;
   let limit: number | undefined;
   let i = 0;
@@ -143,6 +149,9 @@ export function qualifies(args: readonly string[]): boolean {
     const x = args[i + 1] ?? '';
     const y = args[i + 2] ?? '';
     switch (a) {
+      case '--die-with-parent':
+        die = true;
+        break;
       case '--seccomp':
         if (x !== String(SECCOMP_FD)) return false;
         gate++;
@@ -185,7 +194,7 @@ export function qualifies(args: readonly string[]): boolean {
     }
     i += n;
   }
-  return gate === 1 && i < args.length - 1 && args.includes('--die-with-parent');
+  return gate === 1 && i < args.length - 1 && die;
 }
 
 /** The paths of a qualified argv's `--file` options, in order (their fds are COPIED_FILE_FD onwards). */
@@ -201,10 +210,11 @@ function copiedPaths(args: readonly string[]): string[] {
 
 function readRemembered(file: string): { bwrap: string; args: string[] } | null {
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; bwrap?: unknown; args?: unknown };
-    if (v.format !== FORMAT || typeof v.bwrap !== 'string' || !v.bwrap.startsWith('/')) return null;
-    if (!Array.isArray(v.args) || !v.args.every((s) => typeof s === 'string')) return null;
-    return { bwrap: v.bwrap, args: v.args };
+    const fields = readFileSync(file, 'utf8').split('\u0000');
+    // MAGIC, bwrap, at least one argument, and the empty string after the last NUL.
+    if (fields.length < 4 || fields[0] !== MAGIC || fields.pop() !== '') return null;
+    const [, bwrap = '', ...args] = fields;
+    return bwrap.startsWith('/') ? { bwrap, args } : null;
   } catch {
     return null;
   }
@@ -221,7 +231,7 @@ export function speculate(file: string): Speculation {
   try {
     dirs = makeRunDirs();
     const base = dirs.base;
-    const args = remembered.args.map((a) => a.split(BASE_TOKEN).join(base));
+    const args = remembered.args.map((a) => a.split(BASE_MARK).join(base));
     if (!qualifies(args)) {
       removeRunDirs(dirs);
       return { file, early: null };
@@ -274,12 +284,15 @@ const MAX_REMEMBERED = 64;
 /** Remembers the argv of this run for the next one (written atomically; a failure only costs time). */
 export function remember(file: string, bwrap: string, args: readonly string[], base: string): void {
   try {
+    // An argument holding the mark or a NUL could not be read back as it was: such a run is not remembered.
+    if ([bwrap, ...args].some((a) => a.includes(BASE_MARK) || a.includes('\u0000'))) return;
     const dir = join(file, '..');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ format: FORMAT, bwrap, args: args.map((a) => a.split(base).join(BASE_TOKEN)) }), { mode: 0o600 });
+    const fields = [MAGIC, bwrap, ...args.map((a) => a.split(base).join(BASE_MARK))];
+    writeFileSync(tmp, `${fields.join('\u0000')}\u0000`, { mode: 0o600 });
     renameSync(tmp, file);
-    const entries = readdirSync(dir).filter((n) => n.startsWith('early-') && n.endsWith('.json'));
+    const entries = readdirSync(dir).filter((n) => n.startsWith('early-') && n.endsWith('.bin'));
     if (entries.length > MAX_REMEMBERED) for (const n of entries) if (join(dir, n) !== file) rmSync(join(dir, n), { force: true });
   } catch {
     // a cache that cannot be written only costs time

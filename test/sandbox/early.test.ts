@@ -102,13 +102,14 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
   void it('a remembered argv without the gate, with a foreign option, or naming a vanished path never spawns', async () => {
     const argv = ['sh', '-c', 'echo ran >> runs.log'];
     const { ws, file } = await remembered(argv);
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as { args: string[] };
-    const args = stored.args;
+    // The remembered file: NUL-terminated fields, the magic, bwrap's path, then the arguments (early.ts remember).
+    const [magic = '', bwrap = '', ...args] = readFileSync(file, 'utf8').split('\u0000').slice(0, -1);
+    assert.equal(magic, 'cordon-early-2');
     const noGate = args.filter((a, i) => a !== '--seccomp' && args[i - 1] !== '--seccomp');
     const foreign = ['--file', '0', '/etc/x', ...args];
     const vanished = ['--bind', join(ws, 'gone'), join(ws, 'gone'), ...args];
     for (const [why, bad] of [['no gate', noGate], ['foreign option', foreign], ['vanished path', vanished]] as const) {
-      writeFileSync(file, JSON.stringify({ ...stored, args: bad }));
+      writeFileSync(file, `${[magic, bwrap, ...bad].join('\u0000')}\u0000`);
       assert.equal(speculate(file).early, null, why);
     }
     await new Promise((res) => setTimeout(res, 300));
@@ -116,6 +117,7 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
     assert.ok(!existsSync(join(ws, 'gone')), 'nothing was created on the host');
     assert.equal(qualifies(['--unshare-all', '--die-with-parent', '--seccomp', '4', '--', 'true']), true);
     assert.equal(qualifies(['--unshare-all', '--seccomp', '4', '--', 'true']), false, '--die-with-parent is required');
+    assert.equal(qualifies(['--unshare-all', '--seccomp', '4', '--', 'echo', '--die-with-parent']), false, '--die-with-parent as an option, not in the command');
     assert.equal(qualifies(['--die-with-parent', '--seccomp', '4', '--seccomp', '4', '--', 'true']), false, 'one gate');
     // Copies: fds numbered in order from 6, of regular files that exist now, read-only.
     const gate = ['--die-with-parent', '--seccomp', '4'];
