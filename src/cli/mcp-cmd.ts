@@ -11,7 +11,8 @@ import { CordonError } from '../errors.js';
 import { loadPolicyCached } from '../policy/cache.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { Policy } from '../policy/policy.js';
-import { injectionArgumentScanner, type ArgumentScanner } from '../mcp/argument-scanner.js';
+import type { ArgumentScanner } from '../mcp/argument-scanner.js';
+import { argumentActionFor, policyDlpScanner, wrapArgumentScanners } from '../mcp/gateway-scanners.js';
 import { publishSink } from '../mcp/audit.js';
 import type { InjectionAction } from '../mcp/inbound.js';
 import { InjectionScanner } from '../mcp/injection.js';
@@ -51,15 +52,12 @@ export const AUDIT_DEFER_MS = 10;
 
 const defaultIo = (): McpIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: (t) => process.stderr.write(t) });
 
-/** `cordon mcp wrap [--name N] -- CMD...`: returns the server's exit status (125 when cordon failed before starting it). */
 /** DLP on outbound arguments, with the user's real secrets (from this process's environment) as fingerprints. */
-export async function dlpScanner(loaded: LoadedPolicy): Promise<ArgumentScanner> {
-  const [{ collectKnownSecrets }, { dlpArgumentScanner }] = await Promise.all([import('../dlp/known-sources.js'), import('../mcp/dlp-argument-scanner.js')]);
-  const ks = loaded.settings.dlp?.known_secrets;
-  const c = collectKnownSecrets({ env: process.env, ...(ks?.env ? { envGlobs: ks.env } : {}), ...(ks?.files ? { files: ks.files } : {}) });
-  return dlpArgumentScanner(c.set.size === 0 ? undefined : c.set.matcher());
+export function dlpScanner(loaded: LoadedPolicy): Promise<ArgumentScanner> {
+  return policyDlpScanner(loaded, process.env);
 }
 
+/** `cordon mcp wrap [--name N] -- CMD...`: returns the server's exit status (125 when cordon failed before starting it). */
 export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {}, io: McpIo = defaultIo()): Promise<number> {
   if (cmd.length === 0) throw new CordonError('CORDON_USAGE', 'no server command given; write cordon mcp wrap [--name N] -- CMD [ARGS...]');
   const loaded = await loadPolicyCached(loadOptions(opts));
@@ -84,8 +82,8 @@ export async function mcpWrap(cmd: readonly string[], opts: McpWrapOptions = {},
     process.once('SIGINT', stop);
     const bridge = bridgeStdio({
       server: conf.name, launch: cmd, policy, scanner, injectionAction: conf.injection, firstUse: conf.firstUse,
-      argumentScanners: [injectionArgumentScanner(scanner), await dlpScanner(loaded), ...(opts.argumentScanners ?? [])],
-      argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
+      argumentScanners: await wrapArgumentScanners(loaded, scanner, process.env, opts.argumentScanners),
+      argumentAction: argumentActionFor(loaded),
       pins: new PinStore(opts.pinDir), auditReady: () => writer.healthy, ...(opts.maxMessageBytes === undefined ? {} : { limits: { maxMessageBytes: opts.maxMessageBytes } }), log: (l) => io.stderr(`${l}\n`),
     }, server, io.stdin, io.stdout);
     const status = await bridge.done;

@@ -1,7 +1,7 @@
 /** Runs one agent-egress-bench case through an in-process gateway and reports block or allow. */
 import { McpGateway } from '../../src/mcp/gateway.js';
-import { injectionArgumentScanner } from '../../src/mcp/argument-scanner.js';
-import { InjectionScanner } from '../../src/mcp/injection.js';
+import type { ArgumentScanner } from '../../src/mcp/argument-scanner.js';
+import type { InjectionScanner } from '../../src/mcp/injection.js';
 import type { CallDecider } from '../../src/mcp/call-policy.js';
 
 export interface BenchCase {
@@ -11,14 +11,21 @@ export interface BenchCase {
   readonly payload: { readonly jsonrpc_messages: readonly Record<string, unknown>[] };
 }
 
+/** What the gateway is built with: the CLI's scanner list (see `wrapArgumentScanners`) and the policy. */
+export interface BenchGateway {
+  readonly policy: CallDecider;
+  readonly scanner: InjectionScanner;
+  readonly argumentScanners: readonly ArgumentScanner[];
+  readonly argumentAction: 'block' | 'report';
+}
+
 const line = (text: string): { kind: 'line'; text: string } => ({ kind: 'line', text });
 
-export function runBenchCase(c: BenchCase, policy: CallDecider): 'block' | 'allow' {
+export function runBenchCase(c: BenchCase, g: BenchGateway): 'block' | 'allow' {
   const toClient: string[] = [];
   const toServer: string[] = [];
-  const scanner = new InjectionScanner();
   const gw = new McpGateway(
-    { server: 'bench', launch: ['bench'], policy, scanner, pins: null, argumentScanners: [injectionArgumentScanner(scanner)], audit: () => true, log: () => undefined },
+    { server: 'bench', launch: ['bench'], policy: g.policy, scanner: g.scanner, pins: null, argumentScanners: g.argumentScanners, argumentAction: g.argumentAction, audit: () => true, log: () => undefined },
     { toClient: (l) => toClient.push(l), toServer: (l) => toServer.push(l) },
   );
   const msgs = c.payload.jsonrpc_messages;

@@ -5,7 +5,8 @@
  */
 import type { LoadedPolicy } from '../../policy/load.js';
 import { Policy } from '../../policy/policy.js';
-import { injectionArgumentScanner, type ArgumentScanner } from '../argument-scanner.js';
+import type { ArgumentScanner } from '../argument-scanner.js';
+import { argumentActionFor, gatewayArgumentScanners } from '../gateway-scanners.js';
 import type { AuditSink } from '../audit.js';
 import type { CallDecider, McpApprover } from '../call-policy.js';
 import { InjectionScanner } from '../injection.js';
@@ -57,8 +58,8 @@ export async function startHttpGateway(loaded: LoadedPolicy, o: ServeOptions): P
   const policy: CallDecider = o.approve === undefined ? decider : { decide: (s) => decider.decide(s), approve: o.approve };
   const scanner = new InjectionScanner();
   const base: BuildOptions = {
-    policy, scanner, argumentScanners: [injectionArgumentScanner(scanner), ...o.argumentScanners],
-    argumentAction: loaded.settings.dlp?.action === 'report' ? 'report' : 'block',
+    policy, scanner, argumentScanners: gatewayArgumentScanners(scanner, o.argumentScanners),
+    argumentAction: argumentActionFor(loaded),
     pins: new PinStore(o.pinDir), audit: o.audit, log: o.log, cwd: o.cwd, env: o.env,
     ...(o.auditReady === undefined ? {} : { auditReady: o.auditReady }),
     ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
