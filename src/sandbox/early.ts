@@ -292,7 +292,10 @@ export function remember(file: string, bwrap: string, args: readonly string[], b
     const fields = [MAGIC, bwrap, ...args.map((a) => a.split(base).join(BASE_MARK))];
     writeFileSync(tmp, `${fields.join('\u0000')}\u0000`, { mode: 0o600 });
     renameSync(tmp, file);
-    const entries = readdirSync(dir).filter((n) => n.startsWith('early-') && n.endsWith('.bin'));
+    const names = readdirSync(dir);
+    // The JSON files of earlier versions are never read again.
+    for (const n of names) if (n.startsWith('early-') && n.endsWith('.json')) rmSync(join(dir, n), { force: true });
+    const entries = names.filter((n) => n.startsWith('early-') && n.endsWith('.bin'));
     if (entries.length > MAX_REMEMBERED) for (const n of entries) if (join(dir, n) !== file) rmSync(join(dir, n), { force: true });
   } catch {
     // a cache that cannot be written only costs time
