@@ -1,18 +1,30 @@
 /**
  * The DLP engine as an MCP argument scanner: credentials and the user's known
  * secrets (fingerprints only) in `tools/call` arguments refuse the call.
+ * Besides the engine's own scan of the arguments (each leaf with its name,
+ * neighbours joined), two argument-shaped checks run on the same leaves:
+ * secrets split over non-adjacent or reordered fields (`split-secrets.ts`)
+ * and environment dumps (`env-dump.ts`).
  */
 import { DlpScanner } from '../dlp/scanner.js';
-import { scanJsonValue } from '../dlp/structured.js';
+import { jsonLeaves, scanFields } from '../dlp/structured.js';
 import type { FingerprintMatcher } from '../dlp/fingerprint.js';
-import type { ArgumentScanner } from './argument-scanner.js';
+import type { ArgumentFinding, ArgumentScanner } from './argument-scanner.js';
+import { findEnvDump } from './env-dump.js';
+import { findSplitSecrets } from './split-secrets.js';
 
 export function dlpArgumentScanner(known?: FingerprintMatcher): ArgumentScanner {
   const scanner = new DlpScanner({ minConfidence: 'medium', traffic: true, ...(known === undefined ? {} : { known }) });
   return {
     name: 'dlp',
     scan(args) {
-      return scanJsonValue(scanner, args ?? {}, 'args').map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample }));
+      const leaves = jsonLeaves(args ?? {});
+      const out: ArgumentFinding[] = scanFields(scanner, leaves, (f) => `args.${f.name}`).map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample }));
+      for (const f of findSplitSecrets(scanner, leaves, new Set(out.map((x) => x.sample)))) {
+        out.push({ detector: f.detector, where: `split(${f.fields.map((n) => `args.${n}`).join(',')})`.slice(0, 200), sample: f.sample });
+      }
+      for (const l of leaves) for (const f of findEnvDump(l.value)) out.push({ detector: 'env-dump-secret', where: `args.${l.name}`, sample: f.sample });
+      return out;
     },
   };
 }
