@@ -8,7 +8,7 @@
  */
 import { spanIndex } from './spans.js';
 import { redactSample } from '../audit/redact.js';
-import { hexLabelsDecode } from './dns.js';
+import { hostnameFindings, subdomainLabels } from './dns.js';
 import { judgeRandomness } from './randomness.js';
 import { specificity } from './engine.js';
 import type { DlpScanner } from './scanner.js';
@@ -78,8 +78,28 @@ export function scanUrl(scanner: DlpScanner, url: string): DlpFinding[] {
     }
     at += seg.length + 1;
   }
-  for (const label of hexLabelsDecode(parsed.hostname)) {
-    out.push({ detector: 'dns-encoded-data', provider: 'cordon', confidence: 'medium', sample: redactSample(label), explain: 'Hostname labels that are hex-encoded text: data smuggled out through DNS.', location: { where: 'url:host', offset: url.indexOf(parsed.hostname), length: parsed.hostname.length } });
+  // The host as written (case kept: base64 and upper-case base32 labels need it), else the parsed one.
+  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^:/?#[\]]+)/.exec(url)?.[1];
+  const host = written !== undefined && written.toLowerCase() === parsed.hostname ? written : parsed.hostname;
+  out.push(...scanHostname(scanner, host, 'url:host', Math.max(0, url.indexOf(host))));
+  return out;
+}
+
+/**
+ * A DNS name (URL host, Host header, CONNECT authority, SOCKS5 domain, TLS SNI): data encoded in its labels
+ * (`dns.ts`), and provider tokens in the labels joined (`AKIAIOSF.ODNN7EXA.MPLE.evil.example`).
+ */
+export function scanHostname(scanner: DlpScanner, hostname: string, where: string, offset = 0): DlpFinding[] {
+  const out: DlpFinding[] = [];
+  for (const f of hostnameFindings(hostname)) {
+    out.push({ detector: `dns-${f.kind}`, provider: 'cordon', confidence: 'medium', sample: redactSample(f.labels), explain: f.explain, location: { where, offset, length: hostname.length } });
+  }
+  const labels = subdomainLabels(hostname);
+  if (labels.length > 1) {
+    for (const f of scanner.scanText(labels.join(''), '')) {
+      if (specificity(f.detector) < 2) continue;
+      out.push({ ...f, explain: `${f.explain} Cut into DNS labels: found with the labels joined.`, location: { where, offset, length: hostname.length } });
+    }
   }
   return out;
 }
@@ -96,7 +116,13 @@ export function scanHeaders(scanner: DlpScanner, raw: readonly string[]): DlpFin
       if (eq > 0) cookieFields.push({ name: `cookie.${part.slice(0, eq).trim()}`, value: part.slice(eq + 1).trim() });
     }
   }
-  return scanFields(scanner, [...fields, ...cookieFields], (f) => `header:${f.name.toLowerCase()}`);
+  const out = scanFields(scanner, [...fields, ...cookieFields], (f) => `header:${f.name.toLowerCase()}`);
+  for (const f of fields) {
+    if (f.name.length !== 4 || f.name.toLowerCase() !== 'host') continue;
+    const host = /^([^:[\]]+)(?::\d{1,5})?$/.exec(f.value.trim())?.[1];
+    if (host !== undefined) out.push(...scanHostname(scanner, host, 'header:host'));
+  }
+  return out;
 }
 
 /** Every string leaf of a JSON value, with its path (`arguments.files[0].content`). */

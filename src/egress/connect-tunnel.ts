@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { isCordonError } from '../errors.js';
 import type { ProxyContext, TlsInspection } from './context.js';
 import { scan } from './context.js';
-import { formatAuthority, parseAuthority } from './hostname.js';
+import { formatAuthority, formatHost, parseAuthority } from './hostname.js';
 import { refusalResponse, type Refusal } from './refusal.js';
 import { inspectTunnel, passthroughTunnel } from './tls-inspect.js';
 import { admitTunnel, connectChecked, splice } from './tunnel.js';
@@ -39,15 +39,25 @@ function tooMany(ctx: ProxyContext, subject: string): Refusal {
 
 /**
  * DLP on a tunnel's host name (an encoded secret in a subdomain), as a URL so
- * the scanner reads the labels; run before the name is resolved.
+ * the scanner reads the labels; run before the name is resolved. `written`:
+ * the name as the client sent it, scanned instead of the canonical (lower-case)
+ * one when it differs only by case (base64 and upper-case base32 labels are
+ * told by their case).
  */
-export async function scanAuthority(ctx: ProxyContext, target: { readonly host: Target['host']; readonly port: number }, subject: string): Promise<Refusal | undefined> {
+export async function scanAuthority(ctx: ProxyContext, target: { readonly host: Target['host']; readonly port: number; readonly written?: string | undefined }, subject: string): Promise<Refusal | undefined> {
   const authority = formatAuthority(target.host, target.port);
+  const canonical = formatHost(target.host);
+  const host = target.written !== undefined && target.written !== canonical && target.written.toLowerCase() === canonical ? target.written : canonical;
   const sc = { subject, method: 'CONNECT', host: authority, port: target.port };
-  return scan(ctx, sc, (s) => s.url(sc, `https://${authority}/`));
+  return scan(ctx, sc, (s) => s.url(sc, `https://${host}:${target.port}/`));
 }
 
-async function inspectConnect(ctx: ProxyContext, tls: TlsInspection, target: Target, socket: Socket, head: Buffer): Promise<void> {
+/** The host part of a CONNECT target as written (`Host.Example:443` -> `Host.Example`); undefined for IPv6 literals. */
+function writtenHost(authority: string): string | undefined {
+  return /^([^:[\]/?#@\s]+):\d{1,5}$/.exec(authority)?.[1];
+}
+
+async function inspectConnect(ctx: ProxyContext, tls: TlsInspection, target: Target & { readonly written?: string | undefined }, socket: Socket, head: Buffer): Promise<void> {
   const verdict = ctx.gate.checkInspectedTunnel({ kind: 'Net', host: target.host, port: target.port });
   if (!verdict.ok) {
     refuse(socket, verdict.refusal);
@@ -86,11 +96,11 @@ export async function handleConnect(ctx: ProxyContext, req: IncomingMessage, soc
   }
   const tls = ctx.tls;
   if (tls !== undefined && !tls.passthrough(target.host)) {
-    await inspectConnect(ctx, tls, target, socket, head);
+    await inspectConnect(ctx, tls, { ...target, written: writtenHost(req.url ?? '') }, socket, head);
     return;
   }
   // The name is scanned before anything resolves it: an encoded secret in a label never becomes a DNS query.
-  const found = await scanAuthority(ctx, target, `Net(${formatAuthority(target.host, target.port)})`);
+  const found = await scanAuthority(ctx, { ...target, written: writtenHost(req.url ?? '') }, `Net(${formatAuthority(target.host, target.port)})`);
   if (found !== undefined) {
     refuse(socket, found);
     return;

@@ -45,6 +45,8 @@ export function parseGreeting(b: Buffer): Step<null> {
 export interface SocksTarget {
   readonly host: CanonicalHost;
   readonly port: number;
+  /** A domain name as the client sent it (case kept, for the DLP's label rules). */
+  readonly written?: string;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -94,7 +96,7 @@ export function parseRequest(b: Buffer): Step<SocksTarget> {
   if (port === 0) return { kind: 'bad', reply: REPLY.hostUnreachable, reason: 'port 0' };
   const host = toHost(hostText);
   if (typeof host === 'string') return { kind: 'bad', reply: REPLY.hostUnreachable, reason: host };
-  return { kind: 'done', used: end + 2, value: { host, port } };
+  return { kind: 'done', used: end + 2, value: { host, port, ...(atyp === 0x03 ? { written: hostText } : {}) } };
 }
 
 /** A reply with an all-zero IPv4 bind address (clients ignore it for CONNECT). */
