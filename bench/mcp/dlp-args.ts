@@ -17,6 +17,7 @@ import { findMixedScriptWords, normalizationWindowsText } from '../../src/dlp/no
 import { QuickReject } from '../../src/dlp/quick-reject.js';
 import { cardNumbers, DlpScanner } from '../../src/dlp/scanner.js';
 import { scanJsonValue } from '../../src/dlp/structured.js';
+import { dlpArgumentScanner } from '../../src/mcp/dlp-argument-scanner.js';
 
 const CALLS = Number(process.argv[2] ?? 100_000);
 const COLD_CALLS = Number(process.argv[3] ?? 300);
@@ -26,9 +27,16 @@ const quick = new DlpScanner(options);
 const full = new DlpScanner({ ...options, quickReject: false });
 const reject = new QuickReject(quick.engine.keywords);
 const text = (i: number): string => `message: hello ${i}\n`;
+const argScanner = dlpArgumentScanner();
+const call = { server: 'bench', tool: 'echo' };
+/** A GitHub get_file_contents call: four short leaves without whitespace, so the split-secret pairs run (12 joins). */
+const fourFields = (i: number): unknown => ({ owner: 'octo-org', repo: 'hello-world', path: `src/lib/file${i}.ts`, branch: 'main' });
 
 const cases: [string, (i: number) => unknown][] = [
+  ['dlpArgumentScanner (the gateway\'s)', (i) => argScanner.scan({ message: `hello ${i}` }, call)],
   ['scanJsonValue, quick reject', (i) => scanJsonValue(quick, { message: `hello ${i}` }, 'args')],
+  ['4 fields: dlpArgumentScanner', (i) => argScanner.scan(fourFields(i), call)],
+  ['4 fields: scanJsonValue', (i) => scanJsonValue(quick, fourFields(i), 'args')],
   ['scanJsonValue, full scan', (i) => scanJsonValue(full, { message: `hello ${i}` }, 'args')],
   ['scanText, quick reject', (i) => quick.scanText(text(i), '')],
   ['scanText, full scan', (i) => full.scanText(text(i), '')],

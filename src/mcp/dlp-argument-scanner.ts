@@ -20,7 +20,7 @@ export function dlpArgumentScanner(known?: FingerprintMatcher): ArgumentScanner 
     scan(args) {
       const leaves = jsonLeaves(args ?? {});
       const out: ArgumentFinding[] = scanFields(scanner, leaves, (f) => `args.${f.name}`).map((f) => ({ detector: f.detector, where: f.location.where, sample: f.sample }));
-      for (const f of findSplitSecrets(scanner, leaves, new Set(out.map((x) => x.sample)))) {
+      for (const f of findSplitSecrets(scanner, leaves, out)) {
         out.push({ detector: f.detector, where: `split(${f.fields.map((n) => `args.${n}`).join(',')})`.slice(0, 200), sample: f.sample });
       }
       for (const l of leaves) for (const f of findEnvDump(l.value)) out.push({ detector: 'env-dump-secret', where: `args.${l.name}`, sample: f.sample });

@@ -32,8 +32,8 @@ const MAX_RUN = 6;
 
 const isFragment = (v: string): boolean => v.length >= MIN_PIECE && v.length <= MAX_PIECE && !/\s/.test(v);
 
-/** Provider-format secrets found only when fragments are joined; `known` holds samples already reported (skipped). */
-export function findSplitSecrets(scanner: DlpScanner, leaves: readonly Field[], known: ReadonlySet<string> = new Set()): SplitFinding[] {
+/** Provider-format secrets found only when fragments are joined; findings with the sample of one in `known` (already reported) are skipped. */
+export function findSplitSecrets(scanner: DlpScanner, leaves: readonly Field[], known: readonly { readonly sample: string }[] = []): SplitFinding[] {
   const frags: Field[] = [];
   for (const l of leaves) {
     if (isFragment(l.value)) frags.push(l);
@@ -65,7 +65,7 @@ export function findSplitSecrets(scanner: DlpScanner, leaves: readonly Field[], 
     offset += l.length + 1;
   }
   const out: SplitFinding[] = [];
-  const seen = new Set(known);
+  const seen = new Set(known.map((k) => k.sample));
   for (const f of scanner.scanText(lines.join('\n'), '')) {
     if (specificity(f.detector) < 2 || seen.has(f.sample)) continue;
     seen.add(f.sample);
