@@ -61,7 +61,7 @@ void test('benign hostnames: no finding (false positives kept at zero)', () => {
   const scanner = new DlpScanner({ minConfidence: 'medium', traffic: true });
   const flagged = BENIGN_HOSTNAMES.filter((h) => hostnameFindings(h).length > 0 || scanHostname(scanner, h, 'host').length > 0);
   assert.deepEqual(flagged, []);
-  for (const h of BENIGN_HOSTNAMES) assert.deepEqual(scanUrl(scanner, `https://${h}/path?q=1`).filter((f) => f.detector.startsWith('dns-')), [], h);
+  for (const h of BENIGN_HOSTNAMES) assert.deepEqual(scanUrl(scanner, `https://${h}/path?q=1`).filter((f) => f.detector === 'dns-encoded-data'), [], h);
 });
 
 void test('encoded labels are found, by kind', () => {
@@ -83,8 +83,8 @@ void test('the registrable domain is not a subdomain; country second levels coun
 void test('URL, Host header and a provider token cut into labels', () => {
   const scanner = new DlpScanner({ minConfidence: 'medium', traffic: true });
   // The written case reaches the label rules (the parsed URL host is lower case).
-  assert.ok(scanUrl(scanner, 'https://JBSWY3DPEHPK3PXP.exfil.evil.com/health').some((f) => f.detector === 'dns-base32'));
-  assert.equal(scanUrl(scanner, 'https://jbswy3dpehpk3pxp.exfil.evil.com/health').some((f) => f.detector === 'dns-base32'), false);
+  assert.ok(scanUrl(scanner, 'https://JBSWY3DPEHPK3PXP.exfil.evil.com/health').some((f) => f.detector === 'dns-encoded-data' && f.explain.endsWith('(base32)')));
+  assert.equal(scanUrl(scanner, 'https://jbswy3dpehpk3pxp.exfil.evil.com/health').some((f) => f.detector === 'dns-encoded-data'), false);
   assert.ok(scanHeaders(scanner, ['Host', 'c2VjcmV0X3Rva2VuXzEyMzQ1Njc4OTA.evil.example:8080']).some((f) => f.location.where === 'header:host'));
   assert.deepEqual(scanHeaders(scanner, ['Host', 'api.github.com']), []);
   const split = scanHostname(scanner, 'AKIAIOSF.ODNN7EXA.MPLE.evil.example', 'host');

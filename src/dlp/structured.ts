@@ -92,7 +92,7 @@ export function scanUrl(scanner: DlpScanner, url: string): DlpFinding[] {
 export function scanHostname(scanner: DlpScanner, hostname: string, where: string, offset = 0): DlpFinding[] {
   const out: DlpFinding[] = [];
   for (const f of hostnameFindings(hostname)) {
-    out.push({ detector: `dns-${f.kind}`, provider: 'cordon', confidence: 'medium', sample: redactSample(f.labels), explain: f.explain, location: { where, offset, length: hostname.length } });
+    out.push({ detector: 'dns-encoded-data', provider: 'cordon', confidence: 'medium', sample: redactSample(f.labels), explain: `${f.explain} (${f.kind})`, location: { where, offset, length: hostname.length } });
   }
   const labels = subdomainLabels(hostname);
   if (labels.length > 1) {
