@@ -26,6 +26,10 @@
  *   none in ASCII text.
  * - **Payment card numbers** (traffic check): a whole run of 13 to 16
  *   digits: needs 13 digits in a row.
+ * - **Financial identifiers** (traffic check, `financial.ts`): Base58Check
+ *   and bech32 ones are runs of 25+ and 42+ base64 characters (see below); an
+ *   IBAN, which may be written in groups of four, starts with two capital
+ *   letters and two digits.
  * - **Decoding layers** (`decode.ts` `childLayers`, texts up to 4 KiB): a
  *   percent, backslash or ampersand (percent, escapes, entities), 16
  *   characters of `A-Za-z0-9+/_-` in a row (base64 and hex runs, and the
@@ -34,7 +38,7 @@
  *   full search `test/dlp/may-decode.test.ts` checks.
  *
  * So: at most 4096 characters, every code unit below 0x80, none of `%\&`, no
- * such runs and no keyword means no finding.
+ * such runs, no capital-capital-digit-digit and no keyword means no finding.
  */
 
 /** Texts longer than this are scanned in full (`childLayers` tests `MAY_DECODE` up to this length). */
@@ -43,6 +47,7 @@ export const QUICK_MAX_CHARS = 4096;
 const B64 = 1;
 const HEX_SEP = 2;
 const DIGIT = 4;
+const UPPER = 16;
 /** The lead characters of percent-encoding, escapes and HTML entities. */
 const LEAD = 8;
 
@@ -56,6 +61,7 @@ const CLASS: Uint8Array = (() => {
   mark('0123456789ABCDEFabcdef:, -', HEX_SEP);
   mark('0123456789', DIGIT);
   mark('%\\&', LEAD);
+  mark('ABCDEFGHIJKLMNOPQRSTUVWXYZ', UPPER);
   return t;
 })();
 
@@ -98,6 +104,9 @@ export class QuickReject {
     let b64 = 0;
     let hex = 0;
     let digits = 0;
+    // Capitals in a row, and digits in a row after two or more capitals (an IBAN's country and check digits).
+    let upper = 0;
+    let upperDigits = 0;
     let c = n > 0 ? text.charCodeAt(0) : 0;
     for (let i = 0; i < n; i++) {
       if (c >= 0x80) return false;
@@ -106,6 +115,9 @@ export class QuickReject {
       b64 = (k & B64) !== 0 ? b64 + 1 : 0;
       hex = (k & HEX_SEP) !== 0 ? hex + 1 : 0;
       digits = (k & DIGIT) !== 0 ? digits + 1 : 0;
+      upperDigits = (k & DIGIT) !== 0 && (upperDigits > 0 || upper >= 2) ? upperDigits + 1 : 0;
+      upper = (k & UPPER) !== 0 ? upper + 1 : 0;
+      if (upperDigits >= 2) return false;
       if (b64 >= B64_RUN || hex >= HEX_SEP_RUN || digits >= DIGIT_RUN) return false;
       if (i + 1 === n) break;
       const d = text.charCodeAt(i + 1);

@@ -12,6 +12,7 @@ import { nextRunStart, runStarts, type RunStarts } from './run-starts.js';
 import { findMixedScriptWords, normalizationWindowsBytes, normalizationWindowsText, normalizeText } from './normalize.js';
 import { judgeRandomness } from './randomness.js';
 import { luhn } from './checks.js';
+import { financialIds } from './financial.js';
 import { QuickReject } from './quick-reject.js';
 import { confidenceRank, type Confidence, type DlpFinding } from './types.js';
 
@@ -243,6 +244,8 @@ export class DlpScanner {
     for (const m of cardNumbers(text, starts)) {
       if (luhn(m.digits)) add('payment-card-number', 'PCI', 'medium', { start: m.index, end: m.index + m.digits.length }, m.digits, [], 'A payment card number (Luhn checksum valid).');
     }
+    // Checksum-valid crypto and bank identifiers: in strings (URLs, headers, structured fields), not in raw bodies.
+    if (typeof text === 'string') for (const f of financialIds(text)) add(f.detector, f.provider, f.confidence, { start: f.index, end: f.index + f.length }, text.slice(f.index, f.index + f.length), [], f.explain);
     const mixed = typeof text === 'string' ? findMixedScriptWords(text).map((w) => ({ ...w, bytes: w.word.length })) : mixedScriptWordsInBytes(text);
     for (const w of mixed) {
       add('mixed-script-word', 'Unicode', 'medium', { start: w.index, end: w.index + w.bytes }, w.word, [], 'A word mixing Latin with Cyrillic or Greek letters (homoglyph disguise).');
