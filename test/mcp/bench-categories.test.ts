@@ -4,19 +4,22 @@
  * `cordon mcp wrap` uses (`wrapArgumentScanners`: injection, then DLP), and
  * scored per category:
  *   - in process (the gateway core, a fake server port), every category;
- *   - over a real stdio transport, the tools/call categories (`mcp-input`,
- *     `mcp-chain`): the real CLI (`cordon mcp wrap`) in front of a scripted
- *     server (fixtures/bench-server.mjs), driven with raw JSON-RPC.
+ *   - over a real stdio transport: the real CLI (`cordon mcp wrap`) in front
+ *     of a scripted server (fixtures/bench-server.mjs), driven with raw
+ *     JSON-RPC; `mcp-input` and `mcp-chain` through one process, `mcp-tool`
+ *     one process per case (the server's answer is the case's message; a
+ *     case is blocked when the client gets anything else).
  * A case counts as blocked when the gateway refused or withheld any of its
  * messages. No benign case may be blocked, and the score may not fall below
  * FLOOR (raise it when a change scores more).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, it } from 'node:test';
 import { wrapArgumentScanners, argumentActionFor } from '../../src/mcp/gateway-scanners.js';
 import { InjectionScanner } from '../../src/mcp/injection.js';
@@ -103,6 +106,38 @@ function reachedServer(m: Record<string, unknown>): boolean {
   return content.some((c) => c.text?.startsWith('BENCH-ECHO ') === true);
 }
 
+/** `cordon mcp wrap` (the CLI from source, bench policy, workspace /home/user/project) in front of bench-server.mjs with `script`, initialised. */
+async function startWrap(script: { tools: unknown; result?: unknown }): Promise<{ peer: StdioPeer; stderr: () => string; close: () => Promise<void> }> {
+  const env = makeEnv('version: 1\n');
+  const file = path.join(env.base, 'script.json');
+  writeFileSync(file, JSON.stringify(script));
+  const child = spawn(process.execPath, [
+    '--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', '--name', 'bench', '--no-sandbox', '-w', WORKSPACE, '-p', POLICY_FILE,
+    '--', process.execPath, fixture('bench-server.mjs'), file,
+  ], {
+    cwd: env.workspace, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, XDG_CONFIG_HOME: path.join(env.base, 'xdg'), CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml') },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const close = async (): Promise<void> => {
+    child.stdin.end();
+    await exited;
+    env.cleanup();
+  };
+  const peer = new StdioPeer(child);
+  try {
+    const init = await peer.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '0' } });
+    assert.ok(init['result'] !== undefined, stderr);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  peer.notify('notifications/initialized');
+  return { peer, stderr: () => stderr, close };
+}
+
 void describe('agent-egress-bench MCP categories through the gateway', () => {
   void it('in process, with the scanner list of cordon mcp wrap: scores each category, never blocks a benign case', { skip: SKIP }, async () => {
     const loaded = loadPolicy({ workspace: WORKSPACE, home: '/home/user', managedFile: null, userFile: null, projectFile: null, files: [POLICY_FILE] });
@@ -121,31 +156,19 @@ void describe('agent-egress-bench MCP categories through the gateway', () => {
   void it('over stdio, the real cordon mcp wrap in front of a scripted server: mcp-input and mcp-chain', { skip: SKIP, timeout: 60_000 }, async () => {
     const cats = ['mcp-input', 'mcp-chain'] as const;
     const all = new Map(cats.map((cat) => [cat, loadCases(cat)] as const));
-    const tools = new Set<string>();
-    for (const cases of all.values()) for (const c of cases) for (const m of c.payload.jsonrpc_messages) tools.add((m['params'] as { name: string }).name);
-    const env = makeEnv('version: 1\n');
-    const child = spawn(process.execPath, [
-      '--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', '--name', 'bench', '--no-sandbox', '-w', WORKSPACE, '-p', POLICY_FILE,
-      '--', process.execPath, fixture('bench-server.mjs'), [...tools].join(','),
-    ], {
-      cwd: env.workspace, stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, XDG_CONFIG_HOME: path.join(env.base, 'xdg'), CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml') },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const names = new Set<string>();
+    for (const cases of all.values()) for (const c of cases) for (const m of c.payload.jsonrpc_messages) names.add((m['params'] as { name: string }).name);
+    const tools = [...names].map((name) => ({ name, description: `The ${name.replace(/_/g, ' ')} tool.`, inputSchema: { type: 'object' } }));
+    const w = await startWrap({ tools });
     try {
-      const peer = new StdioPeer(child);
-      const init = await peer.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '0' } });
-      assert.ok(init['result'] !== undefined, stderr);
-      peer.notify('notifications/initialized');
-      const listed = await peer.request('tools/list', {});
-      assert.equal((listed["result"] as { tools: unknown[] }).tools.length, tools.size, `${JSON.stringify(listed)} ${stderr}`);
+      const listed = await w.peer.request('tools/list', {});
+      assert.deepEqual((listed['result'] as { tools: unknown[] } | undefined)?.tools, tools, `${JSON.stringify(listed)} ${w.stderr()}`);
       const scores = new Map<Category, Score>();
       for (const [cat, cases] of all) {
         const verdicts: ('block' | 'allow')[] = [];
         for (const c of cases) {
           let blocked = false;
-          for (const m of c.payload.jsonrpc_messages) if (!reachedServer(await peer.request('tools/call', m['params']))) blocked = true;
+          for (const m of c.payload.jsonrpc_messages) if (!reachedServer(await w.peer.request('tools/call', m['params']))) blocked = true;
           verdicts.push(blocked ? 'block' : 'allow');
         }
         scores.set(cat, score(cases, verdicts));
@@ -153,9 +176,30 @@ void describe('agent-egress-bench MCP categories through the gateway', () => {
       report('through cordon mcp wrap over stdio', scores);
       check(scores);
     } finally {
-      child.stdin.end();
-      await new Promise((resolve) => child.once('exit', resolve));
-      env.cleanup();
+      await w.close();
     }
+  });
+
+  void it('over stdio, mcp-tool: one cordon mcp wrap per case, the server answering with the case', { skip: SKIP, timeout: 120_000 }, async () => {
+    const cases = loadCases('mcp-tool');
+    const verdicts: ('block' | 'allow')[] = [];
+    for (const c of cases) {
+      const [m] = c.payload.jsonrpc_messages;
+      const result = (m?.['result'] ?? {}) as Record<string, unknown>;
+      // A tool list is the server's tools/list answer; a tool result answers a call of the tool `search`.
+      const definition = c.input_type === 'mcp_tool_definition';
+      const w = await startWrap(definition ? { tools: result['tools'] } : { tools: [{ name: 'search', inputSchema: { type: 'object' } }], result });
+      try {
+        const got = definition
+          ? (await w.peer.request('tools/list', {}))['result']
+          : (await w.peer.request('tools/call', { name: 'search', arguments: { query: 'docs' } }))['result'];
+        verdicts.push(isDeepStrictEqual(got, result) ? 'allow' : 'block');
+      } finally {
+        await w.close();
+      }
+    }
+    const scores = new Map<Category, Score>([['mcp-tool', score(cases, verdicts)]]);
+    report('through cordon mcp wrap over stdio, one process per case', scores);
+    check(scores);
   });
 });
