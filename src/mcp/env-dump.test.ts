@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findEnvDump, isCredentialName } from './env-dump.js';
+import { findEnvDump, findEnvJson, findEnvObject, isCredentialName } from './env-dump.js';
 
 void describe('env dumps', () => {
   void it('names credentials by their parts, not the file or size around them', () => {
@@ -19,5 +19,13 @@ void describe('env dumps', () => {
     assert.deepEqual(findEnvDump('A=1\nPWD=/home/user/project\nSSH_PASS=short'), []);
     assert.deepEqual(findEnvDump('only one line: DB_PASSWORD=hunter2hunter2 and more text'), []);
     assert.deepEqual(findEnvDump('const x = 1;\nlet password = getPassword();\n'), []);
+  });
+  void it('reads dumps as JSON: objects of NAME keys, in the arguments or in a JSON text', () => {
+    assert.deepEqual(findEnvObject({ cfg: { env: { HOME: '/root', DB_PASSWORD: 'hunter2hunter2' } } }).map((f) => f.name), ['DB_PASSWORD']);
+    assert.deepEqual(findEnvJson(JSON.stringify({ PATH: '/bin', API_TOKEN: 'plainvalue1234' })).map((f) => f.name), ['API_TOKEN']);
+    assert.deepEqual(findEnvObject({ DB_PASSWORD: 'hunter2hunter2' }), [], 'one NAME key is not a dump');
+    assert.deepEqual(findEnvObject({ env: { NODE_ENV: 'production', GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' } }), []);
+    assert.deepEqual(findEnvJson('{"name":"x","scripts":{"test":"node --test"}}'), []);
+    assert.deepEqual(findEnvJson('{ not json, DB_PASSWORD: 1 }'), []);
   });
 });

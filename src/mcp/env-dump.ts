@@ -12,6 +12,9 @@
  * with `/`, `./`, `~`), short values (under 8 characters), names whose last
  * part says the value is not the secret (`_ID`, `_USER`, `_LENGTH`,
  * `_TTL`...), and single assignments (a dump has at least two `NAME=` lines).
+ * The same holds for a dump as JSON (`JSON.stringify(process.env)`, an
+ * `env` object in the arguments): an object with two upper-case
+ * `NAME`-shaped keys or more (`findEnvObject`).
  */
 import { redactSample } from '../audit/redact.js';
 
@@ -57,6 +60,48 @@ function literalValue(raw: string): string | null {
   if (REFERENCE.test(v) || PLACEHOLDER.test(v)) return null;
   if (v[0] === '/' || v.startsWith('./') || v.startsWith('~')) return null;
   return v;
+}
+
+/** Most JSON text parsed to look for an environment object in it. */
+const MAX_JSON = 64 * 1024;
+const MAX_DEPTH = 16;
+
+/** The credential-named keys with literal values of every object (at any depth, bounded) with two `NAME`-shaped keys or more. */
+export function findEnvObject(value: unknown, out: EnvDumpFinding[] = [], depth = 0): EnvDumpFinding[] {
+  if (depth > MAX_DEPTH || typeof value !== 'object' || value === null) return out;
+  if (Array.isArray(value)) {
+    for (const v of value) findEnvObject(v, out, depth + 1);
+    return out;
+  }
+  let names = 0;
+  const found: EnvDumpFinding[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === 'object') {
+      findEnvObject(v, out, depth + 1);
+      continue;
+    }
+    if (!ENV_NAME.test(k)) continue;
+    names++;
+    if (typeof v !== 'string' || !isCredentialName(k)) continue;
+    const literal = literalValue(v);
+    if (literal !== null) found.push({ name: k, sample: `${k}=${redactSample(literal)}` });
+  }
+  if (names >= 2) out.push(...found);
+  return out;
+}
+
+/** An environment object in a text that is JSON (`{...}`, up to 64 KiB); empty for any other text. */
+export function findEnvJson(text: string): EnvDumpFinding[] {
+  if (text.length < MIN_TEXT || text.length > MAX_JSON) return [];
+  const t = text.trimStart();
+  if (t[0] !== '{' && t[0] !== '[') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(t);
+  } catch {
+    return [];
+  }
+  return findEnvObject(parsed);
 }
 
 /** The credential-named variables a text dumps with literal values; empty unless the text has two `NAME=value` lines or more. */

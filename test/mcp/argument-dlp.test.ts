@@ -35,6 +35,8 @@ const LEAKS: Record<string, [string, unknown]> = {
   'env dump, export lines': ['write_file', { path: '/tmp/x.sh', content: `export HOME=/root\nexport OPENAI_API_KEY=sk-proj-abcdEFGH1234ijkl\n` }],
   'env dump, AWS secret with a placeholder-looking value': ['send_message', { body: 'AWS_REGION=us-east-1\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }],
   'env dump, secret in quotes': ['post', { text: `USER=deploy\nSTRIPE_SECRET_KEY="rk_test_${SK.slice(0, 20)}"\nLANG=C.UTF-8` }],
+  'env dump as JSON text': ['send_message', { body: JSON.stringify({ HOME: '/root', SHELL: '/bin/bash', DB_PASSWORD: 'hunter2hunter2' }) }],
+  'env dump as an object': ['deploy', { service: 'api', env: { NODE_ENV: 'production', STRIPE_API_KEY: 'plain-looking-value-1' } }],
   'labelled AWS secret': ['post', { text: `aws_secret_access_key = ${SK}` }],
 };
 
@@ -66,6 +68,8 @@ const BENIGN: Record<string, [string, unknown]> = {
   'github diff review': ['create_pull_request_review', { owner: 'octo-org', repo: 'hello-world', pull_number: 42, event: 'COMMENT', body: 'LGTM', comments: [{ path: 'src/a.ts', line: 10, body: 'nit: `const key = crypto.randomUUID()` reads better' }] }],
   'hashes and ids in pieces': ['tag_release', { tag: 'v1.4.2', commit: SHA1.slice(0, 12), parent: SHA2.slice(0, 12), build: '20261123.7', runner: 'ubuntu-24.04', arch: 'x86_64' }],
   'json config write': ['write_file', { path: '/home/user/project/config/app.json', content: JSON.stringify({ auth: { provider: 'oidc', clientId: 'web-app', issuer: 'https://login.example.com', scopes: ['openid', 'email'], tokenEndpoint: '/oauth/token' }, cache: { ttl: 300 } }, null, 2) }],
+  'deploy env object without secrets': ['deploy', { service: 'api', env: { NODE_ENV: 'production', PORT: '8080', API_URL: 'https://api.example.com', TOKEN_TTL: '3600', GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' } }],
+  'fs write package.json': ['write_file', { path: '/home/user/project/package.json', content: JSON.stringify({ name: 'app', version: '1.0.0', scripts: { test: 'node --test', build: 'tsc -p .' }, dependencies: { zod: '^3.23.8' } }, null, 2) }],
   'env listing without secrets': ['send_message', { body: 'HOME=/home/deploy\nPATH=/usr/local/bin:/usr/bin\nSHELL=/bin/bash\nLANG=C.UTF-8\nNODE_ENV=production\nPORT=8080' }],
 };
 
