@@ -12,6 +12,7 @@ import { AwsChunkedDeframer, AwsChunkedError, splitAwsChunked } from './aws-chun
 import { BodyScanWorker } from './body-worker.js';
 import { DEFAULT_DECODE_LIMITS, inflateBounded } from './decode.js';
 import type { FingerprintMatcher } from './fingerprint.js';
+import { specificity } from './engine.js';
 import { DlpScanner } from './scanner.js';
 import { StreamScanner } from './stream.js';
 import { formFields, jsonLeaves, multipartFields, scanFields, scanHeaders, scanUrl } from './structured.js';
@@ -54,6 +55,8 @@ interface RequestState {
   structured: Buffer[];
   structuredSize: number;
   frames: Map<'up' | 'down', StreamScanner>;
+  /** Per direction: the token run that ended the previous frame (`frameJoins`). */
+  frameTails: Map<'up' | 'down', string>;
   /** `Content-Encoding: aws-chunked` framing being removed (S3 streaming uploads). */
   deframer: AwsChunkedDeframer | undefined;
   /** The body's stream in the worker (its id), decided at its first piece. */
@@ -64,6 +67,41 @@ type Out = ScanResult[number];
 
 function toAudit(f: DlpFinding): Out {
   return { detector: f.detector, where: f.location.where, sample: f.sample };
+}
+
+/** Token characters a frame may end (and the next one go on) with. */
+const TOKEN_TAIL = /[A-Za-z0-9_+/=.-]{4,256}$/;
+const TOKEN_RUN = /[A-Za-z0-9_+/=.-]{4,256}/g;
+const JOIN_TAIL_MAX = 256;
+/** How far into the next frame a continuation may start (after a short label such as `part2: `), and how many runs are tried. */
+const JOIN_HEAD_WITHIN = 32;
+const JOIN_HEAD_RUNS = 3;
+
+/**
+ * A secret cut between two WebSocket frames or messages with a little filler
+ * between the halves (`part1: ghp_ABC…` then `part2: …xyz`): the stream scan
+ * reads the frames back to back, filler included, so the token is broken.
+ * The previous frame's last token run is joined with each of the first token
+ * runs of this one (starting in its first 32 bytes) and scanned; provider
+ * formats that span the join count (generic shapes do not: joins blur
+ * boundaries, as in `scanFields`). Bounded: 256 + 256 characters, three joins
+ * per frame.
+ */
+function frameJoins(scanner: DlpScanner, tail: string, payload: Buffer): Out[] {
+  const head = payload.subarray(0, JOIN_HEAD_WITHIN + 256).toString('latin1');
+  const out: Out[] = [];
+  let tried = 0;
+  for (const m of head.matchAll(TOKEN_RUN)) {
+    if (m.index > JOIN_HEAD_WITHIN || tried++ >= JOIN_HEAD_RUNS) break;
+    // A run at the very start is already joined by the stream (frames are read back to back).
+    if (m.index === 0) continue;
+    const joined = tail + m[0];
+    for (const f of scanner.scanText(joined, 'ws:joined')) {
+      if (specificity(f.detector) < 2 || f.location.offset >= tail.length || f.location.offset + f.location.length <= tail.length) continue;
+      out.push({ detector: f.detector, where: 'ws:joined-frames', sample: f.sample });
+    }
+  }
+  return out;
 }
 
 export function createRequestScanner(options: RequestScannerOptions = {}): RequestScanner {
@@ -83,7 +121,7 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
   const state = (ctx: ScanContext): RequestState => {
     let s = states.get(ctx);
     if (s === undefined) {
-      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map(), deframer: undefined, remote: undefined };
+      s = { contentType: '', stream: undefined, compressed: [], compressedSize: 0, encoding: undefined, structured: [], structuredSize: 0, frames: new Map(), frameTails: new Map(), deframer: undefined, remote: undefined };
       states.set(ctx, s);
     }
     return s;
@@ -221,7 +259,13 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
         st = new StreamScanner(scanner, { where: `ws:${direction}`, overlap, chunkLabel: 'frame' });
         s.frames.set(direction, st);
       }
-      return st.push(payload).findings.map(toAudit);
+      const out = st.push(payload).findings.map(toAudit);
+      const tail = s.frameTails.get(direction);
+      if (tail !== undefined) for (const f of frameJoins(scanner, tail, payload)) if (!out.some((o) => o.sample === f.sample)) out.push(f);
+      const next = TOKEN_TAIL.exec(payload.subarray(Math.max(0, payload.length - JOIN_TAIL_MAX)).toString('latin1'))?.[0];
+      if (next === undefined) s.frameTails.delete(direction);
+      else s.frameTails.set(direction, next);
+      return out;
     },
   };
 }
