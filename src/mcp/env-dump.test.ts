@@ -17,6 +17,7 @@ void describe('env dumps', () => {
     assert.deepEqual(findEnvDump('A=1\nDB_PASSWORD=${DB_PASSWORD}\nB_TOKEN=$(cat t)\nC_SECRET=%SECRET%\nD_TOKEN={{ secrets.D }}'), []);
     assert.deepEqual(findEnvDump('A=1\nAPI_KEY=<your key>\nJWT_SECRET=changeme\nX_TOKEN=xxxxxxxxxx\nY_TOKEN=your_token_here\nZ_SECRET=********'), []);
     assert.deepEqual(findEnvDump('A=1\nPWD=/home/user/project\nSSH_PASS=short'), []);
+    assert.deepEqual(findEnvDump('POSTGRES_USER=postgres\nPOSTGRES_PASSWORD=postgres\nKEYSTORE_PASSWORD=changeit\nDEV_SECRET=development'), []);
     assert.deepEqual(findEnvDump('only one line: DB_PASSWORD=hunter2hunter2 and more text'), []);
     assert.deepEqual(findEnvDump('const x = 1;\nlet password = getPassword();\n'), []);
   });

@@ -8,7 +8,8 @@
  * value is the variable's content whatever it looks like, so a dump is
  * judged by its shape instead. Not flagged: references (`$X`, `${X}`,
  * `%X%`, `{{ x }}`), placeholders (`<...>`, `your-...`, `changeme`, `xxxx`,
- * `***`, `...`), paths and file names (`*_FILE`, `*_PATH`, values starting
+ * `***`, `...`), stock values of local set-ups (`postgres`, `changeit`, a
+ * part of the name itself), paths and file names (`*_FILE`, `*_PATH`, values starting
  * with `/`, `./`, `~`), short values (under 8 characters), names whose last
  * part says the value is not the secret (`_ID`, `_USER`, `_LENGTH`,
  * `_TTL`...), and single assignments (a dump has at least two `NAME=` lines).
@@ -38,6 +39,8 @@ const SECRET_PARTS = new Set(['PASSWORD', 'PASSWD', 'PASS', 'PWD', 'PASSPHRASE',
 const KEY_PAIRS = new Set(['API', 'ACCESS', 'PRIVATE', 'AUTH', 'SIGNING', 'ENCRYPTION', 'MASTER', 'SECRET', 'SESSION', 'ACCOUNT', 'LICENSE', 'WEBHOOK', 'CLIENT']);
 /** A name ending in one of these names something about the secret, not the secret. */
 const NOT_SECRET_LAST = new Set(['FILE', 'PATH', 'DIR', 'ID', 'IDS', 'NAME', 'USER', 'USERNAME', 'HOST', 'PORT', 'TTL', 'EXPIRY', 'EXPIRES', 'LENGTH', 'LEN', 'MIN', 'MAX', 'TYPE', 'ENABLED', 'DISABLED', 'HEADER', 'REGION', 'URL', 'URI', 'ENDPOINT', 'VERSION', 'MODE', 'COUNT', 'LIMIT', 'TIMEOUT', 'PREFIX', 'ALGORITHM', 'ALG', 'FORMAT', 'SIZE', 'ROTATION']);
+/** Stock values of local set-ups (a compose file's `POSTGRES_PASSWORD=postgres`), not anyone's secret. */
+const STOCK = new Set(['postgres', 'password', 'passw0rd', 'password1', 'password123', 'changeit', 'development', 'localhost', 'testing', 'default', 'example', 'mysecret', 'secret123', 'admin123', 'rootpass', 'testpass', 'testtoken']);
 const REFERENCE = /\$[A-Za-z_{(]|%[A-Za-z_][A-Za-z0-9_]*%|\{\{/;
 const PLACEHOLDER = /^<.*>$|^\[.*\]$|^(?:x+|\*+|\.+|-+|#+|0+)$|your[-_ ]|changeme|change[-_]me|placeholder|replace[-_]?me|redacted|\.\.\.|^(?:none|null|nil|true|false|undefined|empty|todo|tbd|secret|password|token)$/i;
 
@@ -53,12 +56,14 @@ export function isCredentialName(name: string): boolean {
   return false;
 }
 
-function literalValue(raw: string): string | null {
+function literalValue(raw: string, name: string): string | null {
   let v = raw.trim();
   if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.at(-1) === v[0]) v = v.slice(1, -1);
   if (v.length < MIN_VALUE || /\s/.test(v)) return null;
   if (REFERENCE.test(v) || PLACEHOLDER.test(v)) return null;
   if (v[0] === '/' || v.startsWith('./') || v.startsWith('~')) return null;
+  const lower = v.toLowerCase();
+  if (STOCK.has(lower) || name.toLowerCase().split('_').includes(lower)) return null;
   return v;
 }
 
@@ -83,7 +88,7 @@ export function findEnvObject(value: unknown, out: EnvDumpFinding[] = [], depth 
     if (!ENV_NAME.test(k)) continue;
     names++;
     if (typeof v !== 'string' || !isCredentialName(k)) continue;
-    const literal = literalValue(v);
+    const literal = literalValue(v, k);
     if (literal !== null) found.push({ name: k, sample: `${k}=${redactSample(literal)}` });
   }
   if (names >= 2) out.push(...found);
@@ -117,7 +122,7 @@ export function findEnvDump(text: string): EnvDumpFinding[] {
     if (!ENV_NAME.test(name)) continue;
     assignments++;
     if (!isCredentialName(name)) continue;
-    const v = literalValue(m[2] ?? '');
+    const v = literalValue(m[2] ?? '', name);
     if (v !== null) found.push({ name, sample: `${name}=${redactSample(v)}` });
   }
   return assignments >= 2 ? found : [];

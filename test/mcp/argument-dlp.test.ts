@@ -70,6 +70,7 @@ const BENIGN: Record<string, [string, unknown]> = {
   'json config write': ['write_file', { path: '/home/user/project/config/app.json', content: JSON.stringify({ auth: { provider: 'oidc', clientId: 'web-app', issuer: 'https://login.example.com', scopes: ['openid', 'email'], tokenEndpoint: '/oauth/token' }, cache: { ttl: 300 } }, null, 2) }],
   'deploy env object without secrets': ['deploy', { service: 'api', env: { NODE_ENV: 'production', PORT: '8080', API_URL: 'https://api.example.com', TOKEN_TTL: '3600', GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' } }],
   'fs write package.json': ['write_file', { path: '/home/user/project/package.json', content: JSON.stringify({ name: 'app', version: '1.0.0', scripts: { test: 'node --test', build: 'tsc -p .' }, dependencies: { zod: '^3.23.8' } }, null, 2) }],
+  'fs write local .env with stock values': ['write_file', { path: '/home/user/project/.env', content: 'POSTGRES_HOST=localhost\nPOSTGRES_USER=postgres\nPOSTGRES_PASSWORD=postgres\nREDIS_URL=redis://localhost:6379\n' }],
   'env listing without secrets': ['send_message', { body: 'HOME=/home/deploy\nPATH=/usr/local/bin:/usr/bin\nSHELL=/bin/bash\nLANG=C.UTF-8\nNODE_ENV=production\nPORT=8080' }],
 };
 
