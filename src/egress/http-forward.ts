@@ -86,6 +86,18 @@ export interface HttpTarget {
 }
 
 /**
+ * The authority for the URL scan: the host as the client wrote it (absolute-form target, else the Host header)
+ * when it differs from the canonical one only by case, so the DLP's label rules see it (base64 and upper-case
+ * base32 labels are told by their case); else the canonical authority.
+ */
+function writtenAuthority(req: IncomingMessage, authority: string): string {
+  const target = req.url ?? '';
+  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#@]+)/.exec(target)?.[1] ?? req.headers.host;
+  const host = written !== undefined && !authority.includes(':') ? written.replace(/:(?:80|443)$/, '') : written;
+  return host !== undefined && host !== authority && host.toLowerCase() === authority ? host : authority;
+}
+
+/**
  * Scans the URL and headers, decides (holding the body when a person is
  * asked), then forwards. The scan comes first: before the policy resolves the
  * name (an encoded secret in a label never becomes a DNS query) and before a
@@ -98,7 +110,8 @@ export async function scanDecideForward(ctx: ProxyContext, req: IncomingMessage,
   const subject = { kind: 'Http', method, host, port, path } as const;
   // One scan context for the whole request: the credential route is keyed by it.
   const sc: ScanContext = { subject: formatSubject(subject), method, host: authority, port };
-  const found = ctx.scanner === NOOP_SCANNER ? undefined : (await scan(ctx, sc, (s) => s.url(sc, `${t.scheme}://${authority}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
+  const scanned = ctx.scanner === NOOP_SCANNER ? authority : writtenAuthority(req, authority);
+  const found = ctx.scanner === NOOP_SCANNER ? undefined : (await scan(ctx, sc, (s) => s.url(sc, `${t.scheme}://${scanned}${path}`))) ?? (await scan(ctx, sc, (s) => s.headers(sc, headers)));
   if (found !== undefined) {
     sendRefusal(res, found, t.bodyPending);
     return;

