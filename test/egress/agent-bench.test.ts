@@ -16,8 +16,11 @@ const corpus = process.env.AGENT_EGRESS_BENCH ?? fileURLToPath(new URL('../../..
 const canUnshare = spawnSync('unshare', ['--net', 'true']).status === 0 || spawnSync('unshare', ['--user', '--map-root-user', '--net', 'true']).status === 0;
 const skip = !existsSync(corpus) ? `the corpus is not at ${corpus}` : canUnshare ? false : 'needs `unshare --net` (root or unprivileged user namespaces) for its private network';
 
-/** Measured 2026-11-22: 61 of 72 applicable cases correct (45 blocks, 16 allows, 0 false blocks). */
-const MEASURED_CORRECT = 61;
+/**
+ * Measured 2026-11-23: 72 of 72 applicable cases correct (56 blocks, 16 allows, 0 false blocks); 61 on 2026-11-22,
+ * before the DNS label scanner, checksum-validated financial identifiers and the WebSocket joins.
+ */
+const MEASURED_CORRECT = 72;
 const MARGIN = 2;
 const PROXY_CATEGORIES = ['url', 'headers', 'request-body', 'encoding-evasion', 'ssrf-bypass', 'websocket-dlp', 'hostname-exfiltration', 'false-positive', 'crypto-financial'];
 
@@ -43,6 +46,11 @@ void describe('agent-egress-bench through the real proxy', { skip }, () => {
     assert.equal(report.total.errors, 0, JSON.stringify(report.results.filter((x) => x.actual === 'error')));
     assert.equal(report.total.falseBlocks, 0);
     assert.ok(report.total.correct >= MEASURED_CORRECT - MARGIN, `correct ${report.total.correct} of ${report.total.run}, measured ${MEASURED_CORRECT}`);
+    // The categories the DLP gaps were in (issue 4): every case correct, so a regression names its category.
+    for (const name of ['hostname-exfiltration', 'crypto-financial', 'websocket-dlp']) {
+      const row = by.get(name);
+      assert.equal(row?.correct, row?.run, `${name}: ${JSON.stringify(report.results.filter((x) => x.category === name && x.actual !== x.expected).map((x) => x.id))}`);
+    }
     // IP-literal SSRF cases: refused, and the upstreams listening on those addresses saw nothing at all.
     const ssrf = report.results.filter((x) => x.category === 'ssrf-bypass' && x.expected === 'block');
     assert.ok(ssrf.length > 0);
