@@ -37,6 +37,10 @@ export const BENIGN_HOSTNAMES: readonly string[] = [
   'a.b.c.example.com', 'x1.y2.z3.example.com', 'web01.dc1.example.net', 'db-replica-02.us-east-1.rds.amazonaws.com',
   'mydb.cluster-c9akciq32.us-east-1.rds.amazonaws.com', 'my-cache.abc123.ng.0001.use1.cache.amazonaws.com',
   'abcdef1234567890abcdef1234567890.us-east-1.aws.found.io', 'cluster0.ab1cd.mongodb.net', 'my-project.firebaseio.com',
+  'ip-172-31-22-10.us-west-2.compute.internal', 'abc123.us-east-1.aws.cloud.es.io', 'myapp-v2.eu-west-2.elasticbeanstalk.com',
+  'cluster0-shard-00-01.ab1cd.mongodb.net', 'api-v2.staging-3.us-east-2.example.com', 'web-01.rack-12.dc-3.prod.example.com',
+  'pod-7d9f8b6c5-x2k4m.ns1.svc.cluster.local', 'gke-prod-pool-1-a1b2c3d4-x9z8.c.my-project-123.internal',
+  'xyz789.us-central1.gcp.cloud.es.io', 'h3.v4.cdn.example.net', 'e2e-tests-42.ci.example.org',
   'SharePoint.Example.Com', 'MyCompany.SharePoint.com', 'WWW.EXAMPLE.COM', 'API-Gateway.Example.Org',
 ];
 
@@ -55,6 +59,8 @@ const BLOCKED: readonly [string, string][] = [
   ['q7xk2p.m4zr8w.t1vb6n.y3hs9c.evil.example', 'chunked'],
   ['x8f3k2q9z7w1m4n6b5v0c8x7z6a5s4d3f2g1h0j9k8l7.evil.example', 'long-random'],
   ['a.b.c.d.e.f.g.h.i.evil.example', 'deep'],
+  ['k2j4x9.f83kp0q.q2m7zt5w.h7d3.evil.example', 'random-chain'],
+  ['x9k2.m3p7q1.z8w4r6t2y.b5n1v7.c.evil.example', 'random-chain'],
 ];
 
 void test('benign hostnames: no finding (false positives kept at zero)', () => {

@@ -15,6 +15,8 @@
  * - three or more consecutive hex labels with digits (a dotted hex chain);
  * - three or more consecutive labels of one length (6+), most not words
  *   (one value cut into equal chunks);
+ * - three or more consecutive labels of letters and digits, none a word,
+ *   24+ characters in all (one random value cut into labels of any length);
  * - eight or more labels below the registrable domain (outside `.arpa`).
  * Provider tokens in the labels joined are found by the caller (structured.ts).
  */
@@ -22,7 +24,7 @@ import { charsPerToken } from './bpe.js';
 import { printableRatio } from './decode.js';
 import { judgeByTokens } from './randomness.js';
 
-export type DnsFindingKind = 'hex-text' | 'base32-text' | 'base32' | 'base64-text' | 'base64-random' | 'long-random' | 'hex-chain' | 'chunked' | 'deep';
+export type DnsFindingKind = 'hex-text' | 'base32-text' | 'base32' | 'base64-text' | 'base64-random' | 'long-random' | 'hex-chain' | 'chunked' | 'random-chain' | 'deep';
 
 export interface DnsFinding {
   readonly kind: DnsFindingKind;
@@ -154,6 +156,10 @@ export function hostnameFindings(hostname: string): DnsFinding[] {
   for (const chain of runs(labels, CHUNK_MIN_LABELS, (l, prev) => l.length >= CHUNK_MIN_LENGTH && (prev === undefined || prev.length === l.length))) {
     const odd = chain.filter(notWord).length;
     if (chain.join('').length >= CHUNK_MIN_CHARS && odd * 2 > chain.length) out.push({ kind: 'chunked', labels: chain.join('.'), explain: `${chain.length} consecutive labels of ${chain[0]?.length ?? 0} characters, most not words: one value cut into equal DNS labels.` });
+  }
+  for (const chain of runs(labels, CHUNK_MIN_LABELS, (l) => l.length >= 4 && /^[a-z0-9-]+$/i.test(l) && /[a-z]/i.test(l) && digits(l) >= 1 && notWord(l))) {
+    const already = out.some((f) => (f.kind === 'hex-chain' || f.kind === 'chunked') && f.labels.includes(chain.join('.')));
+    if (!already && chain.join('').replace(/-/g, '').length >= CHUNK_MIN_CHARS) out.push({ kind: 'random-chain', labels: chain.join('.'), explain: `${chain.length} consecutive labels of letters and digits, none a word: one value cut into DNS labels.` });
   }
   if (labels.length >= DEEP_LABELS && !/\.arpa$/i.test(name)) out.push({ kind: 'deep', labels: labels.join('.'), explain: `${labels.length} labels below the registrable domain: a name that deep carries data (DNS tunnelling).` });
   return out;
