@@ -6,8 +6,11 @@
  * (`{ "suffix": ..., "prefix": ... }`). Pieces of a token have no
  * whitespace, so only such leaves are candidates ("fragments": 4 to 64
  * characters, no whitespace); every ordered pair of fragments is joined, and
- * each run of 4 to 6 fragments in order. Bounded: the first 16 fragments
- * (240 pairs at most), one line per join. As in the engine's joins, only
+ * each run of 4 to 6 fragments in order. Bounded: the first 16 fragments,
+ * one line per join, 4 KiB of joins per call, nearest pieces first (pairs
+ * one and two fields apart in both orders, runs of 4, 5 and 6, then pairs
+ * further apart), which all fit for ordinary calls of short fields (8
+ * fields of 12 characters: about 2 KiB). As in the engine's joins, only
  * provider formats count (specificity 2: `AKIA...`, `ghp_...`, not a generic
  * random-looking value), so joining unrelated fields finds nothing on
  * ordinary calls. A call with fewer than two fragments costs one walk of its
@@ -29,6 +32,8 @@ const MAX_PIECE = 64;
 const MAX_FRAGMENTS = 16;
 const MIN_RUN = 4;
 const MAX_RUN = 6;
+/** Characters of joins scanned per call (their lines included): 16 fragments of 64 characters would make 30 KiB. */
+const MAX_JOINED = 4096;
 
 const isFragment = (v: string): boolean => v.length >= MIN_PIECE && v.length <= MAX_PIECE && !/\s/.test(v);
 
@@ -42,22 +47,31 @@ export function findSplitSecrets(scanner: DlpScanner, leaves: readonly Field[], 
   if (frags.length < 2) return [];
   const lines: string[] = [];
   const sources: (readonly Field[])[] = [];
-  for (let i = 0; i < frags.length; i++) {
-    for (let j = 0; j < frags.length; j++) {
-      if (i === j) continue;
+  let budget = MAX_JOINED;
+  const add = (run: readonly Field[]): boolean => {
+    const line = run.map((f) => f.value).join('');
+    if (line.length > budget) return false;
+    budget -= line.length + 1;
+    lines.push(line);
+    sources.push(run);
+    return true;
+  };
+  // Nearest pieces first (a gap of one field in either order, then runs of four), so a budget cut drops the far-fetched joins.
+  const pairs = (gap: number): boolean => {
+    for (let i = 0; i + gap < frags.length; i++) {
       const a = frags[i] as Field;
-      const b = frags[j] as Field;
-      lines.push(a.value + b.value);
-      sources.push([a, b]);
+      const b = frags[i + gap] as Field;
+      if (!add([a, b]) || !add([b, a])) return false;
     }
-  }
-  for (let n = MIN_RUN; n <= MAX_RUN; n++) {
-    for (let i = 0; i + n <= frags.length; i++) {
-      const run = frags.slice(i, i + n);
-      lines.push(run.map((f) => f.value).join(''));
-      sources.push(run);
-    }
-  }
+    return true;
+  };
+  const runs = (n: number): boolean => {
+    for (let i = 0; i + n <= frags.length; i++) if (!add(frags.slice(i, i + n))) return false;
+    return true;
+  };
+  let room = pairs(1) && pairs(2) && runs(MIN_RUN);
+  for (let n = MIN_RUN + 1; room && n <= MAX_RUN; n++) room = runs(n);
+  for (let gap = 3; room && gap < frags.length; gap++) room = pairs(gap);
   const starts: number[] = [];
   let offset = 0;
   for (const l of lines) {
