@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { base58CheckDecode, bech32Kind, financialIds, ibanValid } from './financial.js';
+import { eip55Valid, keccak256 } from './keccak.js';
 import { DlpScanner } from './scanner.js';
 import { scanUrl } from './structured.js';
 
@@ -19,6 +20,8 @@ const VALID: readonly [string, string][] = [
   ['GB82 WEST 1234 5698 7654 32', 'iban'],
   ['DE89370400440532013000', 'iban'],
   ['FR1420041010050500013M02606', 'iban'],
+  ['0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045', 'ethereum-address'],
+  ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'ethereum-address'],
 ];
 
 function mutate(s: string): string {
@@ -49,7 +52,7 @@ void test('random strings of each alphabet: no finding (checksums, not shapes)',
   // A random IBAN-shaped value passes mod-97 one time in 97: those are IBANs by every check a bank makes.
   assert.ok(hits <= 60, `${hits} random hits`);
   let strict = 0;
-  for (let i = 0; i < 2000; i++) strict += financialIds(`a=1${pick(b58, 33)} b=5${pick(b58, 50)} c=bc1q${pick(b32, 38)}`).length;
+  for (let i = 0; i < 2000; i++) strict += financialIds(`a=1${pick(b58, 33)} b=5${pick(b58, 50)} c=bc1q${pick(b32, 38)} e=0x${pick('0123456789abcdefABCDEF', 40)}`).length;
   assert.equal(strict, 0);
 });
 
@@ -59,6 +62,12 @@ void test('the primitives', () => {
   assert.equal(bech32Kind('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'), 'bech32');
   assert.equal(bech32Kind('bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297'), 'bech32m');
   assert.equal(bech32Kind('bc1Qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'), undefined); // mixed case
+  assert.equal(keccak256(Buffer.alloc(0)).toString('hex'), 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+  assert.equal(keccak256(Buffer.from('abc')).toString('hex'), '4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45');
+  assert.equal(eip55Valid('0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359'), true);
+  // No checksum in one case: a hash as much as an address.
+  assert.equal(eip55Valid('0xd8da6bf26964af9d7eed9e03e53415d37aa96045'), false);
+  assert.deepEqual(financialIds('commit=0x3f786850e387550fdab836ed7e6dc881de23001b'), []);
   assert.equal(ibanValid('GB82WEST12345698765432'), true);
   assert.equal(ibanValid('GB82WEST1234569876543'), false); // length for GB is 22
   assert.equal(ibanValid('GB83WEST12345698765432'), false);

@@ -6,13 +6,17 @@
  *   bytes, optionally compressed), BIP-32 extended keys (xprv/tprv secret,
  *   xpub/tpub public);
  * - Bech32/Bech32m (BIP-173/350 polymod): SegWit addresses `bc1`/`tb1`/`bcrt1`;
- * - IBAN (ISO 13616): per-country length and mod-97 = 1.
+ * - IBAN (ISO 13616): per-country length and mod-97 = 1;
+ * - Ethereum addresses in EIP-55 mixed case (Keccak-256 of the address sets
+ *   each letter's case); all-lower or all-upper ones carry no checksum and
+ *   are not taken (40 hex characters are as often a hash).
  * A private key is a secret (high); an address or an IBAN is a financial
  * identifier (medium, which the proxy's default threshold blocks: leaving
  * the machine in a URL or a body to an unknown host is what it is for).
  * Run on short texts (URLs, headers, structured fields), not on raw bodies.
  */
 import { createHash } from 'node:crypto';
+import { eip55Valid } from './keccak.js';
 import type { Confidence } from './types.js';
 
 export interface FinancialId {
@@ -115,7 +119,8 @@ const BASE58_RUN = /(?<![A-Za-z0-9])[1-9A-HJ-NP-Za-km-z]{25,111}(?![A-Za-z0-9])/
 const BECH32_RUN = /(?<![A-Za-z0-9])(?:bc|tb|bcrt|BC|TB|BCRT)1[02-9ac-hj-np-zAC-HJ-NP-Z]{39,87}(?![A-Za-z0-9])/g;
 const IBAN_RUN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g;
 /** Cheap tests before the regexes: a text with none of these cannot hold an identifier. */
-const MAYBE = /[13][1-9A-HJ-NP-Za-km-z]{24}|[5KLc9][1-9A-HJ-NP-Za-km-z]{50}|[xt]p(?:rv|ub)|bc1|tb1|bcrt1|BC1|TB1|[A-Z]{2}\d{2}/;
+const ETH_RUN = /(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])/g;
+const MAYBE = /0x[0-9a-fA-F]{40}|[13][1-9A-HJ-NP-Za-km-z]{24}|[5KLc9][1-9A-HJ-NP-Za-km-z]{50}|[xt]p(?:rv|ub)|bc1|tb1|bcrt1|BC1|TB1|[A-Z]{2}\d{2}/;
 
 /** What a Base58Check payload is, by its version. */
 function base58Kind(payload: Buffer): Omit<FinancialId, 'index' | 'length'> | undefined {
@@ -146,6 +151,9 @@ export function financialIds(text: string): FinancialId[] {
   for (const m of text.matchAll(BECH32_RUN)) {
     const kind = bech32Kind(m[0]);
     if (kind !== undefined) out.push({ detector: 'bitcoin-address', provider: 'Bitcoin', confidence: 'medium', index: m.index, length: m[0].length, explain: `A Bitcoin SegWit address (${kind} checksum valid): a financial identifier.` });
+  }
+  for (const m of text.matchAll(ETH_RUN)) {
+    if (eip55Valid(m[0])) out.push({ detector: 'ethereum-address', provider: 'Ethereum', confidence: 'medium', index: m.index, length: m[0].length, explain: 'An Ethereum address (EIP-55 checksum valid): a financial identifier.' });
   }
   for (const m of text.matchAll(IBAN_RUN)) {
     if (ibanValid(m[0].replace(/ /g, ''))) out.push({ detector: 'iban', provider: 'banking', confidence: 'medium', index: m.index, length: m[0].length, explain: 'An International Bank Account Number (country length and mod-97 check valid): a financial identifier.' });
