@@ -45,7 +45,8 @@ else closeInheritedFds();
  * has not grown yet. run-entry.ts receives it as `__cordonSpeculation` (null:
  * not a run, or the attempt failed; it then runs without one).
  */
-const fromFront = exitFd === undefined ? undefined : frontSpeculation();
+// Taken (and fds 4 and 5 closed) whenever the front says it handed them over, even if its exit pipe could not be.
+const fromFront = frontSpeculation();
 const speculation = fromFront !== undefined ? fromFront : speculateRun();
 
 const dir = import.meta.dirname;

@@ -117,7 +117,7 @@ function readExactly(fd: number, n: number): Buffer {
   const buf = Buffer.allocUnsafe(n);
   let got = 0;
   while (got < n) {
-    const r = readSync(fd, buf, got, n - got, null);
+    const r = readSync(fd, buf, got, n - got, null); // EAGAIN (throws): less than the front wrote
     if (r === 0) throw new Error('the front closed its events pipe');
     got += r;
   }
@@ -135,8 +135,12 @@ export function takeFrontEarly(env: NodeJS.ProcessEnv = process.env): EarlySandb
   delete env[VAR];
   if (raw !== `${GATE_FD},${EVENTS_FD}`) return null;
   const gate = reopen(GATE_FD, constants.O_WRONLY | constants.O_NONBLOCK);
-  // Blocking: the front keeps its write end open until the run is over, so neither the open nor a read hangs on a closed pipe.
-  const events = reopen(EVENTS_FD, constants.O_RDONLY);
+  // The record is read without blocking: the front wrote all of it before node started, so a short one is refused, not
+  // waited for. bwrap's end is watched on a read-write open of the same pipe, which never blocks on opening; no end of
+  // file can come then, but none is needed: the front writes bwrap's end, and if the front dies, so does this process
+  // (PR_SET_PDEATHSIG).
+  const recordFd = reopen(EVENTS_FD, constants.O_RDONLY | constants.O_NONBLOCK);
+  const events = reopen(EVENTS_FD, constants.O_RDWR);
   for (const fd of [GATE_FD, EVENTS_FD]) {
     try {
       closeSync(fd);
@@ -144,19 +148,21 @@ export function takeFrontEarly(env: NodeJS.ProcessEnv = process.env): EarlySandb
       // not open
     }
   }
-  if (events === undefined) {
-    // Without the events we cannot know when bwrap ends; closing the gate keeps its command from ever starting.
-    if (gate !== undefined) closeSync(gate);
-    return null;
-  }
-  let record: Buffer;
+  let record: Buffer | undefined;
   try {
-    const len = readExactly(events, 4).readUInt32LE(0);
-    if (len > MAX_RECORD) throw new Error('record too long');
-    record = readExactly(events, len);
+    if (recordFd !== undefined) {
+      const len = readExactly(recordFd, 4).readUInt32LE(0);
+      if (len <= MAX_RECORD) record = readExactly(recordFd, len);
+    }
   } catch {
+    record = undefined;
+  } finally {
+    if (recordFd !== undefined) closeSync(recordFd);
+  }
+  if (events === undefined || record === undefined) {
+    // Without the events we cannot know when bwrap ends, without the record what it is; closing the gate keeps its command from ever starting.
     if (gate !== undefined) closeSync(gate);
-    closeSync(events);
+    if (events !== undefined) closeSync(events);
     return null;
   }
   // Paths that are not UTF-8 cannot be compared with the fresh argv exactly: such a sandbox is not used.
