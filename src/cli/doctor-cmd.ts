@@ -26,11 +26,12 @@ export async function doctorCommand(opts: PolicyCommonOptions = {}): Promise<num
     process.stdout.write(`note zero-copy relay: not available (${zc.reason}); the egress proxy relays in JavaScript (slower)\n`);
     if (process.env.CORDON_NO_SPLICE !== '1') process.stdout.write('     fix: npm run build:native (needs python3, make and a C compiler)\n');
   }
-  // Optional too: without native/front, bin/cordon starts `cordon run` on node directly and returns a few ms later.
+  // Optional too: without native/front, bin/cordon starts `cordon run` on node directly: the early sandbox waits for
+  // node to boot, and the run returns a few ms later.
   const front = path.join(import.meta.dirname, '..', '..', 'native', 'front', 'build', 'cordon-front');
   if (existsSync(front)) process.stdout.write(`ok   run front: built (${front})\n`);
   else {
-    process.stdout.write('note run front: not built; `cordon run` returns its status a few milliseconds later (after Node has torn its process down)\n');
+    process.stdout.write('note run front: not built; `cordon run` starts its sandbox only once Node has booted and returns its status after Node has torn its process down (a few to ten milliseconds per run)\n');
     process.stdout.write('     fix: npm run build:native (needs a C compiler: apt-get install -y gcc)\n');
   }
   let bad = results.filter((r) => !r.ok).length;

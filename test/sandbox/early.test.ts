@@ -32,7 +32,7 @@ void describe('early sandbox (remembered argv, real bwrap)', { skip }, () => {
   /** A workspace, its spec and a speculation file holding the argv of one completed run of `argv`. */
   const remembered = async (argv: string[]): Promise<{ ws: string; file: string }> => {
     const ws = newWorkspace(fx);
-    const file = join(fx.root, `early-${++n}.json`);
+    const file = join(fx.root, `early-${++n}.bin`);
     const r = await runSandboxed(specFor(ws), argv, { speculation: speculate(file), stdio: ['ignore', 'inherit', 'inherit'] });
     assert.equal(r.exitCode, 0, r.error?.message);
     assert.ok(existsSync(file), 'the run remembered its argv');
