@@ -56,6 +56,24 @@ void test('random strings of each alphabet: no finding (checksums, not shapes)',
   assert.equal(strict, 0);
 });
 
+void test('BIP-39 seed phrases: valid checksums only (the specification\'s vectors), in prose and JSON', () => {
+  for (const phrase of [
+    'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+    'legal winner thank year wave sausage worth useful legal winner thank yellow',
+    'zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong',
+    'letter advice cage absurd amount doctor acoustic avoid letter advice cage absurd amount doctor acoustic avoid letter always',
+    'zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo vote',
+  ]) {
+    const found = financialIds(`{"content": "${phrase}"}`);
+    assert.deepEqual(found.map((f) => [f.detector, f.confidence, f.length]), [['bip39-mnemonic', 'high', phrase.length]], phrase);
+    assert.deepEqual(financialIds(phrase.replace(/ /g, ',\n')).map((f) => f.detector), ['bip39-mnemonic']);
+  }
+  // Wrong checksum, too few words, or ordinary prose: nothing.
+  assert.deepEqual(financialIds('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon'), []);
+  assert.deepEqual(financialIds('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about'), []);
+  assert.deepEqual(financialIds('please review the pull request about the new cache layer before we merge it into main today or tomorrow'), []);
+});
+
 void test('the primitives', () => {
   assert.equal(base58CheckDecode('1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa')?.[0], 0);
   assert.equal(base58CheckDecode('1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb'), undefined);

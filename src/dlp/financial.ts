@@ -7,6 +7,9 @@
  *   xpub/tpub public);
  * - Bech32/Bech32m (BIP-173/350 polymod): SegWit addresses `bc1`/`tb1`/`bcrt1`;
  * - IBAN (ISO 13616): per-country length and mod-97 = 1;
+ * - BIP-39 mnemonic seed phrases: 12, 15, 18, 21 or 24 words of the English
+ *   list in a row whose checksum (the first n/3 bits of the SHA-256 of the
+ *   entropy) holds: the wallet itself (high);
  * - Ethereum addresses in EIP-55 mixed case (Keccak-256 of the address sets
  *   each letter's case); all-lower or all-upper ones carry no checksum and
  *   are not taken (40 hex characters are as often a hash).
@@ -16,6 +19,7 @@
  * Run on short texts (URLs, headers, structured fields), not on raw bodies.
  */
 import { createHash } from 'node:crypto';
+import { BIP39_ENGLISH } from './bip39-english.js';
 import { eip55Valid } from './keccak.js';
 import type { Confidence } from './types.js';
 
@@ -114,12 +118,48 @@ export function ibanValid(iban: string): boolean {
   return rem === 1;
 }
 
-/** Base58 runs of 25 to 111 characters (addresses 25-35, WIF 51-52, extended keys 111); SegWit addresses are 42 characters and more. */
-const BASE58_RUN = /(?<![A-Za-z0-9])[1-9A-HJ-NP-Za-km-z]{25,111}(?![A-Za-z0-9])/g;
+/** 1 for ASCII letters and digits, 2 for those that are base58 too (not 0, O, I, l). */
+const ALNUM: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') t[c.charCodeAt(0)] = 1;
+  for (const c of B58) t[c.charCodeAt(0)] = 2;
+  return t;
+})();
+
+/**
+ * Whole runs of letters and digits, 25 to 111 long, that are all base58 (addresses 25-35, WIF 51-52, extended keys
+ * 111): what `/(?<![A-Za-z0-9])[1-9A-HJ-NP-Za-km-z]{25,111}(?![A-Za-z0-9])/g` finds, in one pass over the characters.
+ */
+function base58Runs(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || ALNUM[c] === 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let b58 = true;
+    for (; j < n; j++) {
+      const d = text.charCodeAt(j);
+      const k = d < 128 ? ALNUM[d]! : 0;
+      if (k === 0) break;
+      if (k === 1) b58 = false;
+    }
+    if (b58 && j - i >= 25 && j - i <= 111) out.push([i, j]);
+    i = j;
+  }
+  return out;
+}
+/** SegWit addresses are 42 characters and more. */
 const BECH32_RUN = /(?<![A-Za-z0-9])(?:bc|tb|bcrt|BC|TB|BCRT)1[02-9ac-hj-np-zAC-HJ-NP-Z]{39,87}(?![A-Za-z0-9])/g;
 const IBAN_RUN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g;
 /** Cheap tests before the regexes: a text with none of these cannot hold an identifier. */
 const ETH_RUN = /(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])/g;
+/** Twelve lower-case words of 3 to 8 letters, separated by 1 to 4 spaces, commas or line breaks: a necessary condition for `wordRuns` (`quick-reject.ts` knows this shape too). */
+const MAYBE_WORDS = /(?:[a-z]{3,8}[ \t\r\n,]{1,4}){11}[a-z]{3}/;
 const MAYBE = /0x[0-9a-fA-F]{40}|[13][1-9A-HJ-NP-Za-km-z]{24}|[5KLc9][1-9A-HJ-NP-Za-km-z]{50}|[xt]p(?:rv|ub)|bc1|tb1|bcrt1|BC1|TB1|[A-Z]{2}\d{2}/;
 
 /** What a Base58Check payload is, by its version. */
@@ -139,14 +179,82 @@ function base58Kind(payload: Buffer): Omit<FinancialId, 'index' | 'length'> | un
   return undefined;
 }
 
+const BIP39_INDEX: ReadonlyMap<string, number> = new Map(BIP39_ENGLISH.map((w, i) => [w, i]));
+const MNEMONIC_LENGTHS = [24, 21, 18, 15, 12] as const;
+
+/** Whether `indexes` (11 bits each, 12-24 of them, a multiple of 3) carry a valid BIP-39 checksum. */
+export function bip39ChecksumOk(indexes: readonly number[]): boolean {
+  const n = indexes.length;
+  if (n < 12 || n > 24 || n % 3 !== 0) return false;
+  let bits = 0n;
+  for (const i of indexes) bits = (bits << 11n) | BigInt(i);
+  const csBits = BigInt(n / 3);
+  const entropyBytes = (n * 11 - n / 3) / 8;
+  const entropy = Buffer.from((bits >> csBits).toString(16).padStart(entropyBytes * 2, '0'), 'hex');
+  const hash = createHash('sha256').update(entropy).digest();
+  return BigInt(hash[0]!) >> (8n - csBits) === (bits & ((1n << csBits) - 1n));
+}
+
+
+interface Word {
+  /** Index in the BIP-39 list, -1 if not in it. */
+  readonly w: number;
+  readonly index: number;
+  readonly end: number;
+}
+
+/** Runs of 12 or more lower-case words of 3 to 8 letters, separated by 1 to 4 spaces, commas or line breaks. */
+const WORD_RUN = /(?<![A-Za-z])(?:[a-z]{3,8}[ \t\r\n,]{1,4}){11,64}[a-z]{3,8}(?![A-Za-z])/g;
+
+/** The words of each run, with their place in `text` and their index in the BIP-39 list. */
+function wordRuns(text: string): Word[][] {
+  const out: Word[][] = [];
+  for (const m of text.matchAll(WORD_RUN)) {
+    const run: Word[] = [];
+    for (const w of m[0].matchAll(/[a-z]{3,8}/g)) run.push({ w: BIP39_INDEX.get(w[0]) ?? -1, index: m.index + w.index, end: m.index + w.index + w[0].length });
+    out.push(run);
+  }
+  return out;
+}
+
+/** Word positions tried as the start of a mnemonic, per text (each tries up to five checksums): bounds a text made of list words. */
+const MNEMONIC_STARTS = 4096;
+
+/** Seed phrases in a run of words: the longest valid mnemonic at each start, then past it. `budget.starts` is shared by a text's runs. */
+function mnemonics(words: readonly Word[], out: FinancialId[], budget: { starts: number }): void {
+  for (let i = 0; i + 12 <= words.length;) {
+    if (budget.starts-- <= 0) return;
+    if (words[i]!.w < 0) {
+      i++;
+      continue;
+    }
+    const n = MNEMONIC_LENGTHS.find((len) => i + len <= words.length && words.slice(i, i + len).every((x) => x.w >= 0) && bip39ChecksumOk(words.slice(i, i + len).map((x) => x.w)));
+    if (n === undefined) {
+      i++;
+      continue;
+    }
+    const first = words[i]!;
+    const last = words[i + n - 1]!;
+    out.push({ detector: 'bip39-mnemonic', provider: 'Bitcoin', confidence: 'high', index: first.index, length: last.end - first.index, explain: `A BIP-39 mnemonic seed phrase (${n} words, checksum valid): whoever holds it owns the wallet.` });
+    i += n;
+  }
+}
+
 /** Checksum-valid financial identifiers in `text` (a URL, a header value, a field). */
 export function financialIds(text: string): FinancialId[] {
-  if (!MAYBE.test(text)) return [];
   const out: FinancialId[] = [];
-  for (const m of text.matchAll(BASE58_RUN)) {
-    const payload = base58CheckDecode(m[0]);
+  if (MAYBE_WORDS.test(text)) {
+    const budget = { starts: MNEMONIC_STARTS };
+    for (const run of wordRuns(text)) {
+      if (budget.starts <= 0) break;
+      mnemonics(run, out, budget);
+    }
+  }
+  if (!MAYBE.test(text)) return out;
+  for (const [start, end] of base58Runs(text)) {
+    const payload = base58CheckDecode(text.slice(start, end));
     const kind = payload === undefined ? undefined : base58Kind(payload);
-    if (kind !== undefined) out.push({ ...kind, index: m.index, length: m[0].length });
+    if (kind !== undefined) out.push({ ...kind, index: start, length: end - start });
   }
   for (const m of text.matchAll(BECH32_RUN)) {
     const kind = bech32Kind(m[0]);

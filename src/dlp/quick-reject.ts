@@ -29,7 +29,9 @@
  * - **Financial identifiers** (traffic check, `financial.ts`): Base58Check
  *   and bech32 ones are runs of 25+ and 42+ base64 characters (see below); an
  *   IBAN, which may be written in groups of four, starts with two capital
- *   letters and two digits.
+ *   letters and two digits; a BIP-39 seed phrase is twelve or more lower-case
+ *   words of 3 to 8 letters separated by spaces, commas or line breaks
+ *   (counted here: eleven such words, then a lower-case letter).
  * - **Decoding layers** (`decode.ts` `childLayers`, texts up to 4 KiB): a
  *   percent, backslash or ampersand (percent, escapes, entities), 16
  *   characters of `A-Za-z0-9+/_-` in a row (base64 and hex runs, and the
@@ -48,6 +50,9 @@ const B64 = 1;
 const HEX_SEP = 2;
 const DIGIT = 4;
 const UPPER = 16;
+const LOWER = 32;
+/** Space, tab, CR, LF, comma: what separates the words of a seed phrase. */
+const WORD_SEP = 64;
 /** The lead characters of percent-encoding, escapes and HTML entities. */
 const LEAD = 8;
 
@@ -62,6 +67,8 @@ const CLASS: Uint8Array = (() => {
   mark('0123456789', DIGIT);
   mark('%\\&', LEAD);
   mark('ABCDEFGHIJKLMNOPQRSTUVWXYZ', UPPER);
+  mark('abcdefghijklmnopqrstuvwxyz', LOWER);
+  mark(' \t\r\n,', WORD_SEP);
   return t;
 })();
 
@@ -107,6 +114,9 @@ export class QuickReject {
     // Capitals in a row, and digits in a row after two or more capitals (an IBAN's country and check digits).
     let upper = 0;
     let upperDigits = 0;
+    // Lower-case letters of the current word, and complete words of 3 to 8 letters in a row (a seed phrase's shape).
+    let wordLetters = 0;
+    let words = 0;
     let c = n > 0 ? text.charCodeAt(0) : 0;
     for (let i = 0; i < n; i++) {
       if (c >= 0x80) return false;
@@ -118,6 +128,16 @@ export class QuickReject {
       upperDigits = (k & DIGIT) !== 0 && (upperDigits > 0 || upper >= 2) ? upperDigits + 1 : 0;
       upper = (k & UPPER) !== 0 ? upper + 1 : 0;
       if (upperDigits >= 2) return false;
+      if ((k & LOWER) !== 0) {
+        if (words >= 11) return false;
+        wordLetters++;
+      } else if ((k & WORD_SEP) !== 0) {
+        if (wordLetters > 0) words = wordLetters >= 3 && wordLetters <= 8 ? words + 1 : 0;
+        wordLetters = 0;
+      } else {
+        words = 0;
+        wordLetters = 0;
+      }
       if (b64 >= B64_RUN || hex >= HEX_SEP_RUN || digits >= DIGIT_RUN) return false;
       if (i + 1 === n) break;
       const d = text.charCodeAt(i + 1);
