@@ -109,7 +109,13 @@ const LABEL_RULES: readonly LabelRule[] = [
   },
   {
     kind: 'long-random', explain: 'A random hostname label of 40+ characters: longer than the ids clouds put in names, data in a DNS name.',
-    test: (l) => l.length >= 40 && /^[A-Za-z0-9-]+$/.test(l) && /[a-z]/i.test(l) && digits(l) >= 2 && judgeByTokens(l.replace(/-/g, '')).random,
+    // The hyphen-separated parts that are words or names do not count: a load balancer's `k8s-default-myingres-0a1b2c3d4e-1234567890`
+    // is a name with two short ids in it, not 40 random characters.
+    test: (l) => {
+      if (l.length < 40 || !/^[A-Za-z0-9-]+$/.test(l) || !/[a-z]/i.test(l)) return false;
+      const rest = l.includes('-') ? l.split('-').filter((part) => part === '' || notWord(part)).join('') : l;
+      return rest.length >= 40 && digits(rest) >= 2 && judgeByTokens(rest).random;
+    },
   },
 ];
 
