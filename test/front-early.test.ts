@@ -14,6 +14,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { qualifies } from '../src/sandbox/early.js';
 import { ROOT } from './cli-helpers.js';
+import { childrenOf, waitFor } from './process-helpers.js';
 
 const BIN_CORDON = path.join(ROOT, 'bin', 'cordon');
 const FRONT = path.join(ROOT, 'native', 'front', 'build', 'cordon-front');
@@ -72,13 +73,6 @@ function frontQualifies(args: readonly string[]): boolean {
   return r.status === 0;
 }
 
-const children = (pid: number): number[] => {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
-  } catch {
-    return [];
-  }
-};
 const cmdline = (pid: number): string => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\u0000')[0] ?? '';
@@ -86,15 +80,6 @@ const cmdline = (pid: number): string => {
     return '';
   }
 };
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
 
 void describe('the early sandbox spawned by native/front', { skip }, () => {
   void it('the C qualifier agrees with early.ts on real and tampered argvs', () => {
@@ -164,7 +149,7 @@ void describe('the early sandbox spawned by native/front', { skip }, () => {
       const child = spawn(BIN_CORDON, ['run', ...argv], { cwd: s.ws, env: { ...s.env, CORDON_EARLY: early }, stdio: ['ignore', 'ignore', 'pipe'] });
       const done = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
       assert.ok(await waitFor(() => existsSync(path.join(s.ws, 'started')), 20_000), 'the command started');
-      const kids = children(child.pid ?? 0).map(cmdline);
+      const kids = childrenOf(child.pid ?? 0).map(cmdline);
       writeFileSync(path.join(s.ws, 'stop'), '');
       assert.equal(await done, 0);
       assert.equal(kids.length, want, `CORDON_EARLY=${early}: the front's children ${kids.join(', ')}`);

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './cli-helpers.js';
+import { childrenOf, waitFor } from './process-helpers.js';
 
 const BIN_CORDON = path.join(ROOT, 'bin', 'cordon');
 const FRONT = path.join(ROOT, 'native', 'front', 'build', 'cordon-front');
@@ -35,15 +36,6 @@ function run(args: readonly string[], ws: string, env: NodeJS.ProcessEnv, stdio:
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** Children of `pid` (Linux: /proc/<pid>/task/<pid>/children). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((s) => s !== '').map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** Processes whose command line contains `marker`. */
 function processesWith(marker: string): number[] {
   const out: number[] = [];
@@ -56,15 +48,6 @@ function processesWith(marker: string): number[] {
     }
   }
   return out;
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return check();
 }
 
 /** `cordon run` of a long sleep (its duration is the marker that finds it in /proc), resolved once the command started. */
