@@ -15,7 +15,9 @@ import type { FingerprintMatcher } from './fingerprint.js';
 import { specificity } from './engine.js';
 import { DlpScanner } from './scanner.js';
 import { StreamScanner } from './stream.js';
-import { formFields, jsonLeaves, multipartFields, scanFields, scanHeaders, scanUrl } from './structured.js';
+import { formFields, jsonLeaves, multipartFields, scanFields, scanHeaders, scanJsonValue, scanUrl, envFinding } from './structured.js';
+import { findEnvDump, findEnvObject } from './env-dump.js';
+import { findSplitSecrets } from './split-fields.js';
 import type { Confidence, DlpFinding } from './types.js';
 
 export interface RequestScannerOptions {
@@ -100,6 +102,38 @@ function frameJoins(scanner: DlpScanner, tail: string, payload: Buffer): Out[] {
       if (specificity(f.detector) < 2 || f.location.offset >= tail.length || f.location.offset + f.location.length <= tail.length) continue;
       out.push({ detector: f.detector, where: 'ws:joined-frames', sample: f.sample });
     }
+  }
+  return out;
+}
+
+/** Largest WebSocket message read for environment dumps and split JSON fields (a dump is near the start of what carries it). */
+const MESSAGE_CHECK_MAX = 64 * 1024;
+
+/**
+ * The field-shaped checks of structured bodies on one WebSocket message: an
+ * environment dump (`NAME=value` lines, or a JSON object of NAME keys), and,
+ * for a JSON message, a secret split over its fields (apart, reordered, in
+ * pieces). The stream scan has the message's text already; these need its
+ * lines or its fields. Messages over 64 KiB are read up to 64 KiB for lines
+ * and not parsed.
+ */
+function messageChecks(scanner: DlpScanner, payload: Buffer, direction: string): Out[] {
+  if (payload.length < 24) return [];
+  const text = payload.subarray(0, MESSAGE_CHECK_MAX).toString('utf8');
+  const where = `ws:${direction}`;
+  const out: Out[] = [];
+  for (const e of findEnvDump(text)) out.push(toAudit(envFinding(e, where)));
+  const first = text.trimStart()[0];
+  if (payload.length <= MESSAGE_CHECK_MAX && (first === '{' || first === '[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch {
+      return out;
+    }
+    for (const e of findEnvObject(parsed)) out.push(toAudit(envFinding(e, where)));
+    const leaves = jsonLeaves(parsed);
+    for (const f of findSplitSecrets(scanner, leaves)) out.push({ detector: f.detector, where: `${where}:split(${f.fields.join(',')})`.slice(0, 200), sample: f.sample });
   }
   return out;
 }
@@ -202,11 +236,14 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
       const text = body.toString('utf8');
       let fields: { name: string; value: string }[] = [];
       if (ct.includes('json')) {
+        let parsed: unknown;
         try {
-          fields = jsonLeaves(JSON.parse(text) as unknown);
+          parsed = JSON.parse(text) as unknown;
         } catch {
-          fields = [];
+          parsed = undefined;
         }
+        // Leaves with their names, joins, split pieces, environment dumps and objects (`scanJsonValue`).
+        if (parsed !== undefined) out.push(...scanJsonValue(scanner, parsed, 'body').map(toAudit));
       } else if (ct.includes('x-www-form-urlencoded')) fields = formFields(text);
       else if (ct.includes('multipart/')) fields = multipartFields(text, s.contentType);
       if (fields.length > 0) out.push(...scanFields(scanner, fields, (f) => `body.${f.name}`).map(toAudit));
@@ -260,6 +297,7 @@ export function createRequestScanner(options: RequestScannerOptions = {}): Reque
         s.frames.set(direction, st);
       }
       const out = st.push(payload).findings.map(toAudit);
+      for (const f of messageChecks(scanner, payload, direction)) if (!out.some((o) => o.sample === f.sample)) out.push(f);
       const tail = s.frameTails.get(direction);
       if (tail !== undefined) for (const f of frameJoins(scanner, tail, payload)) if (!out.some((o) => o.sample === f.sample)) out.push(f);
       const next = TOKEN_TAIL.exec(payload.subarray(Math.max(0, payload.length - JOIN_TAIL_MAX)).toString('latin1'))?.[0];

@@ -13,6 +13,8 @@ import { judgeRandomness } from './randomness.js';
 import { specificity } from './engine.js';
 import type { DlpScanner } from './scanner.js';
 import type { DlpFinding } from './types.js';
+import { findEnvDump, findEnvJson, findEnvObject, type EnvDumpFinding } from './env-dump.js';
+import { findSplitSecrets } from './split-fields.js';
 
 export interface Field {
   readonly name: string;
@@ -53,8 +55,26 @@ export function scanFields(scanner: DlpScanner, fields: readonly Field[], where:
       if (seen.has(f.sample) || specificity(f.detector) < 2) continue;
       out.push({ ...f, explain: `${f.explain} Split across fields: found only when the values are joined.`, location: { ...f.location, where: `joined(${list.map((x) => x.name).join(',')})`.slice(0, 200) } });
     }
+    // Pieces further apart, reordered, or in four to six parts (`split-fields.ts`): provider formats only.
+    for (const f of findSplitSecrets(scanner, list, out)) {
+      out.push({ detector: f.detector, provider: f.provider, confidence: f.confidence, sample: f.sample, explain: `${f.explain} Split across fields (apart, reordered or in several pieces): found only when they are joined.`, location: { where: `split(${f.fields.map((n) => where({ name: n, value: '' })).join(',')})`.slice(0, 200), offset: 0, length: 0 } });
+    }
+  }
+  // Environment dumps in a field: `NAME=value` lines, or a JSON text of an object with NAME keys (`env-dump.ts`).
+  for (const f of list) {
+    if (f.value.length < 24) continue;
+    for (const e of [...findEnvDump(f.value), ...findEnvJson(f.value)]) out.push(envFinding(e, where(f)));
   }
   return out;
+}
+
+/** An environment dump's credential-named variable as a finding (medium: blocked at the proxy's and the gateway's threshold). */
+export function envFinding(e: EnvDumpFinding, where: string): DlpFinding {
+  return {
+    detector: 'env-dump-secret', provider: 'generic', confidence: 'medium', sample: e.sample,
+    explain: `An environment dump (two NAME=value lines or NAME keys, or more) where the credential-named variable ${e.name} holds a literal value: the variable's content leaves whatever it looks like.`,
+    location: { where, offset: 0, length: 0 },
+  };
 }
 
 /** A URL: the whole text, its query parameters (decoded) as fields, the path segments, and hex-encoded hostname labels. */
@@ -139,7 +159,10 @@ export function jsonLeaves(value: unknown, path = '', out: Field[] = [], depth =
 
 /** A JSON value (an MCP tool call's arguments, a JSON body): each leaf with its path, and the leaves joined. */
 export function scanJsonValue(scanner: DlpScanner, value: unknown, where: string): DlpFinding[] {
-  return scanFields(scanner, jsonLeaves(value), (f) => `${where}.${f.name}`);
+  const out = scanFields(scanner, jsonLeaves(value), (f) => `${where}.${f.name}`);
+  // An environment object (`JSON.stringify(process.env)`, an `env` map) anywhere in the value.
+  for (const e of findEnvObject(value)) out.push(envFinding(e, where));
+  return out;
 }
 
 /** Fields of an `application/x-www-form-urlencoded` body. */
