@@ -117,6 +117,35 @@ function urlUserinfo(groups: Record<string, string | undefined>, match: string):
   return { ok: true, id: 'basic-auth-url' };
 }
 
+/** Documentation's Basic credentials (RFC 7617's `Aladdin:open sesame`, curl's and MDN's examples), besides the URL placeholders. */
+const BASIC_EXAMPLE = new Set(['open sesame', 'opensesame', 'pass', 'secret', 'test', 'testing', 'admin', 'guest', 'demo', 'foobar', 'bar', 'pwd', 'passw0rd', 'p@ssw0rd', 'password1', 'password123', '12345678', '123456', '1234', 'letmein', 'qwerty']);
+
+/**
+ * `Basic <base64(user:password)>`: the value decodes (standard or URL-safe
+ * alphabet) to printable text with a colon, the password after the first
+ * colon is at least 4 characters and not a placeholder, a documentation
+ * example or the user name. An empty password (`apikey:`) is left to the
+ * decoding layers, which read the user part (an API key) with the provider
+ * detectors.
+ */
+export function basicCredential(b64: string): Verdict {
+  const text = Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64').toString('utf8');
+  if (text.length < 3) return NO;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0xfffd) return NO; // binary or not UTF-8: not a user:password pair
+  }
+  const colon = text.indexOf(':');
+  if (colon < 0) return NO;
+  const user = text.slice(0, colon);
+  const pass = text.slice(colon + 1);
+  if (pass.length < 4 || pass === user || isPlaceholder(pass) || FAKE.test(pass)) return NO;
+  const lower = pass.toLowerCase();
+  if (URL_PLACEHOLDER.has(lower) || BASIC_EXAMPLE.has(lower) || lower === user.toLowerCase()) return NO;
+  if (/^[A-Z0-9_]+$/.test(pass) && /[A-Z]/.test(pass) && pass.includes('_')) return NO; // an environment variable name
+  return YES;
+}
+
 function privateKeyBody(body: string): Verdict {
   const cleaned = body.replace(/\\[nr]|[\s"',+]/g, '');
   const stripped = cleaned.replace(/^(?:Proc-Type|DEK-Info|Comment|Version)[^:]{0,40}:[^]{0,200}?(?=[A-Za-z0-9+/]{40})/g, '');
@@ -169,6 +198,8 @@ export function runValidator(id: ValidatorId, match: string, groups: Record<stri
       return luhn(secret) ? YES : NO;
     case 'url-userinfo':
       return urlUserinfo(groups, match);
+    case 'basic-credential':
+      return basicCredential(secret);
   }
 }
 

@@ -56,7 +56,8 @@ export function isCredentialName(name: string): boolean {
   return false;
 }
 
-function literalValue(raw: string, name: string): string | null {
+/** A credential-named variable's value as a literal worth flagging (unquoted), or null: a reference, a placeholder, a stock value, a path, a short value, one with whitespace. */
+export function literalValue(raw: string, name: string): string | null {
   let v = raw.trim();
   if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.at(-1) === v[0]) v = v.slice(1, -1);
   if (v.length < MIN_VALUE || /\s/.test(v)) return null;

@@ -12,9 +12,10 @@ import { hostnameFindings, subdomainLabels } from './dns.js';
 import { judgeRandomness } from './randomness.js';
 import { specificity } from './engine.js';
 import type { DlpScanner } from './scanner.js';
-import type { DlpFinding } from './types.js';
+import { confidenceRank, type DlpFinding } from './types.js';
 import { findEnvDump, findEnvJson, findEnvObject, type EnvDumpFinding } from './env-dump.js';
 import { findSplitSecrets } from './split-fields.js';
+import { queryCredentials } from './query-credentials.js';
 
 export interface Field {
   readonly name: string;
@@ -90,6 +91,11 @@ export function scanUrl(scanner: DlpScanner, url: string): DlpFinding[] {
   if (fields.length > 0) {
     const seen = new Set(out.map((f) => f.sample));
     for (const f of scanFields(scanner, fields, (x) => `url:query.${x.name}`)) if (!seen.has(f.sample)) out.push(f);
+    // `?password=hunter2hunter2`: a credential's name with a literal value, random-looking or not (`query-credentials.ts`).
+    for (const q of queryCredentials(parsed.searchParams.entries())) {
+      if (out.some((f) => f.sample === q.sample && confidenceRank(f.confidence) >= confidenceRank('medium'))) continue;
+      out.push({ detector: 'url-query-credential', provider: 'generic', confidence: 'medium', sample: q.sample, explain: q.explain, location: { where: `url:query.${q.name}`, offset: Math.max(0, url.indexOf(`${q.name}=`)), length: 0 } });
+    }
   }
   let at = url.indexOf(parsed.pathname);
   for (const seg of parsed.pathname.split('/')) {

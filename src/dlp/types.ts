@@ -20,7 +20,8 @@ export type ValidatorId =
   | 'random-hex'
   | 'ops-token'
   | 'luhn'
-  | 'url-userinfo';
+  | 'url-userinfo'
+  | 'basic-credential';
 
 /**
  * One detector, as data. The prefilter finds `keywords` (exact bytes, case
