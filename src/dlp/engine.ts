@@ -91,7 +91,7 @@ export function isTriggerAt(buf: Uint8Array, at: number): boolean {
 
 const GENERIC = new Set(['generic-secret', 'jwt', 'bearer-token']);
 /** Detectors that name where a secret sits (a URL, an .npmrc line) rather than what it is. */
-const CONTAINER = new Set(['basic-auth-url', 'database-url-password', 'url-embedded-token', 'npmrc-auth-token']);
+const CONTAINER = new Set(['basic-auth-url', 'basic-auth-credentials', 'database-url-password', 'url-embedded-token', 'npmrc-auth-token']);
 
 /** 2 for provider formats, 1 for containers (URLs, .npmrc), 0 for generic shapes. */
 export function specificity(id: string): number {
