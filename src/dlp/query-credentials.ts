@@ -46,6 +46,11 @@ export function queryNameParts(name: string): string[] {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[^A-Z0-9]+/).filter((p) => p !== '');
 }
 
+/** A name with a part that says its token is not a credential (`pageToken`, `csrf_token`, `X-Amz-Security-Token`). */
+export function isNotCredentialToken(name: string): boolean {
+  return name.length <= 64 && queryNameParts(name).some((p) => NOT_CREDENTIAL.has(p));
+}
+
 export function isQueryCredentialName(name: string): boolean {
   if (name.length > 64) return false;
   const parts = queryNameParts(name);

@@ -15,7 +15,7 @@ import type { DlpScanner } from './scanner.js';
 import { confidenceRank, type DlpFinding } from './types.js';
 import { findEnvDump, findEnvJson, findEnvObject, type EnvDumpFinding } from './env-dump.js';
 import { findSplitSecrets } from './split-fields.js';
-import { queryCredentials } from './query-credentials.js';
+import { isNotCredentialToken, queryCredentials } from './query-credentials.js';
 
 export interface Field {
   readonly name: string;
@@ -78,9 +78,23 @@ export function envFinding(e: EnvDumpFinding, where: string): DlpFinding {
   };
 }
 
+/** The query parameter name right before `offset` in a URL (`...&pageToken=` -> `pageToken`), if the value starts there. */
+function queryNameBefore(url: string, offset: number): string | undefined {
+  return /[?&;]([^?&;=#/]{1,64})=$/.exec(url.slice(Math.max(0, offset - 72), offset))?.[1];
+}
+
+/**
+ * A generic random value in a query parameter that names a cursor, a one-time link or an anti-forgery value
+ * (`pageToken`, `next_token`, `csrf_token`: `QUERY_RULES.notCredentialParts`): the keyword `token` made it a candidate,
+ * the parameter's name says it is not a credential. Provider formats are kept whatever the name.
+ */
+function isCursorValue(f: DlpFinding, name: string | undefined): boolean {
+  return f.detector === 'generic-secret' && name !== undefined && isNotCredentialToken(name);
+}
+
 /** A URL: the whole text, its query parameters (decoded) as fields, the path segments, and hex-encoded hostname labels. */
 export function scanUrl(scanner: DlpScanner, url: string): DlpFinding[] {
-  const out = scanner.scanText(url, 'url');
+  const out = scanner.scanText(url, 'url').filter((f) => !isCursorValue(f, queryNameBefore(url, f.location.offset)));
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
@@ -90,7 +104,7 @@ export function scanUrl(scanner: DlpScanner, url: string): DlpFinding[] {
   const fields: Field[] = [...parsed.searchParams.entries()].map(([name, value]) => ({ name, value }));
   if (fields.length > 0) {
     const seen = new Set(out.map((f) => f.sample));
-    for (const f of scanFields(scanner, fields, (x) => `url:query.${x.name}`)) if (!seen.has(f.sample)) out.push(f);
+    for (const f of scanFields(scanner, fields, (x) => `url:query.${x.name}`)) if (!seen.has(f.sample) && !isCursorValue(f, f.location.where.startsWith('url:query.') ? f.location.where.slice(10) : undefined)) out.push(f);
     // `?password=hunter2hunter2`: a credential's name with a literal value, random-looking or not (`query-credentials.ts`).
     for (const q of queryCredentials(parsed.searchParams.entries())) {
       if (out.some((f) => f.sample === q.sample && confidenceRank(f.confidence) >= confidenceRank('medium'))) continue;

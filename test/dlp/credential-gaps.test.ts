@@ -90,6 +90,13 @@ void describe('credential-named query parameters', () => {
       assert.deepEqual(ids(scanUrl(scanner, u)).filter((d) => d === 'url-query-credential'), [], u);
     }
   });
+  void it('a random cursor, one-time or anti-forgery token in a query is not a generic secret; a random credential-named one is', () => {
+    const R = 'CkYKEgoQZmlsZV9pZF8xMjM0NTY3OBIwCgw';
+    for (const n of ['pageToken', 'next_page_token', 'nextToken', 'csrf_token', 'X-Amz-Security-Token', 'continuationToken']) {
+      assert.deepEqual(ids(scanUrl(scanner, `https://api.example.com/v1/items?${n}=${R}&limit=50`)), [], n);
+    }
+    for (const n of ['token', 'access_token', 'api_token', 'secret']) assert.ok(ids(scanUrl(scanner, `https://api.example.com/v1/items?limit=50&${n}=${R}`)).length > 0, n);
+  });
   void it('names: credentials and the names that only look like them', () => {
     for (const n of ['password', 'passwd', 'pwd', 'secret', 'client_secret', 'api_key', 'apiKey', 'api-key', 'apikey', 'token', 'access_token', 'auth_token', 'refresh_token', 'private_key']) assert.ok(isQueryCredentialName(n), n);
     for (const n of ['code', 'state', 'client_id', 'redirect_uri', 'pageToken', 'next_token', 'csrf_token', 'token_type_hint', 'id_token_hint', 'X-Amz-Security-Token', 'reset_password_token', 'key', 'password_min_length', 'token_ttl', 'bypass']) assert.ok(!isQueryCredentialName(n), n);
