@@ -10,6 +10,7 @@ import { spanIndex } from './spans.js';
 import { redactSample } from '../audit/redact.js';
 import { hostnameFindings, subdomainLabels } from './dns.js';
 import { judgeRandomness } from './randomness.js';
+import { basicCredential } from './checks.js';
 import { specificity } from './engine.js';
 import type { DlpScanner } from './scanner.js';
 import { confidenceRank, type DlpFinding } from './types.js';
@@ -23,6 +24,9 @@ export interface Field {
 }
 
 const MAX_FIELDS = 4096;
+/** A field that carries an Authorization value: the header, a JSON key or form field of that name (`headers.authorization`). */
+const AUTH_FIELD = /(?:^|[^A-Za-z])(?:proxy-)?authori[sz]ation$/i;
+const BASIC_VALUE = /^\s*basic\s{1,4}([A-Za-z0-9+/_-]{8,1024}={0,2})\s*$/i;
 const MAX_JOINED = 256 * 1024;
 
 /** Scans named fields: each as `name: value`, then all values joined (for split secrets). */
@@ -60,6 +64,16 @@ export function scanFields(scanner: DlpScanner, fields: readonly Field[], where:
     for (const f of findSplitSecrets(scanner, list, out)) {
       out.push({ detector: f.detector, provider: f.provider, confidence: f.confidence, sample: f.sample, explain: `${f.explain} Split across fields (apart, reordered or in several pieces): found only when they are joined.`, location: { where: `split(${f.fields.map((n) => where({ name: n, value: '' })).join(',')})`.slice(0, 200), offset: 0, length: 0 } });
     }
+  }
+  // `basic <b64>` in any case in an authorization field (header, JSON key, form field): the detector's keyword is
+  // `Basic ` only (lower-case `basic ` is common prose and costs the body scan's prefilter ~15%); the scheme is case-insensitive.
+  for (const f of list) {
+    if (f.value.length > 1100 || !AUTH_FIELD.test(f.name)) continue;
+    const b64 = BASIC_VALUE.exec(f.value)?.[1];
+    if (b64 === undefined || f.value.includes('Basic ') || !basicCredential(b64).ok) continue;
+    const sample = redactSample(b64);
+    if (out.some((x) => x.sample === sample)) continue;
+    out.push({ detector: 'basic-auth-credentials', provider: 'HTTP', confidence: 'high', sample, explain: 'A Basic credential (base64 of user:password) in an authorization field, with a password that is not a placeholder or a documentation example.', location: { where: where(f), offset: 0, length: f.value.length } });
   }
   // Environment dumps in a field: `NAME=value` lines, or a JSON text of an object with NAME keys (`env-dump.ts`).
   for (const f of list) {

@@ -18,6 +18,9 @@ void describe('Basic credentials', () => {
     assert.deepEqual(ids(scanHeaders(scanner, ['Authorization', `Basic ${b64(`deploy:${PW}`)}`])), ['basic-auth-credentials']);
     assert.deepEqual(ids(scanHeaders(scanner, ['Proxy-Authorization', `basic ${b64('jenkins:hunter22')}`])), ['basic-auth-credentials']);
     assert.deepEqual(ids(scanJsonValue(scanner, { headers: { authorization: `Basic ${b64('svc-bot:correct horse battery')}` } }, 'body')), ['basic-auth-credentials']);
+    // The scheme in any case, in an authorization field (the detector's keyword is `Basic ` only).
+    assert.deepEqual(ids(scanHeaders(scanner, ['authorization', `BASIC ${b64(`ops:${PW}`)}`])), ['basic-auth-credentials']);
+    assert.deepEqual(ids(scanJsonValue(scanner, { request: { headers: { Authorization: `basic ${b64(`ops:${PW}`)}` } } }, 'body')), ['basic-auth-credentials']);
     assert.deepEqual(ids(scanner.scanText(`curl -H "Authorization: Basic ${b64(`admin:${PW}`)}" https://ci.example.com`, '')), ['basic-auth-credentials']);
     assert.deepEqual(ids(scanner.scanText(`Authorization: Basic ${Buffer.from(`u:${PW}??>`).toString('base64url')}`, '')), ['basic-auth-credentials']);
     assert.ok(ids(scanUrl(scanner, `https://alice:${PW}@git.example.com/repo.git`)).includes('basic-auth-url'));
@@ -27,6 +30,8 @@ void describe('Basic credentials', () => {
     for (const v of ['Basic dXNlcjpwYXNz', 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==', `Basic ${b64('user:password')}`, `Basic ${b64('username:password')}`, `Basic ${b64('apikey:')}`, `Basic ${b64('user:${PASSWORD}')}`, `Basic ${b64('admin:admin')}`, `Basic ${b64('user:<password>')}`, `Basic ${b64('user:YOUR_PASSWORD')}`, 'Basic realm="Access to the staging site", charset="UTF-8"', 'Basic $(echo -n "$USER:$PASS" | base64)']) {
       assert.deepEqual(ids(scanHeaders(scanner, ['Authorization', v])), [], v);
     }
+    for (const v of ['basic dXNlcjpwYXNz', `BASIC ${b64('user:password')}`, 'basic realm="x"']) assert.deepEqual(ids(scanHeaders(scanner, ['Authorization', v])), [], v);
+    assert.deepEqual(ids(scanJsonValue(scanner, { note: `basic ${b64(`ops:${PW}`)}` }, 'body')).filter((d) => d === 'basic-auth-credentials'), [], 'lower-case basic outside an authorization field: not read (documented)');
     for (const t of ['Basic authentication sends the credentials base64-encoded: see RFC 7617.', 'basic information about deployment environments', 'The Basic plan includes unlimited collaborators.']) assert.deepEqual(ids(scanner.scanText(t, '')), [], t);
     for (const u of ['https://user:password@example.com/', 'https://git@github.com/org/repo.git', 'https://user:${TOKEN}@example.com/x']) assert.deepEqual(ids(scanUrl(scanner, u)).filter((d) => d !== 'url-query-credential'), [], u);
   });
