@@ -18,7 +18,7 @@ async function body(contentType: string, text: string): Promise<string[]> {
   const rs = createRequestScanner({ scanner, worker: false });
   const ctx: ScanContext = { subject: 'Net(example.com:443)', method: 'POST', host: 'example.com', port: 443 };
   await rs.headers(ctx, ['Content-Type', contentType]);
-  const out = [...(await rs.bodyChunk(ctx, Buffer.from(text))), ...(await rs.bodyEnd(ctx))];
+  const out = [...(await rs.bodyChunk(ctx, Buffer.from(text), undefined)), ...(await rs.bodyEnd(ctx))];
   return ids(out);
 }
 
