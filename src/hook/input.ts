@@ -19,7 +19,13 @@ export const HookInputSchema = z.looseObject({
     .describe('Working directory of the agent session.'),
   permission_mode: z.string().optional().describe('default, plan, acceptEdits, dontAsk, bypassPermissions... (recorded, not trusted).'),
   hook_event_name: z.literal('PreToolUse').describe('cordon answers PreToolUse only.'),
-  tool_name: z.string().min(1).max(256).describe('Bash, Read, Edit, Write, WebFetch, mcp__server__tool...'),
+  tool_name: z
+    .string()
+    .min(1)
+    .max(256)
+    // eslint-disable-next-line no-control-regex
+    .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'contains control characters')
+    .describe('Bash, Read, Edit, Write, WebFetch, mcp__server__tool...'),
   tool_input: z.record(z.string(), z.unknown()).describe('The tool arguments; shape depends on the tool.'),
   tool_use_id: z.string().optional().describe('The tool call id.'),
 });

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { stateDir } from '../audit/paths.js';
 import type { DecisionEvent } from '../audit/record.js';
 import { CordonError, formatProblem, PolicyError } from '../errors.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../mcp/jsonrpc.js';
 import { Policy } from '../policy/policy.js';
 import type { Decision, Subject } from '../policy/types.js';
 import { ASK_SOCKET_ENV } from '../approval/ask-protocol.js';
@@ -39,6 +40,9 @@ function parseInput(bytes: Buffer): HookInput {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new CordonError('CORDON_USAGE', 'the hook input is not valid UTF-8');
+  }
+  if (jsonNestingExceeds(text, MAX_JSON_DEPTH)) {
+    throw new CordonError('CORDON_USAGE', `the hook input nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels; refusing it`);
   }
   let value: unknown;
   try {

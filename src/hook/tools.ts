@@ -64,6 +64,10 @@ export function toolRequest(toolName: string, toolInput: Record<string, unknown>
     if (mcp[1] === undefined || mcp[2] === undefined) return null;
     return { kind: 'Mcp', server: mcp[1], tool: mcp[2], args: toolInput };
   }
+  // An MCP tool whose name cordon cannot split into server and tool cannot be checked: that is a refusal, not "no rules for it".
+  if (toolName.toLowerCase().startsWith('mcp__')) {
+    throw new CordonError('CORDON_USAGE', `the MCP tool name ${JSON.stringify(toolName.slice(0, 200))} is not mcp__<server>__<tool> with a server name of letters, digits, _ and -; cordon cannot check it`);
+  }
   if (!isToolName(toolName)) return null;
   switch (toolName) {
     case 'Bash':

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LineFramer, type FrameEvent } from './framing.js';
-import { classify, sniffId } from './jsonrpc.js';
+import { classify, jsonNestingExceeds, sniffId } from './jsonrpc.js';
 
 void describe('LineFramer', () => {
   void it('joins lines split across chunks and drops blank lines', () => {
@@ -52,5 +52,28 @@ void describe('classify', () => {
     assert.equal(classify('{"jsonrpc":"2.0","id":1,"result":1,"error":{}}').kind, 'invalid');
     assert.equal(classify('{"jsonrpc":"2.0","id":{},"method":"x"}').kind, 'invalid');
     assert.equal(classify('nope').kind, 'invalid');
+  });
+});
+
+void describe('jsonNestingExceeds', () => {
+  void it('counts nesting outside strings only, honouring escapes', () => {
+    assert.equal(jsonNestingExceeds('[[[1]]]', 3), false);
+    assert.equal(jsonNestingExceeds('[[[[1]]]]', 3), true);
+    assert.equal(jsonNestingExceeds(`{"a":"${'['.repeat(50)}"}`, 3), false);
+    assert.equal(jsonNestingExceeds(`{"a":"\\"${'['.repeat(50)}"}`, 3), false);
+    assert.equal(jsonNestingExceeds(`{"a":"x\\\\","b":${'['.repeat(5)}1${']'.repeat(5)}}`, 3), true);
+    assert.equal(jsonNestingExceeds(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`), true);
+    assert.equal(jsonNestingExceeds(`[${'[1],'.repeat(10_000)}[1]]`), false);
+  });
+
+  void it('classify refuses a deeply nested message with its id, before any walk can overflow', () => {
+    const deep = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","arguments":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`;
+    const m = classify(deep);
+    assert.equal(m.kind, 'invalid');
+    if (m.kind === 'invalid') {
+      assert.equal(m.id, 7);
+      assert.match(m.reason, /nested deeper than 128 levels/);
+    }
+    assert.equal(classify(`{"jsonrpc":"2.0","id":7,"method":"x","params":${'['.repeat(100)}${']'.repeat(100)}}`).kind, 'request');
   });
 });

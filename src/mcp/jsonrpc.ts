@@ -30,7 +30,8 @@ export function isObject(v: unknown): v is JsonObject {
 }
 
 function validId(v: unknown): v is JsonRpcId {
-  return (typeof v === 'string' && v.length <= 1024) || (typeof v === 'number' && Number.isFinite(v));
+  // A number past 2^53 loses digits in JSON.parse: the answer would carry an id the client never sent.
+  return (typeof v === 'string' && v.length <= 1024) || (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER);
 }
 
 /** Table key of an id: `1` and `"1"` are different requests. */
@@ -38,7 +39,46 @@ export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n:${id}` : `s:${id}`;
 }
 
+/**
+ * Deepest JSON nesting accepted at a trust boundary (MCP messages, hook input). Real messages nest
+ * a few levels; a hostile one nested 100k deep parses, but every recursive walk after it (stringify,
+ * the argument scanners, policy matchers) would overflow the stack and take the process down.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * True when `text` opens more than `max` arrays/objects inside each other (strings skipped,
+ * escapes honoured). Linear, no allocation; a text shorter than `max` cannot exceed it and is not read.
+ */
+export function jsonNestingExceeds(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  if (text.length <= max) return false;
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: find its closing quote, one not preceded by an odd run of backslashes.
+      for (;;) {
+        const q = text.indexOf('"', i + 1);
+        if (q === -1) return false; // unterminated: JSON.parse reports it
+        let bs = 0;
+        for (let k = q - 1; k > i && text.charCodeAt(k) === 0x5c; k--) bs++;
+        i = q;
+        if (bs % 2 === 0) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 export function classify(raw: string): Message {
+  if (jsonNestingExceeds(raw)) {
+    return { kind: 'invalid', id: sniffId(raw.slice(0, 512)), reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
   let obj: unknown;
   try {
     obj = JSON.parse(raw);

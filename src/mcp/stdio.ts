@@ -62,6 +62,9 @@ export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientI
   const done = server.exited.then(async (status) => {
     await Promise.race([serverEnded, new Promise((r) => setTimeout(r, 200))]);
     gateway.serverClosed(`exit status ${status}`);
+    // Nothing can be served any more: stop reading the client, so this process ends with its server
+    // (a SIGTERM, a crash) instead of living on for as long as the client keeps its pipe open.
+    clientIn.destroy();
     return status;
   });
   return { gateway, done };
