@@ -21,6 +21,13 @@ void describe('env dumps', () => {
     assert.deepEqual(findEnvDump('only one line: DB_PASSWORD=hunter2hunter2 and more text'), []);
     assert.deepEqual(findEnvDump('const x = 1;\nlet password = getPassword();\n'), []);
   });
+  void it('reads a text that is one credential assignment and nothing else (12+ characters of literal value)', () => {
+    assert.deepEqual(findEnvDump('SECRET_KEY_BASE=thisisnotveryrandombutlongenough\n').map((f) => f.name), ['SECRET_KEY_BASE']);
+    assert.deepEqual(findEnvDump('export API_TOKEN="plain-words-token"').map((f) => f.name), ['API_TOKEN']);
+    assert.deepEqual(findEnvDump('DB_PASSWORD=hunter22'), [], 'under 12 characters');
+    assert.deepEqual(findEnvDump('Set it first:\nDB_PASSWORD=plainwordsonly\nthen run npm start'), [], 'inside a longer text');
+    assert.deepEqual(findEnvDump('GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}'), []);
+  });
   void it('reads dumps as JSON: objects of NAME keys, in the arguments or in a JSON text', () => {
     assert.deepEqual(findEnvObject({ cfg: { env: { HOME: '/root', DB_PASSWORD: 'hunter2hunter2' } } }).map((f) => f.name), ['DB_PASSWORD']);
     assert.deepEqual(findEnvJson(JSON.stringify({ PATH: '/bin', API_TOKEN: 'plainvalue1234' })).map((f) => f.name), ['API_TOKEN']);

@@ -12,7 +12,8 @@
  * part of the name itself), paths and file names (`*_FILE`, `*_PATH`, values starting
  * with `/`, `./`, `~`), short values (under 8 characters), names whose last
  * part says the value is not the secret (`_ID`, `_USER`, `_LENGTH`,
- * `_TTL`...), and single assignments (a dump has at least two `NAME=` lines).
+ * `_TTL`...), and single assignments inside a longer text (a dump has at least
+ * two `NAME=` lines, or is one line and nothing else: `findEnvLine`).
  * The same holds for a dump as JSON (`JSON.stringify(process.env)`, an
  * `env` object in the arguments): an object with two upper-case
  * `NAME`-shaped keys or more (`findEnvObject`).
@@ -42,7 +43,7 @@ const NOT_SECRET_LAST = new Set(['FILE', 'PATH', 'DIR', 'ID', 'IDS', 'NAME', 'US
 /** Stock values of local set-ups (a compose file's `POSTGRES_PASSWORD=postgres`), not anyone's secret. */
 const STOCK = new Set(['postgres', 'password', 'passw0rd', 'password1', 'password123', 'changeit', 'development', 'localhost', 'testing', 'default', 'example', 'mysecret', 'secret123', 'admin123', 'rootpass', 'testpass', 'testtoken']);
 const REFERENCE = /\$[A-Za-z_{(]|%[A-Za-z_][A-Za-z0-9_]*%|\{\{/;
-const PLACEHOLDER = /^<.*>$|^\[.*\]$|^(?:x+|\*+|\.+|-+|#+|0+)$|your[-_ ]|changeme|change[-_]me|placeholder|replace[-_]?me|redacted|\.\.\.|^(?:none|null|nil|true|false|undefined|empty|todo|tbd|secret|password|token)$/i;
+const PLACEHOLDER = /^<.*>$|^\[.*\]$|^(?:x+|\*+|\.+|-+|#+|0+)$|your[-_ ]|changeme|change[-_]me|placeholder|replace[-_]?me|redacted|not[-_]?a[-_]?real|fake|dummy|lorem|\.\.\.|^(?:none|null|nil|true|false|undefined|empty|todo|tbd|secret|password|token)$/i;
 
 export function isCredentialName(name: string): boolean {
   const parts = name.toUpperCase().split('_').filter((p) => p !== '');
@@ -110,9 +111,32 @@ export function findEnvJson(text: string): EnvDumpFinding[] {
   return findEnvObject(parsed);
 }
 
-/** The credential-named variables a text dumps with literal values; empty unless the text has two `NAME=value` lines or more. */
+/** A lone assignment is read only when it is the whole text (up to this long) and its value is at least this long. */
+const MAX_LONE = 4096;
+const MIN_LONE_VALUE = 12;
+
+/**
+ * A text that is one `NAME=value` line and nothing else (`env | grep SECRET`, one line of a `.env` sent alone,
+ * `export API_TOKEN=...` as a command) whose credential-named variable holds a literal of 12 characters or more.
+ * Inside a longer text (a README, a script) one assignment is as often an example or an expression, and is left to
+ * the assignment detectors (random values only).
+ */
+export function findEnvLine(text: string): EnvDumpFinding[] {
+  if (text.length > MAX_LONE || !text.includes('=')) return [];
+  const line = text.trim();
+  if (line.includes('\n')) return [];
+  const m = ASSIGNMENT.exec(line);
+  const name = m?.[1] ?? '';
+  if (m === null || !ENV_NAME.test(name) || !isCredentialName(name)) return [];
+  const v = literalValue(m[2] ?? '', name);
+  return v === null || v.length < MIN_LONE_VALUE ? [] : [{ name, sample: `${name}=${redactSample(v)}` }];
+}
+
+/** The credential-named variables a text dumps with literal values: two `NAME=value` lines or more, or one that is the whole text (`findEnvLine`). */
 export function findEnvDump(text: string): EnvDumpFinding[] {
-  if (text.length < MIN_TEXT || !text.includes('=') || !text.includes('\n')) return [];
+  if (!text.includes('=')) return [];
+  if (!text.trim().includes('\n')) return findEnvLine(text);
+  if (text.length < MIN_TEXT) return [];
   const lines = (text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text).split(/\r?\n/);
   let assignments = 0;
   const found: EnvDumpFinding[] = [];

@@ -118,7 +118,7 @@ const MESSAGE_CHECK_MAX = 64 * 1024;
  * and not parsed.
  */
 function messageChecks(scanner: DlpScanner, payload: Buffer, direction: string): Out[] {
-  if (payload.length < 24) return [];
+  if (payload.length < 16) return [];
   const text = payload.subarray(0, MESSAGE_CHECK_MAX).toString('utf8');
   const where = `ws:${direction}`;
   const out: Out[] = [];

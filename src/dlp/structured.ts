@@ -77,7 +77,7 @@ export function scanFields(scanner: DlpScanner, fields: readonly Field[], where:
   }
   // Environment dumps in a field: `NAME=value` lines, or a JSON text of an object with NAME keys (`env-dump.ts`).
   for (const f of list) {
-    if (f.value.length < 24) continue;
+    if (f.value.length < 16) continue;
     for (const e of [...findEnvDump(f.value), ...findEnvJson(f.value)]) out.push(envFinding(e, where(f)));
   }
   return out;

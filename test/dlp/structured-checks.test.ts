@@ -66,7 +66,15 @@ void describe('environment dumps in every structured body', () => {
     assert.deepEqual(await body('application/json', JSON.stringify({ content: benign })), []);
     assert.deepEqual(await frames([benign]), []);
     assert.deepEqual(await body('application/json', JSON.stringify({ env: { NODE_ENV: 'production', API_URL: 'https://api.example.com', SESSION_TTL: '3600', JWT_SECRET: '${{ secrets.JWT_SECRET }}' } })), []);
-    // One assignment is not a dump (the assignment detectors judge it).
-    assert.deepEqual(await frames(['DB_PASSWORD=plainwordsonly']), []);
+    // One assignment inside a longer text is not a dump (the assignment detectors judge it); one with a short value neither.
+    assert.deepEqual(await frames(['To run locally, set the variable in your shell first:\nDB_PASSWORD=plainwordsonly\nthen start the server with npm start.']), []);
+    assert.deepEqual(await frames(['DB_PASSWORD=hunter22']), []);
+  });
+  void it('a text that is one credential assignment and nothing else is a finding, random or not', async () => {
+    assert.deepEqual(await frames(['SECRET_KEY_BASE=thisisnotveryrandombutlongenough']), ['env-dump-secret']);
+    assert.deepEqual(await body('application/json', JSON.stringify({ command: 'export DB_PASSWORD=summer-holiday-2024' })), ['env-dump-secret']);
+    for (const v of ['export GITHUB_TOKEN=$(gh auth token)', 'API_KEY=<your key here>', 'NODE_OPTIONS=--max-old-space-size=4096', 'DEBUG_PASSWORD_HASHING=false', 'TOKEN_FILE=/run/secrets/api-token', 'POSTGRES_PASSWORD=postgres']) {
+      assert.deepEqual(await body('application/json', JSON.stringify({ command: v })), [], v);
+    }
   });
 });
