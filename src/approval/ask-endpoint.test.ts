@@ -121,6 +121,17 @@ void describe('ask-only endpoint', () => {
     }
   });
 
+  void it('a tool_input nested 100k deep is refused as a bad line before any walk, and the endpoint keeps serving', async () => {
+    const { ep } = await world();
+    try {
+      const deep = `{"type":"ask","tool_name":"mcp__s__t","tool_input":{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}},"cwd":"/w"}\n`;
+      assert.match(await raw(ep.socketPath, deep), /"code":"bad-line"/);
+      assert.match(await raw(ep.socketPath, `${JSON.stringify({ type: 'ask', ...call('curl x') })}\n`), /curl is denied/);
+    } finally {
+      await ep.close();
+    }
+  });
+
   void it('no socket is absent (the hook keeps the harness prompt)', async () => {
     const r = await routeAsk(path.join(parent, 'nothing.sock'), call('touch a'), 1000);
     assert.equal(r.kind, 'absent');

@@ -10,6 +10,7 @@ import { DecisionEventSchema } from '../audit/record.js';
 import { BOUNDARIES } from '../audit/record-constants.js';
 import { APPROVAL_LIMITS, ExactRequestSchema } from './request.js';
 import { TrifectaSchema } from './trifecta.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../mcp/jsonrpc.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Longest line a client may send. */
@@ -127,6 +128,8 @@ export class JsonLines {
       const line = this.#buf.slice(0, nl);
       this.#buf = this.#buf.slice(nl + 1);
       if (Buffer.byteLength(line) > this.#max) throw new RangeError(`a line is longer than ${this.#max} bytes`);
+      // A deeply nested line parses, but the walks after it (schemas, policy, stringify) would overflow the stack.
+      if (jsonNestingExceeds(line)) throw new RangeError(`a line nests deeper than ${MAX_JSON_DEPTH} levels`);
       if (line.trim() !== '') out.push(JSON.parse(line) as unknown);
     }
     if (Buffer.byteLength(this.#buf) > this.#max) throw new RangeError(`a line is longer than ${this.#max} bytes`);

@@ -6,6 +6,7 @@
  * loading the policy compiler.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { readPolicyBytes } from './read-file.js';
 import path from 'node:path';
 import { stateDir } from '../audit/paths.js';
 import { sha256Hex } from '../lazy-crypto.js';
@@ -61,11 +62,10 @@ export function policyKeyMaterial(options: LoadOptions): Buffer | null {
   for (const { scope, file } of scopeFiles(options)) {
     let bytes: Buffer | null;
     try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return null;
-      bytes = null;
+      // Bounded and non-blocking like the loader: a FIFO or /dev/zero never hangs the key; any refusal means no key (the load reports it).
+      bytes = readPolicyBytes(file, false);
+    } catch {
+      return null;
     }
     text(`\0${scope}\0${file}\0${bytes === null ? '-' : `${bytes.length}\0`}`);
     if (bytes !== null) parts.push(bytes);

@@ -5,6 +5,7 @@
  * there is never a fallback to an empty or default policy.
  */
 import { readFileSync } from 'node:fs';
+import { readPolicyBytes } from './read-file.js';
 import path from 'node:path';
 import { CordonError, PolicyError, type PolicyProblem } from '../errors.js';
 import { compileRuleLists, type RuleListInput } from './file-rules.js';
@@ -47,15 +48,8 @@ interface Parsed {
 }
 
 function readText(file: string, required: boolean): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (!required && (code === 'ENOENT' || code === 'ENOTDIR')) return null;
-    if (code === 'ENOENT') throw new CordonError('CORDON_POLICY_NOT_FOUND', `${file}: no such policy file; check the path given to --policy`);
-    if (code === 'EISDIR') throw new CordonError('CORDON_POLICY_NOT_FOUND', `${file}: is a directory; give a policy file`);
-    throw new CordonError('CORDON_POLICY_NOT_FOUND', `${file}: cannot read (${code ?? 'error'}); check its permissions`);
-  }
+  const bytes = readPolicyBytes(file, required);
+  return bytes === null ? null : bytes.toString('utf8');
 }
 
 function parseDocument(scope: ScopeName, file: string, text: string, problems: PolicyProblem[]): Parsed | null {

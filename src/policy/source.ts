@@ -31,6 +31,13 @@ function problem(file: string, line: number, column: number, path: string, messa
   return { file, line, column, path, message };
 }
 
+/** The YAML library's messages that name its own API or internals, said as what to change in the file. */
+function yamlAdvice(msg: string): string {
+  if (/call stack|too much recursion/i.test(msg)) return 'the document nests too deeply to be read; a policy needs only a few levels, so remove the nesting';
+  if (/multiple documents/i.test(msg)) return 'the file holds more than one YAML document; a policy file is one document, so remove the `---` separators or split it into files';
+  return msg;
+}
+
 /** Parses text; on failure returns positioned problems instead of a source. */
 export function readPolicySource(file: string, text: string): PolicySource | PolicyProblem[] {
   if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) {
@@ -56,7 +63,7 @@ export function readPolicySource(file: string, text: string): PolicySource | Pol
     return doc.errors.slice(0, 20).map((err) => {
       const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
       const msg = err.message.split('\n')[0] ?? err.message;
-      return problem(file, pos.line, pos.col, '', `YAML syntax error: ${msg}`);
+      return problem(file, pos.line, pos.col, '', `YAML syntax error: ${yamlAdvice(msg)}`);
     });
   }
   let value: unknown;
