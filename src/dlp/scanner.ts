@@ -14,6 +14,7 @@ import { judgeRandomness } from './randomness.js';
 import { luhn } from './checks.js';
 import { financialIds } from './financial.js';
 import { QuickReject } from './quick-reject.js';
+import { isNotCredentialToken } from './query-credentials.js';
 import { confidenceRank, type Confidence, type DlpFinding } from './types.js';
 
 export interface ScannerOptions extends EngineOptions {
@@ -273,6 +274,11 @@ export class DlpScanner {
         const parts = /^~?\.{0,2}\/[^/]/.test(run) && run.split('/').length > 2 ? run.split('/') : [run];
         // An identifier made of short parts (`agent-sdk-tool-use-2025-…`) is not a token.
         if (Math.max(...run.split(/[-_./]/).map((x) => x.length)) < 16) continue;
+        // A `name=value` pair (a form body, a query) whose name says the value is a one-time or anti-forgery value,
+        // not a credential (`code_verifier=`, `state=`, `nonce=`, `csrf_token=`: QUERY_RULES.notCredentialParts):
+        // a PKCE token request is ordinary traffic. Provider formats in it are still found by the detectors.
+        const pair = /^([A-Za-z][A-Za-z0-9_.-]{0,63})=[^=]/.exec(run);
+        if (pair !== null && isNotCredentialToken(pair[1] ?? '')) continue;
         // Blocking needs a real decoding step (hex, base64, percent...) to have revealed the token; one that
         // only sits in a JSON string or form field (an image, an id) is reported, not blocked.
         const decoded = names.some((n) => !STRUCTURAL_LAYERS.has(n));

@@ -78,3 +78,16 @@ void describe('environment dumps in every structured body', () => {
     }
   });
 });
+
+void describe('one-time values in form bodies are not secrets', () => {
+  const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXkQx7Rk2Lm9Vt3Wz8';
+  const form = 'application/x-www-form-urlencoded';
+  void it('a PKCE token request (code_verifier, state, nonce) passes', async () => {
+    assert.deepEqual(await body(form, `grant_type=authorization_code&code=4%2F0AY0e-g7Xk2&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080&client_id=123-abc.apps.example.com&code_verifier=${verifier}`), []);
+    assert.deepEqual(await body(form, `response_type=code&state=${verifier}&nonce=Rk2Lm9Vt3Wz8Qx7dBjftJeZ4CVPmB92K27uhbUJU1p1r`), []);
+  });
+  void it('a client secret in the same request is still refused, and so is a provider token under a one-time name', async () => {
+    assert.ok((await body(form, `grant_type=client_credentials&client_id=abc&client_secret=Zq8Xv2Lm7Kp4Tw9Rn3Bd6Hy1Jf5Gc0Ae&code_verifier=${verifier}`)).includes('generic-secret'));
+    assert.ok((await body(form, `grant_type=authorization_code&code_verifier=${GH}`)).some((d) => d.startsWith('github')));
+  });
+});
