@@ -27,6 +27,8 @@ export interface HttpFrontOptions {
   readonly maxMessageBytes?: number;
   /** Session-era sessions open at once (default 64); above it HTTP 503. */
   readonly maxSessions?: number;
+  /** A POST body must arrive whole within this (default 30 s): a client trickling bytes cannot hold a request open forever. */
+  readonly bodyTimeoutMs?: number;
   /** Endpoint path (default `/mcp`). */
   readonly path?: string;
   /** Browser origins allowed besides the listener's own loopback origins. */
@@ -182,22 +184,37 @@ export class HttpFront {
     s.listen(res, { lastEventId: header(req, 'last-event-id') ?? null, prime: canResume(version ?? null), log: this.#log });
   }
 
-  async #readBody(req: IncomingMessage): Promise<string | null> {
+  /** The whole body, or why not: over the size limit, or not complete within the body deadline. */
+  async #readBody(req: IncomingMessage): Promise<{ readonly body: string } | 'too-large' | 'too-slow'> {
     const max = this.#o.maxMessageBytes ?? 16 * 1024 * 1024;
     const declared = Number(header(req, 'content-length') ?? '0');
-    if (declared > max) return null;
+    if (declared > max) return 'too-large';
     const parts: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req) {
-      const c = chunk as Buffer;
-      size += c.length;
-      if (size > max) {
-        req.destroy();
-        return null;
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      // Ends the iteration below (with an error or an early end): the deadline holds however slowly bytes come.
+      req.destroy();
+    }, this.#o.bodyTimeoutMs ?? 30_000);
+    try {
+      for await (const chunk of req) {
+        const c = chunk as Buffer;
+        size += c.length;
+        if (size > max) {
+          req.destroy();
+          return 'too-large';
+        }
+        parts.push(c);
       }
-      parts.push(c);
+    } catch (e) {
+      if (late) return 'too-slow';
+      throw e;
+    } finally {
+      clearTimeout(timer);
     }
-    return Buffer.concat(parts).toString('utf8');
+    if (late) return 'too-slow';
+    return { body: Buffer.concat(parts).toString('utf8') };
   }
 
   async #post(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -207,12 +224,17 @@ export class HttpFront {
       refuse({ res, headers: {} }, null, 'the body must be application/json', RPC.invalidRequest, 415);
       return;
     }
-    const body = await this.#readBody(req);
-    if (body === null) {
+    const read = await this.#readBody(req);
+    if (read === 'too-large') {
       refuse({ res, headers: { connection: 'close' } }, null, `the message is over cordon's limit of ${this.#o.maxMessageBytes ?? 16 * 1024 * 1024} bytes; it was not forwarded`, RPC.invalidRequest, 413);
       return;
     }
-    const m = classify(normalise(body));
+    if (read === 'too-slow') {
+      refuse({ res, headers: { connection: 'close' } }, null, `the request body did not arrive within ${Math.round((this.#o.bodyTimeoutMs ?? 30_000) / 1000)} s; it was not forwarded`, RPC.invalidRequest, 408);
+      res.destroy();
+      return;
+    }
+    const m = classify(normalise(read.body));
     if (m.kind === 'invalid') {
       refuse({ res, headers: {} }, m.id, `cordon could not accept this message: ${m.reason}`, m.id === null ? RPC.parseError : RPC.invalidRequest, 400);
       return;
