@@ -137,7 +137,13 @@ void describe('robustness: the Streamable HTTP listener under hostile requests (
     assert.match(deep.text, /"id":5.*nested deeper than 128 levels/);
     const batch = await raw(post(`[${INIT}]`));
     assert.equal(batch.status, 400, batch.text);
-    assert.match(batch.text, /batches/);
+    assert.match(batch.text, /"code":-32600,"message":"[^"]*batches/);
+    const notJson = await raw(post('{"jsonrpc":"2.0","id":'));
+    assert.equal(notJson.status, 400, notJson.text);
+    assert.match(notJson.text, /"code":-32700/);
+    const badId = await raw(post('{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}'));
+    assert.equal(badId.status, 400, badId.text);
+    assert.match(badId.text, /"code":-32600,"message":"[^"]*id must be a string or a number/);
     const mismatch = await raw(post(INIT, { extra: 'Mcp-Method: tools/list\r\n' }));
     assert.equal(mismatch.status, 400, mismatch.text);
     assert.match(mismatch.text, /Mcp-Method header says/);

@@ -48,7 +48,7 @@ void describe('classify', () => {
     assert.equal(classify('{"jsonrpc":"2.0","id":1,"method":"x"}').kind, 'request');
     assert.equal(classify('{"jsonrpc":"2.0","method":"x"}').kind, 'notification');
     assert.equal(classify('{"jsonrpc":"2.0","id":"a","result":{}}').kind, 'response');
-    assert.deepEqual(classify('[1]'), { kind: 'invalid', id: null, reason: 'JSON-RPC batches are not accepted' });
+    assert.deepEqual(classify('[1]'), { kind: 'invalid', id: null, reason: 'JSON-RPC batches are not accepted', code: -32600 });
     assert.equal(classify('{"jsonrpc":"2.0","id":1,"result":1,"error":{}}').kind, 'invalid');
     assert.equal(classify('{"jsonrpc":"2.0","id":{},"method":"x"}').kind, 'invalid');
     assert.equal(classify('nope').kind, 'invalid');

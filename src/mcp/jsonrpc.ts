@@ -11,7 +11,8 @@ export type Message =
   | { readonly kind: 'request'; readonly id: JsonRpcId; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject }
   | { readonly kind: 'notification'; readonly method: string; readonly params: unknown; readonly raw: string; readonly obj: JsonObject }
   | { readonly kind: 'response'; readonly id: JsonRpcId; readonly ok: boolean; readonly result: unknown; readonly raw: string; readonly obj: JsonObject }
-  | { readonly kind: 'invalid'; readonly id: JsonRpcId | null; readonly reason: string };
+  /** `code`: -32700 when the text is not JSON at all, -32600 when it is JSON but not a valid JSON-RPC message. */
+  | { readonly kind: 'invalid'; readonly id: JsonRpcId | null; readonly reason: string; readonly code: number };
 
 /** JSON-RPC error codes the gateway sends (peer-facing family, STYLE.md item 5). */
 export const RPC = {
@@ -77,29 +78,29 @@ export function jsonNestingExceeds(text: string, max: number = MAX_JSON_DEPTH): 
 
 export function classify(raw: string): Message {
   if (jsonNestingExceeds(raw)) {
-    return { kind: 'invalid', id: sniffId(raw.slice(0, 512)), reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+    return { kind: 'invalid', id: sniffId(raw.slice(0, 512)), reason: `nested deeper than ${MAX_JSON_DEPTH} levels`, code: RPC.invalidRequest };
   }
   let obj: unknown;
   try {
     obj = JSON.parse(raw);
   } catch {
-    return { kind: 'invalid', id: null, reason: 'not valid JSON' };
+    return { kind: 'invalid', id: null, reason: 'not valid JSON', code: RPC.parseError };
   }
-  if (!isObject(obj)) return { kind: 'invalid', id: null, reason: Array.isArray(obj) ? 'JSON-RPC batches are not accepted' : 'not a JSON object' };
+  if (!isObject(obj)) return { kind: 'invalid', id: null, reason: Array.isArray(obj) ? 'JSON-RPC batches are not accepted' : 'not a JSON object', code: RPC.invalidRequest };
   const id = obj['id'];
   const idOk = validId(id);
-  if (obj['jsonrpc'] !== '2.0') return { kind: 'invalid', id: idOk ? id : null, reason: 'jsonrpc must be "2.0"' };
+  if (obj['jsonrpc'] !== '2.0') return { kind: 'invalid', id: idOk ? id : null, reason: 'jsonrpc must be "2.0"', code: RPC.invalidRequest };
   const method = obj['method'];
   if (method !== undefined) {
-    if (typeof method !== 'string' || method === '' || method.length > 256) return { kind: 'invalid', id: idOk ? id : null, reason: 'method must be a short string' };
+    if (typeof method !== 'string' || method === '' || method.length > 256) return { kind: 'invalid', id: idOk ? id : null, reason: 'method must be a short string', code: RPC.invalidRequest };
     if (id === undefined) return { kind: 'notification', method, params: obj['params'], raw, obj };
-    if (!idOk) return { kind: 'invalid', id: null, reason: 'id must be a string or a number' };
+    if (!idOk) return { kind: 'invalid', id: null, reason: 'id must be a string or a number', code: RPC.invalidRequest };
     return { kind: 'request', id, method, params: obj['params'], raw, obj };
   }
-  if (!idOk) return { kind: 'invalid', id: null, reason: 'a response needs a string or number id' };
+  if (!idOk) return { kind: 'invalid', id: null, reason: 'a response needs a string or number id', code: RPC.invalidRequest };
   const hasResult = Object.hasOwn(obj, 'result');
   const hasError = Object.hasOwn(obj, 'error');
-  if (hasResult === hasError) return { kind: 'invalid', id, reason: 'a response has exactly one of result and error' };
+  if (hasResult === hasError) return { kind: 'invalid', id, reason: 'a response has exactly one of result and error', code: RPC.invalidRequest };
   return { kind: 'response', id, ok: hasResult, result: obj['result'], raw, obj };
 }
 

@@ -236,7 +236,7 @@ export class HttpFront {
     }
     const m = classify(normalise(read.body));
     if (m.kind === 'invalid') {
-      refuse({ res, headers: {} }, m.id, `cordon could not accept this message: ${m.reason}`, m.id === null ? RPC.parseError : RPC.invalidRequest, 400);
+      refuse({ res, headers: {} }, m.id, `cordon could not accept this message: ${m.reason}`, m.code, 400);
       return;
     }
     const hv = header(req, 'mcp-protocol-version');
