@@ -44,9 +44,9 @@ interface Gateway {
   stderr(): string;
 }
 
-function start(base: string): Gateway {
+function start(base: string, server = 'server.mjs'): Gateway {
   const ws = path.join(base, 'ws');
-  const child = spawn(process.execPath, ['--import', TSX, SRC_BIN, 'mcp', 'wrap', '--no-sandbox', '--name', 'srv', '--', process.execPath, path.join(base, 'server.mjs')], {
+  const child = spawn(process.execPath, ['--import', TSX, SRC_BIN, 'mcp', 'wrap', '--no-sandbox', '--name', 'srv', '--', process.execPath, path.join(base, server)], {
     cwd: ws,
     env: { ...process.env, HOME: base, XDG_STATE_HOME: path.join(base, 'state'), CORDON_MANAGED_POLICY: '/nonexistent/m.yaml', XDG_CONFIG_HOME: '/nonexistent/xdg' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -119,6 +119,8 @@ void describe('robustness: cordon mcp wrap under hostile input (real processes)'
     mkdirSync(path.join(base, 'ws'));
     writeFileSync(path.join(base, 'ws', 'cordon.yaml'), POLICY);
     writeFileSync(path.join(base, 'server.mjs'), SERVER);
+    // Ignores the end of its input and never exits by itself.
+    writeFileSync(path.join(base, 'stubborn.mjs'), "process.stdin.resume(); process.stdin.on('end', () => {}); setInterval(() => {}, 1000);\n");
   });
   after(() => rmSync(base, { recursive: true, force: true }));
 
@@ -199,6 +201,20 @@ void describe('robustness: cordon mcp wrap under hostile input (real processes)'
       assert.notEqual(await h.exited(10_000), 'alive', 'the gateway lives on after its server crashed');
     } finally {
       h.child.kill('SIGKILL');
+    }
+  });
+
+  void it('a client that closes while its server ignores end of input: the server gets SIGTERM after the grace period and the gateway exits', async () => {
+    const g = start(base, 'stubborn.mjs');
+    try {
+      g.send(INIT);
+      await new Promise((r) => setTimeout(r, 1500));
+      g.child.stdin.end();
+      const e = errorOf(await g.answer(0, 20_000));
+      assert.match(e.message, /stopped/);
+      assert.notEqual(await g.exited(15_000), 'alive', 'the gateway and its server live on after the client left');
+    } finally {
+      g.child.kill('SIGKILL');
     }
   });
 

@@ -13,6 +13,9 @@ import type { GatewayOptions } from './options.js';
 import type { ServerProcess } from './spawn.js';
 import { optimiseSooner } from '../tier-up.js';
 
+/** How long a server may take to exit after its client closed the connection before it gets SIGTERM. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
 export interface StdioBridge {
   readonly gateway: McpGateway;
   /** Resolves with the server's exit status once both sides are finished. */
@@ -44,11 +47,19 @@ export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientI
   clientIn.on('data', (chunk: Buffer) => {
     for (const ev of fromClient.push(chunk)) gateway.fromClient(ev);
   });
+  // The client is gone: close the server's input, as the MCP stdio shutdown says, and if the server
+  // has not exited within the grace period, SIGTERM it (a server that ignores end of input would
+  // otherwise keep this process, and itself, alive for ever).
+  let graceTimer: NodeJS.Timeout | undefined;
+  const clientGone = (): void => {
+    server.stdin.end();
+    graceTimer ??= setTimeout(() => server.kill(), SHUTDOWN_GRACE_MS);
+  };
   clientIn.on('end', () => {
     for (const ev of fromClient.end()) gateway.fromClient(ev);
-    server.stdin.end();
+    clientGone();
   });
-  clientIn.on('error', () => server.stdin.end());
+  clientIn.on('error', clientGone);
   server.stdout.on('data', (chunk: Buffer) => {
     for (const ev of fromServer.push(chunk)) gateway.fromServer(ev);
   });
@@ -60,6 +71,7 @@ export function bridgeStdio(opts: GatewayOptions, server: ServerProcess, clientI
     server.stdout.on('error', () => resolve());
   });
   const done = server.exited.then(async (status) => {
+    clearTimeout(graceTimer);
     await Promise.race([serverEnded, new Promise((r) => setTimeout(r, 200))]);
     gateway.serverClosed(`exit status ${status}`);
     // Nothing can be served any more: stop reading the client, so this process ends with its server
