@@ -121,6 +121,8 @@ void describe('robustness: cordon mcp wrap under hostile input (real processes)'
     writeFileSync(path.join(base, 'server.mjs'), SERVER);
     // Ignores the end of its input and never exits by itself.
     writeFileSync(path.join(base, 'stubborn.mjs'), "process.stdin.resume(); process.stdin.on('end', () => {}); setInterval(() => {}, 1000);\n");
+    // Ignores end of input and SIGTERM too: only SIGKILL ends it.
+    writeFileSync(path.join(base, 'deaf.mjs'), "process.on('SIGTERM', () => {}); process.stdin.resume(); process.stdin.on('end', () => {}); setInterval(() => {}, 1000);\n");
   });
   after(() => rmSync(base, { recursive: true, force: true }));
 
@@ -159,9 +161,13 @@ void describe('robustness: cordon mcp wrap under hostile input (real processes)'
       assert.match(errorOf(await g.answer(null)).message, /id must be a string or a number/);
       // Garbage, a batch and a non-object, then a valid call: each bad line has its error, the call works.
       g.send('not json');
-      assert.match(errorOf(await g.answer(null)).message, /not valid JSON/);
+      const parse = errorOf(await g.answer(null));
+      assert.match(parse.message, /not valid JSON/);
+      assert.equal(parse.code, -32700, 'text that is not JSON: Parse error');
       g.send(`[${req(9, 'tools/list')}]`);
-      assert.match(errorOf(await g.answer(null)).message, /batches/);
+      const batch = errorOf(await g.answer(null));
+      assert.match(batch.message, /batches/);
+      assert.equal(batch.code, -32600, 'JSON that is no valid request: Invalid Request (not Parse error)');
       g.send(req(5, 'tools/call', { name: 'echo', arguments: {} }));
       assert.match(textOf(await g.answer(5)), /echo echo/);
     } finally {
@@ -213,6 +219,18 @@ void describe('robustness: cordon mcp wrap under hostile input (real processes)'
       const e = errorOf(await g.answer(0, 20_000));
       assert.match(e.message, /stopped/);
       assert.notEqual(await g.exited(15_000), 'alive', 'the gateway and its server live on after the client left');
+    } finally {
+      g.child.kill('SIGKILL');
+    }
+  });
+
+  void it('a server that ignores end of input and SIGTERM gets SIGKILL, and the gateway exits', async () => {
+    const g = start(base, 'deaf.mjs');
+    try {
+      g.send(INIT);
+      await new Promise((r) => setTimeout(r, 1500));
+      g.child.stdin.end();
+      assert.notEqual(await g.exited(20_000), 'alive', 'the gateway lives on while its server ignores SIGTERM');
     } finally {
       g.child.kill('SIGKILL');
     }

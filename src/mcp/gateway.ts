@@ -89,7 +89,7 @@ export class McpGateway {
     switch (m.kind) {
       case 'invalid':
         this.ctx.log(`cordon mcp: refused a client message: ${m.reason}`);
-        ports.toClient(errorLine(m.id, m.id === null ? RPC.parseError : RPC.invalidRequest, `cordon could not accept this message: ${m.reason}`), { kind: 'response', id: m.id });
+        ports.toClient(errorLine(m.id, m.code, `cordon could not accept this message: ${m.reason}`), { kind: 'response', id: m.id });
         return;
       case 'request':
         this.#rememberMeta(m.params);

@@ -46,7 +46,18 @@ function plain(l: ServerLaunch, env: Record<string, string>): ServerProcess {
     });
     child.once('close', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : signalNumber(signal))));
   });
-  return { stdin: child.stdin, stdout: child.stdout, exited, kill: () => child.kill('SIGTERM') };
+  // SIGTERM, then SIGKILL if it is still there 3 s later (as the sandboxed path's supervisor does): a server that
+  // ignores SIGTERM must not keep the gateway alive.
+  const kill = (): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, 3000);
+    t.unref();
+    void exited.then(() => clearTimeout(t));
+  };
+  return { stdin: child.stdin, stdout: child.stdout, exited, kill };
 }
 
 function signalNumber(s: NodeJS.Signals): number {
