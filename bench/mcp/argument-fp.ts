@@ -1,6 +1,6 @@
 /**
- * False positives of the MCP-side argument checks (src/mcp/env-dump.ts,
- * src/mcp/split-secrets.ts) on text that is not a leak: every source,
+ * False positives of the field checks the MCP gateway runs on arguments (src/dlp/env-dump.ts,
+ * src/dlp/split-fields.ts) on text that is not a leak: every source,
  * document and config file under node_modules, src, profiles and
  * /usr/share/doc (up to 6000 files of < 200 kB), and every text file under
  * /etc and /usr/share with two `NAME=value` lines or more, written as a
@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DlpScanner } from '../../src/dlp/scanner.js';
 import { jsonLeaves } from '../../src/dlp/structured.js';
-import { findEnvDump, findEnvJson, findEnvObject } from '../../src/mcp/env-dump.js';
-import { findSplitSecrets } from '../../src/mcp/split-secrets.js';
+import { findEnvDump, findEnvJson, findEnvObject } from '../../src/dlp/env-dump.js';
+import { findSplitSecrets } from '../../src/dlp/split-fields.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAX_TOKEN_CALLS = Number(process.argv[2] ?? 40_000);
