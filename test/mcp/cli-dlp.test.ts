@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { EVERYTHING, ROOT, TSX, makeEnv, type Env } from './helpers.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { EVERYTHING, connectThroughCli, makeEnv, type Env, type Wrapped } from './helpers.js';
 
 const POLICY = 'version: 1\npermissions:\n  allow: ["mcp__everything__echo"]\n';
 
@@ -21,20 +19,12 @@ function text(r: unknown): string {
 void describe('cordon mcp wrap (real CLI): DLP on tool arguments', () => {
   let env: Env;
   let client: Client;
-  let stderr = '';
+  let w: Wrapped;
   const secret = `tok-${randomBytes(18).toString('base64url')}`;
   before(async () => {
     env = makeEnv(POLICY);
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', '--name', 'everything', '--no-sandbox', '--', process.execPath, EVERYTHING, 'stdio'],
-      cwd: env.workspace,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml'), XDG_CONFIG_HOME: path.join(env.base, 'xdg'), DEPLOY_TOKEN: secret },
-      stderr: 'pipe',
-    });
-    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    client = new Client({ name: 'cordon-test', version: '0.0.0' });
-    await client.connect(transport);
+    w = await connectThroughCli(env, ['--name', 'everything', '--no-sandbox', '--', process.execPath, EVERYTHING, 'stdio'], { DEPLOY_TOKEN: secret });
+    client = w.client;
   });
   after(async () => {
     await client.close();
@@ -43,7 +33,7 @@ void describe('cordon mcp wrap (real CLI): DLP on tool arguments', () => {
 
   void it('a clean echo passes', async () => {
     const r = await client.callTool({ name: 'echo', arguments: { message: 'hello' } });
-    assert.notEqual(r.isError, true, stderr);
+    assert.notEqual(r.isError, true, w.stderr());
     assert.match(text(r), /hello/);
   });
 

@@ -53,3 +53,24 @@ export async function connectThroughGateway(env: Env, server: readonly string[],
   await client.connect(transport);
   return { client, transport, stderr: () => err, close: () => client.close() };
 }
+
+/**
+ * The real CLI (`src/cli/main.ts mcp wrap ARGS...`, through tsx) in front of a server, with the real SDK client, in
+ * `env`'s workspace with its own HOME, state directory and no managed policy; `extra` adds environment variables.
+ */
+export async function connectThroughCli(env: Env, args: readonly string[], extra: Record<string, string> = {}): Promise<Wrapped> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', ...args],
+    cwd: env.workspace,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml'), XDG_CONFIG_HOME: path.join(env.base, 'xdg'), ...extra },
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+  });
+  const client = new Client({ name: 'cordon-test', version: '0.0.0' });
+  await client.connect(transport);
+  return { client, transport, stderr: () => err, close: () => client.close() };
+}

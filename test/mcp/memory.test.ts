@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ROOT, TSX, makeEnv, type Env } from './helpers.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ROOT, connectThroughCli, makeEnv, type Env, type Wrapped } from './helpers.js';
 
 const MEMORY = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 const skip = !existsSync(MEMORY) ? 'server-memory is not installed (npm ci)' : !existsSync('/usr/bin/bwrap') ? 'bubblewrap is not installed' : false;
@@ -24,7 +23,7 @@ function text(r: unknown): string {
 void describe('server-memory through cordon mcp wrap (real CLI, server sandboxed)', { skip }, () => {
   let env: Env;
   let client: Client;
-  let stderr = '';
+  let w: Wrapped;
   let memoryFile = '';
   const memory = (): string => (existsSync(memoryFile) ? readFileSync(memoryFile, 'utf8') : '');
 
@@ -41,16 +40,8 @@ permissions:
 `);
     // The server's own sandbox: it may read its package (and the SDK beside it); the workspace is writable.
     writeFileSync(path.join(env.workspace, 'server-policy.yaml'), `version: 1\npermissions:\n  allow: ["Read(/${path.join(ROOT, 'node_modules')}/**)"]\n`);
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', '--name', 'memory', '--', process.execPath, MEMORY],
-      cwd: env.workspace,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml'), XDG_CONFIG_HOME: path.join(env.base, 'xdg') },
-      stderr: 'pipe',
-    });
-    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    client = new Client({ name: 'cordon-test', version: '0.0.0' });
-    await client.connect(transport);
+    w = await connectThroughCli(env, ['--name', 'memory', '--', process.execPath, MEMORY]);
+    client = w.client;
   });
   after(async () => {
     await client.close();
@@ -59,12 +50,12 @@ permissions:
 
   void it('lists the server\'s tools', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
-    for (const n of ['create_entities', 'read_graph', 'search_nodes', 'delete_entities']) assert.ok(names.includes(n), `${n} in ${names.join(', ')} (${stderr})`);
+    for (const n of ['create_entities', 'read_graph', 'search_nodes', 'delete_entities']) assert.ok(names.includes(n), `${n} in ${names.join(', ')} (${w.stderr()})`);
   });
 
   void it('allowed calls reach the server: an entity created, found and read back', async () => {
     const made = await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'cordon', entityType: 'project', observations: ['contains coding agents'] }] } });
-    assert.notEqual(made.isError, true, `${text(made)} ${stderr}`);
+    assert.notEqual(made.isError, true, `${text(made)} ${w.stderr()}`);
     const found = await client.callTool({ name: 'search_nodes', arguments: { query: 'cordon' } });
     assert.match(text(found), /contains coding agents/);
     const graph = await client.callTool({ name: 'read_graph', arguments: {} });
