@@ -7,7 +7,9 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { CordonError } from '../errors.js';
-import { MAX_POLICY_BYTES } from './source.js';
+
+/** The largest policy file read (here, not in source.ts: this reader is on `cordon run`'s start-up path, which must not load the YAML parser). */
+export const MAX_POLICY_BYTES = 1024 * 1024;
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
 

@@ -4,8 +4,9 @@
  */
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { PolicyProblem } from '../errors.js';
+import { MAX_POLICY_BYTES } from './read-file.js';
 
-export const MAX_POLICY_BYTES = 1024 * 1024;
+export { MAX_POLICY_BYTES };
 
 export type PathSegment = string | number;
 
