@@ -22,8 +22,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAX_TOKEN_CALLS = Number(process.argv[2] ?? 40_000);
 const scanner = new DlpScanner({ minConfidence: 'medium', traffic: true });
 const files: string[] = [];
-const walk = (d: string, depth = 0): void => {
-  if (files.length > 6000 || depth > 8) return;
+/** Adds the files under `d` that `take` accepts (it gets the path and the entry name), until `files` holds `max`. */
+const walk = (d: string, max: number, maxDepth: number, take: (p: string, name: string) => boolean, depth = 0): void => {
+  if (files.length > max || depth > maxDepth) return;
   let entries;
   try {
     entries = readdirSync(d, { withFileTypes: true });
@@ -33,45 +34,28 @@ const walk = (d: string, depth = 0): void => {
   for (const e of entries) {
     const p = path.join(d, e.name);
     if (e.isDirectory()) {
-      if (e.name !== '.git') walk(p, depth + 1);
-    } else if (/\.(md|ts|js|mjs|json|ya?ml|sh|env|example|txt)$|^\.env/.test(e.name)) {
+      if (e.name !== '.git') walk(p, max, maxDepth, take, depth + 1);
+    } else if (e.isFile()) {
       try {
-        if (statSync(p).size < 200_000) files.push(p);
+        if (statSync(p).size < 200_000 && take(p, e.name)) files.push(p);
       } catch {
         // unreadable: skipped
       }
     }
   }
 };
-for (const d of ['node_modules', 'src', 'profiles']) walk(path.join(ROOT, d));
-walk('/usr/share/doc');
+const textFile = (_p: string, name: string): boolean => /\.(md|ts|js|mjs|json|ya?ml|sh|env|example|txt)$|^\.env/.test(name);
+for (const d of ['node_modules', 'src', 'profiles']) walk(path.join(ROOT, d), 6000, 8, textFile);
+walk('/usr/share/doc', 6000, 8, textFile);
 // Files with NAME=value lines (shell defaults, os-release, build and service configs) from /etc and /usr/share, any name.
 const ENV_LINE = /^[ \t]*(?:export[ \t]+)?[A-Z_][A-Z0-9_]*=/gm;
 const envShaped = (text: string): boolean => (text.match(ENV_LINE)?.length ?? 0) >= 2;
-const walkAny = (d: string, depth = 0): void => {
-  if (files.length > 9000 || depth > 6) return;
-  let entries;
-  try {
-    entries = readdirSync(d, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const p = path.join(d, e.name);
-    if (e.isDirectory()) walkAny(p, depth + 1);
-    else if (e.isFile()) {
-      try {
-        if (statSync(p).size >= 200_000) continue;
-        const text = readFileSync(p, 'utf8');
-        if (!text.slice(0, 1024).includes('\0') && envShaped(text)) files.push(p);
-      } catch {
-        // unreadable: skipped
-      }
-    }
-  }
+const envFile = (p: string): boolean => {
+  const text = readFileSync(p, 'utf8');
+  return !text.slice(0, 1024).includes('\0') && envShaped(text);
 };
-walkAny('/etc');
-walkAny('/usr/share');
+walk('/etc', 9000, 6, envFile);
+walk('/usr/share', 9000, 6, envFile);
 
 let env = 0;
 let shaped = 0;

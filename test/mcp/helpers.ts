@@ -37,12 +37,13 @@ export interface Wrapped {
   close(): Promise<void>;
 }
 
-export async function connectThroughGateway(env: Env, server: readonly string[], opts: Record<string, unknown>): Promise<Wrapped> {
+/** The SDK client over stdio to `args` (run by node through tsx) in `env`'s workspace, with only PATH, HOME and `vars` in its environment. */
+async function connect(env: Env, args: readonly string[], vars: Record<string, string>): Promise<Wrapped> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', TSX, WRAP_ENTRY, '--', ...server],
+    args: ['--import', TSX, ...args],
     cwd: env.workspace,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, CORDON_TEST_WRAP_OPTS: JSON.stringify({ workspace: env.workspace, ...opts }), CORDON_MANAGED_POLICY: path.join(env.base, 'no-managed.yaml') },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, ...vars },
     stderr: 'pipe',
   });
   let err = '';
@@ -54,23 +55,14 @@ export async function connectThroughGateway(env: Env, server: readonly string[],
   return { client, transport, stderr: () => err, close: () => client.close() };
 }
 
+export function connectThroughGateway(env: Env, server: readonly string[], opts: Record<string, unknown>): Promise<Wrapped> {
+  return connect(env, [WRAP_ENTRY, '--', ...server], { CORDON_TEST_WRAP_OPTS: JSON.stringify({ workspace: env.workspace, ...opts }), CORDON_MANAGED_POLICY: path.join(env.base, 'no-managed.yaml') });
+}
+
 /**
  * The real CLI (`src/cli/main.ts mcp wrap ARGS...`, through tsx) in front of a server, with the real SDK client, in
  * `env`'s workspace with its own HOME, state directory and no managed policy; `extra` adds environment variables.
  */
-export async function connectThroughCli(env: Env, args: readonly string[], extra: Record<string, string> = {}): Promise<Wrapped> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', ...args],
-    cwd: env.workspace,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env.base, XDG_STATE_HOME: env.state, CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml'), XDG_CONFIG_HOME: path.join(env.base, 'xdg'), ...extra },
-    stderr: 'pipe',
-  });
-  let err = '';
-  transport.stderr?.on('data', (d: Buffer) => {
-    err += d.toString('utf8');
-  });
-  const client = new Client({ name: 'cordon-test', version: '0.0.0' });
-  await client.connect(transport);
-  return { client, transport, stderr: () => err, close: () => client.close() };
+export function connectThroughCli(env: Env, args: readonly string[], extra: Record<string, string> = {}): Promise<Wrapped> {
+  return connect(env, [path.join(ROOT, 'src/cli/main.ts'), 'mcp', 'wrap', ...args], { CORDON_MANAGED_POLICY: path.join(env.base, 'none.yaml'), XDG_CONFIG_HOME: path.join(env.base, 'xdg'), ...extra });
 }
